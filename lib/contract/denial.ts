@@ -1,0 +1,86 @@
+/**
+ * The shape of one parsed access denial. This is part of the single API contract shared by
+ * the extension, the CLI and the broker (a request carries the denial it came from), so it is
+ * declared once, here, with `zod/mini` to keep extension bundles small.
+ */
+import * as z from 'zod/mini';
+
+export const CLOUDS = ['aws', 'azure', 'gcp'] as const;
+export const Cloud = z.enum(CLOUDS);
+export type Cloud = z.infer<typeof Cloud>;
+
+/**
+ * Why the cloud said no. Only some kinds can be fixed by granting access:
+ * see `REQUESTABLE_KINDS` and ../shared/docs/denial-formats.md §6.
+ */
+export const DENY_KINDS = [
+  'implicit', // AWS: no identity-based policy allows the action (missing allow)
+  'explicit-scp', // AWS: SCP / RCP / VPC endpoint policy (explicit deny or no allow) — an org guardrail
+  'explicit-boundary', // AWS: permissions boundary (explicit deny or no allow)
+  'explicit-identity', // AWS: explicit deny in an identity-based policy (or an unnamed explicit deny)
+  'session-policy', // AWS: the session is scoped down by a session policy (missing allow)
+  'resource-policy', // AWS: resource-based policy (explicit deny or no allow)
+  'azure-rbac', // Azure: no role assignment grants the action at the scope
+  'azure-policy', // Azure: Azure Policy, deny assignment, lock — a governance block
+  'gcp-iam', // GCP: IAM allow missing (or an IAM deny policy, same wording)
+  'gcp-scope', // GCP: OAuth scopes / VPC Service Controls / organisation policy
+  'unknown', // the text does not say why (bare "Access Denied", no reason clause, encoded only)
+] as const;
+export const DenyKind = z.enum(DENY_KINDS);
+export type DenyKind = z.infer<typeof DenyKind>;
+
+export const DENIAL_SOURCES = ['console', 'api', 'cli', 'sdk', 'terraform', 'cloudformation'] as const;
+export const DenialSource = z.enum(DENIAL_SOURCES);
+export type DenialSource = z.infer<typeof DenialSource>;
+
+export const Confidence = z.enum(['high', 'medium', 'low']);
+export type Confidence = z.infer<typeof Confidence>;
+
+/** Longest excerpt kept from the original text (the UI truncates further). */
+export const EXCERPT_MAX = 2000;
+
+export const Denial = z.object({
+  cloud: Cloud,
+  /** Missing permissions, normalised (`s3:GetObject`, `Microsoft.Compute/virtualMachines/start/action`, `compute.instances.start`). May be empty (bare S3 "Access Denied", EC2 encoded-only). */
+  actions: z.array(z.string()),
+  /** ARN, Azure scope or GCP resource name the denial names; null when the text does not say. */
+  resource: z.nullable(z.string()),
+  /** The denied identity as the text names it (ARN, UPN / object id, email); null when not named. */
+  principal: z.nullable(z.string()),
+  /** AWS account id, Azure subscription id, or GCP project id; null when the text does not say. */
+  account: z.nullable(z.string()),
+  denyKind: DenyKind,
+  /** False where a grant cannot help (explicit denies, Azure Policy, OAuth scopes, VPC-SC, org policy). */
+  requestable: z.boolean(),
+  /** A short, human explanation of why a grant would not help (null when requestable). */
+  reason: z.nullable(z.string()),
+  /** The part of the text the denial was read from, whitespace-collapsed, at most EXCERPT_MAX chars. */
+  excerpt: z.string(),
+  /** Where the text came from, when its wrapper says (CLI, SDK, Terraform, CloudFormation, console). */
+  source: z.nullable(DenialSource),
+  /** AWS `Encoded authorization failure message` blob (whitespace removed), for DecodeAuthorizationMessage. */
+  encodedMessage: z.nullable(z.string()),
+  /** The API operation named by a wrapper (`StartInstances`, `GetObject`), a hint when no action is named. */
+  operation: z.nullable(z.string()),
+  /** Policy ARN / Azure policy assignment named as the blocker, when the text names one. */
+  policyId: z.nullable(z.string()),
+  confidence: Confidence,
+});
+export type Denial = z.infer<typeof Denial>;
+
+/** What the caller already knows about the page or session; fills what the message lacks. */
+export const ParseHints = z.object({
+  cloud: z.optional(Cloud),
+  account: z.optional(z.string()),
+  principal: z.optional(z.string()),
+  region: z.optional(z.string()),
+  source: z.optional(DenialSource),
+});
+export type ParseHints = z.infer<typeof ParseHints>;
+
+/** Output of `unblock explain --json`. */
+export const ExplainResult = z.object({
+  isDenial: z.boolean(),
+  denials: z.array(Denial),
+});
+export type ExplainResult = z.infer<typeof ExplainResult>;
