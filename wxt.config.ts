@@ -10,7 +10,6 @@ export const CONSOLE_MATCHES = [
 ];
 
 export default defineConfig({
-  manifestVersion: 3,
   manifest: ({ browser }) => ({
     name: 'Unblock',
     description: 'Request just-in-time cloud access from the console page that says access denied.',
