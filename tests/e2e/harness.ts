@@ -1,0 +1,419 @@
+/**
+ * Real-browser harness: the simulated consoles (sim/consoles) on a free port, Debian Chromium (new
+ * headless) with the built extension (.output/chrome-mv3) loaded unpacked, and the console hostnames
+ * mapped to the sim with --host-resolver-rules so the real manifest match patterns apply.
+ *
+ * The banner lives in a CLOSED shadow root: `>>>` piercing finds nothing. Everything here reads it
+ * through the accessibility tree (`::-p-aria(...)` selectors, `page.accessibility.snapshot`), which
+ * includes closed shadow content, or through CDP `DOM.getDocument({ pierce: true })`.
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import puppeteer from 'puppeteer-core';
+import type { Browser, ElementHandle, Page, SerializedAXNode, WebWorker } from 'puppeteer-core';
+import { hostResolverRules, startConsoles } from '../../sim/consoles/server.ts';
+import type { RunningConsoles } from '../../sim/consoles/server.ts';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const EXT_DIR = path.join(ROOT, '.output', 'chrome-mv3');
+export const ARTIFACTS_DIR = path.join(ROOT, 'tests', 'artifacts');
+export const SCREENSHOTS_DIR = path.join(ARTIFACTS_DIR, 'screenshots');
+export const DOCS_SCREENSHOTS_DIR = path.join(ROOT, 'docs', 'screenshots');
+
+/** The agreed banner interface (see the extension's components). */
+export const BANNER = {
+  hostTag: 'unblock-banner',
+  regionName: 'Unblock: access denied',
+  request: 'Request access',
+  dismiss: 'Dismiss',
+  duration: 'Duration',
+  justification: 'Justification',
+  saved: 'Request saved',
+} as const;
+
+/** A fixed wait for the page (and the extension) to go quiet before asserting absence. */
+export const SETTLE_MS = 1500;
+
+const aria = (name: string, role?: string): string =>
+  `::-p-aria([name=${JSON.stringify(name)}]${role ? `[role=${JSON.stringify(role)}]` : ''})`;
+export const SEL = {
+  card: aria(BANNER.regionName, 'region'),
+  request: aria(BANNER.request, 'button'),
+  dismiss: aria(BANNER.dismiss, 'button'),
+  justification: aria(BANNER.justification, 'textbox'),
+  duration: aria(BANNER.duration, 'combobox'),
+} as const;
+
+// ---------------------------------------------------------------------------------------------
+// Build
+
+const execFileP = promisify(execFile);
+
+/**
+ * Makes sure .output/chrome-mv3 exists (builds it with `npx wxt build` when the manifest is missing,
+ * or always when UNBLOCK_E2E_BUILD=1). `npm test` builds before running vitest, so this is for
+ * running the e2e project on its own.
+ */
+export async function ensureExtensionBuilt(): Promise<string> {
+  const manifest = path.join(EXT_DIR, 'manifest.json');
+  if (process.env.UNBLOCK_E2E_BUILD === '1' || !fs.existsSync(manifest)) {
+    await execFileP('npx', ['wxt', 'build'], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024, timeout: 180_000 });
+    if (!fs.existsSync(manifest)) throw new Error(`wxt build did not produce ${manifest}`);
+  }
+  return EXT_DIR;
+}
+
+export function chromiumPath(): string {
+  const candidates = [process.env.PUPPETEER_EXECUTABLE_PATH, process.env.CHROMIUM_PATH, '/usr/bin/chromium'];
+  const found = candidates.find((p): p is string => !!p && fs.existsSync(p));
+  if (!found) throw new Error(`No Chromium found (tried ${candidates.filter(Boolean).join(', ')}); set CHROMIUM_PATH`);
+  return found;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Session
+
+/** A draft the background stores in IndexedDB `unblock` / `drafts`. */
+export interface DraftRecord {
+  id: string;
+  createdAt: number | string;
+  status: string;
+  request: {
+    target: { cloud: string; account: string | null };
+    actions: string[];
+    resource: string | null;
+    durationMinutes: number;
+    justification: string;
+    denial: Record<string, unknown>;
+    pageUrl: string;
+  };
+}
+
+export interface E2E {
+  browser: Browser;
+  consoles: RunningConsoles;
+  /** Null when started with `{ extension: false }`. */
+  extensionId: string | null;
+  /** Opens a tab (1280x800) and navigates; waits for `load`. */
+  open(url: string): Promise<Page>;
+  /** The extension's service worker (re-acquired on each call: MV3 workers come and go). */
+  serviceWorker(): Promise<WebWorker>;
+  /** All records of IndexedDB `unblock` / `drafts` ([] when the db or store does not exist yet). */
+  readDrafts(): Promise<DraftRecord[]>;
+  /** Errors thrown by page scripts (sim pages and content scripts report here too). */
+  pageErrors: string[];
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Load the built extension (default true). */
+  extension?: boolean;
+}
+
+export async function startE2E({ extension = true }: StartOptions = {}): Promise<E2E> {
+  const cleanups: Array<() => Promise<unknown> | unknown> = [];
+  const cleanup = async () => {
+    for (const fn of cleanups.splice(0).reverse()) {
+      try {
+        await fn();
+      } catch (err) {
+        console.warn('e2e cleanup:', err);
+      }
+    }
+  };
+  try {
+    const extDir = extension ? await ensureExtensionBuilt() : null;
+    const consoles = await startConsoles({ port: 0 });
+    cleanups.push(() => consoles.close());
+
+    const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'unblock-profile-'));
+    cleanups.push(() => fs.rmSync(profile, { recursive: true, force: true }));
+
+    const args = [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--no-default-browser-check',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-features=Translate,MediaRouter,OptimizationHints',
+      `--host-resolver-rules=${hostResolverRules(consoles.port)}`,
+      '--ignore-certificate-errors',
+      '--window-size=1280,800',
+      ...(extDir ? [`--load-extension=${extDir}`, `--disable-extensions-except=${extDir}`] : []),
+    ];
+    const browser = await puppeteer.launch({
+      executablePath: chromiumPath(),
+      headless: true,
+      userDataDir: profile,
+      ignoreDefaultArgs: ['--disable-extensions'],
+      args,
+      defaultViewport: { width: 1280, height: 800 },
+      acceptInsecureCerts: true,
+      protocolTimeout: 60_000,
+    });
+    // Before removing the profile: the browser must be gone.
+    cleanups.push(() => browser.close());
+
+    let extensionId: string | null = null;
+    if (extDir) {
+      const sw = await browser.waitForTarget(
+        (t) => t.type() === 'service_worker' && t.url().startsWith('chrome-extension://'),
+        { timeout: 15_000 },
+      );
+      extensionId = new URL(sw.url()).host;
+    }
+
+    const pageErrors: string[] = [];
+
+    const serviceWorker = async (): Promise<WebWorker> => {
+      if (!extensionId) throw new Error('started without the extension');
+      const prefix = `chrome-extension://${extensionId}/`;
+      const target = await browser.waitForTarget((t) => t.type() === 'service_worker' && t.url().startsWith(prefix), {
+        timeout: 10_000,
+      });
+      const worker = await target.worker();
+      if (!worker) throw new Error('service worker target has no worker');
+      return worker;
+    };
+
+    const readDrafts = async (): Promise<DraftRecord[]> => {
+      const worker = await serviceWorker();
+      return worker.evaluate(readDraftsInWorker);
+    };
+
+    const open = async (url: string): Promise<Page> => {
+      const page = await browser.newPage();
+      page.on('pageerror', (err) => pageErrors.push(`${page.url()}: ${String(err)}`));
+      await page.goto(url, { waitUntil: 'load', timeout: 30_000 });
+      return page;
+    };
+
+    return {
+      browser,
+      consoles,
+      extensionId,
+      open,
+      serviceWorker,
+      readDrafts,
+      pageErrors,
+      close: cleanup,
+    };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
+/** Runs INSIDE the service worker. Never creates the db: an upgrade is aborted. */
+async function readDraftsInWorker(): Promise<DraftRecord[]> {
+  if (typeof indexedDB.databases === 'function') {
+    const dbs = await indexedDB.databases();
+    if (!dbs.some((d) => d.name === 'unblock')) return [];
+  }
+  return new Promise<DraftRecord[]>((resolve, reject) => {
+    const req = indexedDB.open('unblock');
+    req.onupgradeneeded = () => req.transaction?.abort();
+    req.onerror = () => resolve([]);
+    req.onsuccess = () => {
+      const db = req.result;
+      if (!db.objectStoreNames.contains('drafts')) {
+        db.close();
+        resolve([]);
+        return;
+      }
+      const get = db.transaction('drafts', 'readonly').objectStore('drafts').getAll();
+      get.onsuccess = () => {
+        db.close();
+        resolve(get.result as DraftRecord[]);
+      };
+      get.onerror = () => {
+        db.close();
+        reject(new Error(String(get.error)));
+      };
+    };
+  });
+}
+
+/** Polls until `fn` returns a truthy value (returned) or the timeout passes (throws). */
+export async function waitFor<T>(fn: () => Promise<T> | T, { timeout = 5000, interval = 100, what = 'condition' } = {}): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeout;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v as NonNullable<T>;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, interval));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Banner
+
+export interface BannerCard {
+  handle: ElementHandle<Node>;
+  /** Every accessible name / value inside the card, one per line (what a screen reader reads). */
+  text: string;
+  /** Accessible names of the card's buttons. */
+  buttons: string[];
+  /** role:name of the card's form fields. */
+  fields: string[];
+  tree: SerializedAXNode | null;
+}
+
+function flattenAx(node: SerializedAXNode | null | undefined, out: { text: string[]; buttons: string[]; fields: string[] }) {
+  if (!node) return;
+  if (node.role !== 'InlineTextBox') {
+    for (const v of [node.name, node.value, node.description]) {
+      if (v !== undefined && v !== '' && out.text[out.text.length - 1] !== String(v)) out.text.push(String(v));
+    }
+  }
+  if (node.role === 'button' && node.name) out.buttons.push(node.name);
+  if (['textbox', 'combobox', 'listbox', 'checkbox', 'radio', 'spinbutton'].includes(node.role)) {
+    out.fields.push(`${node.role}:${node.name ?? ''}`);
+  }
+  for (const c of node.children ?? []) flattenAx(c, out);
+}
+
+/** Reads a card's accessible content. */
+export async function readCard(page: Page, handle: ElementHandle<Node>): Promise<BannerCard> {
+  const tree = await page.accessibility.snapshot({ root: handle, interestingOnly: false });
+  const out = { text: [] as string[], buttons: [] as string[], fields: [] as string[] };
+  flattenAx(tree, out);
+  return { handle, text: out.text.join('\n'), buttons: out.buttons, fields: out.fields, tree };
+}
+
+/** The banner cards currently on the page (accessibility tree, so closed shadow roots are fine). */
+export async function readBanners(page: Page): Promise<BannerCard[]> {
+  const handles = await page.$$(SEL.card);
+  return Promise.all(handles.map((h) => readCard(page, h)));
+}
+
+/** Waits until at least `count` cards are present (and, with `text`, one card matches it). */
+export async function waitForBanners(
+  page: Page,
+  { count = 1, timeout = 8000, text }: { count?: number; timeout?: number; text?: RegExp } = {},
+): Promise<BannerCard[]> {
+  let last: BannerCard[] = [];
+  try {
+    return await waitFor(
+      async () => {
+        last = await readBanners(page);
+        if (last.length < count) return null;
+        if (text && !last.some((c) => text.test(c.text))) return null;
+        return last;
+      },
+      { timeout, interval: 150, what: `${count} banner card(s)${text ? ` matching ${String(text)}` : ''}` },
+    );
+  } catch (err) {
+    const seen = last.map((c, i) => `--- card ${i + 1} ---\n${c.text}`).join('\n') || '(no cards)';
+    const hosts = await countBannerHosts(page).catch(() => -1);
+    throw new Error(`${(err as Error).message}\n<${BANNER.hostTag}> hosts: ${hosts}\n${seen}`);
+  }
+}
+
+export function countBannerHosts(page: Page): Promise<number> {
+  return page.evaluate((tag) => document.querySelectorAll(tag).length, BANNER.hostTag);
+}
+
+/** After a fixed settle time: how many cards and banner hosts exist (both should be 0 on clean pages). */
+export async function bannerPresenceAfterSettle(page: Page, settleMs = SETTLE_MS): Promise<{ cards: number; hosts: number }> {
+  await new Promise((r) => setTimeout(r, settleMs));
+  const cards = (await page.$$(SEL.card)).length;
+  return { cards, hosts: await countBannerHosts(page) };
+}
+
+/**
+ * All text inside the banner host(s), shadow content included, via CDP DOM with `pierce: true`
+ * (works for closed roots). Includes text the accessibility tree may not expose (e.g. collapsed).
+ */
+export async function bannerDomText(page: Page): Promise<string> {
+  const cdp = await page.createCDPSession();
+  try {
+    interface CdpNode {
+      nodeType: number;
+      nodeName: string;
+      nodeValue: string;
+      children?: CdpNode[];
+      shadowRoots?: CdpNode[];
+      contentDocument?: CdpNode;
+    }
+    const { root } = (await cdp.send('DOM.getDocument', { depth: -1, pierce: true })) as { root: CdpNode };
+    const texts: string[] = [];
+    const collect = (n: CdpNode) => {
+      if (n.nodeName === 'STYLE' || n.nodeName === 'SCRIPT') return;
+      if (n.nodeType === 3 && n.nodeValue.trim()) texts.push(n.nodeValue.trim());
+      for (const c of [...(n.shadowRoots ?? []), ...(n.children ?? [])]) collect(c);
+    };
+    const find = (n: CdpNode) => {
+      if (n.nodeName.toLowerCase() === BANNER.hostTag) return collect(n);
+      for (const c of [...(n.shadowRoots ?? []), ...(n.children ?? []), ...(n.contentDocument ? [n.contentDocument] : [])]) find(c);
+    };
+    find(root);
+    return texts.join('\n');
+  } finally {
+    await cdp.detach().catch(() => undefined);
+  }
+}
+
+/** The focused node inside the banner (accessibility tree), or null when focus is elsewhere. */
+export async function focusedInBanner(page: Page): Promise<SerializedAXNode | null> {
+  const host = await page.$(BANNER.hostTag);
+  if (!host) return null;
+  const tree = await page.accessibility.snapshot({ root: host, interestingOnly: false });
+  const walk = (n: SerializedAXNode | null | undefined): SerializedAXNode | null => {
+    if (!n) return null;
+    if (n.focused && n.role !== 'RootWebArea') return n;
+    for (const c of n.children ?? []) {
+      const f = walk(c);
+      if (f) return f;
+    }
+    return null;
+  };
+  return walk(tree);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Artefacts
+
+export function artifactName(name: string): string {
+  return name.replace(/[^a-z0-9._-]+/gi, '-').replace(/^-|-$/g, '');
+}
+
+/** Saves a viewport screenshot to tests/artifacts/screenshots/<name>.png and returns the path. */
+export async function saveScreenshot(page: Page, name: string, { fullPage = false } = {}): Promise<string> {
+  fs.mkdirSync(SCREENSHOTS_DIR, { recursive: true });
+  const file = path.join(SCREENSHOTS_DIR, `${artifactName(name)}.png`);
+  await page.screenshot({ path: file as `${string}.png`, fullPage });
+  return file;
+}
+
+/**
+ * Copies a screenshot to docs/screenshots/<name>.png (committed, shown in the README) when the
+ * file is missing or UNBLOCK_UPDATE_DOCS_SCREENSHOTS=1, so ordinary test runs leave the tree clean.
+ */
+export function publishScreenshot(file: string, name: 'aws' | 'azure' | 'gcp'): string | null {
+  const dest = path.join(DOCS_SCREENSHOTS_DIR, `${name}.png`);
+  if (fs.existsSync(dest) && process.env.UNBLOCK_UPDATE_DOCS_SCREENSHOTS !== '1') return null;
+  fs.mkdirSync(DOCS_SCREENSHOTS_DIR, { recursive: true });
+  fs.copyFileSync(file, dest);
+  return dest;
+}
+
+/** Clicks a control of the simulated console page itself (e.g. `#stop-instance`): a real, trusted click. */
+export async function clickPageButton(page: Page, selector: string): Promise<void> {
+  const el = await page.waitForSelector(selector, { visible: true, timeout: 5000 });
+  if (!el) throw new Error(`no page control ${selector}`);
+  await el.click();
+}
+
+export { aria };
