@@ -1,0 +1,28 @@
+import { DURATION_CHOICES } from '@/lib/contract/request';
+
+const LABEL: Record<number, string> = { 15: '15 min', 60: '1 h', 240: '4 h', 480: '8 h' };
+
+export function DurationPicker(props: {
+  id: string;
+  value: number;
+  disabled?: boolean;
+  onChange: (minutes: number) => void;
+}) {
+  return (
+    <div class="field">
+      <label for={props.id}>Duration</label>
+      <select
+        id={props.id}
+        value={String(props.value)}
+        disabled={props.disabled}
+        onChange={(e) => props.onChange(Number((e.currentTarget as HTMLSelectElement).value))}
+      >
+        {DURATION_CHOICES.map((m) => (
+          <option key={m} value={String(m)}>
+            {LABEL[m] ?? `${m} min`}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}

@@ -1,0 +1,137 @@
+/**
+ * Runs inside the lazily injected banner chunk: parses candidate texts from the content core,
+ * de-duplicates denials across the page, and renders one card per distinct denial into a single
+ * host element with a closed shadow root.
+ */
+import { render } from 'preact';
+import type { Denial } from '@/lib/contract/denial';
+import { parseDenials } from '@/lib/denial';
+import type { AnchorRect, CandidateBatch } from '@/lib/handoff';
+import type { SaveDraftMessage } from '@/lib/messages';
+import type { PageContext } from '@/lib/page-context/types';
+import { BannerStack, type BannerEntry } from './BannerStack';
+import { BANNER_CSS, HEADER_OFFSET } from './styles';
+
+export const HOST_TAG = 'unblock-banner';
+/** A hostile page could flood us with distinct denials; more than this wait for a dismissal. */
+const MAX_CARDS = 5;
+const STACK_WIDTH = 380 + 32;
+
+export type Parse = (text: string, hints?: PageContext) => Denial[];
+
+/** Same denial, same card: (cloud, actions, resource), case-insensitive for actions. */
+export function denialKey(d: Denial): string {
+  const actions = d.actions.map((a) => a.toLowerCase()).sort();
+  return `${d.cloud}|${actions.join(',')}|${d.resource ?? ''}`;
+}
+
+/** Fill what the message lacks from the page (the parser does this with hints too; belt and braces). */
+export function withPageContext(d: Denial, ctx: PageContext): Denial {
+  return {
+    ...d,
+    account: d.account ?? (ctx.cloud === d.cloud ? (ctx.account ?? null) : null),
+    principal: d.principal ?? (ctx.cloud === d.cloud ? (ctx.principal ?? null) : null),
+  };
+}
+
+function parseHints(ctx: PageContext): PageContext {
+  const { cloud, account, principal, region, source } = ctx;
+  return Object.fromEntries(
+    Object.entries({ cloud, account, principal, region, source }).filter(([, v]) => v !== undefined),
+  ) as PageContext;
+}
+
+function overlapsTopRight(anchor: AnchorRect, top: number, viewportWidth: number): boolean {
+  return anchor.right > viewportWidth - STACK_WIDTH && anchor.top < top + 320 && anchor.bottom > top;
+}
+
+export class BannerController {
+  private entries: BannerEntry[] = [];
+  private waiting: BannerEntry[] = [];
+  private keys = new Set<string>();
+  private dismissed = new Set<string>();
+  private seq = 0;
+  private host?: HTMLElement;
+  private container?: HTMLElement;
+  private placeBottom = false;
+
+  constructor(
+    private readonly doc: Document,
+    private readonly send: (msg: SaveDraftMessage) => Promise<unknown>,
+    private readonly parse: Parse = parseDenials,
+  ) {}
+
+  deliver(batch: CandidateBatch): void {
+    let added = false;
+    const hints = parseHints(batch.context);
+    for (const text of batch.texts) {
+      let denials: Denial[];
+      try {
+        denials = this.parse(text, hints);
+      } catch {
+        continue; // a parser bug must not break the page
+      }
+      for (const raw of denials) {
+        const denial = withPageContext(raw, batch.context);
+        const key = denialKey(denial);
+        if (this.keys.has(key) || this.dismissed.has(key)) continue;
+        this.keys.add(key);
+        const entry = { key, seq: ++this.seq, denial, context: batch.context, pageUrl: batch.pageUrl };
+        if (this.entries.length < MAX_CARDS) this.entries.push(entry);
+        else this.waiting.push(entry);
+        added = true;
+      }
+    }
+    if (!added) return;
+    const cloud = batch.context.cloud ?? 'aws';
+    const viewportWidth = this.doc.defaultView?.innerWidth ?? 1280;
+    if (batch.anchors.some((a) => overlapsTopRight(a, HEADER_OFFSET[cloud], viewportWidth)))
+      this.placeBottom = true;
+    this.render(cloud);
+  }
+
+  private dismiss = (key: string): void => {
+    this.dismissed.add(key);
+    this.keys.delete(key);
+    this.entries = this.entries.filter((e) => e.key !== key);
+    const next = this.waiting.shift();
+    if (next) this.entries.push(next);
+    this.render(this.entries[0]?.denial.cloud ?? 'aws');
+  };
+
+  private mount(cloud: 'aws' | 'azure' | 'gcp'): HTMLElement {
+    if (!this.host) {
+      let host = this.doc.createElement(HOST_TAG);
+      // If the page defined <unblock-banner> first, its class could read our closed root through
+      // ElementInternals.shadowRoot; an undefined name (or a plain div) cannot.
+      if (host.matches(':defined')) host = this.doc.createElement('div');
+      const root = host.attachShadow({ mode: 'closed' });
+      const style = this.doc.createElement('style');
+      style.textContent = BANNER_CSS;
+      const container = this.doc.createElement('div');
+      root.append(style, container);
+      this.host = host;
+      this.container = container;
+    }
+    const top = HEADER_OFFSET[cloud];
+    const edge = this.placeBottom ? 'bottom: 16px !important;' : `top: ${top}px !important;`;
+    // Inline !important beats page rules on the host; `all: initial` stops inherited page styles.
+    this.host.setAttribute(
+      'style',
+      `all: initial !important; --top: ${this.placeBottom ? 16 : top}px; position: fixed !important; ${edge} right: 16px !important; z-index: 2147483647 !important; display: block !important;`,
+    );
+    // SPAs may rebuild <body>; the root element survives, so the host lives there.
+    if (!this.host.isConnected) this.doc.documentElement.append(this.host);
+    return this.container!;
+  }
+
+  private render(cloud: 'aws' | 'azure' | 'gcp'): void {
+    if (!this.entries.length) {
+      if (this.container) render(null, this.container);
+      this.host?.remove();
+      return;
+    }
+    const container = this.mount(cloud);
+    render(<BannerStack entries={this.entries} send={this.send} onDismiss={this.dismiss} />, container);
+  }
+}

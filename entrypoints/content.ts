@@ -1,0 +1,58 @@
+/**
+ * The always-injected content core. Kept tiny on purpose: no Preact, no zod, no parser. It watches
+ * for new text, runs the keyword prefilter, and only when something looks like a denial asks the
+ * background to inject the banner chunk (entrypoints/banner.ts), which parses and renders.
+ */
+import { browser } from 'wxt/browser';
+import { defineContentScript } from 'wxt/utils/define-content-script';
+import { bridge, type CandidateBatch } from '@/lib/handoff';
+import { pageContext } from '@/lib/page-context';
+import { anchorOf, createWatcher, type Candidate } from '@/lib/watcher';
+
+/** The console's own header: AWS shows the account id in its account menu. */
+const HEADER_SELECTOR =
+  '#awsc-nav-header,[data-testid="awsc-nav-header"],#consoleNavHeader,header[role="banner"],header';
+
+function headerText(): string | undefined {
+  return document.querySelector(HEADER_SELECTOR)?.textContent?.slice(0, 20_000) ?? undefined;
+}
+
+function hand(candidates: Candidate[]): void {
+  const context = pageContext(location.href, document.cookie, headerText());
+  if (!context) return;
+  const batch: CandidateBatch = {
+    texts: candidates.map((c) => c.text),
+    anchors: candidates.map((c) => anchorOf(c.node)),
+    context,
+    pageUrl: location.href,
+  };
+  const b = bridge();
+  if (b.deliver) return b.deliver(batch);
+  b.queue.push(batch);
+  if (b.uiRequested) return;
+  b.uiRequested = true;
+  browser.runtime.sendMessage({ type: 'load-ui' }).then(
+    (reply: unknown) => {
+      if (!(reply as { ok?: unknown } | undefined)?.ok) b.uiRequested = false;
+    },
+    () => {
+      b.uiRequested = false; // extension reloaded or background asleep: retry on the next hit
+    },
+  );
+}
+
+export default defineContentScript({
+  // Keep in sync with CONSOLE_MATCHES in wxt.config.ts (host_permissions).
+  matches: [
+    'https://console.aws.amazon.com/*',
+    'https://*.console.aws.amazon.com/*',
+    'https://portal.azure.com/*',
+    'https://console.cloud.google.com/*',
+  ],
+  runAt: 'document_idle',
+  main(ctx) {
+    const watcher = createWatcher(document, { onCandidates: hand });
+    watcher.scanInitial();
+    ctx.onInvalidated(() => watcher.stop());
+  },
+});

@@ -1,0 +1,51 @@
+/**
+ * The background's message handler, separate from the entrypoint so it can be tested directly.
+ * Every message is validated (zod) and must come from our own content script in a top-level or
+ * child frame of a console tab; anything else gets `{ok:false}` and no side effect.
+ */
+import { parseRuntimeMessage, type Reply } from './messages';
+import { isConsoleUrl } from './page-context';
+import type { DraftRecord } from './drafts';
+import type { NewAccessRequest } from './contract/request';
+
+export interface MessageSender {
+  id?: string;
+  url?: string;
+  frameId?: number;
+  tab?: { id?: number; url?: string };
+}
+
+export interface HandlerDeps {
+  runtimeId: string;
+  injectBanner(tabId: number, frameId: number): Promise<void>;
+  saveDraft(request: NewAccessRequest): Promise<DraftRecord>;
+}
+
+export function checkSender(sender: MessageSender, runtimeId: string): string | undefined {
+  if (sender.id !== runtimeId) return 'sender: not this extension';
+  if (typeof sender.tab?.id !== 'number') return 'sender: not a tab';
+  // sender.url is the frame's own URL; the tab URL covers browsers that omit it.
+  if (!isConsoleUrl(sender.url ?? sender.tab.url)) return 'sender: not a console page';
+  return undefined;
+}
+
+export async function handleMessage(raw: unknown, sender: MessageSender, deps: HandlerDeps): Promise<Reply> {
+  const senderError = checkSender(sender, deps.runtimeId);
+  if (senderError) return { ok: false, error: senderError };
+  const parsed = parseRuntimeMessage(raw);
+  if (!parsed.ok) return { ok: false, error: parsed.error };
+  const msg = parsed.value;
+  try {
+    switch (msg.type) {
+      case 'load-ui':
+        await deps.injectBanner(sender.tab!.id!, sender.frameId ?? 0);
+        return { ok: true };
+      case 'save-draft': {
+        const record = await deps.saveDraft(msg.request);
+        return { ok: true, id: record.id };
+      }
+    }
+  } catch (e) {
+    return { ok: false, error: e instanceof Error ? e.message : String(e) };
+  }
+}
