@@ -19,7 +19,9 @@ execFileSync('npx', ['wxt', 'build'], { cwd: root, stdio: ['ignore', 'ignore', '
 
 const consoles = await startConsoles({ port, host });
 const rules = hostResolverRules(consoles.port, host);
-const chromium = [process.env.CHROMIUM_PATH, '/usr/bin/chromium'].find((p): p is string => !!p && fs.existsSync(p));
+const chromium = [process.env.CHROMIUM_PATH, '/usr/bin/chromium'].find(
+  (p): p is string => !!p && fs.existsSync(p),
+);
 const hasDisplay = Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
 
 console.log(`\nUnblock demo — simulated consoles on ${consoles.origin(host)} (self-signed certificate)\n`);

@@ -1,0 +1,39 @@
+/**
+ * `npm run bench`: measures the speed and size targets and rewrites docs/benchmarks.md.
+ * Builds the Chrome extension first so the figures describe the current source.
+ */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { browserMetrics } from './browser-metrics';
+import { contentScriptSize } from './content-size';
+import { parserThroughput } from './parser-throughput';
+import { renderMarkdown, type BenchRow } from './report';
+
+execFileSync('npx', ['wxt', 'build'], { stdio: 'inherit' });
+
+const rows: BenchRow[] = [];
+const step = async (name: string, fn: () => BenchRow[] | Promise<BenchRow[]>) => {
+  process.stdout.write(`bench: ${name}…\n`);
+  const r = await fn();
+  for (const row of r) process.stdout.write(`  ${row.name}: ${row.value}\n`);
+  rows.push(...r);
+};
+
+await step('content script size', () => contentScriptSize());
+await step('parser throughput', () => parserThroughput());
+await step('CLI', () => {
+  const out = execFileSync('npx', ['tsx', 'bench/cli-explain.ts', '--json'], { encoding: 'utf8' });
+  return JSON.parse(out) as BenchRow[];
+});
+await step('browser', () => browserMetrics());
+
+const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+const machine = `${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.type()} ${os.release()}`;
+writeFileSync(
+  'docs/benchmarks.md',
+  renderMarkdown(rows, { date: new Date().toISOString().slice(0, 10), machine }),
+);
+process.stdout.write('bench: wrote docs/benchmarks.md\n');
+const missed = rows.filter((r) => r.pass === false);
+if (missed.length) process.stdout.write(`bench: targets missed: ${missed.map((r) => r.name).join('; ')}\n`);
