@@ -1,13 +1,196 @@
 /**
  * Denial parser: text in, denials out. Pure (no DOM, no I/O), shared by the content script's
  * lazily loaded banner chunk, the CLI and the broker.
+ *
+ * Pipeline (denial-formats.md §6 "order of evaluation"): normalise → every family parser emits
+ * candidates → look-alike / placeholder / framing checks per message → merge the pieces of one
+ * message (code + sentence, EC2 sentence + blob, prose + ErrorInfo) → wrapper source/operation,
+ * hints → de-duplicate by (cloud, actions, resource) in order of appearance.
  */
 import type { Denial, ParseHints } from '../contract/denial';
+import { EXCERPT_MAX } from '../contract/denial';
+import { parseAws } from './aws';
+import { parseAzure } from './azure';
+import type { Candidate } from './candidate';
+import { reasonFor } from './classify';
+import { Doc, firstIn } from './context';
+import { parseGcp } from './gcp';
+import { hasPlaceholder, LOOKALIKE_RE } from './lookalikes';
+import { collapse, normalise } from './normalise';
+import { mayContainDenial } from './prefilter';
+import { detectOperation, detectSource, hasAwsFrame } from './wrappers';
 
 export type { Denial, ParseHints } from '../contract/denial';
 export { mayContainDenial } from './prefilter';
 
+/** Pieces further apart than this are different messages, even inside one paragraph. */
+const MESSAGE_GAP = 2500;
+/** A page never shows more distinct denials than this; the cap bounds adversarial inputs. */
+const MAX_DENIALS = 200;
+/** How many neighbouring candidates a merge looks at (bounds adversarial, candidate-dense input). */
+const NEIGHBOURS = 40;
+
 /** Every denial in `text`, in order of appearance, de-duplicated by (cloud, actions, resource). */
-export function parseDenials(_text: string, _hints?: ParseHints): Denial[] {
-  return []; // placeholder until the parser lands
+export function parseDenials(text: string, hints?: ParseHints): Denial[] {
+  try {
+    if (typeof text !== 'string' || !mayContainDenial(text)) return [];
+    return parse(text, hints ?? {});
+  } catch {
+    // The parser runs on arbitrary page text: a bug must cost a missed banner, never a crash.
+    return [];
+  }
+}
+
+function parse(raw: string, hints: ParseHints): Denial[] {
+  const doc = new Doc(normalise(raw));
+  const found: Candidate[] = [];
+  parseAws(doc, found);
+  parseAzure(doc, found);
+  parseGcp(doc, found);
+  found.sort((a, b) => a.start - b.start || a.end - b.end);
+  const kept = merge(doc, filter(doc, found, hints));
+  return finish(doc, kept, hints);
+}
+
+/** Drops look-alikes, documentation samples and unframed bare AWS texts, per message. */
+function filter(doc: Doc, cands: Candidate[], hints: ParseHints): Candidate[] {
+  const look = doc.hits('lookalike', LOOKALIKE_RE);
+  const out: Candidate[] = [];
+  cands.forEach((c, i) => {
+    const [bs, be] = doc.block(c.start);
+    const prev = cands[i - 1];
+    const next = cands[i + 1];
+    const a = Math.max(bs, c.start - 300, prev && prev.end <= c.start ? prev.end : 0);
+    const b = Math.min(be, c.end + 600, next && next.start >= c.end ? next.start : Infinity);
+    if (firstIn(look, a, b)) return;
+    const span = doc.text.slice(c.start, Math.min(c.end, c.start + 4096));
+    if (hasPlaceholder(span)) return;
+    for (const v of [...c.actions, c.resource, c.principal]) if (v && hasPlaceholder(v)) return;
+    if (c.needsAwsFrame && hints.cloud !== 'aws' && !hasAwsFrame(doc, c.start, c.end)) return;
+    out.push(c);
+  });
+  return out;
+}
+
+function sameMessage(doc: Doc, a: Candidate, b: Candidate): boolean {
+  if (doc.block(a.start)[0] !== doc.block(b.start)[0]) return false;
+  const gap = b.start >= a.end ? b.start - a.end : a.start >= b.end ? a.start - b.end : 0;
+  return gap <= MESSAGE_GAP;
+}
+
+const WEAK_FAMILIES = new Set(['aws-ec2-hint', 'aws-cfn-legacy', 'gcp-troubleshooter']);
+
+function isWeak(c: Candidate): boolean {
+  return c.actions.length === 0 || WEAK_FAMILIES.has(c.family);
+}
+
+function sameActions(a: Candidate, b: Candidate): boolean {
+  if (a.actions.length !== b.actions.length) return false;
+  const x = [...a.actions].map((v) => v.toLowerCase()).sort();
+  const y = [...b.actions].map((v) => v.toLowerCase()).sort();
+  return x.every((v, i) => v === y[i]);
+}
+
+/** Fills `into`'s missing details from `from` (one message seen through two wordings). */
+function absorb(into: Candidate, from: Candidate): void {
+  into.encodedMessage ??= from.encodedMessage;
+  into.operation ??= from.operation;
+  into.policyId ??= from.policyId;
+  into.principal ??= from.principal;
+  into.account ??= from.account;
+  into.source ??= from.source;
+  if (from.structured && from.resource) into.resource = from.resource;
+  else into.resource ??= from.resource;
+  into.start = Math.min(into.start, from.start);
+  into.end = Math.max(into.end, from.end);
+}
+
+/**
+ * Merges the pieces of one message: an empty or weak candidate (EC2 sentence, blob, bare
+ * "Access Denied", storage code, troubleshooter URL) folds into a named denial of the same cloud
+ * nearby; duplicate wordings of the same permission (prose + ErrorInfo, panel + URL) fold into the
+ * first; remaining empty pieces of one kind fold together.
+ */
+function merge(doc: Doc, cands: Candidate[]): Candidate[] {
+  const out: Candidate[] = [];
+  const dropped = new Set<Candidate>();
+  cands.forEach((c, i) => {
+    if (!isWeak(c)) return;
+    // Nearest strong candidate of the same cloud in the same message (candidates are sorted by
+    // start, so only a bounded neighbourhood can qualify).
+    let best: Candidate | undefined;
+    let bestGap = Infinity;
+    for (const o of cands.slice(Math.max(0, i - NEIGHBOURS), i + NEIGHBOURS + 1)) {
+      if (o === c || isWeak(o) || o.cloud !== c.cloud || !sameMessage(doc, c, o)) continue;
+      if (c.actions.length === 0 && c.denyKind !== 'unknown' && c.denyKind !== o.denyKind) continue;
+      if (c.actions.length > 0 && !sameActions(c, o) && c.family !== 'aws-ec2-hint') continue;
+      const gap = Math.abs(o.start - c.start);
+      if (gap < bestGap) {
+        best = o;
+        bestGap = gap;
+      }
+    }
+    if (best) {
+      const saveResource = best.resource;
+      absorb(best, c);
+      if (c.family === 'gcp-troubleshooter') best.resource = saveResource ?? c.resource;
+      dropped.add(c);
+    }
+  });
+  for (const c of cands) {
+    if (dropped.has(c)) continue;
+    const prior = out
+      .slice(-NEIGHBOURS)
+      .find(
+        (o) =>
+          o.cloud === c.cloud &&
+          sameMessage(doc, o, c) &&
+          ((o.actions.length > 0 &&
+            sameActions(o, c) &&
+            (o.structured || c.structured || !o.resource || !c.resource || o.resource === c.resource)) ||
+            (o.actions.length === 0 &&
+              c.actions.length === 0 &&
+              o.denyKind === c.denyKind &&
+              o.family.split('-')[0] === c.family.split('-')[0])),
+      );
+    if (prior) absorb(prior, c);
+    else out.push(c);
+    if (out.length > MAX_DENIALS * 4) break;
+  }
+  return out;
+}
+
+function finish(doc: Doc, cands: Candidate[], hints: ParseHints): Denial[] {
+  const seen = new Set<string>();
+  const out: Denial[] = [];
+  for (const c of cands) {
+    let source = c.source ?? detectSource(doc, c.start, c.end) ?? hints.source ?? null;
+    if (c.cloud !== 'aws' && source === 'cloudformation') source = null;
+    const operation = c.operation ?? (c.cloud === 'aws' ? detectOperation(doc, c.start, c.end) : null);
+    const denial: Denial = {
+      cloud: c.cloud,
+      actions: c.actions,
+      resource: c.resource,
+      principal: c.principal ?? hints.principal ?? null,
+      account: c.account ?? hints.account ?? null,
+      denyKind: c.denyKind,
+      requestable: c.requestable,
+      reason: reasonFor(c.denyKind, c.requestable, c.reason),
+      excerpt: collapse(doc.text.slice(c.start, Math.min(c.end, c.start + EXCERPT_MAX * 4))).slice(
+        0,
+        EXCERPT_MAX,
+      ),
+      source,
+      encodedMessage: c.encodedMessage,
+      operation,
+      policyId: c.policyId,
+      confidence: c.confidence,
+    };
+    const key = `${c.cloud}\u0000${c.actions.join(',').toLowerCase()}\u0000${c.resource ?? ''}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(denial);
+    if (out.length >= MAX_DENIALS) break;
+  }
+  return out;
 }

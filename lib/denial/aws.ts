@@ -1,0 +1,351 @@
+/**
+ * AWS phrase families (denial-formats.md §2): the IAM sentence (modern and older forms), EC2
+ * `UnauthorizedOperation` with its encoded blob, the bare S3 "Access Denied", S3 console banners,
+ * CloudFormation's legacy `API: svc:Api Access Denied` event and the EC2 editors' bare API hint.
+ *
+ * Every regex here is either a literal-led global scan or a sticky (`y`) match at a known
+ * position, with bounded token classes, so a long adversarial input stays linear.
+ */
+import type { Candidate } from './candidate';
+import { candidate } from './candidate';
+import { awsExplicit, awsImplicit, UNKNOWN } from './classify';
+import type { Kind } from './classify';
+import type { Doc } from './context';
+import { isSpace, isWrapInside, readQuoted, readToken, skipSpace, trimToken } from './normalise';
+
+const SENTENCE_RE = /not\s+authori[sz]ed\s+to\s+perform\b/gi;
+/** `service:Action`; the negative look-ahead rejects template text such as `service:action-name`. */
+const ACTION_RE = /([A-Za-z0-9-]{1,64}):([A-Za-z][A-Za-z0-9*]{0,127})(?![A-Za-z0-9_*:/-])/y;
+const ON_RESOURCE_RE = /on\s+resource(?:\(s\))?\s*:?/iy;
+const ROLE_NAME_RE = /role\s+([A-Za-z0-9+=,.@_-]{1,128})(?![A-Za-z0-9+=,.@_:/-])/y;
+const BECAUSE_RE =
+  /because\s+no\s+(identity-based|resource-based|sessions?|permissions\s+boundary|service\s+control|resource\s+control|VPC\s+endpoint)(?:\s+polic(?:y|ies))?\s+allows?\b(?:\s+the\s+[A-Za-z0-9-]{1,64}:[A-Za-z0-9*]{1,128}\s+action)?/iy;
+const EXPLICIT_RE =
+  /with\s+an?\s+explicit\s+deny(?:\s+in\s+(?:an?\s+)?(identity-based\s+policy|resource-based\s+policy|sessions?\s+policy|permissions\s+boundary(?:\s+policy)?|service\s+control\s+policy|resource\s+control\s+policy|VPC\s+endpoint\s+policy))?/iy;
+const POLICY_ARN_RE = /\s*:\s*(?=arn:)/y;
+
+/** Account of an ARN (`arn:<partition>:<service>:<region>:<account>:…`). */
+export function arnAccount(arn: string | null): string | null {
+  if (!arn) return null;
+  const m = /^arn:[^:\s]*:[^:\s]*:[^:\s]*:(\d{12})(?::|$)/.exec(arn);
+  return m?.[1] ?? null;
+}
+
+/** Reads the token that ends right before `end` (skipping whitespace), joining a hard wrap. */
+function tokenBefore(s: string, end: number): string | null {
+  let j = end;
+  while (j > 0 && end - j < 200 && isSpace(s[j - 1])) j--;
+  let b = j;
+  while (b > 0 && j - b < 2048 && !/[\s'"<>]/.test(s[b - 1] ?? ' ')) b--;
+  let tok = s.slice(b, j);
+  // An ARN wrapped across lines: join the previous piece when the break is inside the token.
+  for (let n = 0; n < 4 && tok && !/^arn:/i.test(tok); n++) {
+    let k = b;
+    while (k > 0 && b - k < 200 && isSpace(s[k - 1])) k--;
+    if (k === b) break;
+    let pb = k;
+    while (pb > 0 && k - pb < 2048 && !/[\s'"<>]/.test(s[pb - 1] ?? ' ')) pb--;
+    const prev = s.slice(pb, k);
+    if (!prev.includes('arn:') && !/[:/]$/.test(prev)) break;
+    if (!isWrapInside(s, k, b)) break;
+    tok = prev + tok;
+    b = pb;
+  }
+  return tok || null;
+}
+
+function principalBefore(s: string, anchor: number): string | null {
+  // "<principal> is not authorized": the word before the anchor must be "is".
+  let j = anchor;
+  while (j > 0 && anchor - j < 200 && isSpace(s[j - 1])) j--;
+  if (!/(?:^|[^A-Za-z])is$/i.test(s.slice(Math.max(0, j - 3), j))) return null;
+  const tok = tokenBefore(s, j - 2);
+  if (!tok) return null;
+  const t = trimToken(tok.replace(/^(?:User|Principal):/i, ''));
+  const at = t.indexOf('arn:');
+  return at >= 0 ? t.slice(at) : null;
+}
+
+interface Resource {
+  value: string | null;
+  roleName?: string;
+  end: number;
+}
+
+function readResource(s: string, i: number): Resource | null {
+  ON_RESOURCE_RE.lastIndex = i;
+  if (!ON_RESOURCE_RE.exec(s)) return null;
+  const j = skipSpace(s, ON_RESOURCE_RE.lastIndex);
+  const q = readQuoted(s, j, 4096);
+  if (q) return { value: trimToken(q.value) || null, end: q.end };
+  ROLE_NAME_RE.lastIndex = j;
+  const role = ROLE_NAME_RE.exec(s);
+  if (role?.[1] && !/^arn:/i.test(role[1])) {
+    return { value: null, roleName: trimToken(role[1]), end: ROLE_NAME_RE.lastIndex };
+  }
+  const t = readToken(s, j);
+  if (!t) return { value: null, end: j };
+  const v = trimToken(t.value);
+  return { value: v && v !== '*' ? v : null, end: t.end };
+}
+
+interface Reason {
+  kind: Kind;
+  policyId: string | null;
+  end: number;
+}
+
+function readReason(s: string, i: number): Reason | null {
+  BECAUSE_RE.lastIndex = i;
+  const b = BECAUSE_RE.exec(s);
+  if (b) return { kind: awsImplicit(b[1] ?? ''), policyId: null, end: BECAUSE_RE.lastIndex };
+  EXPLICIT_RE.lastIndex = i;
+  const e = EXPLICIT_RE.exec(s);
+  if (!e) return null;
+  let end = EXPLICIT_RE.lastIndex;
+  let policyId: string | null = null;
+  POLICY_ARN_RE.lastIndex = end;
+  if (POLICY_ARN_RE.exec(s)) {
+    const t = readToken(s, POLICY_ARN_RE.lastIndex);
+    if (t) {
+      policyId = trimToken(t.value) || null;
+      end = t.end;
+    }
+  }
+  return { kind: awsExplicit(e[1]), policyId, end };
+}
+
+/** The IAM sentence, `[User: <arn>] is not authorized to perform: <svc:Action> …`, and the short form. */
+function iamSentences(doc: Doc, out: Candidate[]): void {
+  const s = doc.text;
+  SENTENCE_RE.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = SENTENCE_RE.exec(s)) !== null) {
+    let i = m.index + m[0].length;
+    if (s[i] === ':') i++;
+    i = skipSpace(s, i);
+    if (s[i] === '"' || s[i] === "'") i++;
+    ACTION_RE.lastIndex = i;
+    const a = ACTION_RE.exec(s);
+    if (!a?.[1] || !a[2]) continue;
+    const action = `${a[1]}:${a[2]}`;
+    let end = ACTION_RE.lastIndex;
+    if (s[end] === '"' || s[end] === "'") end++;
+    const principal = principalBefore(s, m.index);
+    let start = m.index;
+    if (principal) {
+      const p = s.lastIndexOf(principal.slice(0, 12), m.index);
+      if (p >= 0 && m.index - p < 2400) start = p;
+    }
+    let resource: string | null = null;
+    let roleName: string | undefined;
+    const r = readResource(s, skipSpace(s, end));
+    if (r) {
+      resource = r.value;
+      roleName = r.roleName;
+      end = r.end;
+    }
+    let kind = UNKNOWN;
+    let policyId: string | null = null;
+    const reason = readReason(s, skipSpace(s, end));
+    if (reason) {
+      kind = reason.kind;
+      policyId = reason.policyId;
+      end = reason.end;
+    }
+    const account = arnAccount(principal) ?? arnAccount(resource);
+    if (roleName) resource = account ? `arn:aws:iam::${account}:role/${roleName}` : null;
+    out.push(
+      candidate({
+        start,
+        end,
+        cloud: 'aws',
+        actions: [action],
+        resource,
+        principal,
+        account,
+        ...kind,
+        policyId,
+        confidence: principal || reason ? 'high' : 'medium',
+        family: 'aws-iam',
+      }),
+    );
+    SENTENCE_RE.lastIndex = Math.max(SENTENCE_RE.lastIndex, end);
+  }
+}
+
+const BLOB_CHAR = /[A-Za-z0-9_+/=-]/;
+const ENCODED_RE = /Encoded\s+authorization\s+failure\s+message\s*:?/gi;
+
+/** Reads an encoded authorization blob, removing the whitespace of hard wraps (§2.3). */
+export function readBlob(s: string, i: number): { value: string; end: number } | null {
+  let j = skipSpace(s, i);
+  let value = '';
+  let end = j;
+  for (let piece = 0; piece < 400; piece++) {
+    const from = j;
+    while (j < s.length && j - from < 16384 && BLOB_CHAR.test(s[j] ?? ' ')) j++;
+    const part = s.slice(from, j);
+    if (piece > 0) {
+      // A continuation piece must look like blob, not like the next words of the log.
+      const word = /^[a-z]+$/.test(part) && part.length < 24;
+      const next = s[j];
+      if (!part || word || (next !== undefined && !isSpace(next) && !/["',.)\]}<]/.test(next))) break;
+    }
+    value += part;
+    end = j;
+    if (value.length > 65536) break;
+    let k = j;
+    while (k < s.length && k - j < 200 && isSpace(s[k])) k++;
+    if (k === j || k >= s.length || !BLOB_CHAR.test(s[k] ?? ' ')) break;
+    j = k;
+  }
+  return value.length >= 16 ? { value, end } : null;
+}
+
+/** EC2 `UnauthorizedOperation`: the bare sentence and/or the encoded blob (§2.3). */
+function ec2(doc: Doc, out: Candidate[]): void {
+  const s = doc.text;
+  for (const h of doc.hits(
+    'aws-ec2',
+    /You\s+are\s+not\s+authori[sz]ed\s+to\s+perform\s+this\s+operation\b/gi,
+  )) {
+    out.push(
+      candidate({
+        start: h.pos,
+        end: h.end,
+        cloud: 'aws',
+        actions: [],
+        ...UNKNOWN,
+        confidence: 'low',
+        needsAwsFrame: true,
+        family: 'aws-ec2',
+      }),
+    );
+  }
+  ENCODED_RE.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = ENCODED_RE.exec(s)) !== null) {
+    const blob = readBlob(s, m.index + m[0].length);
+    if (!blob) continue;
+    out.push(
+      candidate({
+        start: m.index,
+        end: blob.end,
+        cloud: 'aws',
+        actions: [],
+        ...UNKNOWN,
+        encodedMessage: blob.value,
+        confidence: 'low',
+        family: 'aws-encoded',
+      }),
+    );
+    ENCODED_RE.lastIndex = Math.max(ENCODED_RE.lastIndex, blob.end);
+  }
+  // EC2 editors: "… IAM policies that allow <ApiName>" names the bare API (§2.3).
+  for (const h of doc.hits(
+    'aws-ec2-hint',
+    /polic(?:y|ies)\s+that\s+allows?\s+(?:the\s+)?([A-Z][A-Za-z0-9]{2,63})(?![A-Za-z0-9:_-])/g,
+  )) {
+    out.push(
+      candidate({
+        start: h.pos,
+        end: h.end,
+        cloud: 'aws',
+        actions: [`ec2:${h.value}`],
+        ...UNKNOWN,
+        operation: h.value,
+        confidence: 'low',
+        needsAwsFrame: true,
+        family: 'aws-ec2-hint',
+      }),
+    );
+  }
+}
+
+/** Bare "Access Denied" (S3 and others restating it, §2.4) and CloudFormation's legacy event. */
+function accessDenied(doc: Doc, out: Candidate[]): void {
+  const s = doc.text;
+  for (const h of doc.hits(
+    'aws-cfn-legacy',
+    /API:\s*([a-z0-9-]{1,64}:[A-Za-z0-9]{1,128})\s+Access\s+Denied/g,
+  )) {
+    const op = h.value.slice(h.value.indexOf(':') + 1);
+    out.push(
+      candidate({
+        start: h.pos,
+        end: h.end,
+        cloud: 'aws',
+        actions: [h.value],
+        ...UNKNOWN,
+        operation: op,
+        confidence: 'low',
+        source: 'cloudformation',
+        family: 'aws-cfn-legacy',
+      }),
+    );
+  }
+  for (const h of doc.hits('aws-xml-denied', /<Code>\s*AccessDenied\s*<\/Code>/g)) {
+    out.push(
+      candidate({
+        start: h.pos,
+        end: h.end,
+        cloud: 'aws',
+        actions: [],
+        ...UNKNOWN,
+        confidence: 'low',
+        family: 'aws-bare',
+      }),
+    );
+  }
+  // The message *is* "Access Denied": after a code/colon/XML tag, and not followed by a sentence.
+  for (const h of doc.hits(
+    'aws-bare-denied',
+    /Access\s?Denied(?:Exception)?(?=\s*(?:$|[.<("\]]|status\s+code|\(Service))/gim,
+  )) {
+    const before = s.slice(Math.max(0, h.pos - 24), h.pos);
+    if (!/(?:[:>(]|^|\n)\s*$/.test(before)) continue;
+    if (/API:\s*[a-z0-9-]{1,64}:[A-Za-z0-9]{1,128}\s+$/.test(before)) continue; // CloudFormation legacy
+    if (/<Code>\s*$/.test(before)) continue; // the XML code, counted above
+    out.push(
+      candidate({
+        start: h.pos,
+        end: h.end,
+        cloud: 'aws',
+        actions: [],
+        ...UNKNOWN,
+        confidence: 'low',
+        needsAwsFrame: true,
+        family: 'aws-bare',
+      }),
+    );
+  }
+}
+
+/** S3 console banners: "… updated your permissions to allow the s3:<Action> action" (§2.5). */
+function s3Banners(doc: Doc, out: Candidate[]): void {
+  for (const h of doc.hits(
+    'aws-s3-banner',
+    /permissions\s+to\s+allow\s+the\s+(s3:[A-Za-z][A-Za-z0-9*]{0,127})\s+action/gi,
+  )) {
+    out.push(
+      candidate({
+        start: h.pos,
+        end: h.end,
+        cloud: 'aws',
+        actions: [h.value],
+        ...UNKNOWN,
+        confidence: 'medium',
+        source: 'console',
+        family: 'aws-s3-banner',
+      }),
+    );
+  }
+}
+
+export function parseAws(doc: Doc, out: Candidate[]): void {
+  iamSentences(doc, out);
+  ec2(doc, out);
+  accessDenied(doc, out);
+  s3Banners(doc, out);
+}

@@ -1,0 +1,269 @@
+/**
+ * Text normalisation shared by every family parser (denial-formats.md §1). Pasted denials arrive
+ * escaped inside JSON/XML (sometimes several layers deep), hard-wrapped by terminals and issue
+ * trackers, framed by Terraform's box-drawing gutter and decorated with curly quotes. The family
+ * parsers match phrases with `\s+` gaps, so newlines are kept here (Key Vault labelled lines and
+ * GCP permission lists are line-oriented); only tokens need the wrap-joining helpers below.
+ *
+ * Everything here is a single forward pass (or a bounded number of them) over the input: no
+ * regex with nested quantifiers, so a 1 MB paste stays linear.
+ */
+
+/** One level of JSON / XML / HTML escaping. Alternatives start with distinct literals. */
+const ESCAPE_RE =
+  /\\u([0-9a-fA-F]{4})|\\(["\\/'])|\\r\\n|\\[nr]|\\t|&(quot|apos|lt|gt|amp|nbsp|#(\d{1,7})|#[xX]([0-9a-fA-F]{1,6}));/g;
+
+const NAMED_ENTITIES: Record<string, string> = {
+  quot: '"',
+  apos: "'",
+  lt: '<',
+  gt: '>',
+  amp: '&',
+  nbsp: ' ',
+};
+
+function fromCodePoint(n: number): string {
+  // Unpaired surrogates and out-of-range code points would throw in String.fromCodePoint.
+  if (!Number.isFinite(n) || n < 0 || n > 0x10ffff) return '';
+  try {
+    return String.fromCodePoint(n);
+  } catch {
+    return '';
+  }
+}
+
+function unescapeOnce(s: string): string {
+  return s.replace(
+    ESCAPE_RE,
+    (m: string, hex?: string, ch?: string, entity?: string, dec?: string, hexEnt?: string): string => {
+      if (hex !== undefined) return fromCodePoint(parseInt(hex, 16));
+      if (ch !== undefined) return ch;
+      if (entity !== undefined) {
+        if (dec !== undefined) return fromCodePoint(parseInt(dec, 10));
+        if (hexEnt !== undefined) return fromCodePoint(parseInt(hexEnt, 16));
+        return NAMED_ENTITIES[entity] ?? m;
+      }
+      if (m === '\\t') return ' ';
+      return '\n'; // literal \r\n, \n or \r: treated as a line break (§1.2)
+    },
+  );
+}
+
+/**
+ * Unescape repeatedly (JSON inside a JSON string, CloudTrail events, ARM details[]), normalise
+ * quotes and line endings, and drop the Terraform gutter so that wrapped continuation lines
+ * join cleanly.
+ */
+export function normalise(input: string): string {
+  let s = input;
+  for (let i = 0; i < 5; i++) {
+    const next = unescapeOnce(s);
+    if (next === s) break;
+    s = next;
+  }
+  return (
+    s
+      .replace(/\r\n?/g, '\n')
+      // Curly quotes and backticks behave as straight quotes (§1.3).
+      .replace(/[\u2018\u2019\u201a\u2032`]/g, "'")
+      .replace(/[\u201c\u201d\u201e\u2033]/g, '"')
+      // Terraform's diagnostic gutter (│ ╷ ╵) would otherwise sit inside wrapped phrases.
+      .replace(/[\u2502\u2575\u2577]/g, ' ')
+      // Zero-width characters break tokens invisibly.
+      .replace(/[\u200b\u200c\u200d\u2060\ufeff]/g, '')
+  );
+}
+
+/** Whitespace-collapsed text, as kept in `excerpt`. */
+export function collapse(s: string): string {
+  return s.replace(/\s+/g, ' ').trim();
+}
+
+const WS = /\s/;
+export function isSpace(c: string | undefined): boolean {
+  return c !== undefined && WS.test(c);
+}
+
+/** Characters that may continue an ARN / scope / blob across a hard wrap (§1.1). */
+const JOIN_CHAR = /[A-Za-z0-9:/_+=.*-]/;
+
+/**
+ * Words that start the next clause rather than continue a token. A wrap right before one of
+ * these is a wrap between words, not inside the token.
+ */
+const STOP_WORDS = new Set([
+  'because',
+  'with',
+  'on',
+  'or',
+  'and',
+  'status',
+  'request',
+  'requestid',
+  'the',
+  'for',
+  'at',
+  'in',
+  'is',
+  'to',
+  'was',
+  'when',
+  'error',
+  'please',
+  'if',
+  'caused',
+  'over',
+  'code',
+  'http',
+  'https',
+  'see',
+  'this',
+  'user',
+  'principal',
+  'resource',
+  'action',
+  'service',
+  'details',
+  'message',
+  'encoded',
+  'however',
+  'it',
+  'not',
+  'no',
+  'an',
+  'a',
+]);
+
+function nextWord(s: string, k: number): string {
+  let e = k;
+  while (e < s.length && e - k < 200 && !isSpace(s[e])) e++;
+  return s.slice(k, e);
+}
+
+function lineLengthBefore(s: string, j: number): number {
+  let b = j;
+  while (b > 0 && j - b < 400 && s[b - 1] !== '\n') b--;
+  let t = b;
+  while (t < j && isSpace(s[t])) t++;
+  return j - t;
+}
+
+/**
+ * Whether the whitespace run s[j..k) (which must contain a newline) is a hard wrap inside a
+ * token rather than a real gap: the broken line is long (wraps happen at a fixed width), the next
+ * piece starts with a token character and is not the start of the next clause.
+ */
+export function isWrapInside(s: string, j: number, k: number, minLine = 40): boolean {
+  if (k >= s.length) return false;
+  const run = s.slice(j, k);
+  if (!run.includes('\n') || /\n[^\S\n]*\n/.test(run)) return false; // blank line: a new paragraph
+  if (!JOIN_CHAR.test(s[k] ?? '')) return false;
+  if (lineLengthBefore(s, j) < minLine) return false;
+  const w = nextWord(s, k);
+  const bare = w.replace(/[^A-Za-z]+$/, '').toLowerCase();
+  if (STOP_WORDS.has(bare)) return false;
+  if (/^[A-Z][a-z]+[:,.;]?$/.test(w)) return false; // a capitalised word: the next sentence
+  if (/^\d+[,.:]?$/.test(w) && !/[:/]$/.test(s.slice(Math.max(0, j - 1), j))) return false;
+  return true;
+}
+
+export interface Token {
+  value: string;
+  end: number;
+}
+
+const TOKEN_STOP = /[\s'"<>]/;
+
+/**
+ * Reads an unquoted token (ARN, email, resource name) at `i`, joining hard wraps that fall
+ * inside it. Bounded by `max` characters so that a huge run of token characters stays linear.
+ */
+export function readToken(s: string, i: number, max = 2048, joinWraps = true): Token | null {
+  let value = '';
+  let j = i;
+  let joins = 0;
+  for (;;) {
+    const from = j;
+    while (j < s.length && j - from < max && !TOKEN_STOP.test(s[j] ?? ' ')) j++;
+    value += s.slice(from, j);
+    if (!joinWraps || joins >= 8 || value.length >= max) break;
+    let k = j;
+    while (k < s.length && k - j < 200 && isSpace(s[k])) k++;
+    if (k === j || !isWrapInside(s, j, k)) break;
+    joins++;
+    j = k;
+  }
+  if (!value) return null;
+  return { value, end: j };
+}
+
+const QUOTES = new Set(["'", '"']);
+
+/**
+ * Reads a quoted value at `i` (the opening quote) up to the matching closing quote on a bounded
+ * window. Whitespace runs with a newline inside the quotes are wraps: removed between token
+ * characters, otherwise one space.
+ */
+export function readQuoted(s: string, i: number, max = 4096): Token | null {
+  const q = s[i];
+  if (q === undefined || !QUOTES.has(q)) return null;
+  // Search a bounded window: an unmatched quote must not cost a scan to the end of the text.
+  const rel = s.slice(i + 1, i + 1 + max).indexOf(q);
+  if (rel < 0) return null;
+  const close = i + 1 + rel;
+  const inner = s.slice(i + 1, close);
+  const value = inner.includes('\n') ? joinWrapped(inner) : inner.trim();
+  return { value, end: close + 1 };
+}
+
+/** Joins wrapped lines of a token-like string (scope, ARN, blob). */
+export function joinWrapped(inner: string): string {
+  return inner
+    .replace(/([A-Za-z0-9:/_+=.*-])[^\S\n]*\n\s*(?=[A-Za-z0-9:/_+=.*-])/g, '$1')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/** A quoted or unquoted value at `i`. */
+export function readValue(s: string, i: number, max = 2048): Token | null {
+  const c = s[i];
+  if (c !== undefined && QUOTES.has(c)) return readQuoted(s, i, max * 2);
+  return readToken(s, i, max);
+}
+
+/** Trims the trailing punctuation that sentences put after tokens (§1.3). */
+export function trimToken(v: string): string {
+  let s = v.trim();
+  for (let n = 0; n < 8; n++) {
+    const t = s.replace(/^['"(\[]+/, '').replace(/[.,;)\]'"]+$/, '');
+    if (t === s) break;
+    s = t;
+  }
+  return s;
+}
+
+export function skipSpace(s: string, i: number, max = 400): number {
+  let j = i;
+  while (j < s.length && j - i < max && isSpace(s[j])) j++;
+  return j;
+}
+
+/** Values the text masks or leaves as a template are not names (§1.6, README conventions). */
+export function isMasked(v: string | null | undefined): boolean {
+  if (v === null || v === undefined) return true;
+  const t = v.trim();
+  if (!t) return true;
+  if (/\*{2,}|x{3,}|X{3,}|<[^>]*>|\bredacted\b|\[redacted|\.\.\.|…/i.test(t)) return true;
+  const letters = t.replace(/[^A-Za-z0-9]/g, '');
+  if (letters.length >= 3 && /^(.)\1+$/.test(letters)) return true; // SSSS-SSSS…
+  return false;
+}
+
+/** Decodes a URL component without throwing on malformed escapes. */
+export function safeDecode(v: string): string {
+  try {
+    return decodeURIComponent(v);
+  } catch {
+    return v;
+  }
+}
