@@ -1,0 +1,240 @@
+/**
+ * `unblock explain`: the pure part. Text in, `ExplainResult` out, and a readable rendering of it.
+ * No I/O here (see ./main.ts), so the same functions can back tests and other front ends.
+ */
+import type { Cloud, Denial, DenyKind, ExplainResult, ParseHints } from '../contract/denial';
+import { parseDenials } from '../denial';
+import type { Risk } from '../risk';
+import { actionRisk, highestRisk } from '../risk';
+
+/** Parse every denial in `text`. `isDenial` is true when at least one was found. */
+export function explain(text: string, hints?: ParseHints): ExplainResult {
+  const denials = parseDenials(text, hints);
+  return { isDenial: denials.length > 0, denials };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Look-alikes (denial-formats.md §5): only used to word the "no denial found" message.
+
+const LOOK_ALIKES: readonly [RegExp, string][] = [
+  [
+    /\b(?:ExpiredToken(?:Exception)?|RequestExpired|ExpiredAuthenticationToken|InvalidAuthenticationToken(?:Tenant)?|AuthenticationFailed|UNAUTHENTICATED|invalid_grant|Reauthentication failed|security token included in the request is expired)\b/i,
+    'expired or invalid credentials — sign in again',
+  ],
+  [
+    /\b(?:InvalidClientTokenId|UnrecognizedClientException|SignatureDoesNotMatch|InvalidAccessKeyId|AuthFailure)\b|security token included in the request is invalid|Anonymous caller/i,
+    'wrong or missing credentials — check which identity you are signed in as',
+  ],
+  [/\bAADSTS\d+/, 'an Entra ID sign-in error — sign in again (it is not a missing role)'],
+  [
+    /\b(?:Throttling(?:Exception)?|TooManyRequests(?:Exception)?|RequestLimitExceeded|SubscriptionRequestsThrottled|RATE_LIMIT_EXCEEDED|rateLimitExceeded|userRateLimitExceeded)\b|Rate exceeded/,
+    'rate limiting — retry later',
+  ],
+  [
+    /\b(?:LimitExceededException|ServiceQuotaExceededException|InstanceLimitExceeded|VcpuLimitExceeded|QuotaExceeded|quotaExceeded|dailyLimitExceeded|RESOURCE_EXHAUSTED|SkuNotAvailable)\b|Quota exceeded/,
+    'a quota or capacity limit — ask for a quota increase',
+  ],
+  [
+    /\bSERVICE_DISABLED\b|has not been used in project \S+ before or it is disabled/,
+    'an API that is not enabled in the project — enable it',
+  ],
+  [/\bBILLING_DISABLED\b/, 'billing disabled on the project'],
+  [
+    /\b(?:MissingSubscriptionRegistration|OptInRequired|SubscriptionRequiredException)\b/,
+    'an account or subscription set-up step (provider registration or opt-in)',
+  ],
+  [/\bScopeLocked\b/, 'an Azure resource lock — ask its owner to remove the lock'],
+  [
+    /insufficient authentication scopes|ACCESS_TOKEN_SCOPE_INSUFFICIENT/i,
+    "the OAuth scopes of the token (e.g. a VM's service-account scopes), not IAM",
+  ],
+  [
+    /vpcServiceControlsUniqueIdentifier|SECURITY_POLICY_VIOLATED|Request is prohibited by organization's policy/,
+    'a VPC Service Controls perimeter — talk to your GCP security team',
+  ],
+  [/constraints\/[a-zA-Z]/, 'a GCP organisation policy constraint — talk to your GCP platform team'],
+];
+
+/** When `text` is a known non-denial error (§5), a short phrase saying what it is; else null. */
+export function lookAlike(text: string): string | null {
+  for (const [re, what] of LOOK_ALIKES) if (re.test(text)) return what;
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rendering
+
+export interface FormatOptions {
+  /** ANSI colours (the caller decides: TTY and no NO_COLOR). */
+  color: boolean;
+  /** What the text was, for the "no denial" line (`big.log`, `standard input`). */
+  inputName?: string;
+  /** From `lookAlike(text)`, mentioned when no denial was found. */
+  lookAlike?: string | null;
+}
+
+const CLOUD_NAME: Record<Cloud, string> = { aws: 'AWS', azure: 'Azure', gcp: 'Google Cloud' };
+const ACCOUNT_WORD: Record<Cloud, string> = { aws: 'account', azure: 'subscription', gcp: 'project' };
+
+/** The deny kind in plain words. */
+export const DENY_KIND_TEXT: Record<DenyKind, string> = {
+  implicit: 'no policy allows this action (a missing permission)',
+  'explicit-scp':
+    'blocked by an organisation guardrail (service/resource control policy or VPC endpoint policy)',
+  'explicit-boundary': 'blocked by the permissions boundary on your identity',
+  'explicit-identity': 'explicitly denied by a policy attached to your identity',
+  'session-policy': 'your current session is scoped down by a session policy',
+  'resource-policy': "the resource's own policy does not let you in",
+  'azure-rbac': 'no role assignment grants this action at this scope',
+  'azure-policy': 'blocked by Azure Policy, a deny assignment or a lock',
+  'gcp-iam': 'no IAM role grants this permission (or an IAM deny policy blocks it)',
+  'gcp-scope': 'blocked outside IAM (OAuth scopes, VPC Service Controls or organisation policy)',
+  unknown: 'the message does not say why',
+};
+
+/** Who owns the block when a grant cannot help. */
+const WHO_TO_ASK: Record<DenyKind, string> = {
+  implicit: 'ask your cloud administrators',
+  'explicit-scp': "talk to your AWS organisation's administrators (the owners of the guardrail policy)",
+  'explicit-boundary': 'talk to whoever manages your permissions boundary (usually the cloud platform team)',
+  'explicit-identity': 'talk to whoever manages the policies attached to your user or role',
+  'session-policy': 'start a new session without the restricting session policy',
+  'resource-policy':
+    'ask the owner of the resource to allow you in its policy (bucket policy, key policy, trust policy)',
+  'azure-rbac': 'talk to your Azure administrators',
+  'azure-policy': 'talk to the owners of the Azure Policy assignment, deny assignment or lock',
+  'gcp-iam': 'talk to your Google Cloud IAM administrators',
+  'gcp-scope': 'talk to your Google Cloud platform or security team',
+  unknown: 'talk to your cloud administrators',
+};
+
+const DEFAULT_REASON: Record<DenyKind, string> = {
+  implicit: 'the permission is missing but a grant is not allowed here',
+  'explicit-scp': 'an explicit deny or guardrail is evaluated before any grant',
+  'explicit-boundary': 'a permissions boundary caps every grant to your identity',
+  'explicit-identity': 'an explicit deny wins over any grant',
+  'session-policy': 'the session policy caps every grant in this session',
+  'resource-policy': 'the resource policy, not your identity, decides',
+  'azure-rbac': 'a role assignment would not change this block',
+  'azure-policy': 'Azure Policy, deny assignments and locks apply regardless of roles',
+  'gcp-iam': 'an IAM deny policy or access boundary applies regardless of roles',
+  'gcp-scope': 'OAuth scopes, VPC Service Controls and organisation policy sit outside IAM',
+  unknown: 'the cause is not a missing permission',
+};
+
+const SOURCE_TEXT: Record<NonNullable<Denial['source']>, string> = {
+  console: 'web console',
+  api: 'API response',
+  cli: 'cloud CLI',
+  sdk: 'SDK error',
+  terraform: 'Terraform',
+  cloudformation: 'CloudFormation',
+};
+
+type Style = 'bold' | 'dim' | 'red' | 'green' | 'yellow' | 'cyan';
+const SGR: Record<Style, string> = {
+  bold: '1',
+  dim: '2',
+  red: '31',
+  green: '32',
+  yellow: '33',
+  cyan: '36',
+};
+const RISK_STYLE: Record<Risk, Style> = { read: 'green', write: 'yellow', admin: 'red' };
+
+function painter(color: boolean): (style: Style, s: string) => string {
+  return color ? (style, s) => `\u001b[${SGR[style]}m${s}\u001b[0m` : (_style, s) => s;
+}
+
+/** `a`, `a and b`, `a, b and c`. */
+function list(items: readonly string[]): string {
+  if (items.length <= 1) return items.join('');
+  return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+}
+
+/** Where to ask for the grant: the resource, else the account, else unknown. */
+function target(d: Denial): string {
+  const where: string[] = [];
+  if (d.resource) where.push(`on ${d.resource}`);
+  // The account is worth naming unless the resource already does (ARNs, Azure scopes, GCP names).
+  if (d.account && !d.resource?.includes(d.account)) where.push(`in ${ACCOUNT_WORD[d.cloud]} ${d.account}`);
+  return where.length > 0 ? where.join(' ') : `(the ${ACCOUNT_WORD[d.cloud]} and resource are not named)`;
+}
+
+function formatDenial(d: Denial, index: number, total: number, paint: ReturnType<typeof painter>): string {
+  const lines: string[] = [];
+  const count = total > 1 ? ` ${index + 1} of ${total}` : '';
+  lines.push(paint('bold', `Access denied${count} — ${CLOUD_NAME[d.cloud]}`));
+  const field = (label: string, value: string): void => {
+    lines.push(`  ${paint('dim', `${label}:`.padEnd(13))} ${value}`);
+  };
+
+  if (d.actions.length === 0) {
+    field('Action', paint('dim', 'not named in the message'));
+  } else {
+    d.actions.forEach((action, i) => {
+      const risk = actionRisk(d.cloud, action);
+      field(
+        i === 0 ? (d.actions.length > 1 ? 'Actions' : 'Action') : '',
+        `${action}  ${paint(RISK_STYLE[risk], `[${risk}]`)}`,
+      );
+    });
+  }
+  if (d.operation) field('Operation', d.operation);
+  field('Resource', d.resource ?? paint('dim', 'not named'));
+  field(
+    ACCOUNT_WORD[d.cloud][0]!.toUpperCase() + ACCOUNT_WORD[d.cloud].slice(1),
+    d.account ?? paint('dim', 'not named'),
+  );
+  field('Principal', d.principal ?? paint('dim', 'not named'));
+  field('Why', DENY_KIND_TEXT[d.denyKind]);
+  if (d.policyId) field('Policy', d.policyId);
+  if (d.source) field('Seen in', SOURCE_TEXT[d.source]);
+  if (d.confidence !== 'high') field('Confidence', d.confidence);
+
+  lines.push('');
+  if (d.requestable) {
+    if (d.actions.length > 0) {
+      const risk = highestRisk(d.cloud, d.actions);
+      const riskNote = risk === 'admin' ? ` (${paint('red', 'admin-level')}: expect a closer review)` : '';
+      lines.push(
+        `  ${paint('green', 'A just-in-time grant can help:')} ask for ${list(d.actions)} ${target(d)}${riskNote}.`,
+      );
+    } else if (d.encodedMessage) {
+      const op = d.operation ? ` behind ${d.operation}` : '';
+      lines.push(
+        `  ${paint('green', 'A just-in-time grant can probably help,')} but the message names no action: it carries an encoded authorization message that the broker can decode (sts:DecodeAuthorizationMessage) to find the missing permission${op}. Ask for that permission ${target(d)}.`,
+      );
+    } else {
+      const op = d.operation
+        ? `the permission the ${d.operation} operation needs`
+        : 'the permission for what you were doing';
+      lines.push(
+        `  ${paint('green', 'A just-in-time grant may help,')} but the message names no action: ask for ${op} ${target(d)}.`,
+      );
+      if (d.cloud === 'aws' && /access ?denied/i.test(d.excerpt)) {
+        lines.push(
+          `  ${paint('dim', 'A bare "Access Denied" can also come from a bucket or key policy, or mean the object does not exist.')}`,
+        );
+      }
+    }
+    lines.push(`  ${paint('dim', 'e.g. `unblock request …` once the broker is set up')}`);
+  } else {
+    const reason = (d.reason ?? DEFAULT_REASON[d.denyKind]).replace(/[.\s]+$/, '');
+    lines.push(`  ${paint('red', 'A grant will not help:')} ${reason} — ${WHO_TO_ASK[d.denyKind]}.`);
+  }
+  return lines.join('\n');
+}
+
+/** A readable explanation of `result`, ending with a newline. */
+export function formatExplanation(result: ExplainResult, options: FormatOptions): string {
+  const paint = painter(options.color);
+  if (!result.isDenial || result.denials.length === 0) {
+    const where = options.inputName ? ` in ${options.inputName}` : '';
+    const lines = [`No access denial found${where}.`];
+    if (options.lookAlike) lines.push(`This looks like ${options.lookAlike}.`);
+    return `${lines.join('\n')}\n`;
+  }
+  const total = result.denials.length;
+  return `${result.denials.map((d, i) => formatDenial(d, i, total, paint)).join('\n\n')}\n`;
+}
