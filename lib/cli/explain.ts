@@ -166,7 +166,7 @@ function formatDenial(d: Denial, index: number, total: number, paint: ReturnType
   const count = total > 1 ? ` ${index + 1} of ${total}` : '';
   lines.push(paint('bold', `Access denied${count} — ${CLOUD_NAME[d.cloud]}`));
   const field = (label: string, value: string): void => {
-    lines.push(`  ${paint('dim', `${label}:`.padEnd(13))} ${value}`);
+    lines.push(`  ${paint('dim', (label ? `${label}:` : '').padEnd(13))} ${value}`);
   };
 
   if (d.actions.length === 0) {

@@ -124,11 +124,12 @@ async function readStdin(stdin: Io['stdin']): Promise<string> {
   return decodeText(Buffer.concat(chunks), 'standard input');
 }
 
-function useColor(io: Io): boolean {
-  const force = io.env.FORCE_COLOR;
+/** Colours only on a terminal, never with NO_COLOR set (https://no-color.org); FORCE_COLOR forces them. */
+export function useColor(env: Io['env'], isTTY: boolean | undefined): boolean {
+  const force = env.FORCE_COLOR;
   if (force !== undefined && force !== '' && force !== '0' && force !== 'false') return true;
-  if (io.env.NO_COLOR !== undefined && io.env.NO_COLOR !== '') return false;
-  return io.stdout.isTTY === true && io.env.TERM !== 'dumb';
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  return isTTY === true && env.TERM !== 'dumb';
 }
 
 async function runExplain(args: string[], io: Io): Promise<number> {
@@ -188,7 +189,7 @@ async function runExplain(args: string[], io: Io): Promise<number> {
   } else {
     io.stdout.write(
       formatExplanation(result, {
-        color: useColor(io),
+        color: useColor(io.env, io.stdout.isTTY),
         inputName,
         lookAlike: result.isDenial ? null : lookAlike(text),
       }),
