@@ -169,6 +169,12 @@ async function loadCli() {
   return import(pathToFileURL(ENTRY).href);
 }
 
+// `unblock explain … | head` closes the pipe early: that is not an error.
+process.stdout.on('error', (err) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 try {
   const cli = await loadCli();
   process.exitCode = await cli.main({
@@ -179,12 +185,12 @@ try {
     stderr: process.stderr,
   });
 } catch (err) {
-  process.stderr.write(`unblock: could not start: ${err instanceof Error ? err.message : String(err)}\n`);
+  const message = err instanceof Error ? err.message : String(err);
+  const missing = err && typeof err === 'object' && 'code' in err && err.code === 'ERR_MODULE_NOT_FOUND';
+  process.stderr.write(
+    missing
+      ? `unblock: could not start: ${message}\nunblock: running from source needs esbuild or tsx: run \`npm install\` (with dev dependencies) first.\n`
+      : `unblock: could not start: ${message}\n`,
+  );
   process.exitCode = 1;
 }
-
-// `unblock explain … | head` closes the pipe early: that is not an error.
-process.stdout.on('error', (err) => {
-  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw err;
-});
