@@ -15,7 +15,7 @@ export function DurationPicker(props: {
         id={props.id}
         value={String(props.value)}
         disabled={props.disabled}
-        onChange={(e) => props.onChange(Number((e.currentTarget as HTMLSelectElement).value))}
+        onChange={(e) => props.onChange(Number(e.currentTarget.value))}
       >
         {DURATION_CHOICES.map((m) => (
           <option key={m} value={String(m)}>

@@ -38,7 +38,7 @@ function parseHints(ctx: PageContext): PageContext {
   const { cloud, account, principal, region, source } = ctx;
   return Object.fromEntries(
     Object.entries({ cloud, account, principal, region, source }).filter(([, v]) => v !== undefined),
-  ) as PageContext;
+  );
 }
 
 function overlapsTopRight(anchor: AnchorRect, top: number, viewportWidth: number): boolean {

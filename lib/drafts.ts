@@ -23,16 +23,36 @@ interface UnblockDB extends DBSchema {
 
 let dbPromise: Promise<IDBPDatabase<UnblockDB>> | undefined;
 
+function createStore(db: IDBPDatabase<UnblockDB>): void {
+  if (db.objectStoreNames.contains(DRAFTS_STORE)) return;
+  const store = db.createObjectStore(DRAFTS_STORE, { keyPath: 'id' });
+  store.createIndex('createdAt', 'createdAt');
+}
+
+async function open(): Promise<IDBPDatabase<UnblockDB>> {
+  // Open at whatever version exists: a reader (a test, a future page) may have created the
+  // database first, without our store or at a higher version than ours.
+  const db = await openDB<UnblockDB>(DB_NAME, undefined, { upgrade: createStore });
+  if (db.objectStoreNames.contains(DRAFTS_STORE)) return db;
+  const next = db.version + 1;
+  db.close();
+  return openDB<UnblockDB>(DB_NAME, next, { upgrade: createStore });
+}
+
 export function openDrafts(): Promise<IDBPDatabase<UnblockDB>> {
-  dbPromise ??= openDB<UnblockDB>(DB_NAME, DB_VERSION, {
-    upgrade(db) {
-      const store = db.createObjectStore(DRAFTS_STORE, { keyPath: 'id' });
-      store.createIndex('createdAt', 'createdAt');
-    },
-  }).catch((e: unknown) => {
-    dbPromise = undefined; // let the next call retry instead of caching the failure
-    throw e;
-  });
+  dbPromise ??= open()
+    .then((db) => {
+      // Do not block another context's upgrade: close, and reopen on the next call.
+      db.addEventListener('versionchange', () => {
+        db.close();
+        dbPromise = undefined;
+      });
+      return db;
+    })
+    .catch((e: unknown) => {
+      dbPromise = undefined; // let the next call retry instead of caching the failure
+      throw e;
+    });
   return dbPromise;
 }
 

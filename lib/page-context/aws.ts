@@ -19,7 +19,7 @@ export function readAwsUserInfo(cookie: string): AwsUserInfo | undefined {
   if (!raw || raw.length > 8192) return undefined;
   try {
     const parsed: unknown = JSON.parse(decodeURIComponent(raw));
-    return parsed && typeof parsed === 'object' ? (parsed as AwsUserInfo) : undefined;
+    return parsed && typeof parsed === 'object' ? parsed : undefined;
   } catch {
     return undefined;
   }

@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import {
+  awsPageContext,
+  azurePageContext,
+  consoleCloud,
+  gcpPageContext,
+  isConsoleUrl,
+  pageContext,
+} from '../../lib/page-context';
+
+const userInfo = (v: object) => `aws-userInfo=${encodeURIComponent(JSON.stringify(v))}`;
+
+describe('AWS page context', () => {
+  it('reads region from the query and principal, account and alias from the aws-userInfo cookie', () => {
+    const cookie = `noflush_awsccs_sid=x; ${userInfo({
+      arn: 'arn:aws:sts::222222222222:assumed-role/Developer/alice',
+      alias: 'acme-dev',
+      username: 'assumed-role%2FDeveloper%2Falice',
+    })}; other=1`;
+    expect(
+      awsPageContext('https://us-east-1.console.aws.amazon.com/ec2/home?region=eu-west-1#Instances:', cookie),
+    ).toEqual({
+      cloud: 'aws',
+      source: 'console',
+      region: 'eu-west-1',
+      principal: 'arn:aws:sts::222222222222:assumed-role/Developer/alice',
+      account: '222222222222',
+      accountLabel: 'acme-dev',
+    });
+  });
+
+  it('takes the account and region from a multi-session host over the shared cookie', () => {
+    const cookie = userInfo({ arn: 'arn:aws:iam::111111111111:user/bob' });
+    const ctx = awsPageContext(
+      'https://333333333333-abc123xy.us-west-2.console.aws.amazon.com/s3/buckets',
+      cookie,
+    );
+    expect(ctx.account).toBe('333333333333');
+    expect(ctx.region).toBe('us-west-2');
+    expect(ctx.principal).toBe('arn:aws:iam::111111111111:user/bob');
+  });
+
+  it('reads the region from a query inside the fragment', () => {
+    expect(
+      awsPageContext('https://console.aws.amazon.com/iam/home#/roles?region=ap-southeast-2', '').region,
+    ).toBe('ap-southeast-2');
+  });
+
+  it('falls back to the header account menu text', () => {
+    const ctx = awsPageContext(
+      'https://console.aws.amazon.com/console/home',
+      '',
+      'Developer/alice Account ID: 2222-2222-2222 Sign out',
+    );
+    expect(ctx.account).toBe('222222222222');
+    expect(
+      awsPageContext('https://console.aws.amazon.com/', '', 'Developer/alice @ 4444-4444-4444').account,
+    ).toBe('444444444444');
+  });
+
+  it('ignores malformed cookies, bad ARNs, bad aliases and bad regions', () => {
+    expect(
+      awsPageContext('https://console.aws.amazon.com/?region=<script>', 'aws-userInfo=%7Bnot json'),
+    ).toEqual({
+      cloud: 'aws',
+      source: 'console',
+    });
+    const ctx = awsPageContext(
+      'https://console.aws.amazon.com/',
+      userInfo({ arn: 'javascript:alert(1)', alias: '<b>x</b>' }),
+    );
+    expect(ctx.principal).toBeUndefined();
+    expect(ctx.accountLabel).toBeUndefined();
+  });
+});
+
+describe('Azure page context', () => {
+  it('reads tenant and subscription from the portal fragment', () => {
+    const url =
+      'https://portal.azure.com/#@contoso.onmicrosoft.com/resource/subscriptions/00000000-0000-0000-0000-00000000ABCD/resourceGroups/rg1/overview';
+    expect(azurePageContext(url)).toEqual({
+      cloud: 'azure',
+      source: 'console',
+      tenant: 'contoso.onmicrosoft.com',
+      account: '00000000-0000-0000-0000-00000000abcd',
+    });
+  });
+
+  it('decodes percent-encoded blade parameters and a tenant path prefix', () => {
+    const url =
+      'https://portal.azure.com/contoso.onmicrosoft.com/#view/HubsExtension/BrowseResource/scope/%2Fsubscriptions%2F11111111-2222-3333-4444-555555555555';
+    const ctx = azurePageContext(url);
+    expect(ctx.tenant).toBe('contoso.onmicrosoft.com');
+    expect(ctx.account).toBe('11111111-2222-3333-4444-555555555555');
+  });
+
+  it('returns only the cloud for a home page', () => {
+    expect(azurePageContext('https://portal.azure.com/#home')).toEqual({ cloud: 'azure', source: 'console' });
+  });
+});
+
+describe('GCP page context', () => {
+  it('reads project and authuser from the query', () => {
+    expect(
+      gcpPageContext('https://console.cloud.google.com/compute/instances?project=my-project&authuser=1'),
+    ).toEqual({
+      cloud: 'gcp',
+      source: 'console',
+      account: 'my-project',
+      authuser: '1',
+    });
+  });
+
+  it('rejects values that are not project ids', () => {
+    expect(gcpPageContext('https://console.cloud.google.com/?project=%3Cscript%3E').account).toBeUndefined();
+  });
+});
+
+describe('console hosts', () => {
+  it('recognises only the console hosts', () => {
+    expect(consoleCloud('console.aws.amazon.com')).toBe('aws');
+    expect(consoleCloud('eu-west-1.console.aws.amazon.com')).toBe('aws');
+    expect(consoleCloud('console.aws.amazon.com.evil.example')).toBeUndefined();
+    expect(consoleCloud('evilconsole.aws.amazon.com')).toBeUndefined();
+    expect(isConsoleUrl('http://portal.azure.com/')).toBe(false);
+    expect(isConsoleUrl('https://console.cloud.google.com/home')).toBe(true);
+    expect(isConsoleUrl('not a url')).toBe(false);
+    expect(pageContext('https://example.com/', '')).toBeUndefined();
+    expect(pageContext('https://portal.azure.com/', '')?.cloud).toBe('azure');
+  });
+});
