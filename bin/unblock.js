@@ -1,17 +1,18 @@
 #!/usr/bin/env node
 // Launcher for the `unblock` CLI (lib/cli/main.ts), with no separate build step.
 //
-// First run (or after any source edit): bundle lib/cli/main.ts with esbuild into
-// node_modules/.cache/unblock/cli-<hash>.mjs, next to a manifest listing every file that went
-// into it. Every later run re-checks those files and imports the cached bundle only when all of
-// them still match, so a source edit is never served stale: project files (and this launcher)
-// are compared by SHA-256 of their content (a few ms); files under node_modules (zod) by
-// size + mtime + inode, which every `npm install` of another version changes. npm packages are
-// bundled too, because importing zod's many ESM files costs ~100 ms, the bundle ~10 ms.
+// First run, and the first run after any source edit: bundle lib/cli/main.ts with esbuild into
+// node_modules/.cache/unblock/cli-<key>.mjs. Next to it go a manifest naming every file that went
+// into the bundle and a snapshot of the exact bytes of the project's files (cli-<key>.src).
+// Every run re-checks those files before importing the bundle, so a source edit is never served
+// stale:
+//   - project files (lib/**, package.json, tsconfig, this launcher): byte-for-byte against the
+//     snapshot (no hashing, so no `node:crypto` load on the fast path);
+//   - installed packages (zod): size + mtime + inode, which any reinstall changes.
+// npm packages are bundled too: importing zod's many ESM files costs ~100 ms, the bundle ~10 ms.
 //
 // Fallbacks: if esbuild is missing, or the cache cannot be written, run the TypeScript source
 // through tsx's loader instead (slower start). UNBLOCK_LAUNCHER=tsx forces that path.
-import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
@@ -21,61 +22,64 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ENTRY = join(ROOT, 'lib', 'cli', 'main.ts');
 const SELF = fileURLToPath(import.meta.url);
 const MANIFEST = 'cli-manifest.json';
-const STALE_BUNDLE_MS = 24 * 60 * 60 * 1000;
+const MANIFEST_VERSION = 2;
+const OLD_BUNDLE_MS = 24 * 60 * 60 * 1000;
+/** Files that shape the output without being bundled. */
+const EXTRA_INPUTS = [`bin/${basename(SELF)}`, 'tsconfig.json', '.wxt/tsconfig.json'];
 
-/** @param {string | Uint8Array} data */
-function sha256(data) {
-  return createHash('sha256').update(data).digest('hex');
-}
+/** @param {string} file relative to ROOT, `/`-separated */
+const isInstalled = (file) => /(^|\/)node_modules\//.test(file);
 
-/**
- * What identifies the current version of an input file (relative to ROOT): its content hash,
- * or, for installed packages, its size, mtime and inode.
- * @param {string} file
- */
-function fingerprint(file) {
-  const path = join(ROOT, file);
+/** Size, mtime and inode of an installed file, or 'missing'. @param {string} file */
+function statPrint(file) {
   try {
-    if (/(^|[\\/])node_modules[\\/]/.test(file)) {
-      const s = statSync(path);
-      return `${s.size}:${s.mtimeMs}:${s.ino}`;
-    }
-    return sha256(readFileSync(path));
+    const s = statSync(join(ROOT, file));
+    return `${s.size}:${s.mtimeMs}:${s.ino}`;
   } catch {
     return 'missing';
   }
 }
 
+/** The file's bytes, or null when it cannot be read. @param {string} file */
+function readOrNull(file) {
+  try {
+    return readFileSync(join(ROOT, file));
+  } catch {
+    return null;
+  }
+}
+
 /** Where bundles are cached: the project's node_modules/.cache, else a per-project temp dir. */
 function cacheDirs() {
-  return [
-    join(ROOT, 'node_modules', '.cache', 'unblock'),
-    join(tmpdir(), `unblock-cli-${sha256(ROOT).slice(0, 12)}`),
-  ];
+  let h = 0x811c9dc5; // FNV-1a of ROOT, to keep projects apart in the temp dir
+  for (let i = 0; i < ROOT.length; i++) h = Math.imul(h ^ ROOT.charCodeAt(i), 0x01000193) >>> 0;
+  return [join(ROOT, 'node_modules', '.cache', 'unblock'), join(tmpdir(), `unblock-cli-${h.toString(16)}`)];
 }
 
 /**
- * The cached bundle's path if every input still hashes the same, else null.
+ * The cached bundle's path when every input is unchanged, else null.
  * @param {string} dir
  */
 function freshBundle(dir) {
-  let manifest;
   try {
-    manifest = JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8'));
-  } catch {
-    return null;
-  }
-  if (!manifest || typeof manifest.bundle !== 'string' || typeof manifest.inputs !== 'object') return null;
-  for (const [file, print] of Object.entries(manifest.inputs)) {
-    if (fingerprint(file) !== print) return null;
-  }
-  const bundle = join(dir, manifest.bundle);
-  try {
+    const manifest = JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8'));
+    if (manifest?.version !== MANIFEST_VERSION) return null;
+    const snapshot = readFileSync(join(dir, manifest.snapshot));
+    for (const [file, print] of manifest.installed) if (statPrint(file) !== print) return null;
+    for (const [file, offset, length] of manifest.project) {
+      const now = readOrNull(file);
+      if (length < 0) {
+        if (now !== null) return null; // was missing, now exists
+      } else if (now === null || !now.equals(snapshot.subarray(offset, offset + length))) {
+        return null;
+      }
+    }
+    const bundle = join(dir, manifest.bundle);
     statSync(bundle);
+    return bundle;
   } catch {
-    return null;
+    return null; // no cache yet, or a broken one: rebuild
   }
-  return bundle;
 }
 
 /** Writes `data` to `file` atomically (temp file + rename), so concurrent runs never see half a file. */
@@ -90,24 +94,26 @@ const LOADERS = { '.ts': 'ts', '.mts': 'ts', '.cts': 'ts', '.tsx': 'tsx', '.json
 /** Bundles the CLI into `dir`; returns the bundle path. Throws when esbuild is missing or the build fails. */
 async function build(dir) {
   const esbuild = await import('esbuild');
-  // Fingerprint exactly the bytes esbuild bundles (read them here), so an edit made while
-  // building cannot be recorded as already built.
-  /** @type {Record<string, string>} */
-  const inputs = {};
+  // Record exactly the bytes esbuild bundles (read them here, in its onLoad), so an edit made
+  // during the build cannot be recorded as built.
+  /** @type {Map<string, Buffer | null>} */
+  const project = new Map();
+  /** @type {Map<string, string>} */
+  const installed = new Map();
   /** @type {import('esbuild').Plugin} */
-  const fingerprinting = {
-    name: 'unblock-fingerprint',
+  const recorder = {
+    name: 'unblock-record-inputs',
     setup(b) {
       b.onLoad({ filter: /.*/, namespace: 'file' }, (args) => {
         const file = relative(ROOT, args.path).split(sep).join('/');
-        const installed = /(^|\/)node_modules\//.test(file);
-        const before = installed ? fingerprint(file) : '';
+        if (isInstalled(file)) installed.set(file, statPrint(file)); // before reading: errs towards rebuilding
         const contents = readFileSync(args.path);
-        inputs[file] = installed ? before : sha256(contents);
+        if (!isInstalled(file)) project.set(file, contents);
         return { contents, loader: LOADERS[extname(args.path)] ?? 'js' };
       });
     },
   };
+  for (const file of EXTRA_INPUTS) project.set(file, readOrNull(file));
   const result = await esbuild.build({
     absWorkingDir: ROOT,
     entryPoints: [ENTRY],
@@ -118,34 +124,58 @@ async function build(dir) {
     target: 'node20',
     sourcemap: false,
     logLevel: 'silent',
-    plugins: [fingerprinting],
+    plugins: [recorder],
   });
   const code = result.outputFiles[0].contents;
-  // This launcher, the TypeScript settings esbuild reads, and the esbuild version shape the output too.
-  for (const file of [`bin/${basename(SELF)}`, 'tsconfig.json', '.wxt/tsconfig.json'])
-    inputs[file] = fingerprint(file);
-  const key = sha256(JSON.stringify([esbuild.version, inputs, code.length])).slice(0, 16);
-  const name = `cli-${key}.mjs`;
+
+  /** @type {[string, number, number][]} */
+  const projectEntries = [];
+  /** @type {Buffer[]} */
+  const parts = [];
+  let offset = 0;
+  for (const [file, bytes] of project) {
+    projectEntries.push([file, offset, bytes ? bytes.length : -1]);
+    if (bytes) {
+      parts.push(bytes);
+      offset += bytes.length;
+    }
+  }
+  const snapshot = Buffer.concat(parts);
+  const { createHash } = await import('node:crypto');
+  const key = createHash('sha256')
+    .update(esbuild.version)
+    .update(JSON.stringify([projectEntries, [...installed]]))
+    .update(snapshot)
+    .update(code)
+    .digest('hex')
+    .slice(0, 16);
+  const name = `cli-${key}`;
   mkdirSync(dir, { recursive: true });
-  writeAtomic(join(dir, name), code);
-  writeAtomic(
-    join(dir, MANIFEST),
-    JSON.stringify({ bundle: name, esbuild: esbuild.version, inputs }, null, 1),
-  );
-  // Best effort: drop bundles from older sources (not the fresh ones another run may be importing).
+  writeAtomic(join(dir, `${name}.mjs`), code);
+  writeAtomic(join(dir, `${name}.src`), snapshot);
+  const manifest = {
+    version: MANIFEST_VERSION,
+    esbuild: esbuild.version,
+    bundle: `${name}.mjs`,
+    snapshot: `${name}.src`,
+    project: projectEntries,
+    installed: [...installed],
+  };
+  writeAtomic(join(dir, MANIFEST), `${JSON.stringify(manifest, null, 1)}\n`);
+  // Best effort: drop day-old bundles (never fresh ones another run may be importing).
   try {
     for (const f of readdirSync(dir)) {
-      if (f === name || !/^cli-.*\.(mjs|tmp)$/.test(f)) continue;
+      if (f.startsWith(`${name}.`) || !/^cli-.*\.(mjs|src|tmp)$/.test(f)) continue;
       const p = join(dir, f);
-      if (Date.now() - statSync(p).mtimeMs > STALE_BUNDLE_MS) rmSync(p, { force: true });
+      if (Date.now() - statSync(p).mtimeMs > OLD_BUNDLE_MS) rmSync(p, { force: true });
     }
   } catch {
     // ignore
   }
-  return join(dir, name);
+  return join(dir, `${name}.mjs`);
 }
 
-/** Imports the CLI module, from the cache when fresh, building it when not, via tsx as a last resort. */
+/** Imports the CLI module: the cached bundle when fresh, a new bundle when not, via tsx as a last resort. */
 async function loadCli() {
   if (process.env.UNBLOCK_LAUNCHER !== 'tsx') {
     const dirs = cacheDirs();
@@ -158,7 +188,7 @@ async function loadCli() {
       try {
         bundle = await build(dir);
       } catch (err) {
-        if (err && typeof err === 'object' && 'errors' in err) throw err; // a real compile error: show it
+        if (err && typeof err === 'object' && 'errors' in err) throw err; // a compile error: show it
         continue; // esbuild missing or cache not writable: try the next place, then tsx
       }
       return import(pathToFileURL(bundle).href);
