@@ -197,9 +197,10 @@ function formatDenial(d: Denial, index: number, total: number, paint: ReturnType
     if (d.actions.length > 0) {
       const risk = highestRisk(d.cloud, d.actions);
       const riskNote = risk === 'admin' ? ` (${paint('red', 'admin-level')}: expect a closer review)` : '';
-      lines.push(
-        `  ${paint('green', 'A just-in-time grant can help:')} ask for ${list(d.actions)} ${target(d)}${riskNote}.`,
-      );
+      // With no reason clause the cause is unknown: a grant likely helps, but say so honestly.
+      const verdict =
+        d.denyKind === 'unknown' ? 'A just-in-time grant should help:' : 'A just-in-time grant can help:';
+      lines.push(`  ${paint('green', verdict)} ask for ${list(d.actions)} ${target(d)}${riskNote}.`);
     } else if (d.encodedMessage) {
       const op = d.operation ? ` behind ${d.operation}` : '';
       lines.push(

@@ -80,6 +80,9 @@ describe('formatExplanation', () => {
     expect(out).toMatch(/Actions: +ec2:RunInstances {2}\[write\]/);
     expect(out).toMatch(/\n {16}iam:PassRole {2}\[admin\]/);
     expect(out).toContain('ask for ec2:RunInstances and iam:PassRole in account 123456789012 (admin-level');
+    expect(out).toContain('A just-in-time grant can help:');
+    const unknown = plain([denial({ denyKind: 'unknown' })]);
+    expect(unknown).toContain('A just-in-time grant should help: ask for s3:GetObject');
     expect(out).toMatch(/Resource: +not named/);
     expect(out).toMatch(/Confidence: +medium/);
   });
