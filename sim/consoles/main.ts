@@ -13,7 +13,9 @@ for (const [name, url] of Object.entries(SIM_URLS)) console.log(`  ${name.padEnd
 console.log(
   `\nOpen them in a browser that maps the console hosts here, e.g.:\n  chromium --user-data-dir=$(mktemp -d) --ignore-certificate-errors \\\n    --host-resolver-rules="${hostResolverRules(consoles.port, host)}" \\\n    --load-extension=$PWD/.output/chrome-mv3 '${SIM_URLS.ec2Instances}'\n`,
 );
-console.log(`  curl -sk --resolve console.aws.amazon.com:${consoles.port}:${host} https://console.aws.amazon.com:${consoles.port}/\n`);
+console.log(
+  `  curl -sk --resolve console.aws.amazon.com:${consoles.port}:${host} https://console.aws.amazon.com:${consoles.port}/\n`,
+);
 
 const stop = () => {
   void consoles.close().then(() => process.exit(0));

@@ -47,7 +47,8 @@ export function consoleForHost(hostname: string): SimConsole | null {
 export const SIM_URLS = {
   awsHome: 'https://console.aws.amazon.com/console/home',
   ec2Instances: `https://${AWS.region}.console.aws.amazon.com/ec2/home?region=${AWS.region}#Instances:`,
-  ec2RegionLockedScp: 'https://ap-southeast-2.console.aws.amazon.com/ec2/home?region=ap-southeast-2#Instances:',
+  ec2RegionLockedScp:
+    'https://ap-southeast-2.console.aws.amazon.com/ec2/home?region=ap-southeast-2#Instances:',
   lambdaFunctions: `https://${AWS.account}-abcd1234.${AWS.region}.console.aws.amazon.com/lambda/home?region=${AWS.region}#/functions`,
   s3Bucket: `https://${AWS.region}.console.aws.amazon.com/s3/buckets/${AWS.bucket}?region=${AWS.region}&tab=objects`,
   iamPolicyEditor: 'https://console.aws.amazon.com/iam/home#/policies/details/create',
@@ -86,7 +87,13 @@ function page(name: string): string {
   return html;
 }
 
-function send(res: ServerResponse, status: number, type: string, body: string, headers: Record<string, string> = {}) {
+function send(
+  res: ServerResponse,
+  status: number,
+  type: string,
+  body: string,
+  headers: Record<string, string> = {},
+) {
   res.writeHead(status, {
     'content-type': type,
     'cache-control': 'no-store',
@@ -122,7 +129,13 @@ function handler(origin: (h: string) => string) {
       req.resume();
       setTimeout(() => {
         if (res.destroyed) return;
-        if (!denial) return send(res, 404, 'application/json', JSON.stringify({ code: 'NotFound', title: 'Not found', message: name }));
+        if (!denial)
+          return send(
+            res,
+            404,
+            'application/json',
+            JSON.stringify({ code: 'NotFound', title: 'Not found', message: name }),
+          );
         send(res, denial.status, 'application/json', JSON.stringify(denial.body));
       }, delay);
       return;
@@ -148,7 +161,10 @@ function handler(origin: (h: string) => string) {
   };
 }
 
-export async function startConsoles({ port = 0, host = '127.0.0.1' }: StartOptions = {}): Promise<RunningConsoles> {
+export async function startConsoles({
+  port = 0,
+  host = '127.0.0.1',
+}: StartOptions = {}): Promise<RunningConsoles> {
   const cert = generateCert();
   let actualPort = port;
   const origin = (h = host): string =>

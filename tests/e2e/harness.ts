@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import puppeteer from 'puppeteer-core';
+import puppeteer, { TargetType } from 'puppeteer-core';
 import type { Browser, ElementHandle, Page, SerializedAXNode, WebWorker } from 'puppeteer-core';
 import { hostResolverRules, startConsoles } from '../../sim/consoles/server.ts';
 import type { RunningConsoles } from '../../sim/consoles/server.ts';
@@ -70,7 +70,8 @@ export async function ensureExtensionBuilt(): Promise<string> {
 export function chromiumPath(): string {
   const candidates = [process.env.PUPPETEER_EXECUTABLE_PATH, process.env.CHROMIUM_PATH, '/usr/bin/chromium'];
   const found = candidates.find((p): p is string => !!p && fs.existsSync(p));
-  if (!found) throw new Error(`No Chromium found (tried ${candidates.filter(Boolean).join(', ')}); set CHROMIUM_PATH`);
+  if (!found)
+    throw new Error(`No Chromium found (tried ${candidates.filter(Boolean).join(', ')}); set CHROMIUM_PATH`);
   return found;
 }
 
@@ -115,7 +116,7 @@ export interface StartOptions {
 }
 
 export async function startE2E({ extension = true }: StartOptions = {}): Promise<E2E> {
-  const cleanups: Array<() => Promise<unknown> | unknown> = [];
+  const cleanups: Array<() => unknown> = [];
   const cleanup = async () => {
     for (const fn of cleanups.splice(0).reverse()) {
       try {
@@ -163,7 +164,7 @@ export async function startE2E({ extension = true }: StartOptions = {}): Promise
     let extensionId: string | null = null;
     if (extDir) {
       const sw = await browser.waitForTarget(
-        (t) => t.type() === 'service_worker' && t.url().startsWith('chrome-extension://'),
+        (t) => t.type() === TargetType.SERVICE_WORKER && t.url().startsWith('chrome-extension://'),
         { timeout: 15_000 },
       );
       extensionId = new URL(sw.url()).host;
@@ -174,9 +175,12 @@ export async function startE2E({ extension = true }: StartOptions = {}): Promise
     const serviceWorker = async (): Promise<WebWorker> => {
       if (!extensionId) throw new Error('started without the extension');
       const prefix = `chrome-extension://${extensionId}/`;
-      const target = await browser.waitForTarget((t) => t.type() === 'service_worker' && t.url().startsWith(prefix), {
-        timeout: 10_000,
-      });
+      const target = await browser.waitForTarget(
+        (t) => t.type() === TargetType.SERVICE_WORKER && t.url().startsWith(prefix),
+        {
+          timeout: 10_000,
+        },
+      );
       const worker = await target.worker();
       if (!worker) throw new Error('service worker target has no worker');
       return worker;
@@ -240,18 +244,24 @@ async function readDraftsInWorker(): Promise<DraftRecord[]> {
   });
 }
 
+const errText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
 /** Polls until `fn` returns a truthy value (returned) or the timeout passes (throws). */
-export async function waitFor<T>(fn: () => Promise<T> | T, { timeout = 5000, interval = 100, what = 'condition' } = {}): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  fn: () => Promise<T> | T,
+  { timeout = 5000, interval = 100, what = 'condition' } = {},
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeout;
   let last: unknown;
   for (;;) {
     try {
       const v = await fn();
-      if (v) return v as NonNullable<T>;
+      if (v) return v;
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeout} ms waiting for ${what}${last ? `: ${errText(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, interval));
   }
 }
@@ -260,7 +270,7 @@ export async function waitFor<T>(fn: () => Promise<T> | T, { timeout = 5000, int
 // Banner
 
 export interface BannerCard {
-  handle: ElementHandle<Node>;
+  handle: ElementHandle<Element>;
   /** Every accessible name / value inside the card, one per line (what a screen reader reads). */
   text: string;
   /** Accessible names of the card's buttons. */
@@ -270,11 +280,15 @@ export interface BannerCard {
   tree: SerializedAXNode | null;
 }
 
-function flattenAx(node: SerializedAXNode | null | undefined, out: { text: string[]; buttons: string[]; fields: string[] }) {
+function flattenAx(
+  node: SerializedAXNode | null | undefined,
+  out: { text: string[]; buttons: string[]; fields: string[] },
+) {
   if (!node) return;
   if (node.role !== 'InlineTextBox') {
     for (const v of [node.name, node.value, node.description]) {
-      if (v !== undefined && v !== '' && out.text[out.text.length - 1] !== String(v)) out.text.push(String(v));
+      if (v !== undefined && v !== '' && out.text[out.text.length - 1] !== String(v))
+        out.text.push(String(v));
     }
   }
   if (node.role === 'button' && node.name) out.buttons.push(node.name);
@@ -285,18 +299,30 @@ function flattenAx(node: SerializedAXNode | null | undefined, out: { text: strin
 }
 
 /** Reads a card's accessible content. */
-export async function readCard(page: Page, handle: ElementHandle<Node>): Promise<BannerCard> {
+export async function readCard(page: Page, handle: ElementHandle<Element>): Promise<BannerCard> {
   const tree = await page.accessibility.snapshot({ root: handle, interestingOnly: false });
   const out = { text: [] as string[], buttons: [] as string[], fields: [] as string[] };
   flattenAx(tree, out);
   return { handle, text: out.text.join('\n'), buttons: out.buttons, fields: out.fields, tree };
 }
 
-/** The banner cards currently on the page (accessibility tree, so closed shadow roots are fine). */
+/**
+ * The banner cards currently on the page (accessibility tree, so closed shadow roots are fine).
+ * A card is a region named "Unblock: access denied"; when such a region groups several cards as
+ * articles (one announced region for the whole stack), each article is a card.
+ */
 export async function readBanners(page: Page): Promise<BannerCard[]> {
-  const handles = await page.$$(SEL.card);
-  return Promise.all(handles.map((h) => readCard(page, h)));
+  const regions = await page.$$(SEL.card);
+  const cards: ElementHandle<Element>[] = [];
+  for (const region of regions) {
+    const articles = await region.$$(ARTICLE);
+    if (articles.length) cards.push(...articles);
+    else cards.push(region);
+  }
+  return Promise.all(cards.map((h) => readCard(page, h)));
 }
+
+const ARTICLE = '::-p-aria([role="article"])';
 
 /** Waits until at least `count` cards are present (and, with `text`, one card matches it). */
 export async function waitForBanners(
@@ -317,7 +343,28 @@ export async function waitForBanners(
   } catch (err) {
     const seen = last.map((c, i) => `--- card ${i + 1} ---\n${c.text}`).join('\n') || '(no cards)';
     const hosts = await countBannerHosts(page).catch(() => -1);
-    throw new Error(`${(err as Error).message}\n<${BANNER.hostTag}> hosts: ${hosts}\n${seen}`);
+    throw new Error(`${errText(err)}\n<${BANNER.hostTag}> hosts: ${hosts}\n${seen}`, { cause: err });
+  }
+}
+
+/**
+ * Names of the extension's isolated worlds in the page's main frame (the content script's world is
+ * named after the extension, "Unblock"). Empty when no content script was injected.
+ */
+export async function extensionWorlds(page: Page, extensionId: string): Promise<string[]> {
+  const cdp = await page.createCDPSession();
+  try {
+    const names: string[] = [];
+    cdp.on('Runtime.executionContextCreated', (e) => {
+      if (e.context.origin === `chrome-extension://${extensionId}`) names.push(e.context.name);
+    });
+    // Enabling replays every existing context as executionContextCreated.
+    await cdp.send('Runtime.enable');
+    await new Promise((r) => setTimeout(r, 100));
+    await cdp.send('Runtime.disable');
+    return names;
+  } finally {
+    await cdp.detach().catch(() => undefined);
   }
 }
 
@@ -326,7 +373,10 @@ export function countBannerHosts(page: Page): Promise<number> {
 }
 
 /** After a fixed settle time: how many cards and banner hosts exist (both should be 0 on clean pages). */
-export async function bannerPresenceAfterSettle(page: Page, settleMs = SETTLE_MS): Promise<{ cards: number; hosts: number }> {
+export async function bannerPresenceAfterSettle(
+  page: Page,
+  settleMs = SETTLE_MS,
+): Promise<{ cards: number; hosts: number }> {
   await new Promise((r) => setTimeout(r, settleMs));
   const cards = (await page.$$(SEL.card)).length;
   return { cards, hosts: await countBannerHosts(page) };
@@ -356,7 +406,12 @@ export async function bannerDomText(page: Page): Promise<string> {
     };
     const find = (n: CdpNode) => {
       if (n.nodeName.toLowerCase() === BANNER.hostTag) return collect(n);
-      for (const c of [...(n.shadowRoots ?? []), ...(n.children ?? []), ...(n.contentDocument ? [n.contentDocument] : [])]) find(c);
+      for (const c of [
+        ...(n.shadowRoots ?? []),
+        ...(n.children ?? []),
+        ...(n.contentDocument ? [n.contentDocument] : []),
+      ])
+        find(c);
     };
     find(root);
     return texts.join('\n');
@@ -393,7 +448,7 @@ export function artifactName(name: string): string {
 export async function saveScreenshot(page: Page, name: string, { fullPage = false } = {}): Promise<string> {
   fs.mkdirSync(SCREENSHOTS_DIR, { recursive: true });
   const file = path.join(SCREENSHOTS_DIR, `${artifactName(name)}.png`);
-  await page.screenshot({ path: file as `${string}.png`, fullPage });
+  await page.screenshot({ path: file, fullPage });
   return file;
 }
 

@@ -20,9 +20,13 @@ afterAll(async () => {
 
 const alertText = (page: Page, timeout = 5000) =>
   page
-    .waitForFunction(() => [...document.querySelectorAll('[role="alert"]')].map((e) => e.textContent ?? '').join('\n') || null, {
-      timeout,
-    })
+    .waitForFunction(
+      () =>
+        [...document.querySelectorAll('[role="alert"]')].map((e) => e.textContent ?? '').join('\n') || null,
+      {
+        timeout,
+      },
+    )
     .then((h) => h.jsonValue() as Promise<string>);
 
 describe('simulated consoles (no extension)', () => {
@@ -45,11 +49,15 @@ describe('simulated consoles (no extension)', () => {
 
   it('AWS: Lambda (multi-session host), S3 (two denials), region-locked SCP', async () => {
     const lambda = await e2e.open(SIM_URLS.lambdaFunctions);
-    expect(await alertText(lambda)).toContain('lambda:ListFunctions on resource: * because no identity-based policy');
+    expect(await alertText(lambda)).toContain(
+      'lambda:ListFunctions on resource: * because no identity-based policy',
+    );
     await lambda.close();
 
     const s3 = await e2e.open(SIM_URLS.s3Bucket);
-    await s3.waitForFunction(() => document.querySelectorAll('[role="alert"]').length === 2, { timeout: 5000 });
+    await s3.waitForFunction(() => document.querySelectorAll('[role="alert"]').length === 2, {
+      timeout: 5000,
+    });
     const s3Text = await alertText(s3);
     expect(s3Text).toContain('allow the s3:ListBucket action');
     expect(s3Text).toContain('s3:GetBucketTagging');
@@ -79,7 +87,9 @@ describe('simulated consoles (no extension)', () => {
     const page = await e2e.open(SIM_URLS.gcpInstances);
     const text = await alertText(page);
     expect(text).toContain(`You need additional access to the project:  ${GCP.project}`);
-    expect(text).toMatch(/Troubleshooting info:[\s\S]*Missing permissions:\s*compute\.instances\.list\s*compute\.instances\.get/);
+    expect(text).toMatch(
+      /Troubleshooting info:[\s\S]*Missing permissions:\s*compute\.instances\.list\s*compute\.instances\.get/,
+    );
     await saveScreenshot(page, 'sim-gcp-instances');
     await page.close();
 
@@ -104,9 +114,13 @@ describe('simulated consoles (no extension)', () => {
 
   it('bench page: 20k nodes, mutations, __insertDenial hook', async () => {
     const page = await e2e.open(`${SIM_URLS.benchHeavy}?rate=1000&duration=1`);
-    const nodes = await page.evaluate(() => (window as unknown as { __bench: { nodes: number } }).__bench.nodes);
+    const nodes = await page.evaluate(
+      () => (window as unknown as { __bench: { nodes: number } }).__bench.nodes,
+    );
     expect(nodes).toBeGreaterThanOrEqual(20_000);
-    const done = await page.evaluate(() => (window as unknown as { __benchDone: Promise<{ mutations: number }> }).__benchDone);
+    const done = await page.evaluate(
+      () => (window as unknown as { __benchDone: Promise<{ mutations: number }> }).__benchDone,
+    );
     expect(done.mutations).toBeGreaterThanOrEqual(900);
     const at = await page.evaluate(() => {
       const w = window as unknown as { __insertDenial(): number; __denialInsertedAt: number };

@@ -1,0 +1,3 @@
+import { describeCloudBanners } from './banner-content.ts';
+
+describeCloudBanners('aws', 'AWS');
