@@ -12,7 +12,8 @@
 // npm packages are bundled too: importing zod's many ESM files costs ~100 ms, the bundle ~10 ms.
 //
 // Fallbacks: if esbuild is missing, or the cache cannot be written, run the TypeScript source
-// through tsx's loader instead (slower start). UNBLOCK_LAUNCHER=tsx forces that path.
+// through tsx's loader instead (slower start). UNBLOCK_LAUNCHER=tsx forces that path;
+// UNBLOCK_CACHE_DIR=<dir> puts the cache elsewhere (the start-up benchmark uses it to time a cold start).
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
@@ -49,8 +50,9 @@ function readOrNull(file) {
   }
 }
 
-/** Where bundles are cached: the project's node_modules/.cache, else a per-project temp dir. */
+/** Where bundles are cached: UNBLOCK_CACHE_DIR, else node_modules/.cache, else a per-project temp dir. */
 function cacheDirs() {
+  if (process.env.UNBLOCK_CACHE_DIR) return [resolve(process.env.UNBLOCK_CACHE_DIR)];
   let h = 0x811c9dc5; // FNV-1a of ROOT, to keep projects apart in the temp dir
   for (let i = 0; i < ROOT.length; i++) h = Math.imul(h ^ ROOT.charCodeAt(i), 0x01000193) >>> 0;
   return [join(ROOT, 'node_modules', '.cache', 'unblock'), join(tmpdir(), `unblock-cli-${h.toString(16)}`)];
