@@ -11,7 +11,7 @@ import { candidate } from './candidate';
 import { awsExplicit, awsImplicit, UNKNOWN } from './classify';
 import type { Kind } from './classify';
 import type { Doc } from './context';
-import { isSpace, isWrapInside, readQuoted, readToken, skipSpace, trimToken } from './normalise';
+import { isMasked, isSpace, isWrapInside, readQuoted, readToken, skipSpace, trimToken } from './normalise';
 
 const SENTENCE_RE = /not\s+authori[sz]ed\s+to\s+perform\b/gi;
 /** `service:Action`; the negative look-ahead rejects template text such as `service:action-name`. */
@@ -127,14 +127,26 @@ function iamSentences(doc: Doc, out: Candidate[]): void {
     if (s[i] === '"' || s[i] === "'") i++;
     ACTION_RE.lastIndex = i;
     const a = ACTION_RE.exec(s);
-    if (!a?.[1] || !a[2]) continue;
-    const action = `${a[1]}:${a[2]}`;
-    let end = ACTION_RE.lastIndex;
+    let action: string | null = null;
+    let end: number;
+    if (a?.[1] && a[2]) {
+      action = `${a[1]}:${a[2]}`;
+      end = ACTION_RE.lastIndex;
+    } else {
+      // `is not authorized to perform: null` / empty action: still a denial, no action (§2.1).
+      const placeholder = /(?:null|undefined)?(?=\s*(?:$|[.,;)"'\]]|\n))/iy;
+      placeholder.lastIndex = i;
+      const p = placeholder.exec(s);
+      if (!p || s[m.index + m[0].length] !== ':') continue;
+      end = placeholder.lastIndex;
+    }
     if (s[end] === '"' || s[end] === "'") end++;
-    const principal = principalBefore(s, m.index);
+    const rawPrincipal = principalBefore(s, m.index);
+    if (!action && !rawPrincipal) continue;
+    const principal = rawPrincipal && !isMasked(rawPrincipal) ? rawPrincipal : null;
     let start = m.index;
-    if (principal) {
-      const p = s.lastIndexOf(principal.slice(0, 12), m.index);
+    if (rawPrincipal) {
+      const p = s.lastIndexOf(rawPrincipal.slice(0, 12), m.index);
       if (p >= 0 && m.index - p < 2400) start = p;
     }
     let resource: string | null = null;
@@ -153,20 +165,23 @@ function iamSentences(doc: Doc, out: Candidate[]): void {
       policyId = reason.policyId;
       end = reason.end;
     }
+    // Masked values (`***`, `xxxx`) are not names (README conventions).
+    if (resource && isMasked(resource)) resource = null;
     const account = arnAccount(principal) ?? arnAccount(resource);
-    if (roleName) resource = account ? `arn:aws:iam::${account}:role/${roleName}` : null;
+    if (roleName)
+      resource = account && !isMasked(roleName) ? `arn:aws:iam::${account}:role/${roleName}` : null;
     out.push(
       candidate({
         start,
         end,
         cloud: 'aws',
-        actions: [action],
+        actions: action ? [action] : [],
         resource,
         principal,
         account,
         ...kind,
         policyId,
-        confidence: principal || reason ? 'high' : 'medium',
+        confidence: action && (principal || reason) ? 'high' : action ? 'medium' : 'low',
         family: 'aws-iam',
       }),
     );
@@ -301,12 +316,50 @@ function accessDenied(doc: Doc, out: Candidate[]): void {
   // The message *is* "Access Denied": after a code/colon/XML tag, and not followed by a sentence.
   for (const h of doc.hits(
     'aws-bare-denied',
-    /Access\s?Denied(?:Exception)?(?=\s*(?:$|[.<("\]]|status\s+code|\(Service))/gim,
+    /Access\s?Denied(?:Exception)?(?=\s*(?:$|[.<("'\],;}]|status\s+code|\(Service|For\s+more))/gim,
   )) {
     const before = s.slice(Math.max(0, h.pos - 24), h.pos);
-    if (!/(?:[:>(]|^|\n)\s*$/.test(before)) continue;
+    if (!/(?:[:>("']|^|\n)\s*$/.test(before)) continue;
     if (/API:\s*[a-z0-9-]{1,64}:[A-Za-z0-9]{1,128}\s+$/.test(before)) continue; // CloudFormation legacy
     if (/<Code>\s*$/.test(before)) continue; // the XML code, counted above
+    out.push(
+      candidate({
+        start: h.pos,
+        end: h.end,
+        cloud: 'aws',
+        actions: [],
+        ...UNKNOWN,
+        confidence: 'low',
+        needsAwsFrame: true,
+        family: 'aws-bare',
+      }),
+    );
+  }
+}
+
+/** Codes with an empty message (`AccessDeniedException: ` then `status code: 403`), SQS's own wording. */
+function emptyMessages(doc: Doc, out: Candidate[]): void {
+  for (const h of doc.hits(
+    'aws-empty-code',
+    /\bAccessDenied(?:Exception)?:[^\S\n]*(?=\n\s*status\s+code|$)/gm,
+  )) {
+    out.push(
+      candidate({
+        start: h.pos,
+        end: h.end,
+        cloud: 'aws',
+        actions: [],
+        ...UNKNOWN,
+        confidence: 'low',
+        needsAwsFrame: true,
+        family: 'aws-bare',
+      }),
+    );
+  }
+  for (const h of doc.hits(
+    'aws-resource-denied',
+    /Access\s+to\s+the\s+resource\s+[^\s'"]{1,2048}\s+is\s+denied/gi,
+  )) {
     out.push(
       candidate({
         start: h.pos,
@@ -347,5 +400,6 @@ export function parseAws(doc: Doc, out: Candidate[]): void {
   iamSentences(doc, out);
   ec2(doc, out);
   accessDenied(doc, out);
+  emptyMessages(doc, out);
   s3Banners(doc, out);
 }

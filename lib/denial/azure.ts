@@ -26,9 +26,14 @@ const SCOPE_RE = /(?:over|at|on)\s+(?:the\s+)?(linked\s+)?scope(?:\(s\))?\s*:?\s
 const CLIENT_RE = /The\s+client\s+(?:'([^'\n]{0,256})'\s+)?with\s+object\s+id\s+'([^'\n]{0,128})'/gi;
 const HAS_PERMISSION_RE = /has\s+permission\s+to\s+perform\s+action\s+'([^'\n]{1,512})'\s+on\s+scope\s+'/gi;
 
+const GUID_FULL = new RegExp(`^${GUID}$`);
+
+/** A client name is a UPN or an app id; anything else (`SERVICEACCOUNT`, `xxx`) is a mask. */
 function clientPrincipal(name: string | undefined, oid: string | undefined): string | null {
-  if (name !== undefined && !isMasked(name)) return name.trim();
-  if (oid !== undefined && !isMasked(oid)) return oid.trim();
+  const n = name?.trim();
+  if (n && !isMasked(n) && (/^[^@\s]{1,256}@[^@\s]{1,256}$/.test(n) || GUID_FULL.test(n))) return n;
+  const o = oid?.trim();
+  if (o && !isMasked(o) && GUID_FULL.test(o)) return o;
   return null;
 }
 
@@ -157,7 +162,7 @@ function governance(doc: Doc, out: Candidate[]): void {
 function callerPrincipal(caller: string): string | null {
   const get = (k: string): string | undefined =>
     new RegExp(`(?:^|[;\\s])${k}=([^;\\s']{1,256})`, 'i').exec(caller)?.[1];
-  for (const v of [get('upn'), get('oid'), get('appid')]) if (v && !isMasked(v)) return v;
+  for (const v of [get('name'), get('upn'), get('oid'), get('appid')]) if (v && !isMasked(v)) return v;
   const t = trimToken(caller);
   return t && !t.includes('=') && !isMasked(t) ? t : null;
 }
@@ -260,12 +265,12 @@ function policy(doc: Doc, out: Candidate[]): void {
       }
     }
     const win = s.slice(h.end, h.end + 4000);
-    let policyId: string | null = null;
+    let policyId: string | null;
     const pa = /"?policyAssignment"?\s*:\s*\{([^{}]{0,2000})\}/i.exec(win);
     if (pa?.[1]) {
       const name = /"name"\s*:\s*"([^"]{1,512})"/.exec(pa[1])?.[1];
       const id = /"id"\s*:\s*"([^"]{1,1024})"/.exec(pa[1])?.[1];
-      policyId = name ?? id ?? null;
+      policyId = id ?? name ?? null;
     } else {
       const named = /Policy\s+assignment\s*(?:name)?\s*[:=]?\s*'([^'\n]{1,512})'/i.exec(win);
       policyId = named?.[1] ?? null;

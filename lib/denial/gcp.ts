@@ -23,7 +23,7 @@ export function normPerm(p: string): string {
 
 /** Project id named by a resource (`projects/<id>`) or a BigQuery dataset id (`<project>:<dataset>`). */
 export function projectOf(resource: string | null | undefined): string | null {
-  if (!resource) return null;
+  if (!resource || isMasked(resource.replace(/^.*?projects\//, '').split('/')[0])) return null;
   const m = /(?:^|\/)projects\/([a-z0-9][a-z0-9.:-]{0,62}[a-z0-9])(?=\/|$)/i.exec(resource);
   if (m?.[1]) return m[1];
   const ds = /^([a-z][a-z0-9.:-]{3,62}[a-z0-9]):[A-Za-z0-9_]+(?:\.[A-Za-z0-9_$-]+)?$/.exec(resource);
@@ -105,7 +105,7 @@ function wordBefore(s: string, pos: number): string {
   let j = pos;
   while (j > 0 && pos - j < 100 && /\s/.test(s[j - 1] ?? '')) j--;
   let b = j;
-  while (b > 0 && j - b < 512 && !/[\s'"(\[]/.test(s[b - 1] ?? ' ')) b--;
+  while (b > 0 && j - b < 512 && !/[\s'"([]/.test(s[b - 1] ?? ' ')) b--;
   return s.slice(b, j);
 }
 
@@ -115,7 +115,7 @@ function otherWordings(doc: Doc, out: Candidate[]): void {
   for (const h of doc.hits(
     'gcp-required',
     new RegExp(
-      `Required\\s+['"](${PERM})['"]\\s+permissions?(?:\\(s\\))?\\s+for\\s+['"]([^'"\\n]{1,2048})['"]`,
+      `Required\\s+['"](${PERM})['"]\\s+permissions?(?:\\(s\\))?(?:\\s+for\\s+['"]([^'"\\n]{1,2048})['"])?`,
       'gi',
     ),
   )) {
@@ -132,19 +132,36 @@ function otherWordings(doc: Doc, out: Candidate[]): void {
   // Cloud Storage: <principal> does not have <perm> access to the Google Cloud Storage <kind>.
   for (const h of doc.hits(
     'gcp-gcs',
-    new RegExp(
-      `does\\s+not\\s+have\\s+(${PERM})\\s+access\\s+to\\s+(?:the\\s+)?Google\\s+Cloud\\s+Storage\\s+(?:bucket|object)`,
-      'gi',
-    ),
+    new RegExp(`does\\s+not\\s+have\\s+(${PERM})\\s+access\\s+to\\s+`, 'gi'),
   )) {
     const who = wordBefore(s, h.pos);
     const lead = s.slice(Math.max(0, h.pos - 40), h.pos);
     if (/anonymous\s+caller\s*$/i.test(lead)) continue; // not signed in (§5)
-    const tail = s.slice(h.end, h.end + 600);
-    const named = /^\s*['"]?([a-z0-9][a-z0-9._/-]{1,1024}?)['"]?(?=[.,;]?(?:\s|$))/i.exec(tail);
-    const resource =
-      named?.[1] && !/^(?:permission|caller|and|or|with|the)$/i.test(named[1]) ? named[1] : null;
-    out.push(gcp(h, { actions: [normPerm(h.value)], principal: email(who), resource, family: 'gcp-gcs' }));
+    let resource: string | null = null;
+    let end = h.end;
+    // "… to the Google Cloud Storage bucket." / "… to the Google Cloud project." name nothing.
+    const generic = /the\s+Google\s+Cloud\s+(?:Storage\s+(?:bucket|object)|project)s?\b/iy;
+    generic.lastIndex = h.end;
+    if (generic.exec(s)) end = generic.lastIndex;
+    else {
+      const t = readToken(s, h.end, 2048, false);
+      if (t) {
+        resource = trimToken(t.value) || null;
+        end = t.end;
+      }
+    }
+    out.push(
+      gcp(
+        { pos: h.pos, end },
+        {
+          actions: [normPerm(h.value)],
+          principal: email(who),
+          resource,
+          account: projectOf(resource),
+          family: 'gcp-gcs',
+        },
+      ),
+    );
   }
   // BigQuery and others: <who> does not have [the] <perm> permission [in project <id>] (§4.2).
   for (const h of doc.hits(
@@ -161,8 +178,8 @@ function otherWordings(doc: Doc, out: Candidate[]): void {
     const t = tail.exec(s);
     if (t?.[2]) {
       const v = trimToken(t[2]);
+      resource = v;
       if (/^project$/i.test(t[1] ?? '')) account = v;
-      else resource = v;
       end = tail.lastIndex;
     }
     if (!resource) {
@@ -247,7 +264,8 @@ function errorInfo(doc: Doc, out: Candidate[]): void {
   }
 }
 
-const HEADING_RE = /Missing(?:\s+or\s+(?:denied|blocked))?\s+permissions\s*:/gi;
+const HEADING_RE =
+  /Missing(?:\s+or\s+(?:denied|blocked))?\s+permissions\s*:|missing\s+at\s+least\s+one\s+of\s+the\s+following\s+required\s+permissions\s*:/gi;
 
 /** Console "You need additional access" panel: permissions listed after the heading (§4.4). */
 function consolePanel(doc: Doc, out: Candidate[]): void {
@@ -266,6 +284,11 @@ function consolePanel(doc: Doc, out: Candidate[]): void {
       let e = i;
       while (e < s.length && e - i < 300 && !/[\s,]/.test(s[e] ?? ' ')) e++;
       const tok = trimToken(s.slice(i, e));
+      // The 2020 page puts the resource kind ("Project") on its own line before the permission.
+      if (!actions.length && n < 2 && /^[A-Z][a-z]{2,20}$/.test(tok)) {
+        i = e;
+        continue;
+      }
       if (!PERM_FULL.test(tok)) break;
       actions.push(normPerm(tok));
       end = e;
@@ -321,13 +344,13 @@ function troubleshooterUrl(doc: Doc, out: Candidate[]): void {
       const eq = part.indexOf('=');
       if (eq > 0) params.set(part.slice(0, eq).toLowerCase(), part.slice(eq + 1));
     }
-    const perms = (params.get('permissions') ?? '')
+    const perms = (params.get('permissions') ?? params.get('permission') ?? '')
       .split(/,|%2C/i)
       .map((p) => safeDecode(p).trim())
       .filter((p) => PERM_FULL.test(p))
       .map(normPerm);
     if (!perms.length) continue;
-    const res = params.get('resources');
+    const res = params.get('resources') ?? params.get('resource');
     const resource = res
       ? safeDecode(res)
           .split(',')[0]
@@ -351,9 +374,35 @@ function unnamed(doc: Doc, out: Candidate[]): void {
   const s = doc.text;
   for (const h of doc.hits(
     'gcp-unnamed',
-    /The\s+caller\s+does\s+not\s+have\s+permission\b|Request\s+denied\s+by\s+Cloud\s+IAM/gi,
+    /The\s+caller\s+does\s+not\s+have\s+permission\b|Request\s+denied\s+by\s+Cloud\s+IAM|You\s+don'?t\s+have\s+permissions?\s+to\s+perform\s+the\s+action\s+on\s+the\s+selected\s+resource|You\s+do\s+not\s+have\s+sufficient\s+permissions?\s+to\s+view\s+this\s+page/gi,
   )) {
     out.push(gcp(h, { actions: [], confidence: 'low', family: 'gcp-unnamed' }));
+  }
+  // Cloud Build: "user does not have impersonation permission on the trigger service account specified: <name>".
+  for (const h of doc.hits(
+    'gcp-impersonation',
+    /does\s+not\s+have\s+impersonation\s+permission\s+on\s+the\s+(?:trigger\s+)?service\s+account(?:\s+specified)?\s*:?/gi,
+  )) {
+    const r = resourceAt(s, h.end);
+    out.push(
+      gcp(
+        { pos: h.pos, end: r.end },
+        {
+          actions: [],
+          resource: r.value,
+          account: projectOf(r.value),
+          confidence: 'low',
+          family: 'gcp-unnamed',
+        },
+      ),
+    );
+  }
+  // Bucket browser: "You need the <perm> permission to …".
+  for (const h of doc.hits(
+    'gcp-you-need',
+    new RegExp(`You\\s+need\\s+(?:the\\s+)?['"]?(${PERM})['"]?\\s+permission`, 'gi'),
+  )) {
+    out.push(gcp(h, { actions: [normPerm(h.value)], confidence: 'medium', family: 'gcp-you-need' }));
   }
   for (const h of doc.hits(
     'gcp-gcloud-access',
@@ -385,6 +434,7 @@ function unnamed(doc: Doc, out: Candidate[]): void {
     out.push(
       gcp(h, {
         actions: named ? ['serviceusage.services.use'] : [],
+        resource: project,
         account: project,
         confidence: 'medium',
         family: 'gcp-user-project',
@@ -428,11 +478,19 @@ function nonIam(doc: Doc, out: Candidate[]): void {
     const win = s.slice(Math.max(0, h.pos - 300), h.end + 300);
     if (!/violat|FAILED_PRECONDITION|org(?:anization)?\s*polic/i.test(win)) continue;
     if (/\$\{|<[a-z-]+>|constraint-name/i.test(win)) continue;
+    const after = s.slice(h.end, h.end + 1200);
+    const v =
+      /violated\s+for\s+(?:service\s+account|project|folder|organization|resource)?\s*['"]?([^\s'"]{1,1024})/i.exec(
+        after,
+      );
+    const resource = v?.[1] ? trimToken(v[1]) || null : null;
     out.push(
       gcp(h, {
         actions: [],
         ...scope,
         policyId: `constraints/${h.value}`,
+        resource,
+        account: projectOf(resource),
         reason: 'Blocked by an organisation policy constraint; an IAM grant cannot help.',
         family: 'gcp-orgpolicy',
       }),
@@ -448,4 +506,18 @@ export function parseGcp(doc: Doc, out: Candidate[]): void {
   troubleshooterUrl(doc, out);
   unnamed(doc, out);
   nonIam(doc, out);
+}
+
+const PROJECT_NEAR_RE =
+  /"consumer"\s*:\s*"projects\/([a-z][a-z0-9-]{4,28}[a-z0-9])"|googleapis\.com\/[^\s?"'<>]{0,200}?\/projects\/([a-z][a-z0-9-]{4,28}[a-z0-9])(?=\/)/g;
+
+/**
+ * The project a GCP message names outside its sentence: ErrorInfo `metadata.consumer`, or the
+ * request URL path (`…googleapis.com/…/projects/<id>/…`). A `?project=` query is not a reference.
+ */
+export function projectNear(doc: Doc, start: number, end: number): string | null {
+  const [bs, be] = doc.block(start);
+  const hits = doc.hits('gcp-project-near', PROJECT_NEAR_RE);
+  const h = lastIn(hits, Math.max(bs, start - 2000), start) ?? firstIn(hits, start, Math.min(be, end + 2000));
+  return h ? (h.groups[1] ?? h.groups[2] ?? null) : null;
 }

@@ -14,7 +14,7 @@ import { parseAzure } from './azure';
 import type { Candidate } from './candidate';
 import { reasonFor } from './classify';
 import { Doc, firstIn } from './context';
-import { parseGcp } from './gcp';
+import { parseGcp, projectNear } from './gcp';
 import { hasPlaceholder, LOOKALIKE_RE } from './lookalikes';
 import { collapse, normalise } from './normalise';
 import { mayContainDenial } from './prefilter';
@@ -25,6 +25,12 @@ export { mayContainDenial } from './prefilter';
 
 /** Pieces further apart than this are different messages, even inside one paragraph. */
 const MESSAGE_GAP = 2500;
+/** Pieces this close belong together even across a blank line (console panel sections). */
+const PANEL_GAP = 400;
+const PANEL_FAMILIES = new Set(['gcp-panel', 'gcp-troubleshooter']);
+/** Prose that introduces documentation examples rather than the reader's own error. */
+const DOC_SIGNAL_RE =
+  /\bfictional\b|[Tt]he following example error|[Ee]xample error message|\bsample error\b/g;
 /** A page never shows more distinct denials than this; the cap bounds adversarial inputs. */
 const MAX_DENIALS = 200;
 /** How many neighbouring candidates a merge looks at (bounds adversarial, candidate-dense input). */
@@ -63,19 +69,33 @@ function filter(doc: Doc, cands: Candidate[], hints: ParseHints): Candidate[] {
     const a = Math.max(bs, c.start - 300, prev && prev.end <= c.start ? prev.end : 0);
     const b = Math.min(be, c.end + 600, next && next.start >= c.end ? next.start : Infinity);
     if (firstIn(look, a, b)) return;
-    const span = doc.text.slice(c.start, Math.min(c.end, c.start + 4096));
+    // Placeholders around the sentence (`<user-arn> is not authorized …`) mark sample text.
+    const span = doc.text.slice(Math.max(bs, c.start - 200), Math.min(be, c.end + 200, c.start + 4096));
     if (hasPlaceholder(span)) return;
     for (const v of [...c.actions, c.resource, c.principal]) if (v && hasPlaceholder(v)) return;
+    // Documentation prose introducing an example ("fictional", "the following example error").
+    if (firstIn(doc.hits('doc-signal', DOC_SIGNAL_RE), Math.max(0, c.start - 800), c.end + 200)) return;
     if (c.needsAwsFrame && hints.cloud !== 'aws' && !hasAwsFrame(doc, c.start, c.end)) return;
     out.push(c);
   });
-  return out;
+  // S3-style XML (`<Code>AccessDenied</Code>`) also wraps other clouds' storage errors: a bare
+  // AWS reading yields to another cloud's named denial in the same message.
+  return out.filter(
+    (c, i) =>
+      !(
+        c.family === 'aws-bare' &&
+        out
+          .slice(Math.max(0, i - NEIGHBOURS), i + NEIGHBOURS)
+          .some((o) => o.cloud !== 'aws' && sameMessage(doc, c, o))
+      ),
+  );
 }
 
+/** Same paragraph and close, or adjacent sections of one panel (GCP console blocks). */
 function sameMessage(doc: Doc, a: Candidate, b: Candidate): boolean {
-  if (doc.block(a.start)[0] !== doc.block(b.start)[0]) return false;
   const gap = b.start >= a.end ? b.start - a.end : a.start >= b.end ? a.start - b.end : 0;
-  return gap <= MESSAGE_GAP;
+  if (gap <= PANEL_GAP && (PANEL_FAMILIES.has(a.family) || PANEL_FAMILIES.has(b.family))) return true;
+  return gap <= MESSAGE_GAP && doc.block(a.start)[0] === doc.block(b.start)[0];
 }
 
 const WEAK_FAMILIES = new Set(['aws-ec2-hint', 'aws-cfn-legacy', 'gcp-troubleshooter']);
@@ -172,7 +192,8 @@ function finish(doc: Doc, cands: Candidate[], hints: ParseHints): Denial[] {
       actions: c.actions,
       resource: c.resource,
       principal: c.principal ?? hints.principal ?? null,
-      account: c.account ?? hints.account ?? null,
+      account:
+        c.account ?? (c.cloud === 'gcp' ? projectNear(doc, c.start, c.end) : null) ?? hints.account ?? null,
       denyKind: c.denyKind,
       requestable: c.requestable,
       reason: reasonFor(c.denyKind, c.requestable, c.reason),

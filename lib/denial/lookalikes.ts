@@ -72,8 +72,20 @@ export const LOOKALIKE_RE = new RegExp(
  * Vendor example ids (123456789012) are deliberately not here: tests use them too.
  */
 const PLACEHOLDER_RE =
-  /account-ID-without-hyphens|AWS-account-ID|\b(?:user|role|action|bucket|policy|function|key|service|resource|group|instance|secret|table|queue|topic|cluster|vault|object|permission|principal|session)-name\b|\b(?:resource|user|role|policy|principal|key)-arn\b|service:action|<principal>|<(?:[a-z]+[-_])+[a-z]+>|<(?:action|resource|scope|permission|account|user|role|email)>|\$\{[^}\n]{0,64}\}|\{(?:subscriptionId|subscription-id|resourceGroupName|resource-group|objectId|principalId|tenantId|scope|roleName|vaultName|[a-z]+(?:Id|Name))\}|\bPERMISSION_NAME\b|\bPROJECT_ID\b|\bSERVICE_ACCOUNT_EMAIL\b/;
+  /account-ID-without-hyphens|AWS-account-ID|\b(?:user|role|action|bucket|policy|function|key|service|resource|group|instance|secret|table|queue|topic|cluster|vault|object|permission|principal|session)-name(?![\w-])|\b(?:resource|user|role|policy|principal|key)-arn\b|service:action|<principal>|<(?:[a-z]+[-_ ])+[a-z]+>|<(?:action|resource|scope|permission|project|bucket|stack)>|\$\{[^}\n]{0,64}\}|\{(?:subscriptionId|subscription-id|resourceGroupName|resource-group|objectId|principalId|tenantId|scope|roleName|vaultName|[a-z]+(?:Id|Name))\}|\bPERMISSION_NAME\b|\bPROJECT_ID\b|\bSERVICE_ACCOUNT_EMAIL\b/;
+
+/** Single-word angle placeholders (`<user>`, `<acct>`); one alone may be a reporter's mask. */
+const ANGLE_WORD_RE = /<([a-z]{2,24})>/g;
+const MASK_WORDS = new Set(['redacted', 'masked', 'hidden', 'removed', 'snip', 'snipped', 'omitted']);
 
 export function hasPlaceholder(text: string): boolean {
-  return PLACEHOLDER_RE.test(text);
+  if (PLACEHOLDER_RE.test(text)) return true;
+  // Several distinct template words in one message read as a sample, not as masking.
+  const words = new Set<string>();
+  for (const m of text.matchAll(ANGLE_WORD_RE)) {
+    const w = m[1] ?? '';
+    if (!MASK_WORDS.has(w)) words.add(w);
+    if (words.size >= 2) return true;
+  }
+  return false;
 }

@@ -49,6 +49,9 @@ function unescapeOnce(s: string): string {
   );
 }
 
+/** ANSI colour escapes (ESC [ … m); built from a string so the ESC byte stays readable. */
+const ANSI_RE = new RegExp(String.fromCharCode(27) + '\\[[0-9;]{0,16}[A-Za-z]', 'g');
+
 /**
  * Unescape repeatedly (JSON inside a JSON string, CloudTrail events, ARM details[]), normalise
  * quotes and line endings, and drop the Terraform gutter so that wrapped continuation lines
@@ -69,8 +72,10 @@ export function normalise(input: string): string {
       .replace(/[\u201c\u201d\u201e\u2033]/g, '"')
       // Terraform's diagnostic gutter (│ ╷ ╵) would otherwise sit inside wrapped phrases.
       .replace(/[\u2502\u2575\u2577]/g, ' ')
+      // ANSI colour escapes (CLI output captured into JSON) split tokens.
+      .replace(ANSI_RE, '')
       // Zero-width characters break tokens invisibly.
-      .replace(/[\u200b\u200c\u200d\u2060\ufeff]/g, '')
+      .replace(/\u200b|\u200c|\u200d|\u2060|\ufeff/g, '')
   );
 }
 
@@ -235,7 +240,7 @@ export function readValue(s: string, i: number, max = 2048): Token | null {
 export function trimToken(v: string): string {
   let s = v.trim();
   for (let n = 0; n < 8; n++) {
-    const t = s.replace(/^['"(\[]+/, '').replace(/[.,;)\]'"]+$/, '');
+    const t = s.replace(/^['"([]+/, '').replace(/[.,;)\]'"]+$/, '');
     if (t === s) break;
     s = t;
   }

@@ -1,10 +1,39 @@
 /**
  * A cheap keyword test run by the always-injected content script before any parsing. It must
- * accept every text that `parseDenials` would find a denial in (a property test checks this),
- * and stay a single linear-time regex: no nested quantifiers, no backtracking hot spots.
+ * accept every text that `parseDenials` would find a denial in (a property test checks this, and
+ * `parseDenials` itself returns nothing when it fails), and stay a single linear-time regex: no
+ * nested quantifiers with overlapping alternatives, no backtracking hot spots.
+ *
+ * Multi-word keywords allow any gap the parser accepts: whitespace (hard wraps), Terraform's `│`
+ * gutter, and literal `\n` / `\\n` escapes of text embedded in JSON strings.
  */
-const DENIAL_KEYWORDS =
-  /not authori[sz]ed|access ?denied|unauthorizedoperation|authorization ?failed|authorizationpermissionmismatch|forbiddenbyrbac|disallowed by policy|deny assignment|does not have|lacks iam|permission|additional access|insufficient|prohibited by organization|constraints\//i;
+const GAP = String.raw`(?:[\s\u2502]|\\+[nrt])+`;
+
+const KEYWORDS = [
+  `not${GAP}authori[sz]ed`, // AWS sentence, EC2, Key Vault RBAC, storage mismatch, cross-tenant
+  `access(?:${GAP})?denied`, // bare "Access Denied", AccessDenied codes, BigQuery
+  'unauthorizedoperation',
+  `encoded${GAP}authorization`, // EC2 blob without the sentence
+  `access${GAP}to${GAP}the${GAP}resource`, // SQS "Access to the resource … is denied"
+  `polic(?:y|ies)${GAP}that${GAP}allow`, // EC2 editors' bare API hint
+  `authorization(?:${GAP})?failed`, // AuthorizationFailed, Linked…, DenyAssignment…
+  'authorizationpermissionmismatch',
+  'authorization_requestdenied',
+  'forbiddenbyrbac',
+  `disallowed(?:${GAP})?by(?:${GAP})?policy`,
+  `deny${GAP}assignment`,
+  `does${GAP}not${GAP}have`,
+  `lacks${GAP}iam`,
+  'permission', // GCP wordings, S3 banners, portal lists, troubleshooter URLs
+  `additional${GAP}access`,
+  'insufficient',
+  `prohibited${GAP}by${GAP}organization`,
+  'security_policy_violated',
+  `denied${GAP}by${GAP}cloud${GAP}iam`,
+  'constraints/',
+];
+
+const DENIAL_KEYWORDS = new RegExp(KEYWORDS.join('|'), 'i');
 
 export function mayContainDenial(text: string): boolean {
   return DENIAL_KEYWORDS.test(text);

@@ -15,12 +15,12 @@ const SOURCES: [DenialSource | 'boto', RegExp][] = [
   ],
   [
     'terraform',
-    /\bwith\s+(?:aws|azurerm|azuread|azapi|google|google-beta)_[a-z0-9_]{1,80}\.|\bon\s+[^\s]{1,200}\.tf\s+line\s+\d|(?:^|\n)[\s*]*(?:aws|azurerm|azuread|google)_[a-z0-9_]{1,80}\.[A-Za-z0-9_-]{1,80}:|[Tt]erraform|registry\.terraform\.io|(?:^|\n)\s*Error:\s+(?:Error\s+)?[a-z]{2,20}ing\s/g,
+    /\bwith\s+(?:aws|azurerm|azuread|azapi|google|google-beta)_[a-z0-9_]{1,80}\.|\bon\s+[^\s]{1,200}\.tf\s+line\s+\d|(?:^|\n)[\s*]*(?:aws|azurerm|azuread|google)_[a-z0-9_]{1,80}\.[A-Za-z0-9_-]{1,80}:|[Tt]erraform|registry\.terraform\.io|(?:^|\n)\s*Error:\s+(?:Error\s+)?[a-z]{2,20}ing\s|Error:\s+googleapi:/g,
   ],
   ['boto', /botocore\.exceptions|boto3/g],
   [
     'cli',
-    /An\s+error\s+occurred\s+\([A-Za-z0-9.]{1,80}\)\s+when\s+calling|cli\.azure\.cli|azclierror|ERROR:\s*\(gcloud\.|(?:^|\n)\s*Code:\s*[A-Za-z]{3,80}\s*\n\s*Message:|(?:^|\n)\s*\((?:AuthorizationFailed|LinkedAuthorizationFailed|RequestDisallowedByPolicy|DenyAssignmentAuthorizationFailed|AuthorizationPermissionMismatch|Forbidden)\)\s/g,
+    /An\s+error\s+occurred\s+\([A-Za-z0-9.]{1,80}\)\s+when\s+calling|cli\.azure\.cli|azclierror|ERROR:\s*[({]|(?:^|\n)\s*Code:\s*[A-Za-z]{3,80}\s*\n\s*Message:|(?:^|\n)\s*\((?:AuthorizationFailed|LinkedAuthorizationFailed|RequestDisallowedByPolicy|DenyAssignmentAuthorizationFailed|AuthorizationPermissionMismatch|Forbidden)\)\s/g,
   ],
   [
     'sdk',
@@ -50,7 +50,7 @@ export function detectOperation(doc: Doc, start: number, end: number): string | 
 }
 
 const AWS_FRAME_RE =
-  /An\s+error\s+occurred\s+\(|operation\s+error\s|api\s+error\s|<Error>|<Code>\s*AccessDenied|\(Service:\s*[A-Za-z0-9 ]{1,40}[;,]|botocore|UnauthorizedOperation|S3Exception|AccessDeniedException|Encoded\s+authorization|\barn:aws|Amazon\s?S3|\bAWS\b|HandlerErrorCode|\bs3:\/\/|amazonaws\.com/g;
+  /An\s+error\s+occurred\s+\(|operation\s+error\s|api\s+error\s|<Error>|<Code>\s*AccessDenied|\(Service:\s*[A-Za-z0-9 ]{1,40}[;,]|botocore|UnauthorizedOperation|S3Exception|AccessDeniedException|Encoded\s+authorization|\barn:aws|Amazon\s?S3|\bAWS\b|HandlerErrorCode|\bs3:\/\/|amazonaws\.com|aws\.amazon\.com|aws-sdk|\$metadata|\bS3\s+error|status\s+code:\s*403,\s*request\s+id/g;
 
 /** Whether a bare "Access Denied" / EC2 sentence sits inside an AWS error frame. */
 export function hasAwsFrame(doc: Doc, start: number, end: number): boolean {
