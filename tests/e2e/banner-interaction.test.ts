@@ -10,10 +10,12 @@ import { expectCards, openScenario, sleep } from './checks.ts';
 import {
   BANNER,
   bannerPresenceAfterSettle,
+  clickPageButton,
   focusedInBanner,
   readBanners,
   readCard,
   SEL,
+  SETTLE_MS,
   saveScreenshot,
   startE2E,
   waitFor,
@@ -184,6 +186,23 @@ describe('page scripts cannot press the button', () => {
       await waitFor(async () => (await newDrafts(before)).length === 1, {
         what: 'a draft after a real click',
       });
+    });
+  });
+});
+
+describe('one card per distinct denial', () => {
+  it('the same late denial twice (Stop instance clicked again) still shows one card', async () => {
+    const s = scenario('aws-ec2-encoded');
+    const { page, cards } = await openScenario(e2e, s);
+    await withPage(page, 'dedupe', async () => {
+      expect(cards).toHaveLength(1);
+      await clickPageButton(page, s.trigger!);
+      // The page now shows the flash twice; wait until the second one is there, then settle.
+      await page.waitForFunction(() => document.querySelectorAll('.flash-error').length === 2, {
+        timeout: 5000,
+      });
+      await sleep(SETTLE_MS);
+      expect(await readBanners(page)).toHaveLength(1);
     });
   });
 });

@@ -464,11 +464,31 @@ export function publishScreenshot(file: string, name: 'aws' | 'azure' | 'gcp'): 
   return dest;
 }
 
-/** Clicks a control of the simulated console page itself (e.g. `#stop-instance`): a real, trusted click. */
+/**
+ * Clicks a control of the simulated console page itself (e.g. `#stop-instance`) with trusted input:
+ * a mouse click at its centre, or focus + Enter when something (the banner) covers that point.
+ */
 export async function clickPageButton(page: Page, selector: string): Promise<void> {
   const el = await page.waitForSelector(selector, { visible: true, timeout: 5000 });
   if (!el) throw new Error(`no page control ${selector}`);
-  await el.click();
+  await el.scrollIntoView();
+  const box = await el.boundingBox();
+  const uncovered =
+    !!box &&
+    (await el.evaluate(
+      (node, x, y) => {
+        const hit = document.elementFromPoint(x, y);
+        return !!hit && (hit === node || node.contains(hit));
+      },
+      box.x + box.width / 2,
+      box.y + box.height / 2,
+    ));
+  if (uncovered) {
+    await el.click();
+  } else {
+    await el.focus();
+    await page.keyboard.press('Enter');
+  }
 }
 
 export { aria };
