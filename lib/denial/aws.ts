@@ -11,7 +11,16 @@ import { candidate } from './candidate';
 import { awsExplicit, awsImplicit, UNKNOWN } from './classify';
 import type { Kind } from './classify';
 import type { Doc } from './context';
-import { isMasked, isSpace, isWrapInside, readQuoted, readToken, skipSpace, trimToken } from './normalise';
+import {
+  isMasked,
+  isSpace,
+  isTokenStop,
+  isWrapInside,
+  readQuoted,
+  readToken,
+  skipSpace,
+  trimToken,
+} from './normalise';
 
 const SENTENCE_RE = /not\s+authori[sz]ed\s+to\s+perform\b/gi;
 /** `service:Action`; the negative look-ahead rejects template text such as `service:action-name`. */
@@ -36,7 +45,7 @@ function tokenBefore(s: string, end: number): string | null {
   let j = end;
   while (j > 0 && end - j < 200 && isSpace(s[j - 1])) j--;
   let b = j;
-  while (b > 0 && j - b < 2048 && !/[\s'"<>]/.test(s[b - 1] ?? ' ')) b--;
+  while (b > 0 && j - b < 2048 && !isTokenStop(s, b - 1)) b--;
   let tok = s.slice(b, j);
   // An ARN wrapped across lines: join the previous piece when the break is inside the token.
   for (let n = 0; n < 4 && tok && !/^arn:/i.test(tok); n++) {
@@ -44,7 +53,7 @@ function tokenBefore(s: string, end: number): string | null {
     while (k > 0 && b - k < 200 && isSpace(s[k - 1])) k--;
     if (k === b) break;
     let pb = k;
-    while (pb > 0 && k - pb < 2048 && !/[\s'"<>]/.test(s[pb - 1] ?? ' ')) pb--;
+    while (pb > 0 && k - pb < 2048 && !isTokenStop(s, pb - 1)) pb--;
     const prev = s.slice(pb, k);
     if (!prev.includes('arn:') && !/[:/]$/.test(prev)) break;
     if (!isWrapInside(s, k, b)) break;

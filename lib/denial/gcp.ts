@@ -18,7 +18,8 @@ const PERM_FULL = new RegExp(`^${PERM}$`);
 
 /** Lower-case and drop the `.googleapis.com/` service qualifier (README field conventions). */
 export function normPerm(p: string): string {
-  return p.toLowerCase().replace(/\.googleapis\.com\//, '.');
+  const l = p.toLowerCase();
+  return l.includes('.googleapis.com/') ? l.replace('.googleapis.com/', '.') : l;
 }
 
 /** Project id named by a resource (`projects/<id>`) or a BigQuery dataset id (`<project>:<dataset>`). */

@@ -15,7 +15,7 @@ import type { Candidate } from './candidate';
 import { reasonFor } from './classify';
 import { Doc, firstIn } from './context';
 import { parseGcp, projectNear } from './gcp';
-import { hasPlaceholder, LOOKALIKE_RE } from './lookalikes';
+import { hasPlaceholder, LOOKALIKE_RE, placeholderIn } from './lookalikes';
 import { collapse, normalise } from './normalise';
 import { mayContainDenial } from './prefilter';
 import { detectOperation, detectSource, hasAwsFrame } from './wrappers';
@@ -35,6 +35,7 @@ const DOC_SIGNAL_RE =
 const MAX_DENIALS = 200;
 /** How many neighbouring candidates a merge looks at (bounds adversarial, candidate-dense input). */
 const NEIGHBOURS = 40;
+const MAX_CANDIDATES = 5000;
 
 /** Every denial in `text`, in order of appearance, de-duplicated by (cloud, actions, resource). */
 export function parseDenials(text: string, hints?: ParseHints): Denial[] {
@@ -54,6 +55,9 @@ function parse(raw: string, hints: ParseHints): Denial[] {
   parseAzure(doc, found);
   parseGcp(doc, found);
   found.sort((a, b) => a.start - b.start || a.end - b.end);
+  // Thousands of candidates only come from repetitive or adversarial input; the output is capped
+  // anyway, so bound the per-candidate work to the earliest ones.
+  if (found.length > MAX_CANDIDATES) found.length = MAX_CANDIDATES;
   const kept = merge(doc, filter(doc, found, hints));
   return finish(doc, kept, hints);
 }
@@ -61,6 +65,7 @@ function parse(raw: string, hints: ParseHints): Denial[] {
 /** Drops look-alikes, documentation samples and unframed bare AWS texts, per message. */
 function filter(doc: Doc, cands: Candidate[], hints: ParseHints): Candidate[] {
   const look = doc.hits('lookalike', LOOKALIKE_RE);
+  const docSignals = doc.hits('doc-signal', DOC_SIGNAL_RE);
   const out: Candidate[] = [];
   cands.forEach((c, i) => {
     const [bs, be] = doc.block(c.start);
@@ -70,32 +75,31 @@ function filter(doc: Doc, cands: Candidate[], hints: ParseHints): Candidate[] {
     const b = Math.min(be, c.end + 600, next && next.start >= c.end ? next.start : Infinity);
     if (firstIn(look, a, b)) return;
     // Placeholders around the sentence (`<user-arn> is not authorized …`) mark sample text.
-    const span = doc.text.slice(Math.max(bs, c.start - 200), Math.min(be, c.end + 200, c.start + 4096));
-    if (hasPlaceholder(span)) return;
+    if (placeholderIn(doc, Math.max(bs, c.start - 200), Math.min(be, c.end + 200))) return;
     for (const v of [...c.actions, c.resource, c.principal]) if (v && hasPlaceholder(v)) return;
     // Documentation prose introducing an example ("fictional", "the following example error").
-    if (firstIn(doc.hits('doc-signal', DOC_SIGNAL_RE), Math.max(0, c.start - 800), c.end + 200)) return;
+    if (firstIn(docSignals, Math.max(0, c.start - 800), c.end + 200)) return;
     if (c.needsAwsFrame && hints.cloud !== 'aws' && !hasAwsFrame(doc, c.start, c.end)) return;
     out.push(c);
   });
   // S3-style XML (`<Code>AccessDenied</Code>`) also wraps other clouds' storage errors: a bare
   // AWS reading yields to another cloud's named denial in the same message.
-  return out.filter(
-    (c, i) =>
-      !(
-        c.family === 'aws-bare' &&
-        out
-          .slice(Math.max(0, i - NEIGHBOURS), i + NEIGHBOURS)
-          .some((o) => o.cloud !== 'aws' && sameMessage(doc, c, o))
-      ),
-  );
+  return out.filter((c, i) => {
+    if (c.family !== 'aws-bare') return true;
+    for (let j = Math.max(0, i - NEIGHBOURS); j < Math.min(out.length, i + NEIGHBOURS); j++) {
+      const o = out[j] as Candidate;
+      if (o.cloud !== 'aws' && sameMessage(doc, c, o)) return false;
+    }
+    return true;
+  });
 }
 
 /** Same paragraph and close, or adjacent sections of one panel (GCP console blocks). */
 function sameMessage(doc: Doc, a: Candidate, b: Candidate): boolean {
   const gap = b.start >= a.end ? b.start - a.end : a.start >= b.end ? a.start - b.end : 0;
+  if (gap > MESSAGE_GAP) return false;
   if (gap <= PANEL_GAP && (PANEL_FAMILIES.has(a.family) || PANEL_FAMILIES.has(b.family))) return true;
-  return gap <= MESSAGE_GAP && doc.block(a.start)[0] === doc.block(b.start)[0];
+  return doc.block(a.start)[0] === doc.block(b.start)[0];
 }
 
 const WEAK_FAMILIES = new Set(['aws-ec2-hint', 'aws-cfn-legacy', 'gcp-troubleshooter']);
@@ -104,11 +108,14 @@ function isWeak(c: Candidate): boolean {
   return c.actions.length === 0 || WEAK_FAMILIES.has(c.family);
 }
 
-function sameActions(a: Candidate, b: Candidate): boolean {
-  if (a.actions.length !== b.actions.length) return false;
-  const x = [...a.actions].map((v) => v.toLowerCase()).sort();
-  const y = [...b.actions].map((v) => v.toLowerCase()).sort();
-  return x.every((v, i) => v === y[i]);
+/** Order-insensitive, case-insensitive identity of an action list. */
+function actionKey(c: Candidate): string {
+  return c.actions.length === 1
+    ? (c.actions[0] as string).toLowerCase()
+    : c.actions
+        .map((v) => v.toLowerCase())
+        .sort()
+        .join(',');
 }
 
 /** Fills `into`'s missing details from `from` (one message seen through two wordings). */
@@ -129,53 +136,65 @@ function absorb(into: Candidate, from: Candidate): void {
  * Merges the pieces of one message: an empty or weak candidate (EC2 sentence, blob, bare
  * "Access Denied", storage code, troubleshooter URL) folds into a named denial of the same cloud
  * nearby; duplicate wordings of the same permission (prose + ErrorInfo, panel + URL) fold into the
- * first; remaining empty pieces of one kind fold together.
+ * first; remaining empty pieces of one kind fold together. Candidates are sorted by start, so
+ * only a bounded neighbourhood is examined (keeps candidate-dense adversarial input linear).
  */
 function merge(doc: Doc, cands: Candidate[]): Candidate[] {
-  const out: Candidate[] = [];
-  const dropped = new Set<Candidate>();
+  const keys = cands.map(actionKey);
+  const weak = cands.map(isWeak);
+  const dropped = new Set<number>();
   cands.forEach((c, i) => {
-    if (!isWeak(c)) return;
-    // Nearest strong candidate of the same cloud in the same message (candidates are sorted by
-    // start, so only a bounded neighbourhood can qualify).
-    let best: Candidate | undefined;
+    if (!weak[i]) return;
+    let best = -1;
     let bestGap = Infinity;
-    for (const o of cands.slice(Math.max(0, i - NEIGHBOURS), i + NEIGHBOURS + 1)) {
-      if (o === c || isWeak(o) || o.cloud !== c.cloud || !sameMessage(doc, c, o)) continue;
+    for (let j = Math.max(0, i - NEIGHBOURS); j < Math.min(cands.length, i + NEIGHBOURS + 1); j++) {
+      const o = cands[j] as Candidate;
+      if (j === i || weak[j] || o.cloud !== c.cloud || !sameMessage(doc, c, o)) continue;
       if (c.actions.length === 0 && c.denyKind !== 'unknown' && c.denyKind !== o.denyKind) continue;
-      if (c.actions.length > 0 && !sameActions(c, o) && c.family !== 'aws-ec2-hint') continue;
+      if (c.actions.length > 0 && keys[i] !== keys[j] && c.family !== 'aws-ec2-hint') continue;
       const gap = Math.abs(o.start - c.start);
       if (gap < bestGap) {
-        best = o;
+        best = j;
         bestGap = gap;
       }
     }
-    if (best) {
-      const saveResource = best.resource;
-      absorb(best, c);
-      if (c.family === 'gcp-troubleshooter') best.resource = saveResource ?? c.resource;
-      dropped.add(c);
+    const into = cands[best];
+    if (into) {
+      const saveResource = into.resource;
+      absorb(into, c);
+      // The troubleshooter URL names the full resource; the panel's own Resource line wins.
+      if (c.family === 'gcp-troubleshooter') into.resource = saveResource ?? c.resource;
+      dropped.add(i);
     }
   });
-  for (const c of cands) {
-    if (dropped.has(c)) continue;
-    const prior = out
-      .slice(-NEIGHBOURS)
-      .find(
-        (o) =>
-          o.cloud === c.cloud &&
-          sameMessage(doc, o, c) &&
-          ((o.actions.length > 0 &&
-            sameActions(o, c) &&
-            (o.structured || c.structured || !o.resource || !c.resource || o.resource === c.resource)) ||
-            (o.actions.length === 0 &&
-              c.actions.length === 0 &&
-              o.denyKind === c.denyKind &&
-              o.family.split('-')[0] === c.family.split('-')[0])),
-      );
+  const out: Candidate[] = [];
+  const outKeys: string[] = [];
+  for (let i = 0; i < cands.length && out.length <= MAX_DENIALS * 4; i++) {
+    if (dropped.has(i)) continue;
+    const c = cands[i] as Candidate;
+    let prior: Candidate | undefined;
+    for (let j = out.length - 1; j >= Math.max(0, out.length - NEIGHBOURS); j--) {
+      const o = out[j] as Candidate;
+      if (o.cloud !== c.cloud || !sameMessage(doc, o, c)) continue;
+      const named =
+        o.actions.length > 0 &&
+        outKeys[j] === keys[i] &&
+        (o.structured || c.structured || !o.resource || !c.resource || o.resource === c.resource);
+      const empty =
+        o.actions.length === 0 &&
+        c.actions.length === 0 &&
+        o.denyKind === c.denyKind &&
+        o.family.split('-')[0] === c.family.split('-')[0];
+      if (named || empty) {
+        prior = o;
+        break;
+      }
+    }
     if (prior) absorb(prior, c);
-    else out.push(c);
-    if (out.length > MAX_DENIALS * 4) break;
+    else {
+      out.push(c);
+      outKeys.push(keys[i] as string);
+    }
   }
   return out;
 }

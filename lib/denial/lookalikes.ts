@@ -66,6 +66,9 @@ export const LOOKALIKE_RE = new RegExp(
   'g',
 );
 
+import type { Doc } from './context';
+import { firstIn } from './context';
+
 /**
  * Template placeholders that mark documentation / sample text (§5): `account-ID-without-hyphens`,
  * `user-name`, `service:action-name`, `<principal>`, `${…}`, `{subscriptionId}`, `resource-arn`.
@@ -77,6 +80,19 @@ const PLACEHOLDER_RE =
 /** Single-word angle placeholders (`<user>`, `<acct>`); one alone may be a reporter's mask. */
 const ANGLE_WORD_RE = /<([a-z]{2,24})>/g;
 const MASK_WORDS = new Set(['redacted', 'masked', 'hidden', 'removed', 'snip', 'snipped', 'omitted']);
+
+/** Whether [a, b) of the document holds a placeholder (global scans, binary-searched). */
+export function placeholderIn(doc: Doc, a: number, b: number): boolean {
+  if (firstIn(doc.hits('placeholder', PLACEHOLDER_RE), a, b)) return true;
+  const angle = doc.hits('angle-word', ANGLE_WORD_RE);
+  const words = new Set<string>();
+  for (let h = firstIn(angle, a, b), n = 0; h && n < 64; n++) {
+    if (!MASK_WORDS.has(h.value)) words.add(h.value);
+    if (words.size >= 2) return true;
+    h = firstIn(angle, h.pos + 1, b);
+  }
+  return false;
+}
 
 export function hasPlaceholder(text: string): boolean {
   if (PLACEHOLDER_RE.test(text)) return true;

@@ -84,9 +84,31 @@ export function collapse(s: string): string {
   return s.replace(/\s+/g, ' ').trim();
 }
 
-const WS = /\s/;
+/** `\s` by char code: the token loops call this per character, a regex test there is slow. */
+export function isSpaceCode(c: number): boolean {
+  if (c <= 32) return c === 32 || (c >= 9 && c <= 13);
+  if (c < 160) return false;
+  return (
+    c === 160 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
+}
+
 export function isSpace(c: string | undefined): boolean {
-  return c !== undefined && WS.test(c);
+  return c !== undefined && c.length > 0 && isSpaceCode(c.charCodeAt(0));
+}
+
+/** Characters that end an unquoted token: whitespace, quotes and angle brackets. */
+export function isTokenStop(s: string, i: number): boolean {
+  const c = s.charCodeAt(i);
+  return c !== c || c === 39 || c === 34 || c === 60 || c === 62 || isSpaceCode(c); // NaN: past the end
 }
 
 /** Characters that may continue an ARN / scope / blob across a hard wrap (§1.1). */
@@ -177,8 +199,6 @@ export interface Token {
   end: number;
 }
 
-const TOKEN_STOP = /[\s'"<>]/;
-
 /**
  * Reads an unquoted token (ARN, email, resource name) at `i`, joining hard wraps that fall
  * inside it. Bounded by `max` characters so that a huge run of token characters stays linear.
@@ -189,7 +209,7 @@ export function readToken(s: string, i: number, max = 2048, joinWraps = true): T
   let joins = 0;
   for (;;) {
     const from = j;
-    while (j < s.length && j - from < max && !TOKEN_STOP.test(s[j] ?? ' ')) j++;
+    while (j < s.length && j - from < max && !isTokenStop(s, j)) j++;
     value += s.slice(from, j);
     if (!joinWraps || joins >= 8 || value.length >= max) break;
     let k = j;
@@ -212,10 +232,9 @@ const QUOTES = new Set(["'", '"']);
 export function readQuoted(s: string, i: number, max = 4096): Token | null {
   const q = s[i];
   if (q === undefined || !QUOTES.has(q)) return null;
-  // Search a bounded window: an unmatched quote must not cost a scan to the end of the text.
-  const rel = s.slice(i + 1, i + 1 + max).indexOf(q);
-  if (rel < 0) return null;
-  const close = i + 1 + rel;
+  // indexOf stops at the next quote; summed over anchors that is linear (each anchor owns a quote).
+  const close = s.indexOf(q, i + 1);
+  if (close < 0 || close - i > max) return null;
   const inner = s.slice(i + 1, close);
   const value = inner.includes('\n') ? joinWrapped(inner) : inner.trim();
   return { value, end: close + 1 };
