@@ -56,6 +56,8 @@ export const SIM_URLS = {
   azureVm: `https://portal.azure.com/#@${AZURE.tenant}/resource/subscriptions/${AZURE.subscription}/resourceGroups/${AZURE.resourceGroup}/providers/Microsoft.Compute/virtualMachines/${AZURE.vm}/overview`,
   azureStoragePolicy: 'https://portal.azure.com/#create/Microsoft.StorageAccount-ARM',
   azureIam: `https://portal.azure.com/#@${AZURE.tenant}/resource/subscriptions/${AZURE.subscription}/resourceGroups/${AZURE.resourceGroup}/users`,
+  azurePolicyDefinition:
+    'https://portal.azure.com/#view/Microsoft_Azure_Policy/PolicyDetailBlade/definitionId/%2Fproviders%2FMicrosoft.Authorization%2FpolicyDefinitions%2Fe56962a6-4747-49cd-b67b-bf8b01975c4c',
   gcpInstances: `https://console.cloud.google.com/compute/instances?project=${GCP.project}&authuser=${GCP.authuser}`,
   gcpBigQuery: `https://console.cloud.google.com/bigquery?project=${GCP.project}&authuser=${GCP.authuser}`,
   gcpRoles: `https://console.cloud.google.com/iam-admin/roles?project=${GCP.project}&authuser=${GCP.authuser}`,
@@ -154,6 +156,10 @@ function handler(origin: (h: string) => string) {
       case 'gcp':
         return send(res, 200, 'text/html; charset=utf-8', page('gcp'));
       case 'example':
+        // The benchmark page also lives here, outside the extension's match patterns, so the
+        // same page can be measured with and without the content script in one browser.
+        if (url.pathname.startsWith('/bench/heavy'))
+          return send(res, 200, 'text/html; charset=utf-8', page('bench'));
         return send(res, 200, 'text/html; charset=utf-8', page('example'));
       default:
         return send(res, 200, 'text/html; charset=utf-8', indexPage(origin));
