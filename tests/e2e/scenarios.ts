@@ -165,6 +165,12 @@ export const CLEAN_PAGES: Array<{ id: string; title: string; url: string; consol
     console: true,
   },
   {
+    id: 'azure-policy-definition',
+    title: 'Azure Policy definition page explaining the deny effect and RequestDisallowedByPolicy in prose',
+    url: SIM_URLS.azurePolicyDefinition,
+    console: true,
+  },
+  {
     id: 'gcp-roles',
     title: 'GCP IAM roles list + permission-error help',
     url: SIM_URLS.gcpRoles,
