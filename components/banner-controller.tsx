@@ -41,8 +41,31 @@ function parseHints(ctx: PageContext): PageContext {
   );
 }
 
-function overlapsTopRight(anchor: AnchorRect, top: number, viewportWidth: number): boolean {
-  return anchor.right > viewportWidth - STACK_WIDTH && anchor.top < top + 320 && anchor.bottom > top;
+/**
+ * Where the stack goes: top-right just below the console header, unless that would cover the
+ * denial text; then bottom-right, usually the emptiest corner of a console page.
+ */
+export function stackPlacement(
+  anchors: readonly AnchorRect[],
+  headerOffset: number,
+  viewport: { width: number; height: number },
+): { top: number } | { bottom: number } {
+  const covered = anchors.filter(
+    (a) =>
+      // A whole-page anchor (the initial scan of <body>) says nothing about where the denial is.
+      a.bottom - a.top < viewport.height * 0.6 &&
+      a.right > viewport.width - STACK_WIDTH &&
+      a.top < headerOffset + 320 &&
+      a.bottom > headerOffset,
+  );
+  // Not just below the denial: that is where consoles put their action buttons.
+  return covered.length ? { bottom: 16 } : { top: headerOffset };
+}
+
+function rectOf(el: Element): AnchorRect {
+  if (!el.isConnected) return { top: 0, left: 0, right: 0, bottom: 0 };
+  const r = el.getBoundingClientRect();
+  return { top: r.top, left: r.left, right: r.right, bottom: r.bottom };
 }
 
 export class BannerController {
@@ -53,7 +76,7 @@ export class BannerController {
   private seq = 0;
   private host?: HTMLElement;
   private container?: HTMLElement;
-  private placeBottom = false;
+  private placement: { top: number } | { bottom: number } | undefined;
 
   constructor(
     private readonly doc: Document,
@@ -84,9 +107,12 @@ export class BannerController {
     }
     if (!added) return;
     const cloud = batch.context.cloud ?? 'aws';
-    const viewportWidth = this.doc.defaultView?.innerWidth ?? 1280;
-    if (batch.anchors.some((a) => overlapsTopRight(a, HEADER_OFFSET[cloud], viewportWidth)))
-      this.placeBottom = true;
+    const view = this.doc.defaultView;
+    // Decided once, for the first denial shown: the stack should not jump around afterwards.
+    this.placement ??= stackPlacement(batch.nodes.map(rectOf), HEADER_OFFSET[cloud], {
+      width: view?.innerWidth ?? 1280,
+      height: view?.innerHeight ?? 800,
+    });
     this.render(cloud);
   }
 
@@ -113,12 +139,13 @@ export class BannerController {
       this.host = host;
       this.container = container;
     }
-    const top = HEADER_OFFSET[cloud];
-    const edge = this.placeBottom ? 'bottom: 16px !important;' : `top: ${top}px !important;`;
+    const place = this.placement ?? { top: HEADER_OFFSET[cloud] };
+    const edge = 'top' in place ? `top: ${place.top}px !important;` : `bottom: ${place.bottom}px !important;`;
+    const reserved = 'top' in place ? place.top : place.bottom;
     // Inline !important beats page rules on the host; `all: initial` stops inherited page styles.
     this.host.setAttribute(
       'style',
-      `all: initial !important; --top: ${this.placeBottom ? 16 : top}px; position: fixed !important; ${edge} right: 16px !important; z-index: 2147483647 !important; display: block !important;`,
+      `all: initial !important; --top: ${reserved}px; position: fixed !important; ${edge} right: 16px !important; z-index: 2147483647 !important; display: block !important;`,
     );
     // SPAs may rebuild <body>; the root element survives, so the host lives there.
     if (!this.host.isConnected) this.doc.documentElement.append(this.host);
@@ -129,6 +156,7 @@ export class BannerController {
     if (!this.entries.length) {
       if (this.container) render(null, this.container);
       this.host?.remove();
+      this.placement = undefined;
       return;
     }
     const container = this.mount(cloud);

@@ -8,16 +8,17 @@ export const BANNER_CSS = `
 .stack { display: flex; flex-direction: column; gap: 8px; width: 380px; max-width: calc(100vw - 32px);
   max-height: calc(100vh - var(--top, 56px) - 16px); overflow-y: auto; padding: 2px; }
 .card { --font: system-ui, sans-serif; --header-bg: #232f3e; --header-fg: #fff; --primary: #ec7211; --primary-hover: #eb5f07;
-  --primary-fg: #fff; --focus: #0972d3; --radius: 4px; --btn-radius: 2px; --border: #d5dbdb; --muted: #545b64; --text: #16191f;
+  --primary-fg: #fff; --focus: #0972d3; --mono: Monaco, Menlo, Consolas, "Courier Prime", Courier, "Courier New", monospace; --radius: 4px; --btn-radius: 2px; --border: #d5dbdb; --muted: #545b64; --text: #16191f;
   font-family: var(--font); font-size: 14px; line-height: 1.45; color: var(--text); background: #fff;
   border: 1px solid var(--border); border-radius: var(--radius); box-shadow: 0 4px 20px rgba(0, 0, 0, 0.28); overflow: hidden;
   text-align: left; direction: ltr; }
-.theme-aws { --font: "Amazon Ember", "Helvetica Neue", Roboto, Arial, sans-serif; }
+.theme-aws { --font: "Amazon Ember", "Helvetica Neue", Roboto, Arial, sans-serif; --primary: #ff9900; --primary-hover: #fa6f00;
+  --primary-fg: #0f141a; --radius: 12px; --btn-radius: 20px; --input-radius: 8px; }
 .theme-azure { --font: "Segoe UI", "Segoe UI Web (West European)", -apple-system, BlinkMacSystemFont, Roboto, "Helvetica Neue", sans-serif;
   --header-bg: #0078d4; --primary: #0078d4; --primary-hover: #106ebe; --focus: #605e5c; --radius: 2px; --btn-radius: 2px;
   --border: #edebe9; --muted: #605e5c; --text: #323130; }
 .theme-gcp { --font: "Google Sans", Roboto, Arial, sans-serif; --header-bg: #1a73e8; --primary: #1a73e8; --primary-hover: #1765cc;
-  --focus: #1a73e8; --radius: 8px; --btn-radius: 4px; --border: #dadce0; --muted: #5f6368; --text: #202124; }
+  --focus: #1a73e8; --radius: 8px; --btn-radius: 4px; --border: #dadce0; --muted: #5f6368; --text: #202124; --mono: "Roboto Mono", Menlo, Consolas, monospace; }
 header { display: flex; align-items: center; gap: 8px; background: var(--header-bg); color: var(--header-fg); padding: 8px 8px 8px 14px; }
 h2 { flex: 1; margin: 0; font: 700 15px/1.3 var(--font); color: inherit; }
 .dismiss { all: unset; box-sizing: border-box; width: 28px; height: 28px; border-radius: 50%; text-align: center;
@@ -27,7 +28,7 @@ dl { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: 6px 
 dt { color: var(--muted); font-weight: 600; }
 dd { margin: 0; overflow-wrap: anywhere; min-width: 0; }
 .bidi { unicode-bidi: isolate; }
-.mono, code { font-family: Monaco, Menlo, Consolas, "Courier Prime", Courier, "Courier New", monospace; font-size: 13px; }
+.mono, code { font-family: var(--mono); font-size: 13px; }
 ul.actions { list-style: none; margin: 0; padding: 0; }
 ul.actions li { margin: 0 0 2px; }
 .risk { display: inline-block; margin-left: 4px; padding: 0 6px; border-radius: 8px; font-size: 11px; font-weight: 700;
@@ -41,8 +42,8 @@ ul.actions li { margin: 0 0 2px; }
 .field { display: flex; flex-direction: column; gap: 4px; }
 label { font-weight: 700; font-size: 13px; }
 select, textarea, input { font: 14px/1.4 var(--font); color: var(--text); background: #fff; border: 1px solid #879596;
-  border-radius: var(--btn-radius); padding: 5px 8px; width: 100%; }
-select { width: auto; min-width: 120px; }
+  border-radius: var(--input-radius, var(--btn-radius)); padding: 5px 8px; width: 100%; }
+select { width: auto; min-width: 140px; align-self: flex-start; }
 textarea { resize: vertical; min-height: 60px; }
 [aria-invalid="true"] { border-color: #d13212; }
 .hint { color: var(--muted); font-size: 12px; }

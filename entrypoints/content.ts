@@ -7,7 +7,7 @@ import { browser } from 'wxt/browser';
 import { defineContentScript } from 'wxt/utils/define-content-script';
 import { bridge, type CandidateBatch } from '@/lib/handoff';
 import { pageContext } from '@/lib/page-context';
-import { anchorOf, createWatcher, type Candidate } from '@/lib/watcher';
+import { createWatcher, type Candidate } from '@/lib/watcher';
 
 /** The console's own header: AWS shows the account id in its account menu. */
 const HEADER_SELECTOR =
@@ -22,7 +22,7 @@ function hand(candidates: Candidate[]): void {
   if (!context) return;
   const batch: CandidateBatch = {
     texts: candidates.map((c) => c.text),
-    anchors: candidates.map((c) => anchorOf(c.node)),
+    nodes: candidates.map((c) => c.node),
     context,
     pageUrl: location.href,
   };

@@ -18,8 +18,11 @@ export interface CandidateBatch {
   texts: string[];
   context: PageContext;
   pageUrl: string;
-  /** Where the texts are on screen, so the banner can avoid covering them. */
-  anchors: AnchorRect[];
+  /**
+   * The elements the texts came from, so the banner can avoid covering them. Measured only when a
+   * card is actually placed: measuring forces a layout, which is slow on big console pages.
+   */
+  nodes: Element[];
 }
 
 export interface UnblockBridge {

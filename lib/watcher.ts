@@ -4,7 +4,6 @@
  * the whole document after the first scan) and does the reading at idle time.
  */
 import { mayContainDenial } from './denial/prefilter';
-import type { AnchorRect } from './handoff';
 
 /** Longest text handed on per node; hostile pages can add megabytes. */
 export const TEXT_CAP = 1_000_000;
@@ -35,8 +34,13 @@ export const HELP_SELECTOR = [
   '[role="tooltip"]',
   '[hidden]',
   '[data-unblock-skip]',
+  '[class~="help"]',
+  '[id="help"]',
   '[class*="help-panel" i]',
   '[class*="helppanel" i]',
+  '[class*="help-drawer" i]',
+  '[class*="info-panel" i]',
+  'aside[class*="help" i]',
   '[class*="tooltip" i]',
   '[id*="help-panel" i]',
   'aside[aria-label*="help" i]',
@@ -231,9 +235,4 @@ export function createWatcher(
     },
     flushNow: flush,
   };
-}
-
-export function anchorOf(el: Element): AnchorRect {
-  const r = el.getBoundingClientRect();
-  return { top: r.top, left: r.left, right: r.right, bottom: r.bottom };
 }

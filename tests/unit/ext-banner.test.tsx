@@ -3,7 +3,7 @@ import { render } from 'preact';
 import { act } from 'preact/test-utils';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Banner, type BannerProps } from '../../components/Banner';
-import { BannerController, denialKey } from '../../components/banner-controller';
+import { BannerController, denialKey, stackPlacement } from '../../components/banner-controller';
 import { safeText } from '../../components/safe-text';
 import type { Denial } from '../../lib/contract/denial';
 import type { SaveDraftMessage } from '../../lib/messages';
@@ -221,7 +221,7 @@ describe('BannerController', () => {
 
   const batch = (texts: string[]) => ({
     texts,
-    anchors: [],
+    nodes: [],
     context: { cloud: 'aws' as const, account: '222222222222' },
     pageUrl: 'https://console.aws.amazon.com/s3',
   });
@@ -240,5 +240,23 @@ describe('BannerController', () => {
     expect(hosts[0]!.shadowRoot).toBeNull(); // closed
     expect(parse).toHaveBeenCalledWith('deny one', { cloud: 'aws', account: '222222222222' });
     expect(denialKey(denial())).toBe(denialKey(denial({ actions: ['S3:getobject'] })));
+  });
+});
+
+describe('stackPlacement', () => {
+  const viewport = { width: 1280, height: 800 };
+  it('sits below the header when nothing is covered, and ignores whole-page anchors', () => {
+    expect(stackPlacement([], 56, viewport)).toEqual({ top: 56 });
+    expect(stackPlacement([{ top: 0, left: 0, right: 1280, bottom: 3000 }], 56, viewport)).toEqual({
+      top: 56,
+    });
+    expect(stackPlacement([{ top: 300, left: 0, right: 600, bottom: 400 }], 56, viewport)).toEqual({
+      top: 56,
+    });
+  });
+  it('moves to the bottom right when the denial is at the top right', () => {
+    expect(stackPlacement([{ top: 84, left: 272, right: 1248, bottom: 169 }], 56, viewport)).toEqual({
+      bottom: 16,
+    });
   });
 });
