@@ -156,7 +156,11 @@ function iamSentences(doc: Doc, out: Candidate[]): void {
     let start = m.index;
     if (rawPrincipal) {
       const p = s.lastIndexOf(rawPrincipal.slice(0, 12), m.index);
-      if (p >= 0 && m.index - p < 2400) start = p;
+      if (p >= 0 && m.index - p < 2400) {
+        start = p;
+        const label = /(?:User|Principal)\s*:\s*$/i.exec(s.slice(Math.max(0, p - 24), p));
+        if (label) start = p - label[0].length;
+      }
     }
     let resource: string | null = null;
     let roleName: string | undefined;

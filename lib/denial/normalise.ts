@@ -279,7 +279,7 @@ export function isMasked(v: string | null | undefined): boolean {
   if (!t) return true;
   if (/\*{2,}|x{3,}|X{3,}|<[^>]*>|\bredacted\b|\[redacted|\.\.\.|…/i.test(t)) return true;
   const letters = t.replace(/[^A-Za-z0-9]/g, '');
-  if (letters.length >= 3 && /^(.)\1+$/.test(letters)) return true; // SSSS-SSSS…
+  if (letters.length >= 3 && /^([g-zG-Z])\1+$/.test(letters)) return true; // SSSS-SSSS…
   return false;
 }
 
