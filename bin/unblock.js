@@ -11,8 +11,8 @@
 //   - installed packages (zod): size + mtime + inode, which any reinstall changes.
 // npm packages are bundled too: importing zod's many ESM files costs ~100 ms, the bundle ~10 ms.
 //
-// Fallbacks: if esbuild is missing, or the cache cannot be written, run the TypeScript source
-// through tsx's loader instead (slower start). UNBLOCK_LAUNCHER=tsx forces that path;
+// Fallbacks: if the cache cannot be written, run the fresh bundle from memory; if esbuild is
+// missing, run the TypeScript source through tsx's loader instead (much slower start). UNBLOCK_LAUNCHER=tsx forces that path;
 // UNBLOCK_CACHE_DIR=<dir> puts the cache elsewhere (the start-up benchmark uses it to time a cold start).
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -93,9 +93,11 @@ function writeAtomic(file, data) {
 
 const LOADERS = { '.ts': 'ts', '.mts': 'ts', '.cts': 'ts', '.tsx': 'tsx', '.json': 'json' };
 
-/** Bundles the CLI into `dir`; returns the bundle path. Throws when esbuild is missing or the build fails. */
-async function build(dir) {
-  const esbuild = await import('esbuild');
+/**
+ * Bundles the CLI in memory, recording its inputs. Throws on a compile error.
+ * @param {typeof import('esbuild')} esbuild
+ */
+async function bundle(esbuild) {
   // Record exactly the bytes esbuild bundles (read them here, in its onLoad), so an edit made
   // during the build cannot be recorded as built.
   /** @type {Map<string, Buffer | null>} */
@@ -116,52 +118,65 @@ async function build(dir) {
     },
   };
   for (const file of EXTRA_INPUTS) project.set(file, readOrNull(file));
-  const result = await esbuild.build({
-    absWorkingDir: ROOT,
-    entryPoints: [ENTRY],
-    bundle: true,
-    write: false,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    sourcemap: false,
-    logLevel: 'silent',
-    plugins: [recorder],
-  });
-  const code = result.outputFiles[0].contents;
+  try {
+    const result = await esbuild.build({
+      absWorkingDir: ROOT,
+      entryPoints: [ENTRY],
+      bundle: true,
+      write: false,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      sourcemap: false,
+      logLevel: 'silent',
+      plugins: [recorder],
+    });
+    return { code: result.outputFiles[0].contents, project, installed, version: esbuild.version };
+  } finally {
+    esbuild.stop(); // the CLI does not need the esbuild service any more
+  }
+}
 
+/**
+ * Saves a bundle to the cache `dir` (atomically); returns its path. Throws when `dir` is not writable.
+ * @param {string} dir
+ * @param {Awaited<ReturnType<typeof bundle>>} built
+ */
+async function save(dir, built) {
   /** @type {[string, number, number][]} */
   const projectEntries = [];
   /** @type {Buffer[]} */
   const parts = [];
   let offset = 0;
-  for (const [file, bytes] of project) {
+  for (const file of [...built.project.keys()].sort()) {
+    const bytes = built.project.get(file) ?? null;
     projectEntries.push([file, offset, bytes ? bytes.length : -1]);
     if (bytes) {
       parts.push(bytes);
       offset += bytes.length;
     }
   }
+  const installed = [...built.installed].sort(([a], [b]) => (a < b ? -1 : 1));
   const snapshot = Buffer.concat(parts);
   const { createHash } = await import('node:crypto');
   const key = createHash('sha256')
-    .update(esbuild.version)
-    .update(JSON.stringify([projectEntries, [...installed]]))
+    .update(built.version)
+    .update(JSON.stringify([projectEntries, installed]))
     .update(snapshot)
-    .update(code)
+    .update(built.code)
     .digest('hex')
     .slice(0, 16);
   const name = `cli-${key}`;
   mkdirSync(dir, { recursive: true });
-  writeAtomic(join(dir, `${name}.mjs`), code);
+  writeAtomic(join(dir, `${name}.mjs`), built.code);
   writeAtomic(join(dir, `${name}.src`), snapshot);
   const manifest = {
     version: MANIFEST_VERSION,
-    esbuild: esbuild.version,
+    esbuild: built.version,
     bundle: `${name}.mjs`,
     snapshot: `${name}.src`,
     project: projectEntries,
-    installed: [...installed],
+    installed,
   };
   writeAtomic(join(dir, MANIFEST), `${JSON.stringify(manifest, null, 1)}\n`);
   // Best effort: drop day-old bundles (never fresh ones another run may be importing).
@@ -182,18 +197,28 @@ async function loadCli() {
   if (process.env.UNBLOCK_LAUNCHER !== 'tsx') {
     const dirs = cacheDirs();
     for (const dir of dirs) {
-      const bundle = freshBundle(dir);
-      if (bundle) return import(pathToFileURL(bundle).href);
+      const fresh = freshBundle(dir);
+      if (fresh) return import(pathToFileURL(fresh).href);
     }
-    for (const dir of dirs) {
-      let bundle;
-      try {
-        bundle = await build(dir);
-      } catch (err) {
-        if (err && typeof err === 'object' && 'errors' in err) throw err; // a compile error: show it
-        continue; // esbuild missing or cache not writable: try the next place, then tsx
+    let esbuild = null;
+    try {
+      esbuild = await import('esbuild');
+    } catch {
+      // not installed: fall through to tsx
+    }
+    if (esbuild) {
+      const built = await bundle(esbuild);
+      for (const dir of dirs) {
+        let path;
+        try {
+          path = await save(dir, built);
+        } catch {
+          continue; // not writable: try the next place
+        }
+        return import(pathToFileURL(path).href);
       }
-      return import(pathToFileURL(bundle).href);
+      // No writable cache: run the bundle from memory (it imports only node: built-ins).
+      return import(`data:text/javascript;base64,${Buffer.from(built.code).toString('base64')}`);
     }
   }
   const { register } = await import('tsx/esm/api');
