@@ -127,7 +127,15 @@ export async function startE2E({ extension = true }: StartOptions = {}): Promise
     }
   };
   try {
-    const extDir = extension ? await ensureExtensionBuilt() : null;
+    // Load a private copy of the build: other work may rebuild .output while the browser runs.
+    let extDir: string | null = null;
+    if (extension) {
+      const built = await ensureExtensionBuilt();
+      const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'unblock-ext-'));
+      cleanups.push(() => fs.rmSync(copy, { recursive: true, force: true }));
+      fs.cpSync(built, copy, { recursive: true });
+      extDir = copy;
+    }
     const consoles = await startConsoles({ port: 0 });
     cleanups.push(() => consoles.close());
 
@@ -330,7 +338,10 @@ export async function waitForBanners(
   { count = 1, timeout = 8000, text }: { count?: number; timeout?: number; text?: RegExp } = {},
 ): Promise<BannerCard[]> {
   let last: BannerCard[] = [];
+  const deadline = Date.now() + timeout;
   try {
+    // Cheap first: the host element in the light DOM (accessibility queries are slow on big pages).
+    await page.waitForFunction((tag) => !!document.querySelector(tag), { timeout }, BANNER.hostTag);
     return await waitFor(
       async () => {
         last = await readBanners(page);
@@ -338,7 +349,11 @@ export async function waitForBanners(
         if (text && !last.some((c) => text.test(c.text))) return null;
         return last;
       },
-      { timeout, interval: 150, what: `${count} banner card(s)${text ? ` matching ${String(text)}` : ''}` },
+      {
+        timeout: Math.max(deadline - Date.now(), 500),
+        interval: 150,
+        what: `${count} banner card(s)${text ? ` matching ${String(text)}` : ''}`,
+      },
     );
   } catch (err) {
     const seen = last.map((c, i) => `--- card ${i + 1} ---\n${c.text}`).join('\n') || '(no cards)';
