@@ -273,7 +273,7 @@ function ec2(doc: Doc, out: Candidate[]): void {
   // EC2 editors: "… IAM policies that allow <ApiName>" names the bare API (§2.3).
   for (const h of doc.hits(
     'aws-ec2-hint',
-    /polic(?:y|ies)\s+that\s+allows?\s+(?:the\s+)?([A-Z][A-Za-z0-9]{2,63})(?![A-Za-z0-9:_-])/g,
+    /polic(?:y|ies)\s+that\s+allows?\s+(?:the\s+)?([A-Z][a-z]{1,30}[A-Z][A-Za-z0-9]{1,60})(?![A-Za-z0-9:_-])/g,
   )) {
     out.push(
       candidate({

@@ -426,6 +426,23 @@ function unnamed(doc: Doc, out: Candidate[]): void {
       }),
     );
   }
+  // Bucket pages: additional permissions are required … obtain "<perm>" and "<perm>" (§4.4).
+  const quoted = new RegExp(`['"](${PERM})['"]`, 'g');
+  for (const h of doc.hits('gcp-additional-perms', /additional\s+permissions\s+(?:are\s+)?required/gi)) {
+    const win = s.slice(h.end, h.end + 800).split(/\n[^\S\n]*\n/)[0] ?? '';
+    const actions: string[] = [];
+    let end = h.end;
+    for (const m of win.matchAll(quoted)) {
+      const p = normPerm(m[1] ?? '');
+      if (!actions.includes(p)) actions.push(p);
+      end = h.end + (m.index ?? 0) + m[0].length;
+    }
+    if (actions.length) {
+      out.push(
+        gcp({ pos: h.pos, end }, { actions, confidence: 'medium', source: 'console', family: 'gcp-panel' }),
+      );
+    }
+  }
   for (const h of doc.hits(
     'gcp-user-project',
     /Caller\s+does\s+not\s+have\s+required\s+permission\s+to\s+use\s+project\s+([A-Za-z0-9._:-]{1,128})/gi,

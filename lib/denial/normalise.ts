@@ -248,13 +248,6 @@ export function joinWrapped(inner: string): string {
     .trim();
 }
 
-/** A quoted or unquoted value at `i`. */
-export function readValue(s: string, i: number, max = 2048): Token | null {
-  const c = s[i];
-  if (c !== undefined && QUOTES.has(c)) return readQuoted(s, i, max * 2);
-  return readToken(s, i, max);
-}
-
 /** Trims the trailing punctuation that sentences put after tokens (§1.3). */
 export function trimToken(v: string): string {
   let s = v.trim();

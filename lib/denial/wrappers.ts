@@ -15,7 +15,7 @@ const SOURCES: [DenialSource | 'boto', RegExp][] = [
   ],
   [
     'terraform',
-    /\bwith\s+(?:aws|azurerm|azuread|azapi|google|google-beta)_[a-z0-9_]{1,80}\.|\bon\s+[^\s]{1,200}\.tf\s+line\s+\d|(?:^|\n)[\s*]*(?:aws|azurerm|azuread|google)_[a-z0-9_]{1,80}\.[A-Za-z0-9_-]{1,80}:|[Tt]erraform|registry\.terraform\.io|(?:^|\n)\s*Error:\s+(?:Error\s+)?[a-z]{2,20}ing\s|Error:\s+googleapi:/g,
+    /\bwith\s+(?:aws|azurerm|azuread|azapi|google|google-beta)_[a-z0-9_]{1,80}\.|\bon\s+[^\s]{1,200}\.tf\s+line\s+\d|(?:^|\n)[\s*]*(?:aws|azurerm|azuread|google)_[a-z0-9_]{1,80}\.[A-Za-z0-9_-]{1,80}:|[Tt]erraform|registry\.terraform\.io|(?:^|\n)\s*Error:\s+(?:Error\s+)?(?:creat|read|updat|delet|wait|putt|list|attach|modify|describ|gett|sett|import|refresh|retriev|check|find|launch|start|stopp|tagg|associat|apply|configur|enabl|disabl|load|request|runn|fetch|upload|build)ing\s|Error:\s+googleapi:/g,
   ],
   ['boto', /botocore\.exceptions|boto3/g],
   [
