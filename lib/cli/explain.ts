@@ -146,10 +146,37 @@ function painter(color: boolean): (style: Style, s: string) => string {
   return color ? (style, s) => `\u001b[${SGR[style]}m${s}\u001b[0m` : (_style, s) => s;
 }
 
+/**
+ * Text from the input, made safe to print on a terminal: control characters (ANSI escapes could
+ * rewrite the screen or the window title) and bidirectional overrides become `?`; overly long
+ * values are cut.
+ */
+export function clean(value: string, max = 400): string {
+  // eslint-disable-next-line no-control-regex
+  const safe = value.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '?');
+  return safe.length > max ? `${safe.slice(0, max - 1)}…` : safe;
+}
+
 /** `a`, `a and b`, `a, b and c`. */
 function list(items: readonly string[]): string {
   if (items.length <= 1) return items.join('');
   return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+}
+
+/** The denial with every free-text field passed through `clean`. */
+function cleanDenial(d: Denial): Denial {
+  const opt = (v: string | null): string | null => (v === null ? null : clean(v));
+  return {
+    ...d,
+    actions: d.actions.map((a) => clean(a, 200)),
+    resource: opt(d.resource),
+    principal: opt(d.principal),
+    account: opt(d.account),
+    reason: opt(d.reason),
+    operation: opt(d.operation),
+    policyId: opt(d.policyId),
+    encodedMessage: opt(d.encodedMessage),
+  };
 }
 
 /** Where to ask for the grant: the resource, else the account, else unknown. */
@@ -161,7 +188,8 @@ function target(d: Denial): string {
   return where.length > 0 ? where.join(' ') : `(the ${ACCOUNT_WORD[d.cloud]} and resource are not named)`;
 }
 
-function formatDenial(d: Denial, index: number, total: number, paint: ReturnType<typeof painter>): string {
+function formatDenial(raw: Denial, index: number, total: number, paint: ReturnType<typeof painter>): string {
+  const d = cleanDenial(raw);
   const lines: string[] = [];
   const count = total > 1 ? ` ${index + 1} of ${total}` : '';
   lines.push(paint('bold', `Access denied${count} — ${CLOUD_NAME[d.cloud]}`));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DENY_KINDS, ExplainResult } from '../../lib/contract/denial';
 import type { Denial } from '../../lib/contract/denial';
-import { DENY_KIND_TEXT, explain, formatExplanation, lookAlike } from '../../lib/cli/explain';
+import { DENY_KIND_TEXT, clean, explain, formatExplanation, lookAlike } from '../../lib/cli/explain';
 
 const AWS_SENTENCE =
   'User: arn:aws:sts::123456789012:assumed-role/Developer/alice is not authorized to perform: lambda:ListFunctions on resource: * because no identity-based policy allows the lambda:ListFunctions action';
@@ -182,6 +182,21 @@ describe('formatExplanation', () => {
     const out = plain([denial(), denial({ actions: ['s3:PutObject'] })]);
     expect(out).toContain('Access denied 1 of 2 — AWS');
     expect(out).toContain('Access denied 2 of 2 — AWS');
+  });
+
+  it('never prints control characters or bidi overrides from the input', () => {
+    const out = plain([
+      denial({
+        resource: 'arn:aws:s3:::evil\u001b]0;pwned\u0007\u001b[2J',
+        principal: 'alice\u202eexe.txt',
+        reason: null,
+      }),
+    ]);
+    // eslint-disable-next-line no-control-regex
+    expect(out).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f\u202e]/);
+    expect(out).toContain('arn:aws:s3:::evil?]0;pwned??[2J');
+    expect(out).toContain('alice?exe.txt');
+    expect(clean('x'.repeat(1000)).length).toBe(400);
   });
 
   it('colours only when asked', () => {
