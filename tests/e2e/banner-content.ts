@@ -1,7 +1,7 @@
 /** One describe block per cloud: the banner's content for every scenario of that cloud. */
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { expectCards, openScenario } from './checks.ts';
-import { publishScreenshot, saveScreenshot, startE2E } from './harness.ts';
+import { publishScreenshot, saveScreenshot, useE2E } from './harness.ts';
 import type { E2E } from './harness.ts';
 import { SCENARIOS } from './scenarios.ts';
 
@@ -15,12 +15,7 @@ const README_SHOT: Record<string, string> = {
 export function describeCloudBanners(cloud: 'aws' | 'azure' | 'gcp', label: string): void {
   describe(`${label} console banners`, () => {
     let e2e: E2E;
-    beforeAll(async () => {
-      e2e = await startE2E();
-    });
-    afterAll(async () => {
-      await e2e?.close();
-    });
+    useE2E({}, (s) => (e2e = s));
 
     for (const s of SCENARIOS.filter((x) => x.cloud === cloud)) {
       it(s.title, async () => {

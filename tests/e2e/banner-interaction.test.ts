@@ -3,12 +3,13 @@
  * draft in IndexedDB; synthetic clicks from the page do not; Dismiss / Escape remove cards; the
  * keyboard reaches every control.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ElementHandle, Page } from 'puppeteer-core';
 import { AWS, AZURE, GCP } from '../../sim/consoles/messages.ts';
 import { expectCards, openScenario, sleep } from './checks.ts';
 import {
   BANNER,
+  bannerDomText,
   bannerPresenceAfterSettle,
   clickPageButton,
   focusedInBanner,
@@ -17,19 +18,14 @@ import {
   SEL,
   SETTLE_MS,
   saveScreenshot,
-  startE2E,
+  useE2E,
   waitFor,
 } from './harness.ts';
 import type { BannerCard, DraftRecord, E2E } from './harness.ts';
 import { scenario } from './scenarios.ts';
 
 let e2e: E2E;
-beforeAll(async () => {
-  e2e = await startE2E();
-});
-afterAll(async () => {
-  await e2e?.close();
-});
+useE2E({}, (s) => (e2e = s));
 
 async function within(card: BannerCard, selector: string): Promise<ElementHandle<Element>> {
   const el = await card.handle.$(selector);
@@ -168,6 +164,9 @@ describe('page scripts cannot press the button', () => {
         box!.y + box!.height / 2,
       );
       expect(seen.shadowRoot).toBe('null');
+      // The page cannot read the banner either; the content is there (CDP sees through the root).
+      expect(await page.$eval(BANNER.hostTag, (h) => h.textContent)).toBe('');
+      expect(await bannerDomText(page)).toContain(BANNER.request);
       expect(seen.atPoint, 'a point inside the banner resolves to the host, not the button').not.toBe(
         'button',
       );

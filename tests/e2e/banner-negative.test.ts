@@ -4,14 +4,14 @@
  * shows a real-looking denial. Absence is asserted after a fixed settle time (quiescence, not a
  * performance assertion).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SIM_URLS } from '../../sim/consoles/server.ts';
 import { sleep } from './checks.ts';
 import {
   bannerPresenceAfterSettle,
   extensionWorlds,
   saveScreenshot,
-  startE2E,
+  useE2E,
   waitForBanners,
 } from './harness.ts';
 import type { E2E } from './harness.ts';
@@ -19,12 +19,7 @@ import { CLEAN_PAGES } from './scenarios.ts';
 
 describe('no banner without a denial, or off the console hosts', () => {
   let e2e: E2E;
-  beforeAll(async () => {
-    e2e = await startE2E();
-  });
-  afterAll(async () => {
-    await e2e?.close();
-  });
+  useE2E({}, (s) => (e2e = s));
 
   for (const p of CLEAN_PAGES) {
     it(p.title, async () => {

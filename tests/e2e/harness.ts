@@ -14,6 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import puppeteer, { TargetType } from 'puppeteer-core';
+import { afterAll, beforeAll } from 'vitest';
 import type { Browser, ElementHandle, Page, SerializedAXNode, WebWorker } from 'puppeteer-core';
 import { hostResolverRules, startConsoles } from '../../sim/consoles/server.ts';
 import type { RunningConsoles } from '../../sim/consoles/server.ts';
@@ -220,6 +221,22 @@ export async function startE2E({ extension = true }: StartOptions = {}): Promise
     await cleanup();
     throw err;
   }
+}
+
+/**
+ * Registers beforeAll/afterAll for one session per test file. afterAll also waits for a start that
+ * outlived beforeAll's timeout, so its browser, server and temp dirs are still cleaned up.
+ */
+export function useE2E(opts: StartOptions, onReady: (e2e: E2E) => void): void {
+  let pending: Promise<E2E> | null = null;
+  beforeAll(async () => {
+    pending = startE2E(opts);
+    onReady(await pending);
+  });
+  afterAll(async () => {
+    const session = await pending?.catch(() => null);
+    await session?.close();
+  });
 }
 
 /** Runs INSIDE the service worker. Never creates the db: an upgrade is aborted. */

@@ -3,20 +3,15 @@
  * denial (late, after the failing API call) where the extension tests expect it, under the mapped
  * console hostnames. If these fail, banner failures elsewhere are the sim's fault, not the extension's.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'puppeteer-core';
 import { AWS, AZURE, EC2_ENCODED_BLOB, GCP } from '../../sim/consoles/messages.ts';
 import { SIM_URLS } from '../../sim/consoles/server.ts';
-import { clickPageButton, saveScreenshot, startE2E } from './harness.ts';
+import { clickPageButton, saveScreenshot, useE2E } from './harness.ts';
 import type { E2E } from './harness.ts';
 
 let e2e: E2E;
-beforeAll(async () => {
-  e2e = await startE2E({ extension: false });
-});
-afterAll(async () => {
-  await e2e?.close();
-});
+useE2E({ extension: false }, (s) => (e2e = s));
 
 const alertText = (page: Page, timeout = 5000) =>
   page
