@@ -5,6 +5,7 @@
  * - warm: median of 10 runs with the launcher's bundle cache in place (the normal case);
  *   target under 300 ms (the issue).
  * - cold: one run with an empty cache (first run after `npm install` or after a source edit).
+ * - node: bare `node -e ""` start-ups interleaved with the warm runs, the floor on this machine.
  * - npx: median of 3 runs of `npx --no-install unblock …` — informational: npm's own start-up
  *   (hundreds of ms to seconds) dominates it and is outside the CLI's control.
  *
@@ -80,7 +81,15 @@ function measure(): { rows: BenchRow[]; warmMedian: number; found: boolean } {
     const env = { ...process.env };
     delete env.UNBLOCK_CACHE_DIR;
     timeRun(process.execPath, args, env); // make sure the shared cache is fresh
-    const warm = Array.from({ length: RUNS }, () => timeRun(process.execPath, args, env));
+    // Interleave with bare Node start-ups, so a busy machine shows up in both figures alike.
+    const warm: Run[] = [];
+    const bare: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      warm.push(timeRun(process.execPath, args, env));
+      const t0 = process.hrtime.bigint();
+      spawnSync(process.execPath, ['-e', ''], { env });
+      bare.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
     const warmMedian = median(warm.map((r) => r.ms));
     const found = warm.every((r) => r.isDenial) && cold.isDenial;
 
@@ -107,6 +116,13 @@ function measure(): { rows: BenchRow[]; warmMedian: number; found: boolean } {
         pass: null,
         method:
           '1 run with an empty launcher cache (first run after install or a source edit: esbuild bundles the CLI)',
+      },
+      {
+        name: 'Node.js start-up alone (`node -e ""`), for reference',
+        value: `${median(bare).toFixed(0)} ms`,
+        target: '—',
+        pass: null,
+        method: `median of ${RUNS} runs, interleaved with the warm runs above: the floor under any Node CLI on this machine`,
       },
     ];
     if (npx !== null) {
