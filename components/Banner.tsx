@@ -163,12 +163,6 @@ export function Banner(props: BannerProps) {
               onInput={setPermission}
             />
           )}
-          <DurationPicker
-            id={`${idPrefix}-duration`}
-            value={duration}
-            disabled={busy}
-            onChange={setDuration}
-          />
           <TextField
             id={`${idPrefix}-justification`}
             label="Justification"
@@ -186,17 +180,23 @@ export function Banner(props: BannerProps) {
             </p>
           )}
           <div class="actions-row">
+            <DurationPicker
+              id={`${idPrefix}-duration`}
+              value={duration}
+              disabled={busy}
+              onChange={setDuration}
+            />
             <button type="button" class="primary" disabled={busy} onClick={(e) => void onRequest(e)}>
               Request access
             </button>
-            <span class="status" aria-live="polite">
-              {status.kind === 'sending' && 'Saving…'}
-              {status.kind === 'saved' && 'Request saved'}
-              {status.kind === 'failed' && (
-                <span class="error">Could not save the request: {safeText(status.message, 160)}</span>
-              )}
-            </span>
           </div>
+          <p class="status" aria-live="polite">
+            {status.kind === 'sending' && 'Saving…'}
+            {status.kind === 'saved' && 'Request saved'}
+            {status.kind === 'failed' && (
+              <span class="error">Could not save the request: {safeText(status.message, 160)}</span>
+            )}
+          </p>
         </div>
       ) : (
         <div class="blocked">

@@ -30,7 +30,7 @@ export function TextField(props: {
     <div class="field">
       <label for={props.id}>{props.label}</label>
       {props.multiline ? (
-        <textarea rows={3} {...common} />
+        <textarea rows={2} {...common} />
       ) : (
         <input type="text" spellcheck={false} {...common} />
       )}

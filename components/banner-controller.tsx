@@ -15,7 +15,7 @@ import { BANNER_CSS, HEADER_OFFSET } from './styles';
 export const HOST_TAG = 'unblock-banner';
 /** A hostile page could flood us with distinct denials; more than this wait for a dismissal. */
 const MAX_CARDS = 5;
-const STACK_WIDTH = 380 + 32;
+const STACK_WIDTH = 404 + 8;
 
 export type Parse = (text: string, hints?: PageContext) => Denial[];
 
@@ -45,11 +45,13 @@ function parseHints(ctx: PageContext): PageContext {
  * Where the stack goes: top-right just below the console header, unless that would cover the
  * denial text; then bottom-right, usually the emptiest corner of a console page.
  */
+export type Placement = { top: number } | { bottom: number; reserveTop: number };
+
 export function stackPlacement(
   anchors: readonly AnchorRect[],
   headerOffset: number,
   viewport: { width: number; height: number },
-): { top: number } | { bottom: number } {
+): Placement {
   const covered = anchors.filter(
     (a) =>
       // A whole-page anchor (the initial scan of <body>) says nothing about where the denial is.
@@ -58,8 +60,11 @@ export function stackPlacement(
       a.top < headerOffset + 320 &&
       a.bottom > headerOffset,
   );
-  // Not just below the denial: that is where consoles put their action buttons.
-  return covered.length ? { bottom: 16 } : { top: headerOffset };
+  if (!covered.length) return { top: headerOffset };
+  // Not just below the denial: that is where consoles put their action buttons. From the bottom,
+  // grow up to the denial (then scroll), unless that leaves too little room to be usable.
+  const clear = Math.max(...covered.map((a) => a.bottom)) + 8;
+  return { bottom: 16, reserveTop: viewport.height - clear > 320 ? clear : headerOffset };
 }
 
 function rectOf(el: Element): AnchorRect {
@@ -76,7 +81,7 @@ export class BannerController {
   private seq = 0;
   private host?: HTMLElement;
   private container?: HTMLElement;
-  private placement: { top: number } | { bottom: number } | undefined;
+  private placement: Placement | undefined;
 
   constructor(
     private readonly doc: Document,
@@ -140,12 +145,16 @@ export class BannerController {
       this.container = container;
     }
     const place = this.placement ?? { top: HEADER_OFFSET[cloud] };
-    const edge = 'top' in place ? `top: ${place.top}px !important;` : `bottom: ${place.bottom}px !important;`;
-    const reserved = 'top' in place ? place.top : place.bottom;
+    // The stack's own padding (room for the shadow) sits between the edge and the first card.
+    const edge =
+      'top' in place
+        ? `top: ${place.top - 4}px !important;`
+        : `bottom: ${Math.max(0, place.bottom - 16)}px !important;`;
+    const reserved = 'top' in place ? place.top : place.reserveTop;
     // Inline !important beats page rules on the host; `all: initial` stops inherited page styles.
     this.host.setAttribute(
       'style',
-      `all: initial !important; --top: ${reserved}px; position: fixed !important; ${edge} right: 16px !important; z-index: 2147483647 !important; display: block !important;`,
+      `all: initial !important; --top: ${reserved}px; position: fixed !important; ${edge} right: 4px !important; z-index: 2147483647 !important; display: block !important;`,
     );
     // SPAs may rebuild <body>; the root element survives, so the host lives there.
     if (!this.host.isConnected) this.doc.documentElement.append(this.host);

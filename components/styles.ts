@@ -5,13 +5,14 @@
 export const BANNER_CSS = `
 :host { display: block; }
 * { box-sizing: border-box; }
-.stack { display: flex; flex-direction: column; gap: 8px; width: 380px; max-width: calc(100vw - 32px);
-  max-height: calc(100vh - var(--top, 56px) - 16px); overflow-y: auto; padding: 2px; }
+/* The padding leaves room for the cards' shadow, which the scroll container would otherwise clip. */
+.stack { display: flex; flex-direction: column; gap: 8px; width: 404px; max-width: calc(100vw - 8px);
+  max-height: calc(100vh - var(--top, 56px)); overflow-y: auto; padding: 4px 12px 16px; }
 .card { --font: system-ui, sans-serif; --header-bg: #232f3e; --header-fg: #fff; --primary: #ec7211; --primary-hover: #eb5f07;
   --primary-fg: #fff; --focus: #0972d3; --mono: Monaco, Menlo, Consolas, "Courier Prime", Courier, "Courier New", monospace; --radius: 4px; --btn-radius: 2px; --border: #d5dbdb; --muted: #545b64; --text: #16191f;
   font-family: var(--font); font-size: 14px; line-height: 1.45; color: var(--text); background: #fff;
-  border: 1px solid var(--border); border-radius: var(--radius); box-shadow: 0 4px 20px rgba(0, 0, 0, 0.28); overflow: hidden;
-  text-align: left; direction: ltr; }
+  border: 1px solid var(--border); border-radius: var(--radius); box-shadow: 0 2px 12px rgba(0, 0, 0, 0.24); overflow: hidden;
+  text-align: left; direction: ltr; flex-shrink: 0; }
 .theme-aws { --font: "Amazon Ember", "Helvetica Neue", Roboto, Arial, sans-serif; --primary: #ff9900; --primary-hover: #fa6f00;
   --primary-fg: #0f141a; --radius: 12px; --btn-radius: 20px; --input-radius: 8px; }
 .theme-azure { --font: "Segoe UI", "Segoe UI Web (West European)", -apple-system, BlinkMacSystemFont, Roboto, "Helvetica Neue", sans-serif;
@@ -24,7 +25,7 @@ h2 { flex: 1; margin: 0; font: 700 15px/1.3 var(--font); color: inherit; }
 .dismiss { all: unset; box-sizing: border-box; width: 28px; height: 28px; border-radius: 50%; text-align: center;
   font: 400 20px/28px var(--font); color: inherit; cursor: pointer; }
 .dismiss:hover { background: rgba(255, 255, 255, 0.18); }
-dl { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: 6px 12px; margin: 0; padding: 12px 14px 4px; }
+dl { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: 4px 12px; margin: 0; padding: 10px 14px 2px; }
 dt { color: var(--muted); font-weight: 600; }
 dd { margin: 0; overflow-wrap: anywhere; min-width: 0; }
 .bidi { unicode-bidi: isolate; }
@@ -37,27 +38,28 @@ ul.actions li { margin: 0 0 2px; }
 .risk-write { background: #fef7e0; color: #8a4b00; }
 .risk-admin { background: #fce8e6; color: #b3261e; }
 .muted { color: var(--muted); }
-.form, .blocked { padding: 8px 14px 12px; display: flex; flex-direction: column; gap: 10px; }
+.form, .blocked { padding: 8px 14px 4px; display: flex; flex-direction: column; gap: 8px; }
 .blocked p { margin: 0; }
 .field { display: flex; flex-direction: column; gap: 4px; }
 label { font-weight: 700; font-size: 13px; }
 select, textarea, input { font: 14px/1.4 var(--font); color: var(--text); background: #fff; border: 1px solid #879596;
   border-radius: var(--input-radius, var(--btn-radius)); padding: 5px 8px; width: 100%; }
 select { width: auto; min-width: 140px; align-self: flex-start; }
-textarea { resize: vertical; min-height: 60px; }
+textarea { resize: vertical; min-height: 52px; }
 [aria-invalid="true"] { border-color: #d13212; }
 .hint { color: var(--muted); font-size: 12px; }
 .error { color: #d13212; font-size: 13px; margin: 0; }
-.actions-row { display: flex; align-items: center; gap: 12px; flex-wrap: wrap; }
+.actions-row { display: flex; align-items: flex-end; justify-content: space-between; gap: 12px; flex-wrap: wrap; }
 .primary { font: 700 14px/1.3 var(--font); background: var(--primary); color: var(--primary-fg); border: 1px solid var(--primary);
   border-radius: var(--btn-radius); padding: 6px 18px; cursor: pointer; }
 .primary:hover:not(:disabled) { background: var(--primary-hover); border-color: var(--primary-hover); }
 .primary:disabled { opacity: 0.55; cursor: default; }
-.status { color: #037f0c; font-size: 13px; }
+.status { color: #037f0c; font-size: 13px; margin: 0; min-height: 0; }
+.status:empty { display: none; }
 :focus { outline: none; }
 :focus-visible { outline: 2px solid var(--focus); outline-offset: 2px; }
 header :focus-visible { outline-color: #fff; }
-.excerpt { padding: 0 14px 12px; color: var(--muted); font-size: 12px; }
+.excerpt { padding: 4px 14px 10px; color: var(--muted); font-size: 12px; }
 .excerpt summary { cursor: pointer; }
 .excerpt p { margin: 6px 0 0; overflow-wrap: anywhere; }
 @media (prefers-reduced-motion: no-preference) { .card { animation: unblock-in 120ms ease-out; } }

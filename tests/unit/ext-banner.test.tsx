@@ -257,6 +257,12 @@ describe('stackPlacement', () => {
   it('moves to the bottom right when the denial is at the top right', () => {
     expect(stackPlacement([{ top: 84, left: 272, right: 1248, bottom: 169 }], 56, viewport)).toEqual({
       bottom: 16,
+      reserveTop: 177, // grows up to just below the denial
+    });
+    // A denial reaching far down the right side: too little room below it, so the stack may overlap it.
+    expect(stackPlacement([{ top: 200, left: 884, right: 1264, bottom: 560 }], 48, viewport)).toEqual({
+      bottom: 16,
+      reserveTop: 48,
     });
   });
 });
