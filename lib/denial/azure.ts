@@ -170,11 +170,13 @@ function callerPrincipal(caller: string): string | null {
 /** Key Vault data plane: RBAC (`ForbiddenByRbac`) and the access-policy wording (§3.5). */
 function keyVault(doc: Doc, out: Candidate[]): void {
   const s = doc.text;
-  for (const h of doc.hits(
+  const kvHits = doc.hits(
     'az-kv-rbac',
     /Caller\s+is\s+not\s+authori[sz]ed\s+to\s+perform\s+action\s+on\s+resource/gi,
-  )) {
-    const win = s.slice(h.end, h.end + 4000);
+  );
+  kvHits.forEach((h, i) => {
+    // The labelled lines follow the sentence, up to the next Key Vault message.
+    const win = s.slice(h.end, Math.min(h.end + 4000, kvHits[i + 1]?.pos ?? Infinity));
     const caller = /Caller\s*:\s*([^\n]{1,1024})/i.exec(win);
     const action = /Action\s*:\s*'([^'\n]{1,512})'/i.exec(win);
     const res = /Resource\s*:\s*'([^']{1,4096})'/i.exec(win);
@@ -199,7 +201,7 @@ function keyVault(doc: Doc, out: Candidate[]): void {
         family: 'az-kv-rbac',
       }),
     );
-  }
+  });
   for (const h of doc.hits(
     'az-kv-policy',
     /does\s+not\s+have\s+((?:secrets|keys|certificates|storage)\s+[a-z]{2,32}(?:\s*,\s*[a-z]{2,32}){0,16})\s+permission\s+on\s+key\s+vault\s+'([^'\n]{1,512})'/gi,
@@ -250,10 +252,11 @@ function storage(doc: Doc, out: Candidate[]): void {
 function policy(doc: Doc, out: Candidate[]): void {
   const s = doc.text;
   const phrases = doc.hits('az-policy-phrase', /was\s+disallowed\s+by\s+policy/gi);
-  for (const h of doc.hits('az-policy', /RequestDisallowedByPolicy|was\s+disallowed\s+by\s+policy/gi)) {
+  const policyHits = doc.hits('az-policy', /RequestDisallowedByPolicy|was\s+disallowed\s+by\s+policy/gi);
+  policyHits.forEach((h, i) => {
     const isCode = /^RequestDisallowedByPolicy$/i.test(h.value);
     // The code and the phrase usually come together: keep the phrase, which names the resource.
-    if (isCode && firstIn(phrases, h.pos + 1, h.pos + 1500)) continue;
+    if (isCode && firstIn(phrases, h.pos + 1, h.pos + 1500)) return;
     let resource: string | null = null;
     let start = h.pos;
     if (!isCode) {
@@ -264,7 +267,7 @@ function policy(doc: Doc, out: Candidate[]): void {
         start = h.pos - (lead.length - r.index);
       }
     }
-    const win = s.slice(h.end, h.end + 4000);
+    const win = s.slice(h.end, Math.min(h.end + 4000, policyHits[i + 1]?.pos ?? Infinity));
     let policyId: string | null;
     const pa = /"?policyAssignment"?\s*:\s*\{([^{}]{0,2000})\}/i.exec(win);
     if (pa?.[1]) {
@@ -292,7 +295,7 @@ function policy(doc: Doc, out: Candidate[]): void {
         family: 'az-policy',
       }),
     );
-  }
+  });
 }
 
 /** Portal create/assign validation and Entra directory-role denial (§3.5, §3.7). */

@@ -273,6 +273,7 @@ function consolePanel(doc: Doc, out: Candidate[]): void {
   const s = doc.text;
   HEADING_RE.lastIndex = 0;
   let m: RegExpExecArray | null;
+  let prevEnd = 0;
   while ((m = HEADING_RE.exec(s)) !== null) {
     const actions: string[] = [];
     let i = m.index + m[0].length;
@@ -301,7 +302,9 @@ function consolePanel(doc: Doc, out: Candidate[]): void {
       Math.max(0, m.index - 6000),
       m.index,
     );
-    const from = panel ? panel.pos : Math.max(0, m.index - 3000);
+    // The panel's labelled lines sit between its title and the heading (not before a previous list).
+    const from = Math.max(panel ? panel.pos : m.index - 3000, prevEnd, 0);
+    prevEnd = end;
     const region = s.slice(from, m.index);
     const principal = lastMatch(region, /Principal\s*:\s*([^\s]{1,512})/gi);
     const res = lastMatch(region, /(?:^|\n)\s*Resource\s*:\s*([^\s]{1,2048})/gi);

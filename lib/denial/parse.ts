@@ -29,6 +29,7 @@ const MAX_DENIALS = 200;
 /** How many neighbouring candidates a merge looks at (bounds adversarial, candidate-dense input). */
 const NEIGHBOURS = 40;
 const MAX_CANDIDATES = 5000;
+const LINE_MAX = 2000;
 
 /**
  * The whole pipeline without the keyword gate and the exception guard of `parseDenials`; the
@@ -58,8 +59,14 @@ function filter(doc: Doc, cands: Candidate[], hints: ParseHints): Candidate[] {
     const [bs, be] = doc.block(c.start);
     const prev = cands[i - 1];
     const next = cands[i + 1];
-    const a = Math.max(bs, c.start - 300, prev && prev.end <= c.start ? prev.end : 0);
-    const b = Math.min(be, c.end + 600, next && next.start >= c.end ? next.start : Infinity);
+    let a = Math.max(bs, c.start - 300, prev && prev.end <= c.start ? prev.end : 0);
+    let b = Math.min(be, c.end + 600, next && next.start >= c.end ? next.start : Infinity);
+    if (c.actions.length > 0) {
+      // A named denial is a complete message: only a look-alike code on its own line(s) (the
+      // wrapper printed in front of it, or a suffix) speaks about it; the next log line does not.
+      a = Math.max(a, lineStart(doc.text, c.start));
+      b = Math.min(b, lineEnd(doc.text, c.end));
+    }
     if (firstIn(look, a, b)) return;
     // Placeholders around the sentence (`<user-arn> is not authorized …`) mark sample text.
     if (placeholderIn(doc, Math.max(bs, c.start - 200), Math.min(be, c.end + 200))) return;
@@ -79,6 +86,19 @@ function filter(doc: Doc, cands: Candidate[], hints: ParseHints): Candidate[] {
     }
     return true;
   });
+}
+
+/** Start of the line holding `pos`, looking back at most LINE_MAX characters (bounded scan). */
+function lineStart(s: string, pos: number): number {
+  let i = pos;
+  while (i > 0 && pos - i < LINE_MAX && s.charCodeAt(i - 1) !== 10) i--;
+  return i;
+}
+
+function lineEnd(s: string, pos: number): number {
+  let i = pos;
+  while (i < s.length && i - pos < LINE_MAX && s.charCodeAt(i) !== 10) i++;
+  return i;
 }
 
 /** Same paragraph and close, or adjacent sections of one panel (GCP console blocks). */
