@@ -31,23 +31,24 @@ async function mainThreadSeconds(e2e: E2E, url: string, duration: number): Promi
   }
 }
 
-/** Milliseconds from the page inserting a denial to the banner host having a size. */
+/**
+ * Milliseconds from the page inserting a denial to the banner host having a size. Passed as a
+ * string: tsx compiles named functions with an `__name` helper that does not exist in the page.
+ */
+const DENIAL_TO_BANNER = `new Promise((resolve, reject) => {
+  const t0 = window.__insertDenial();
+  const deadline = t0 + 5000;
+  const poll = () => {
+    const host = document.querySelector('unblock-banner');
+    if (host && host.getBoundingClientRect().height > 0) return resolve(performance.now() - t0);
+    if (performance.now() > deadline) return reject(new Error('banner did not appear within 5 s'));
+    requestAnimationFrame(poll);
+  };
+  poll();
+})`;
+
 async function denialToBanner(page: Page): Promise<number> {
-  return page.evaluate(
-    () =>
-      new Promise<number>((resolve, reject) => {
-        const w = window as unknown as { __insertDenial(): number };
-        const t0 = w.__insertDenial();
-        const deadline = t0 + 5000;
-        const poll = () => {
-          const host = document.querySelector('unblock-banner');
-          if (host && host.getBoundingClientRect().height > 0) return resolve(performance.now() - t0);
-          if (performance.now() > deadline) return reject(new Error('banner did not appear within 5 s'));
-          requestAnimationFrame(poll);
-        };
-        poll();
-      }),
-  );
+  return (await page.evaluate(DENIAL_TO_BANNER)) as number;
 }
 
 export async function browserMetrics({ pairs = 3, samples = 20, duration = 10 } = {}): Promise<BenchRow[]> {
