@@ -124,6 +124,24 @@ function readReason(s: string, i: number): Reason | null {
   return { kind: awsExplicit(e[1]), policyId, end };
 }
 
+/**
+ * An action hard-wrapped inside its name (`lambda:List` / `Functions`): joined only when the
+ * joined name is confirmed by the reason clause that follows (`allows the lambda:ListFunctions
+ * action`), since a capitalised word after a line break is usually the next sentence.
+ */
+function joinWrappedAction(s: string, action: string, end: number): { action: string; end: number } | null {
+  let k = end;
+  while (k < s.length && k - end < 200 && isSpace(s[k])) k++;
+  if (k === end || !s.slice(end, k).includes('\n')) return null;
+  const tail = /[A-Za-z0-9*]{1,64}/y;
+  tail.lastIndex = k;
+  const w = tail.exec(s);
+  if (!w) return null;
+  const joined = action + w[0];
+  const ahead = s.slice(tail.lastIndex, tail.lastIndex + 800);
+  return ahead.includes(`${joined} action`) ? { action: joined, end: tail.lastIndex } : null;
+}
+
 /** The IAM sentence, `[User: <arn>] is not authorized to perform: <svc:Action> …`, and the short form. */
 function iamSentences(doc: Doc, out: Candidate[]): void {
   const s = doc.text;
@@ -141,6 +159,11 @@ function iamSentences(doc: Doc, out: Candidate[]): void {
     if (a?.[1] && a[2]) {
       action = `${a[1]}:${a[2]}`;
       end = ACTION_RE.lastIndex;
+      const joined = joinWrappedAction(s, action, end);
+      if (joined) {
+        action = joined.action;
+        end = joined.end;
+      }
     } else {
       // `is not authorized to perform: null` / empty action: still a denial, no action (§2.1).
       const placeholder = /(?:null|undefined)?(?=\s*(?:$|[.,;)"'\]]|\n))/iy;
@@ -183,6 +206,7 @@ function iamSentences(doc: Doc, out: Candidate[]): void {
     const account = arnAccount(principal) ?? arnAccount(resource);
     if (roleName)
       resource = account && !isMasked(roleName) ? `arn:aws:iam::${account}:role/${roleName}` : null;
+    const pendingRole = roleName && !account && !isMasked(roleName) ? roleName : undefined;
     out.push(
       candidate({
         start,
@@ -195,6 +219,7 @@ function iamSentences(doc: Doc, out: Candidate[]): void {
         ...kind,
         policyId,
         confidence: action && (principal || reason) ? 'high' : action ? 'medium' : 'low',
+        roleName: pendingRole,
         family: 'aws-iam',
       }),
     );

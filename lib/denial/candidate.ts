@@ -27,6 +27,8 @@ export interface Candidate {
   needsAwsFrame?: boolean;
   /** Specific reason text when the generic one for the deny kind does not fit. */
   reason?: string;
+  /** AWS `on resource: role NAME` whose account is unknown: rebuilt with the hinted account. */
+  roleName?: string;
   /** Family name, for debugging and merge rules. */
   family: string;
 }

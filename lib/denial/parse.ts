@@ -218,10 +218,13 @@ function finish(doc: Doc, cands: Candidate[], hints: ParseHints): Denial[] {
     let source = c.source ?? detectSource(doc, c.start, c.end) ?? hints.source ?? null;
     if (c.cloud !== 'aws' && source === 'cloudformation') source = null;
     const operation = c.operation ?? (c.cloud === 'aws' ? detectOperation(doc, c.start, c.end) : null);
+    const hintedAccount = hints.account && /^\d{12}$/.test(hints.account) ? hints.account : null;
+    const resource =
+      c.resource ?? (c.roleName && hintedAccount ? `arn:aws:iam::${hintedAccount}:role/${c.roleName}` : null);
     const denial: Denial = {
       cloud: c.cloud,
       actions: c.actions,
-      resource: c.resource,
+      resource,
       principal: c.principal ?? hints.principal ?? null,
       account:
         c.account ?? (c.cloud === 'gcp' ? projectNear(doc, c.start, c.end) : null) ?? hints.account ?? null,
@@ -238,7 +241,7 @@ function finish(doc: Doc, cands: Candidate[], hints: ParseHints): Denial[] {
       policyId: c.policyId,
       confidence: c.confidence,
     };
-    const key = `${c.cloud}\u0000${c.actions.join(',').toLowerCase()}\u0000${c.resource ?? ''}`;
+    const key = `${c.cloud}\u0000${c.actions.join(',').toLowerCase()}\u0000${resource ?? ''}`;
     if (seen.has(key)) continue;
     seen.add(key);
     out.push(denial);

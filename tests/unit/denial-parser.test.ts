@@ -96,6 +96,20 @@ describe('AWS IAM sentence', () => {
     expect(d.resource).toBe('arn:aws:iam::123456789012:role/Deployer');
   });
 
+  it('joins an action hard-wrapped inside its name when the reason clause confirms it', () => {
+    const d = one(
+      `User: ${PRINCIPAL} is not authorized to perform: lambda:List\nFunctions on resource: * because no identity-based policy allows the lambda:ListFunctions action`,
+    );
+    expect(d.actions).toEqual(['lambda:ListFunctions']);
+  });
+
+  it('rebuilds `role NAME` with the hinted account when the text names none', () => {
+    const d = one('Not authorized to perform: iam:PassRole on resource: role Deployer', {
+      account: '123456789012',
+    });
+    expect(d.resource).toBe('arn:aws:iam::123456789012:role/Deployer');
+  });
+
   it('reads the short form used on role switching', () => {
     const d = one('Not authorized to perform sts:AssumeRole');
     expect(core(d)).toMatchObject({ actions: ['sts:AssumeRole'], principal: null, denyKind: 'unknown' });
