@@ -7,17 +7,21 @@ import type { DenialSource } from '../contract/denial';
 import type { Doc } from './context';
 import { firstIn, lastIn } from './context';
 
-/** In priority order: the outermost wrapper wins (Terraform prints SDK errors, CloudFormation prints Java SDK suffixes). */
-const SOURCES: [DenialSource | 'boto', RegExp][] = [
+/**
+ * In priority order: the outermost wrapper wins (Terraform prints SDK errors, CloudFormation
+ * prints Java SDK suffixes). A tool merely named in surrounding prose is the weakest signal.
+ */
+const SOURCES: [DenialSource, RegExp][] = [
   [
     'cloudformation',
-    /Resource\s+handler\s+returned\s+message|HandlerErrorCode|\b(?:CREATE|UPDATE|DELETE)_FAILED\b|UPDATE_ROLLBACK|\bAWS::[A-Za-z0-9]{2,64}::[A-Za-z0-9]{2,64}|CloudFormation/g,
+    /Resource\s+handler\s+returned\s+message|HandlerErrorCode|\b(?:CREATE|UPDATE|DELETE)_FAILED\b|UPDATE_ROLLBACK|\bAWS::[A-Za-z0-9]{2,64}::[A-Za-z0-9]{2,64}/g,
   ],
   [
     'terraform',
-    /\bwith\s+(?:aws|azurerm|azuread|azapi|google|google-beta)_[a-z0-9_]{1,80}\.|\bon\s+[^\s]{1,200}\.tf\s+line\s+\d|(?:^|\n)[\s*]*(?:aws|azurerm|azuread|google)_[a-z0-9_]{1,80}\.[A-Za-z0-9_-]{1,80}:|[Tt]erraform|registry\.terraform\.io|(?:^|\n)\s*Error:\s+(?:Error\s+)?(?:creat|read|updat|delet|wait|putt|list|attach|modify|describ|gett|sett|import|refresh|retriev|check|find|launch|start|stopp|tagg|associat|apply|configur|enabl|disabl|load|request|runn|fetch|upload|build)ing\s|Error:\s+googleapi:/g,
+    /\bwith\s+(?:aws|azurerm|azuread|azapi|google|google-beta)_[a-z0-9_]{1,80}\.|\bon\s+[^\s]{1,200}\.tf\s+line\s+\d|(?:^|\n)[\s*]*(?:aws|azurerm|azuread|google)_[a-z0-9_]{1,80}\.[A-Za-z0-9_-]{1,80}:|registry\.terraform\.io|(?:^|\n)\s*Error:\s+(?:Error\s+)?(?:creat|read|updat|delet|wait|putt|list|attach|modify|describ|gett|sett|import|refresh|retriev|check|find|launch|start|stopp|tagg|associat|apply|configur|enabl|disabl|load|request|runn|fetch|upload|build)ing\s|Error:\s+googleapi:/g,
   ],
-  ['boto', /botocore\.exceptions|boto3/g],
+  // boto3 prints the CLI's wording: its own frame makes it an SDK error.
+  ['sdk', /botocore\.exceptions|boto3/g],
   [
     'cli',
     /An\s+error\s+occurred\s+\([A-Za-z0-9.]{1,80}\)\s+when\s+calling|cli\.azure\.cli|azclierror|ERROR:\s*[({]|(?:^|\n)\s*Code:\s*[A-Za-z]{3,80}\s*\n\s*Message:|(?:^|\n)\s*\((?:AuthorizationFailed|LinkedAuthorizationFailed|RequestDisallowedByPolicy|DenyAssignmentAuthorizationFailed|AuthorizationPermissionMismatch|Forbidden)\)\s/g,
@@ -27,13 +31,15 @@ const SOURCES: [DenialSource | 'boto', RegExp][] = [
     /operation\s+error\s+[A-Za-z0-9 ._-]{1,40}:\s*[A-Za-z0-9]{1,64},\s*https\s+response\s+error|\(Service:\s*[^;,)\n]{1,60}[;,]\s*Status\s+Code:\s*\d{3}|SDK\s+Attempt\s+Count|status\s+code:\s*\d{3},\s*request\s+id:|rpc\s+error:\s*code\s*=|google\.api_core\.exceptions|\b\d{1,2}\s+PERMISSION_DENIED:|googleapi:\s*Error\s+\d{3}|autorest\/azure|unexpected\s+status\s+\d{3}|com\.amazonaws|software\.amazon\.awssdk|AmazonServiceException|S3Exception/g,
   ],
   ['api', /"error"\s*:\s*\{|<Error>\s*<Code>|HTTP\/\d(?:\.\d)?\s+403|"status"\s*:\s*"PERMISSION_DENIED"/g],
+  ['cloudformation', /CloudFormation/g],
+  ['terraform', /[Tt]erraform/g],
 ];
 
 export function detectSource(doc: Doc, start: number, end: number): DenialSource | null {
   const a = Math.max(0, start - 3000);
   const b = end + 1500;
-  for (const [kind, re] of SOURCES) {
-    if (firstIn(doc.hits(`src-${kind}`, re), a, b)) return kind === 'boto' ? 'sdk' : kind;
+  for (const [i, [kind, re]] of SOURCES.entries()) {
+    if (firstIn(doc.hits(`src-${i}`, re), a, b)) return kind;
   }
   return null;
 }
