@@ -121,6 +121,13 @@ export class BannerController {
     this.render(cloud);
   }
 
+  /** Remove the banner for good (this chunk's extension context is gone). */
+  destroy(): void {
+    this.entries = [];
+    this.waiting = [];
+    this.render('aws');
+  }
+
   private dismiss = (key: string): void => {
     this.dismissed.add(key);
     this.keys.delete(key);

@@ -15,5 +15,6 @@ export default defineUnlistedScript(() => {
   const send = (msg: SaveDraftMessage): Promise<unknown> => browser.runtime.sendMessage(msg);
   const controller = new BannerController(document, send);
   b.deliver = (batch) => controller.deliver(batch);
+  b.teardown = () => controller.destroy();
   for (const batch of b.queue.splice(0)) controller.deliver(batch);
 });

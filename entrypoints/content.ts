@@ -5,7 +5,7 @@
  */
 import { browser } from 'wxt/browser';
 import { defineContentScript } from 'wxt/utils/define-content-script';
-import { bridge, type CandidateBatch } from '@/lib/handoff';
+import { handOff, resetBridge, type CandidateBatch } from '@/lib/handoff';
 import { pageContext } from '@/lib/page-context';
 import { createWatcher, type Candidate } from '@/lib/watcher';
 
@@ -26,19 +26,12 @@ function hand(candidates: Candidate[]): void {
     context,
     pageUrl: location.href,
   };
-  const b = bridge();
-  if (b.deliver) return b.deliver(batch);
-  b.queue.push(batch);
-  if (b.uiRequested) return;
-  b.uiRequested = true;
-  browser.runtime.sendMessage({ type: 'load-ui' }).then(
-    (reply: unknown) => {
-      if (!(reply as { ok?: unknown } | undefined)?.ok) b.uiRequested = false;
-    },
-    () => {
-      b.uiRequested = false; // extension reloaded or background asleep: retry on the next hit
-    },
-  );
+  handOff(batch, requestUi);
+}
+
+async function requestUi(): Promise<boolean> {
+  const reply: unknown = await browser.runtime.sendMessage({ type: 'load-ui' });
+  return (reply as { ok?: unknown } | undefined)?.ok === true;
 }
 
 export default defineContentScript({
@@ -51,6 +44,7 @@ export default defineContentScript({
   ],
   runAt: 'document_idle',
   main(ctx) {
+    resetBridge();
     const watcher = createWatcher(document, { onCandidates: hand });
     watcher.scanInitial();
     ctx.onInvalidated(() => watcher.stop());

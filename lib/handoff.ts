@@ -31,6 +31,20 @@ export interface UnblockBridge {
   deliver?: (batch: CandidateBatch) => void;
   /** The core has asked the background to inject the chunk. */
   uiRequested?: boolean;
+  /** Removes the chunk's banner; set by the chunk. */
+  teardown?: () => void;
+}
+
+/**
+ * Forget a chunk left behind by a previous instance of the extension (updated or reloaded while
+ * the page stayed open): its messaging is dead, so its cards could never send a request.
+ */
+export function resetBridge(b = bridge()): void {
+  b.teardown?.();
+  b.deliver = undefined;
+  b.teardown = undefined;
+  b.uiRequested = false;
+  b.queue.length = 0;
 }
 
 const KEY = '__unblock';
@@ -38,4 +52,27 @@ const KEY = '__unblock';
 export function bridge(): UnblockBridge {
   const g = globalThis as unknown as Record<string, UnblockBridge | undefined>;
   return (g[KEY] ??= { queue: [] });
+}
+
+/** Batches kept while the chunk loads; older ones are dropped if it never does (bounded memory). */
+export const QUEUE_MAX = 20;
+
+/**
+ * Give a batch to the banner chunk, or queue it and ask (once) for the chunk to be injected.
+ * `requestUi` resolves true when the background accepted; on failure the next batch asks again.
+ */
+export function handOff(batch: CandidateBatch, requestUi: () => Promise<boolean>, b = bridge()): void {
+  if (b.deliver) return b.deliver(batch);
+  b.queue.push(batch);
+  if (b.queue.length > QUEUE_MAX) b.queue.splice(0, b.queue.length - QUEUE_MAX);
+  if (b.uiRequested) return;
+  b.uiRequested = true;
+  requestUi().then(
+    (ok) => {
+      if (!ok) b.uiRequested = false;
+    },
+    () => {
+      b.uiRequested = false; // extension reloaded or background unreachable: retry on the next hit
+    },
+  );
 }
