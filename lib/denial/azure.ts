@@ -323,7 +323,10 @@ function portal(doc: Doc, out: Candidate[]): void {
       }),
     );
   }
-  for (const h of doc.hits('az-entra', /Authorization_RequestDenied/g)) {
+  for (const h of doc.hits(
+    'az-entra',
+    /Authorization_RequestDenied|Insufficient\s+privileges\s+to\s+complete\s+the\s+operation/g,
+  )) {
     out.push(
       candidate({
         start: h.pos,

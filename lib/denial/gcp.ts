@@ -462,6 +462,10 @@ function unnamed(doc: Doc, out: Candidate[]): void {
       }),
     );
   }
+  // The structured reason alone (the prose above usually accompanies it and absorbs it).
+  for (const h of doc.hits('gcp-user-project-code', /USER_PROJECT_DENIED/g)) {
+    out.push(gcp(h, { actions: [], confidence: 'low', family: 'gcp-user-project' }));
+  }
 }
 
 /** OAuth scopes, VPC Service Controls and organisation policy: real refusals, no grant helps. */

@@ -29,6 +29,7 @@ const KEYWORDS = [
   'insufficient',
   `prohibited${GAP}by${GAP}organization`,
   'security_policy_violated',
+  'user_project_denied',
   `denied${GAP}by${GAP}cloud${GAP}iam`,
   'constraints/',
 ];
