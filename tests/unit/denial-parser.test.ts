@@ -395,6 +395,14 @@ describe('Azure', () => {
     expect(d.source).toBe('console');
   });
 
+  it('reads the Entra directory-role denial as not requestable', () => {
+    const d = one(
+      '{"odata.error":{"code":"Authorization_RequestDenied","message":{"lang":"en","value":"Insufficient privileges to complete the operation."}}}',
+    );
+    expect(core(d)).toMatchObject({ cloud: 'azure', actions: [], denyKind: 'unknown', requestable: false });
+    expect(d.reason).toMatch(/directory role/);
+  });
+
   it('de-duplicates the Azure CLI doubled message', () => {
     const msg = `The client 'alice@example.com' with object id '${OID}' does not have authorization to perform action 'Microsoft.Resources/subscriptions/resourcegroups/write' over scope '/subscriptions/${SUB}/resourcegroups/rg1' or the scope is invalid.`;
     const d = one(`(AuthorizationFailed) ${msg}\nCode: AuthorizationFailed\nMessage: ${msg}`);
@@ -527,6 +535,24 @@ describe('GCP', () => {
     expect(d.actions).toEqual(['compute.instances.list', 'compute.instances.get']);
   });
 
+  it('reads the bucket-page notice listing quoted permissions', () => {
+    const d = one(
+      'Additional permissions required to view this bucket\'s metadata: ask a bucket owner to grant you the "storage.buckets.get" and "storage.buckets.getIamPolicy" permissions.',
+    );
+    expect(d.actions).toEqual(['storage.buckets.get', 'storage.buckets.getiampolicy']);
+  });
+
+  it('reads the quota-project denial with the permission from the remediation sentence', () => {
+    const d = one(
+      'googleapi: Error 403: Caller does not have required permission to use project my-project. Grant the caller the roles/serviceusage.serviceUsageConsumer role, or a custom role with the serviceusage.services.use permission, and then retry.',
+    );
+    expect(core(d)).toMatchObject({
+      actions: ['serviceusage.services.use'],
+      account: 'my-project',
+      denyKind: 'gcp-iam',
+    });
+  });
+
   it('reads wordings that name no permission', () => {
     for (const t of [
       '7 PERMISSION_DENIED: The caller does not have permission',
@@ -572,6 +598,11 @@ describe('look-alikes and documentation', () => {
     "The client '<principal>' with object id '<oid>' does not have authorization to perform action 'Microsoft.Compute/virtualMachines/read' over scope '/subscriptions/{subscriptionId}'",
   ])('returns nothing for %s', (t) => {
     expect(parseDenials(t)).toEqual([]);
+  });
+
+  it('does not let a look-alike on the next log line hide a named denial', () => {
+    const text = `An error occurred (AccessDeniedException) when calling the ListFunctions operation: User: ${PRINCIPAL} is not authorized to perform: lambda:ListFunctions because no identity-based policy allows the lambda:ListFunctions action\nAn error occurred (ThrottlingException) when calling the ListFunctions operation: Rate exceeded`;
+    expect(parseDenials(text).map((d) => d.actions)).toEqual([['lambda:ListFunctions']]);
   });
 
   it('does not let a look-alike elsewhere hide a real denial', () => {
