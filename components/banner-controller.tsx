@@ -81,6 +81,7 @@ export class BannerController {
   private seq = 0;
   private host?: HTMLElement;
   private container?: HTMLElement;
+  private root?: ShadowRoot;
   private placement: Placement | undefined;
 
   constructor(
@@ -129,12 +130,15 @@ export class BannerController {
   }
 
   private dismiss = (key: string): void => {
+    // Keyboard users dismissing a card should land on the next one, not at the top of the page.
+    const hadFocus = !!this.root?.activeElement;
     this.dismissed.add(key);
     this.keys.delete(key);
     this.entries = this.entries.filter((e) => e.key !== key);
     const next = this.waiting.shift();
     if (next) this.entries.push(next);
     this.render(this.entries[0]?.denial.cloud ?? 'aws');
+    if (hadFocus) this.root?.querySelector<HTMLElement>('.dismiss')?.focus();
   };
 
   private mount(cloud: 'aws' | 'azure' | 'gcp'): HTMLElement {
@@ -150,6 +154,7 @@ export class BannerController {
       root.append(style, container);
       this.host = host;
       this.container = container;
+      this.root = root;
     }
     const place = this.placement ?? { top: HEADER_OFFSET[cloud] };
     // The stack's own padding (room for the shadow) sits between the edge and the first card.

@@ -266,3 +266,18 @@ describe('stackPlacement', () => {
     });
   });
 });
+
+describe('BannerController.destroy', () => {
+  it('removes the host (used when a newer extension instance takes over the page)', () => {
+    const controller = new BannerController(document, vi.fn(), (text) => [denial({ actions: [text] })]);
+    controller.deliver({
+      texts: ['s3:GetObject', 's3:PutObject'],
+      nodes: [],
+      context: { cloud: 'aws' },
+      pageUrl: 'https://console.aws.amazon.com/s3',
+    });
+    expect(document.querySelectorAll('unblock-banner')).toHaveLength(1);
+    controller.destroy();
+    expect(document.querySelector('unblock-banner')).toBeNull();
+  });
+});
