@@ -14,6 +14,8 @@ const IDLE_TIMEOUT_MS = 50;
 
 /** Never read: code and markup containers, form fields (user input), our own banner host. */
 const SKIP_TAGS = new Set([
+  'HEAD',
+  'TITLE',
   'SCRIPT',
   'STYLE',
   'NOSCRIPT',

@@ -38,9 +38,14 @@ export function awsPageContext(url: string, cookie: string, headerText?: string)
   if (region && REGION.test(region)) ctx.region = region;
 
   const info = readAwsUserInfo(cookie);
-  const arn = typeof info?.arn === 'string' && info.arn.length < 2048 ? info.arn : undefined;
-  if (arn && ARN_ACCOUNT.test(arn)) ctx.principal = arn;
-  if (typeof info?.alias === 'string' && /^[a-z0-9][a-z0-9-]{0,62}$/.test(info.alias)) {
+  let arn = typeof info?.arn === 'string' && info.arn.length < 2048 ? info.arn : undefined;
+  const arnAccount = arn ? ARN_ACCOUNT.exec(arn)?.[1] : undefined;
+  // The cookie is shared by every session on the parent domain: in a multi-session tab it may
+  // describe another account's session, and then neither its principal nor its alias apply here.
+  const cookieApplies = arnAccount !== undefined && (!host?.[1] || host[1] === arnAccount);
+  if (!cookieApplies) arn = undefined;
+  if (arn) ctx.principal = arn;
+  if (arn && typeof info?.alias === 'string' && /^[a-z0-9][a-z0-9-]{0,62}$/.test(info.alias)) {
     ctx.accountLabel = info.alias;
   }
 
@@ -48,9 +53,7 @@ export function awsPageContext(url: string, cookie: string, headerText?: string)
   // cookie (shared by every session on the parent domain) and over the header text.
   const headerMatch = headerText ? HEADER_ACCOUNT.exec(headerText.slice(0, 20_000)) : null;
   const account =
-    host?.[1] ??
-    (arn ? ARN_ACCOUNT.exec(arn)?.[1] : undefined) ??
-    (headerMatch?.[1] ?? headerMatch?.[2])?.replace(/-/g, '');
+    host?.[1] ?? (arn ? arnAccount : undefined) ?? (headerMatch?.[1] ?? headerMatch?.[2])?.replace(/-/g, '');
   if (account) ctx.account = account;
   return ctx;
 }

@@ -37,7 +37,13 @@ describe('AWS page context', () => {
     );
     expect(ctx.account).toBe('333333333333');
     expect(ctx.region).toBe('us-west-2');
-    expect(ctx.principal).toBe('arn:aws:iam::111111111111:user/bob');
+    // The shared cookie belongs to another session's account: its principal does not apply here.
+    expect(ctx.principal).toBeUndefined();
+    const same = awsPageContext(
+      'https://111111111111-abc123xy.us-west-2.console.aws.amazon.com/s3/buckets',
+      userInfo({ arn: 'arn:aws:iam::111111111111:user/bob', alias: 'acme' }),
+    );
+    expect(same).toMatchObject({ principal: 'arn:aws:iam::111111111111:user/bob', accountLabel: 'acme' });
   });
 
   it('reads the region from a query inside the fragment', () => {
