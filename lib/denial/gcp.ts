@@ -429,6 +429,27 @@ function unnamed(doc: Doc, out: Candidate[]): void {
       }),
     );
   }
+  // BigQuery without a permission: "Access Denied: Table p:d.t: User does not have permission to query table …".
+  for (const h of doc.hits(
+    'gcp-bq-unnamed',
+    /Access\s+Denied:\s*(Project|Dataset|Table)\s+([A-Za-z0-9:._-]{1,512}):\s*(?:User|The\s+user\s+[^\s]{1,256})\s+does\s+not\s+have\s+permission\s+to\b/gi,
+  )) {
+    const id = h.groups[2] ?? null;
+    const isProject = /^project$/i.test(h.groups[1] ?? '');
+    const who = /The\s+user\s+([^\s]{1,256})\s+does/i.exec(
+      h.value === h.groups[0] ? '' : (h.groups[0] ?? ''),
+    );
+    out.push(
+      gcp(h, {
+        actions: [],
+        resource: id,
+        principal: email(who?.[1]),
+        account: isProject ? id : projectOf(id),
+        confidence: 'low',
+        family: 'gcp-unnamed',
+      }),
+    );
+  }
   // Bucket pages: additional permissions are required … obtain "<perm>" and "<perm>" (§4.4).
   const quoted = new RegExp(`['"](${PERM})['"]`, 'g');
   for (const h of doc.hits('gcp-additional-perms', /additional\s+permissions\s+(?:are\s+)?required/gi)) {

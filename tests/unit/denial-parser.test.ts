@@ -535,6 +535,17 @@ describe('GCP', () => {
     expect(d.actions).toEqual(['compute.instances.list', 'compute.instances.get']);
   });
 
+  it('reads BigQuery denials that name no permission', () => {
+    const d = one(
+      'Access Denied: Table my-project:my_dataset.events: User does not have permission to query table my-project:my_dataset.events, or perhaps it does not exist in location US.',
+    );
+    expect(core(d)).toMatchObject({
+      actions: [],
+      resource: 'my-project:my_dataset.events',
+      account: 'my-project',
+    });
+  });
+
   it('reads the bucket-page notice listing quoted permissions', () => {
     const d = one(
       'Additional permissions required to view this bucket\'s metadata: ask a bucket owner to grant you the "storage.buckets.get" and "storage.buckets.getIamPolicy" permissions.',
