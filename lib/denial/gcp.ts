@@ -436,9 +436,7 @@ function unnamed(doc: Doc, out: Candidate[]): void {
   )) {
     const id = h.groups[2] ?? null;
     const isProject = /^project$/i.test(h.groups[1] ?? '');
-    const who = /The\s+user\s+([^\s]{1,256})\s+does/i.exec(
-      h.value === h.groups[0] ? '' : (h.groups[0] ?? ''),
-    );
+    const who = /The\s+user\s+([^\s]{1,256})\s+does/i.exec(h.groups[0] ?? '');
     out.push(
       gcp(h, {
         actions: [],
