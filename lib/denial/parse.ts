@@ -5,7 +5,6 @@
  * source/operation, hints → de-duplicate by (cloud, actions, resource) in order of appearance.
  */
 import type { Denial, ParseHints } from '../contract/denial';
-import { EXCERPT_MAX } from '../contract/denial';
 import { parseAws } from './aws';
 import { parseAzure } from './azure';
 import type { Candidate } from './candidate';
@@ -16,6 +15,11 @@ import { hasPlaceholder, LOOKALIKE_RE, placeholderIn } from './lookalikes';
 import { collapse, normalise } from './normalise';
 import { detectOperation, detectSource, hasAwsFrame } from './wrappers';
 
+/**
+ * Mirrors the contract's `EXCERPT_MAX` (a unit test checks they agree): importing the value would
+ * pull zod into the parser's runtime bundle, and the parser must stay `import type`-only.
+ */
+export const EXCERPT_MAX = 2000;
 /** Pieces further apart than this are different messages, even inside one paragraph. */
 const MESSAGE_GAP = 2500;
 /** Pieces this close belong together even across a blank line (console panel sections). */
