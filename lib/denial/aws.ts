@@ -379,7 +379,7 @@ function accessDenied(doc: Doc, out: Candidate[]): void {
 function emptyMessages(doc: Doc, out: Candidate[]): void {
   for (const h of doc.hits(
     'aws-empty-code',
-    /\bAccessDenied(?:Exception)?:[^\S\n]*(?=\n\s*status\s+code|$)/gm,
+    /\b(?:AccessDenied(?:Exception)?|UnauthorizedOperation):[^\S\n]*(?=\n\s*status\s+code|$)/gm,
   )) {
     out.push(
       candidate({
