@@ -13,7 +13,9 @@ export default defineConfig({
   manifest: ({ browser }) => ({
     name: 'Unblock',
     description: 'Request just-in-time cloud access from the console page that says access denied.',
-    permissions: ['storage', 'scripting'],
+    // scripting: the background injects the lazy banner chunk into a console tab once a denial is
+    // found. Drafts live in IndexedDB, which needs no permission.
+    permissions: ['scripting'],
     host_permissions: CONSOLE_MATCHES,
     ...(browser === 'firefox'
       ? {
