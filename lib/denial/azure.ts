@@ -248,6 +248,8 @@ function storage(doc: Doc, out: Candidate[]): void {
   }
 }
 
+const CODE_FIELD_BEFORE = /(?:code|error\s*type)["']?\s*[:=]\s*["']?$/i;
+
 /** Azure Policy: `RequestDisallowedByPolicy` / `… was disallowed by policy` (§3.6). */
 function policy(doc: Doc, out: Candidate[]): void {
   const s = doc.text;
@@ -257,6 +259,9 @@ function policy(doc: Doc, out: Candidate[]): void {
     const isCode = /^RequestDisallowedByPolicy$/i.test(h.value);
     // The code and the phrase usually come together: keep the phrase, which names the resource.
     if (isCode && firstIn(phrases, h.pos + 1, h.pos + 1500)) return;
+    // Without the sentence, the bare code is only an error when it stands in an error-code field
+    // (`"code": "…"`, `Code="…"`, `ErrorCode: …`); docs and help text name it in prose.
+    if (isCode && !CODE_FIELD_BEFORE.test(s.slice(Math.max(0, h.pos - 40), h.pos))) return;
     let resource: string | null = null;
     let start = h.pos;
     if (!isCode) {

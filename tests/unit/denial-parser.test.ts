@@ -663,3 +663,16 @@ describe('hints, ordering and limits', () => {
     expect(parseDenials(undefined as unknown as string)).toEqual([]);
   });
 });
+
+describe('Azure Policy code without the sentence', () => {
+  it('is not a denial when prose names the code', () => {
+    const prose =
+      'Azure Policy deny effects (RequestDisallowedByPolicy) and deny assignments cannot be overridden by role assignments.';
+    expect(parseDenials(prose, { cloud: 'azure' })).toEqual([]);
+  });
+  it('is a denial when the code stands in an error-code field', () => {
+    const json = '{"error":{"code":"RequestDisallowedByPolicy","message":"The request was blocked."}}';
+    const [d] = parseDenials(json);
+    expect(d).toMatchObject({ cloud: 'azure', denyKind: 'azure-policy', requestable: false });
+  });
+});
