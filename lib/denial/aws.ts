@@ -316,6 +316,23 @@ function ec2(doc: Doc, out: Candidate[]): void {
   }
 }
 
+/**
+ * A denial that names no action, principal or reason (bare "Access Denied" and kin): it counts
+ * only inside an AWS error frame, and the UI asks the requester for the permission.
+ */
+function bareDenial(h: { pos: number; end: number }): Candidate {
+  return candidate({
+    start: h.pos,
+    end: h.end,
+    cloud: 'aws',
+    actions: [],
+    ...UNKNOWN,
+    confidence: 'low',
+    needsAwsFrame: true,
+    family: 'aws-bare',
+  });
+}
+
 /** Bare "Access Denied" (S3 and others restating it, §2.4) and CloudFormation's legacy event. */
 function accessDenied(doc: Doc, out: Candidate[]): void {
   const s = doc.text;
@@ -360,18 +377,7 @@ function accessDenied(doc: Doc, out: Candidate[]): void {
     if (!/(?:[:>("']|^|\n)\s*$/.test(before)) continue;
     if (/API:\s*[a-z0-9-]{1,64}:[A-Za-z0-9]{1,128}\s+$/.test(before)) continue; // CloudFormation legacy
     if (/<Code>\s*$/.test(before)) continue; // the XML code, counted above
-    out.push(
-      candidate({
-        start: h.pos,
-        end: h.end,
-        cloud: 'aws',
-        actions: [],
-        ...UNKNOWN,
-        confidence: 'low',
-        needsAwsFrame: true,
-        family: 'aws-bare',
-      }),
-    );
+    out.push(bareDenial(h));
   }
 }
 
@@ -381,35 +387,13 @@ function emptyMessages(doc: Doc, out: Candidate[]): void {
     'aws-empty-code',
     /\b(?:AccessDenied(?:Exception)?|UnauthorizedOperation):[^\S\n]*(?=\n\s*status\s+code|$)/gm,
   )) {
-    out.push(
-      candidate({
-        start: h.pos,
-        end: h.end,
-        cloud: 'aws',
-        actions: [],
-        ...UNKNOWN,
-        confidence: 'low',
-        needsAwsFrame: true,
-        family: 'aws-bare',
-      }),
-    );
+    out.push(bareDenial(h));
   }
   for (const h of doc.hits(
     'aws-resource-denied',
     /Access\s+to\s+the\s+resource\s+[^\s'"]{1,2048}\s+is\s+denied/gi,
   )) {
-    out.push(
-      candidate({
-        start: h.pos,
-        end: h.end,
-        cloud: 'aws',
-        actions: [],
-        ...UNKNOWN,
-        confidence: 'low',
-        needsAwsFrame: true,
-        family: 'aws-bare',
-      }),
-    );
+    out.push(bareDenial(h));
   }
 }
 
