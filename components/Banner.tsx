@@ -2,16 +2,17 @@ import { useState } from 'preact/hooks';
 import type { Denial } from '@/lib/contract/denial';
 import { EXCERPT_MAX, type Cloud } from '@/lib/contract/denial';
 import {
-  ACTION_EXAMPLE,
+  CLOUD_LABEL,
   DEFAULT_DURATION_MINUTES,
   JUSTIFICATION_MAX,
   type NewAccessRequest,
 } from '@/lib/contract/request';
 import { isReply, SaveDraftMessage } from '@/lib/messages';
 import type { PageContext } from '@/lib/page-context/types';
-import { ActionList } from './ActionList';
-import { DurationPicker } from './DurationPicker';
-import { BLOCK_OWNER, CLOUD_NAME, DENY_KIND_TEXT } from './labels';
+import { ActionList, ActionsInline } from './ActionList';
+import { permissionPlaceholder, shortResource } from './describe';
+import { DurationPicker, durationLabel } from './DurationPicker';
+import { ACCOUNT_NOUN, BLOCK_OWNER, CLOUD_NAME, DENY_KIND_TEXT } from './labels';
 import { EXCERPT_DISPLAY_MAX, safeText } from './safe-text';
 import { TextField } from './TextField';
 
@@ -44,20 +45,63 @@ function requestPageUrl(url: string): string {
   }
 }
 
-function accountText(account: string | null, label: string | undefined): string {
-  if (!account) return '';
-  return label ? `${safeText(account, 80)} (${safeText(label, 64)})` : safeText(account, 80);
-}
-
-/** Map a validation issue to the field the user can fix, with a message naming that field. */
-function fieldErrors(issues: readonly { path: PropertyKey[]; message: string }[]): FieldErrors {
+/**
+ * Map a validation issue to the field the user can fix, with a message naming that field. A bad
+ * permission is explained with this card's own example, not the contract's generic one.
+ */
+function fieldErrors(
+  issues: readonly { path: PropertyKey[]; message: string }[],
+  cloud: Cloud,
+  example: string,
+): FieldErrors {
   const issue = issues[0];
   if (!issue) return {};
   const field = String(issue.path[1] ?? issue.path[0] ?? '');
   const detail = issue.message.replace(/^[\w.]+: /, '');
   if (field === 'justification') return { justification: `Justification: ${detail}` };
-  if (field === 'actions') return { permission: `Permission to request: ${safeText(detail, 160)}` };
+  if (field === 'actions')
+    return {
+      permission: `Permission to request: not a valid ${CLOUD_LABEL[cloud]} permission (like ${example}, no wildcards)`,
+    };
   return { form: `Cannot send the request: ${safeText(issue.message, 160)}` };
+}
+
+/** "prod (2222…)": the alias in full, the id visually shortened (the full id stays in the text). */
+function AccountName(props: { cloud: Cloud; account: string; label?: string }) {
+  const id = safeText(props.account, 80);
+  const idClass = `trunc id id-${props.cloud}${props.label ? ' id-short' : ''}`;
+  const idNode = (
+    <span class={idClass} title={id}>
+      {id}
+    </span>
+  );
+  if (!props.label) return idNode;
+  return (
+    <span class="nowrap">
+      <span class="bidi">{safeText(props.label, 64)}</span> ({idNode})
+    </span>
+  );
+}
+
+/** " on <resource> in <account>", " on <account>", or nothing when the text names neither. */
+function Target(props: { cloud: Cloud; resource: string | null; account: string | null; label?: string }) {
+  const account = props.account ? (
+    <AccountName cloud={props.cloud} account={props.account} label={props.label} />
+  ) : null;
+  const res = shortResource(props.resource, props.account);
+  if (res) {
+    const text = safeText(res, 80);
+    return (
+      <>
+        {' on '}
+        <span class="trunc res mono bidi" title={text}>
+          {text}
+        </span>
+        {account && <> in {account}</>}
+      </>
+    );
+  }
+  return account ? <> on {account}</> : null;
 }
 
 export function Banner(props: BannerProps) {
@@ -69,10 +113,18 @@ export function Banner(props: BannerProps) {
   const [permission, setPermission] = useState('');
   const [errors, setErrors] = useState<FieldErrors>({});
   const [status, setStatus] = useState<Status>({ kind: 'idle' });
+  const [open, setOpen] = useState(false);
 
   const account = denial.account ?? context.account ?? null;
+  const label = context.cloud === cloud ? context.accountLabel : undefined;
   const busy = status.kind === 'sending' || status.kind === 'saved';
   const titleId = `${idPrefix}-title`;
+  const detailsId = `${idPrefix}-details`;
+  const justificationId = `${idPrefix}-justification`;
+  const permissionId = `${idPrefix}-permission`;
+  const placeholder = permissionPlaceholder(denial, props.pageUrl);
+  const named = denial.actions.length > 0;
+  const typed = safeText(permission, 120);
 
   async function onRequest(e: Event) {
     // A page script cannot reach this closed shadow root, but a synthetic event must never
@@ -80,7 +132,7 @@ export function Banner(props: BannerProps) {
     if (!isTrusted(e) || busy) return;
     const request: NewAccessRequest = {
       target: { cloud, account },
-      actions: denial.actions.length ? denial.actions : [permission.trim()],
+      actions: named ? denial.actions : [permission.trim()],
       resource: denial.resource,
       durationMinutes: duration,
       justification,
@@ -93,7 +145,7 @@ export function Banner(props: BannerProps) {
     };
     const parsed = SaveDraftMessage.safeParse({ type: 'save-draft', request });
     if (!parsed.success) {
-      setErrors(fieldErrors(parsed.error.issues));
+      setErrors(fieldErrors(parsed.error.issues, cloud, placeholder));
       return;
     }
     setErrors({});
@@ -114,10 +166,21 @@ export function Banner(props: BannerProps) {
     }
   }
 
+  const target = <Target cloud={cloud} resource={denial.resource} account={account} label={label} />;
+
   return (
     <article class={`card theme-${cloud}`} aria-labelledby={titleId} onKeyDown={onKeyDown}>
-      <header>
+      <header class="bar">
         <h2 id={titleId}>Access denied — {CLOUD_NAME[cloud]}</h2>
+        <button
+          type="button"
+          class="disclose"
+          aria-expanded={open}
+          aria-controls={detailsId}
+          onClick={() => setOpen(!open)}
+        >
+          Details
+        </button>
         <button
           type="button"
           class="dismiss"
@@ -128,94 +191,156 @@ export function Banner(props: BannerProps) {
           ×
         </button>
       </header>
-      <dl>
-        <dt>{denial.actions.length > 1 ? 'Actions' : 'Action'}</dt>
-        <dd>
-          <ActionList cloud={cloud} actions={denial.actions} />
-        </dd>
-        {denial.resource && (
+      <div class="body">
+        {denial.requestable ? (
           <>
-            <dt>Resource</dt>
-            <dd class="bidi mono">{safeText(denial.resource)}</dd>
-          </>
-        )}
-        {account && (
-          <>
-            <dt>{cloud === 'aws' ? 'Account' : cloud === 'azure' ? 'Subscription' : 'Project'}</dt>
-            <dd class="bidi">{accountText(account, context.accountLabel)}</dd>
-          </>
-        )}
-        <dt>Why</dt>
-        <dd>{DENY_KIND_TEXT[denial.denyKind]}</dd>
-      </dl>
-      {denial.requestable ? (
-        <div class="form">
-          {!denial.actions.length && (
-            <TextField
-              id={`${idPrefix}-permission`}
-              label="Permission to request"
-              value={permission}
-              maxLength={256}
-              placeholder={ACTION_EXAMPLE[cloud]}
-              hint="The message does not name the permission; enter the one you need."
-              error={errors.permission}
-              disabled={busy}
-              onInput={setPermission}
-            />
-          )}
-          <TextField
-            id={`${idPrefix}-justification`}
-            label="Justification"
-            value={justification}
-            multiline
-            maxLength={JUSTIFICATION_MAX}
-            placeholder="Why do you need this access?"
-            error={errors.justification}
-            disabled={busy}
-            onInput={setJustification}
-          />
-          {errors.form && (
-            <p class="error" role="alert">
-              {errors.form}
+            <p class="headline">
+              Request{' '}
+              {named ? (
+                <ActionsInline cloud={cloud} actions={denial.actions} />
+              ) : typed ? (
+                <code class="bidi">{typed}</code>
+              ) : (
+                'a permission'
+              )}
+              {target} for <strong class="nowrap">{durationLabel(duration)}</strong>
             </p>
-          )}
-          <div class="actions-row">
-            <DurationPicker
-              id={`${idPrefix}-duration`}
-              value={duration}
-              disabled={busy}
-              onChange={setDuration}
-            />
-            <button type="button" class="primary" disabled={busy} onClick={(e) => void onRequest(e)}>
-              Request access
-            </button>
-          </div>
-          <p class="status" aria-live="polite">
-            {status.kind === 'sending' && 'Saving…'}
-            {status.kind === 'saved' && 'Request saved'}
-            {status.kind === 'failed' && (
-              <span class="error">Could not save the request: {safeText(status.message, 160)}</span>
+            {denial.denyKind !== 'unknown' && <p class="why clamp">{DENY_KIND_TEXT[denial.denyKind]}</p>}
+            {!named && (
+              <div class="perm-row">
+                <TextField
+                  id={permissionId}
+                  label="Permission to request"
+                  value={permission}
+                  maxLength={256}
+                  placeholder={placeholder}
+                  describedBy={`${permissionId}-hint${errors.permission ? ` ${permissionId}-error` : ''}`}
+                  invalid={!!errors.permission}
+                  disabled={busy}
+                  onInput={setPermission}
+                />
+                <p id={`${permissionId}-hint`} class="hint">
+                  {denial.encodedMessage
+                    ? 'Not named; the message is encoded, the broker can decode it later.'
+                    : 'Not named in the message; enter the one you need.'}
+                </p>
+                {errors.permission && (
+                  <p id={`${permissionId}-error`} class="error" role="alert">
+                    {errors.permission}
+                  </p>
+                )}
+              </div>
             )}
-          </p>
-        </div>
-      ) : (
-        <div class="blocked">
-          <p>
-            <strong>A grant will not help here.</strong>{' '}
-            <span class="bidi">{safeText(denial.reason ?? DENY_KIND_TEXT[denial.denyKind], 300)}</span>
-          </p>
-          {denial.policyId && (
-            <p>
-              Blocked by: <span class="bidi mono">{safeText(denial.policyId)}</span>
+            <div class="row">
+              <DurationPicker
+                id={`${idPrefix}-duration`}
+                value={duration}
+                disabled={busy}
+                onChange={setDuration}
+              />
+              <TextField
+                id={justificationId}
+                class="grow"
+                label="Justification"
+                value={justification}
+                maxLength={JUSTIFICATION_MAX}
+                placeholder="Reason or ticket"
+                describedBy={errors.justification ? `${justificationId}-error` : undefined}
+                invalid={!!errors.justification}
+                disabled={busy}
+                onInput={setJustification}
+              />
+              <button type="button" class="primary" disabled={busy} onClick={(e) => void onRequest(e)}>
+                Request access
+              </button>
+            </div>
+            {errors.justification && (
+              <p id={`${justificationId}-error`} class="error" role="alert">
+                {errors.justification}
+              </p>
+            )}
+            {errors.form && (
+              <p class="error" role="alert">
+                {errors.form}
+              </p>
+            )}
+            <p class={`status ${status.kind}`} aria-live="polite">
+              {status.kind === 'sending' && 'Saving…'}
+              {status.kind === 'saved' && 'Request saved'}
+              {status.kind === 'failed' && (
+                <span class="error">Could not save the request: {safeText(status.message, 160)}</span>
+              )}
             </p>
-          )}
-          <p>Who can change this: {BLOCK_OWNER[denial.denyKind]}</p>
+          </>
+        ) : (
+          <>
+            <p class="headline">
+              <strong>A grant will not help here.</strong>
+            </p>
+            <p class="why clamp">
+              {named ? <ActionsInline cloud={cloud} actions={denial.actions} /> : 'This request'}
+              {target}:{' '}
+              <span class="bidi">{safeText(denial.reason ?? DENY_KIND_TEXT[denial.denyKind], 300)}</span>
+            </p>
+            <p class="owner clamp">Who can change this: {BLOCK_OWNER[denial.denyKind]}</p>
+          </>
+        )}
+        <div id={detailsId} class="details" hidden={!open}>
+          <dl>
+            {named && (
+              <>
+                <dt>{denial.actions.length > 1 ? 'Actions' : 'Action'}</dt>
+                <dd>
+                  <ActionList cloud={cloud} actions={denial.actions} />
+                </dd>
+              </>
+            )}
+            {denial.resource && (
+              <>
+                <dt>Resource</dt>
+                <dd class="bidi mono">{safeText(denial.resource)}</dd>
+              </>
+            )}
+            {account && (
+              <>
+                <dt>{ACCOUNT_NOUN[cloud]}</dt>
+                <dd class="bidi">
+                  {safeText(account, 80)}
+                  {label && ` (${safeText(label, 64)})`}
+                </dd>
+              </>
+            )}
+            {denial.principal && (
+              <>
+                <dt>Principal</dt>
+                <dd class="bidi mono">{safeText(denial.principal)}</dd>
+              </>
+            )}
+            <dt>Why</dt>
+            <dd>{DENY_KIND_TEXT[denial.denyKind]}</dd>
+            {denial.policyId && (
+              <>
+                <dt>Blocked by</dt>
+                <dd class="bidi mono">{safeText(denial.policyId)}</dd>
+              </>
+            )}
+            {!denial.requestable && (
+              <>
+                <dt>Owner</dt>
+                <dd>{BLOCK_OWNER[denial.denyKind]}</dd>
+              </>
+            )}
+            {denial.encodedMessage && (
+              <>
+                <dt>Encoded</dt>
+                <dd>An encoded authorization message; sent with the request for the broker to decode.</dd>
+              </>
+            )}
+          </dl>
+          <p class="said">What the page said</p>
+          <p class="excerpt bidi">{safeText(denial.excerpt, EXCERPT_DISPLAY_MAX)}</p>
         </div>
-      )}
-      <details class="excerpt">
-        <summary>What the page said</summary>
-        <p class="bidi">{safeText(denial.excerpt, EXCERPT_DISPLAY_MAX)}</p>
-      </details>
+      </div>
     </article>
   );
 }

@@ -1,3 +1,4 @@
+import { useState } from 'preact/hooks';
 import type { Denial } from '@/lib/contract/denial';
 import type { SaveDraftMessage } from '@/lib/messages';
 import type { PageContext } from '@/lib/page-context/types';
@@ -12,15 +13,21 @@ export interface BannerEntry {
   pageUrl: string;
 }
 
+/** Cards shown before the rest fold into an "N more denials" toggle. */
+export const VISIBLE_CARDS = 2;
+
 /** One region for all cards, so assistive tech announces "Unblock: access denied" once. */
 export function BannerStack(props: {
   entries: readonly BannerEntry[];
   send: (msg: SaveDraftMessage) => Promise<unknown>;
   onDismiss: (key: string) => void;
 }) {
+  const [expanded, setExpanded] = useState(false);
+  const hidden = Math.max(0, props.entries.length - VISIBLE_CARDS);
+  const shown = expanded || !hidden ? props.entries : props.entries.slice(0, VISIBLE_CARDS);
   return (
     <section class="stack" role="region" aria-label="Unblock: access denied">
-      {props.entries.map((entry) => (
+      {shown.map((entry) => (
         <Banner
           key={entry.key}
           idPrefix={`unblock-${entry.seq}`}
@@ -31,6 +38,11 @@ export function BannerStack(props: {
           onDismiss={() => props.onDismiss(entry.key)}
         />
       ))}
+      {hidden > 0 && (
+        <button type="button" class="more" aria-expanded={expanded} onClick={() => setExpanded(!expanded)}>
+          {expanded ? 'Show fewer denials' : `${hidden} more ${hidden === 1 ? 'denial' : 'denials'}`}
+        </button>
+      )}
     </section>
   );
 }

@@ -1,6 +1,8 @@
 import { DURATION_CHOICES } from '@/lib/contract/request';
 
-const LABEL: Record<number, string> = { 15: '15 min', 60: '1 h', 240: '4 h', 480: '8 h' };
+export const DURATION_LABEL: Record<number, string> = { 15: '15 min', 60: '1 h', 240: '4 h', 480: '8 h' };
+
+export const durationLabel = (minutes: number): string => DURATION_LABEL[minutes] ?? `${minutes} min`;
 
 export function DurationPicker(props: {
   id: string;
@@ -9,7 +11,7 @@ export function DurationPicker(props: {
   onChange: (minutes: number) => void;
 }) {
   return (
-    <div class="field">
+    <div class="field duration">
       <label for={props.id}>Duration</label>
       <select
         id={props.id}
@@ -19,7 +21,7 @@ export function DurationPicker(props: {
       >
         {DURATION_CHOICES.map((m) => (
           <option key={m} value={String(m)}>
-            {LABEL[m] ?? `${m} min`}
+            {durationLabel(m)}
           </option>
         ))}
       </select>

@@ -1,49 +1,36 @@
-/** A labelled text input or textarea with an inline error tied to it for screen readers. */
+/**
+ * A labelled single-line input. Its hint and inline error are rendered by the caller (below the
+ * form row, so the row stays one line) and tied to the input with `describedBy`.
+ */
 export function TextField(props: {
   id: string;
   label: string;
   value: string;
-  multiline?: boolean;
   maxLength?: number;
   placeholder?: string;
-  hint?: string;
-  error?: string;
+  describedBy?: string;
+  invalid?: boolean;
   disabled?: boolean;
+  class?: string;
   onInput: (value: string) => void;
 }) {
-  const errorId = `${props.id}-error`;
-  const hintId = `${props.id}-hint`;
-  const describedBy =
-    [props.hint ? hintId : '', props.error ? errorId : ''].filter(Boolean).join(' ') || undefined;
-  const common = {
-    id: props.id,
-    value: props.value,
-    maxLength: props.maxLength,
-    placeholder: props.placeholder,
-    disabled: props.disabled,
-    required: true,
-    'aria-invalid': props.error ? true : undefined,
-    'aria-describedby': describedBy,
-    onInput: (e: Event) => props.onInput((e.currentTarget as HTMLInputElement | HTMLTextAreaElement).value),
-  };
   return (
-    <div class="field">
+    <div class={`field ${props.class ?? ''}`}>
       <label for={props.id}>{props.label}</label>
-      {props.multiline ? (
-        <textarea rows={2} {...common} />
-      ) : (
-        <input type="text" spellcheck={false} {...common} />
-      )}
-      {props.hint && (
-        <span id={hintId} class="hint">
-          {props.hint}
-        </span>
-      )}
-      {props.error && (
-        <span id={errorId} class="error" role="alert">
-          {props.error}
-        </span>
-      )}
+      <input
+        type="text"
+        id={props.id}
+        value={props.value}
+        maxLength={props.maxLength}
+        placeholder={props.placeholder}
+        disabled={props.disabled}
+        required
+        spellcheck={false}
+        autocomplete="off"
+        aria-invalid={props.invalid ? true : undefined}
+        aria-describedby={props.describedBy || undefined}
+        onInput={(e) => props.onInput(e.currentTarget.value)}
+      />
     </div>
   );
 }

@@ -15,7 +15,6 @@ import { BANNER_CSS, HEADER_OFFSET } from './styles';
 export const HOST_TAG = 'unblock-banner';
 /** A hostile page could flood us with distinct denials; more than this wait for a dismissal. */
 const MAX_CARDS = 5;
-const STACK_WIDTH = 404 + 8;
 
 export type Parse = (text: string, hints?: PageContext) => Denial[];
 
@@ -43,28 +42,74 @@ function parseHints(ctx: PageContext): PageContext {
 
 /**
  * Where the stack goes: top-right just below the console header, unless that would cover the
- * denial text; then bottom-right, usually the emptiest corner of a console page.
+ * denial text; then bottom-right, usually the emptiest corner of a console page; then bottom-left
+ * (where the navigation usually ends) when the denial reaches down the right side. When every
+ * corner covers part of the denial, the one covering least wins.
  */
-export type Placement = { top: number } | { bottom: number; reserveTop: number };
+export type Side = 'right' | 'left';
+export type Placement = { top: number; side?: Side } | { bottom: number; reserveTop: number; side?: Side };
+
+/** Card width plus the stack's padding (room for the shadow). */
+export const STACK_WIDTH = 360 + 16;
+/** A collapsed card with one action is about 170 px; a little more for a two-line headline. */
+const CARD_HEIGHT_ESTIMATE = 190;
+const BOTTOM_GAP = 16;
+
+interface Box {
+  top: number;
+  left: number;
+  right: number;
+  bottom: number;
+}
+
+function overlapArea(a: Box, b: Box): number {
+  const w = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+  const h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+  return w > 0 && h > 0 ? w * h : 0;
+}
 
 export function stackPlacement(
   anchors: readonly AnchorRect[],
   headerOffset: number,
   viewport: { width: number; height: number },
+  cards = 1,
 ): Placement {
-  const covered = anchors.filter(
-    (a) =>
-      // A whole-page anchor (the initial scan of <body>) says nothing about where the denial is.
-      a.bottom - a.top < viewport.height * 0.6 &&
-      a.right > viewport.width - STACK_WIDTH &&
-      a.top < headerOffset + 320 &&
-      a.bottom > headerOffset,
+  const { width: vw, height: vh } = viewport;
+  // A whole-page anchor (the initial scan of <body>, a console's main pane) says nothing about
+  // where the denial is: ignore anchors covering most of the viewport.
+  const screen = { top: 0, left: 0, right: vw, bottom: vh };
+  const denial = anchors.filter((a) => {
+    const visible = overlapArea(a, screen);
+    return visible > 0 && visible < vw * vh * 0.6;
+  });
+  const height = Math.min(
+    vh * 0.45,
+    CARD_HEIGHT_ESTIMATE * Math.min(cards, 2) + (cards > 2 ? 40 : 0),
   );
-  if (!covered.length) return { top: headerOffset };
+  const width = Math.min(STACK_WIDTH, vw);
+  const low = { top: vh - BOTTOM_GAP - height, bottom: vh - BOTTOM_GAP };
+  const corners: Array<{ side: Side; top: boolean; box: Box }> = [
+    { side: 'right', top: true, box: { left: vw - width, right: vw, top: headerOffset, bottom: headerOffset + height } },
+    { side: 'right', top: false, box: { left: vw - width, right: vw, ...low } },
+    { side: 'left', top: false, box: { left: 0, right: width, ...low } },
+  ];
+  let best = corners[0]!;
+  let bestArea = Infinity;
+  for (const c of corners) {
+    const area = denial.reduce((sum, a) => sum + overlapArea(c.box, a), 0);
+    if (area < bestArea) {
+      best = c;
+      bestArea = area;
+    }
+    if (area === 0) break;
+  }
+  const side = best.side === 'left' ? { side: 'left' as const } : {};
+  if (best.top) return { top: headerOffset, ...side };
   // Not just below the denial: that is where consoles put their action buttons. From the bottom,
   // grow up to the denial (then scroll), unless that leaves too little room to be usable.
-  const clear = Math.max(...covered.map((a) => a.bottom)) + 8;
-  return { bottom: 16, reserveTop: viewport.height - clear > 320 ? clear : headerOffset };
+  const above = denial.filter((a) => a.right > best.box.left && a.left < best.box.right);
+  const clear = above.length ? Math.max(...above.map((a) => a.bottom)) + 8 : headerOffset;
+  return { bottom: BOTTOM_GAP, reserveTop: vh - clear > height ? clear : headerOffset, ...side };
 }
 
 function rectOf(el: Element): AnchorRect {
@@ -115,10 +160,12 @@ export class BannerController {
     const cloud = batch.context.cloud ?? 'aws';
     const view = this.doc.defaultView;
     // Decided once, for the first denial shown: the stack should not jump around afterwards.
-    this.placement ??= stackPlacement(batch.nodes.map(rectOf), HEADER_OFFSET[cloud], {
-      width: view?.innerWidth ?? 1280,
-      height: view?.innerHeight ?? 800,
-    });
+    this.placement ??= stackPlacement(
+      batch.nodes.map(rectOf),
+      HEADER_OFFSET[cloud],
+      { width: view?.innerWidth ?? 1280, height: view?.innerHeight ?? 800 },
+      this.entries.length,
+    );
     this.render(cloud);
   }
 
@@ -163,10 +210,11 @@ export class BannerController {
         ? `top: ${place.top - 4}px !important;`
         : `bottom: ${Math.max(0, place.bottom - 16)}px !important;`;
     const reserved = 'top' in place ? place.top : place.reserveTop;
+    const side = place.side === 'left' ? 'left' : 'right';
     // Inline !important beats page rules on the host; `all: initial` stops inherited page styles.
     this.host.setAttribute(
       'style',
-      `all: initial !important; --top: ${reserved}px; position: fixed !important; ${edge} right: 4px !important; z-index: 2147483647 !important; display: block !important;`,
+      `all: initial !important; --top: ${reserved}px; position: fixed !important; ${edge} ${side}: 4px !important; z-index: 2147483647 !important; display: block !important;`,
     );
     // SPAs may rebuild <body>; the root element survives, so the host lives there.
     if (!this.host.isConnected) this.doc.documentElement.append(this.host);

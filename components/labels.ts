@@ -2,6 +2,9 @@ import type { Cloud, DenyKind } from '@/lib/contract/denial';
 
 export const CLOUD_NAME: Record<Cloud, string> = { aws: 'AWS', azure: 'Azure', gcp: 'Google Cloud' };
 
+/** What the cloud calls the account a request targets. */
+export const ACCOUNT_NOUN: Record<Cloud, string> = { aws: 'Account', azure: 'Subscription', gcp: 'Project' };
+
 /** Why the cloud said no, in plain words. */
 export const DENY_KIND_TEXT: Record<DenyKind, string> = {
   implicit: 'No policy allows this action (a missing permission).',

@@ -5,63 +5,95 @@
 export const BANNER_CSS = `
 :host { display: block; }
 * { box-sizing: border-box; }
-/* The padding leaves room for the cards' shadow, which the scroll container would otherwise clip. */
-.stack { display: flex; flex-direction: column; gap: 8px; width: 404px; max-width: calc(100vw - 8px);
-  max-height: calc(100vh - var(--top, 56px)); overflow-y: auto; padding: 4px 12px 16px; }
+[hidden] { display: none !important; }
+/* The padding leaves room for the cards' shadow, which the scroll container would otherwise clip.
+   At most ~45% of the viewport: more cards fold into the "N more denials" toggle, then scroll. */
+.stack { display: flex; flex-direction: column; gap: 8px; width: 376px; max-width: calc(100vw - 8px);
+  max-height: min(45vh, calc(100vh - var(--top, 56px) - 8px)); overflow-y: auto; overscroll-behavior: contain;
+  padding: 4px 8px 12px; }
 .card { --font: system-ui, sans-serif; --header-bg: #232f3e; --header-fg: #fff; --primary: #ec7211; --primary-hover: #eb5f07;
-  --primary-fg: #fff; --focus: #0972d3; --mono: Monaco, Menlo, Consolas, "Courier Prime", Courier, "Courier New", monospace; --radius: 4px; --btn-radius: 2px; --border: #d5dbdb; --muted: #545b64; --text: #16191f;
-  font-family: var(--font); font-size: 14px; line-height: 1.45; color: var(--text); background: #fff;
-  border: 1px solid var(--border); border-radius: var(--radius); box-shadow: 0 2px 12px rgba(0, 0, 0, 0.24); overflow: hidden;
+  --primary-fg: #fff; --focus: #0972d3; --mono: Monaco, Menlo, Consolas, "Courier Prime", Courier, "Courier New", monospace;
+  --radius: 4px; --btn-radius: 2px; --border: #d5dbdb; --muted: #545b64; --text: #16191f; --code-bg: rgba(0, 0, 0, 0.05);
+  font-family: var(--font); font-size: 13px; line-height: 1.4; color: var(--text); background: #fff;
+  border: 1px solid var(--border); border-radius: var(--radius); box-shadow: 0 2px 10px rgba(0, 0, 0, 0.22); overflow: hidden;
   text-align: left; direction: ltr; flex-shrink: 0; }
 .theme-aws { --font: "Amazon Ember", "Helvetica Neue", Roboto, Arial, sans-serif; --primary: #ff9900; --primary-hover: #fa6f00;
-  --primary-fg: #0f141a; --radius: 12px; --btn-radius: 20px; --input-radius: 8px; }
+  --primary-fg: #0f141a; --radius: 8px; --btn-radius: 20px; --input-radius: 8px; }
 .theme-azure { --font: "Segoe UI", "Segoe UI Web (West European)", -apple-system, BlinkMacSystemFont, Roboto, "Helvetica Neue", sans-serif;
   --header-bg: #0078d4; --primary: #0078d4; --primary-hover: #106ebe; --focus: #605e5c; --radius: 2px; --btn-radius: 2px;
-  --border: #edebe9; --muted: #605e5c; --text: #323130; }
+  --border: #e1dfdd; --muted: #605e5c; --text: #323130; }
 .theme-gcp { --font: "Google Sans", Roboto, Arial, sans-serif; --header-bg: #1a73e8; --primary: #1a73e8; --primary-hover: #1765cc;
-  --focus: #1a73e8; --radius: 8px; --btn-radius: 4px; --border: #dadce0; --muted: #5f6368; --text: #202124; --mono: "Roboto Mono", Menlo, Consolas, monospace; }
-header { display: flex; align-items: center; gap: 8px; background: var(--header-bg); color: var(--header-fg); padding: 8px 8px 8px 14px; }
-h2 { flex: 1; margin: 0; font: 700 15px/1.3 var(--font); color: inherit; }
-.dismiss { all: unset; box-sizing: border-box; width: 28px; height: 28px; border-radius: 50%; text-align: center;
-  font: 400 20px/28px var(--font); color: inherit; cursor: pointer; }
-.dismiss:hover { background: rgba(255, 255, 255, 0.18); }
-dl { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: 4px 12px; margin: 0; padding: 10px 14px 2px; }
-dt { color: var(--muted); font-weight: 600; }
-dd { margin: 0; overflow-wrap: anywhere; min-width: 0; }
+  --focus: #1a73e8; --radius: 8px; --btn-radius: 4px; --border: #dadce0; --muted: #5f6368; --text: #202124;
+  --mono: "Roboto Mono", Menlo, Consolas, monospace; }
+.bar { display: flex; align-items: center; gap: 2px; background: var(--header-bg); color: var(--header-fg); padding: 3px 4px 3px 12px; min-height: 30px; }
+h2 { flex: 1; min-width: 0; margin: 0; font: 600 12.5px/1.3 var(--font); color: inherit; letter-spacing: 0.01em;
+  white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.disclose, .dismiss { all: unset; box-sizing: border-box; color: inherit; cursor: pointer; border-radius: 4px; }
+.disclose { font: 400 12px/22px var(--font); padding: 0 6px; opacity: 0.92; }
+.disclose::after { content: "▾"; display: inline-block; margin-left: 3px; transition: transform 120ms; }
+.disclose[aria-expanded="true"]::after { transform: rotate(180deg); }
+.dismiss { width: 24px; height: 24px; border-radius: 50%; text-align: center; font: 400 18px/24px var(--font); }
+.disclose:hover, .dismiss:hover { background: rgba(255, 255, 255, 0.18); }
+.body { padding: 8px 12px 10px; display: flex; flex-direction: column; gap: 6px; }
+.body p { margin: 0; }
+.headline { font-size: 14px; line-height: 1.45; overflow-wrap: anywhere; }
 .bidi { unicode-bidi: isolate; }
-.mono, code { font-family: var(--mono); font-size: 13px; }
+.mono, code { font-family: var(--mono); font-size: 12px; }
+code { background: var(--code-bg); border-radius: 3px; padding: 0 3px; }
+.act { white-space: normal; }
+.nowrap { white-space: nowrap; }
+.theme-azure code { font-size: 11.5px; }
+.trunc { display: inline-block; max-width: 16ch; overflow: hidden; text-overflow: ellipsis; white-space: nowrap;
+  vertical-align: bottom; }
+.res { max-width: 24ch; }
+.id { font-variant-numeric: tabular-nums; }
+.id-aws { max-width: 13ch; }
+.id-short { max-width: 6ch; }
+.id-azure { max-width: 10ch; }
+.id-gcp { max-width: 24ch; }
+.why, .owner { color: var(--muted); font-size: 12px; line-height: 1.4; }
+.clamp { display: -webkit-box; -webkit-box-orient: vertical; -webkit-line-clamp: 2; overflow: hidden; }
 ul.actions { list-style: none; margin: 0; padding: 0; }
 ul.actions li { margin: 0 0 2px; }
-.risk { display: inline-block; margin-left: 4px; padding: 0 6px; border-radius: 8px; font-size: 11px; font-weight: 700;
-  line-height: 16px; vertical-align: 1px; text-transform: uppercase; letter-spacing: 0.02em; }
+.risk { display: inline-block; margin-left: 3px; padding: 0 5px; border-radius: 7px; font: 700 10px/14px var(--font);
+  vertical-align: 1px; text-transform: uppercase; letter-spacing: 0.02em; }
 .risk-read { background: #e6f4ea; color: #137333; }
 .risk-write { background: #fef7e0; color: #8a4b00; }
 .risk-admin { background: #fce8e6; color: #b3261e; }
 .muted { color: var(--muted); }
-.form, .blocked { padding: 8px 14px 4px; display: flex; flex-direction: column; gap: 8px; }
-.blocked p { margin: 0; }
-.field { display: flex; flex-direction: column; gap: 4px; }
-label { font-weight: 700; font-size: 13px; }
-select, textarea, input { font: 14px/1.4 var(--font); color: var(--text); background: #fff; border: 1px solid #879596;
-  border-radius: var(--input-radius, var(--btn-radius)); padding: 5px 8px; width: 100%; }
-select { width: auto; min-width: 140px; align-self: flex-start; }
-textarea { resize: vertical; min-height: 52px; }
-[aria-invalid="true"] { border-color: #d13212; }
-.hint { color: var(--muted); font-size: 12px; }
-.error { color: #d13212; font-size: 13px; margin: 0; }
-.actions-row { display: flex; align-items: flex-end; justify-content: space-between; gap: 12px; flex-wrap: wrap; }
-.primary { font: 700 14px/1.3 var(--font); background: var(--primary); color: var(--primary-fg); border: 1px solid var(--primary);
-  border-radius: var(--btn-radius); padding: 6px 18px; cursor: pointer; }
+.row { display: flex; align-items: flex-end; gap: 6px; margin-top: 2px; }
+.perm-row { display: flex; flex-direction: column; gap: 2px; }
+.field { display: flex; flex-direction: column; gap: 2px; min-width: 0; }
+.grow { flex: 1; }
+label { font: 600 11px/1.3 var(--font); color: var(--muted); }
+select, input { font: 13px/1.3 var(--font); color: var(--text); background: #fff; border: 1px solid #879596;
+  border-radius: var(--input-radius, var(--btn-radius)); height: 30px; padding: 0 8px; width: 100%; margin: 0; }
+select { width: auto; padding: 0 2px 0 6px; }
+input::placeholder { color: #8d9496; }
+[aria-invalid="true"] { border-color: #d13212; box-shadow: inset 0 0 0 1px #d13212; }
+.hint { color: var(--muted); font-size: 11.5px; line-height: 1.35; }
+.error { color: #d13212; font-size: 12px; }
+.primary { font: 700 13px/1 var(--font); background: var(--primary); color: var(--primary-fg); border: 1px solid var(--primary);
+  border-radius: var(--btn-radius); height: 30px; padding: 0 14px; white-space: nowrap; cursor: pointer; flex-shrink: 0; margin: 0; }
 .primary:hover:not(:disabled) { background: var(--primary-hover); border-color: var(--primary-hover); }
 .primary:disabled { opacity: 0.55; cursor: default; }
-.status { color: #037f0c; font-size: 13px; margin: 0; min-height: 0; }
+.status { font-size: 12px; }
+.status.saved { color: #037f0c; font-weight: 600; }
+.status.saved::before { content: "✓ "; }
 .status:empty { display: none; }
 :focus { outline: none; }
 :focus-visible { outline: 2px solid var(--focus); outline-offset: 2px; }
-header :focus-visible { outline-color: #fff; }
-.excerpt { padding: 4px 14px 10px; color: var(--muted); font-size: 12px; }
-.excerpt summary { cursor: pointer; }
-.excerpt p { margin: 6px 0 0; overflow-wrap: anywhere; }
+.bar :focus-visible { outline-color: #fff; outline-offset: 0; }
+.details { border-top: 1px solid var(--border); padding-top: 6px; font-size: 12px; display: flex; flex-direction: column; gap: 4px; }
+dl { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: 2px 10px; margin: 0; }
+dt { color: var(--muted); font-weight: 600; }
+dd { margin: 0; overflow-wrap: anywhere; min-width: 0; }
+.said { color: var(--muted); font-weight: 600; }
+.excerpt { max-height: 7.2em; overflow-y: auto; overflow-wrap: anywhere; background: #f6f7f8; border-left: 3px solid var(--border);
+  padding: 3px 6px; color: var(--text); }
+.more { align-self: flex-end; font: 600 12px/1 var(--font); color: #fff; background: #414d5c; border: 0; border-radius: 12px;
+  padding: 6px 12px; cursor: pointer; box-shadow: 0 1px 6px rgba(0, 0, 0, 0.25); flex-shrink: 0; font-family: system-ui, sans-serif; }
+.more:focus-visible { outline: 2px solid #0972d3; }
 @media (prefers-reduced-motion: no-preference) { .card { animation: unblock-in 120ms ease-out; } }
 @keyframes unblock-in { from { opacity: 0; transform: translateY(-4px); } to { opacity: 1; transform: none; } }
 `;

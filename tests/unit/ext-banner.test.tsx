@@ -4,6 +4,7 @@ import { act } from 'preact/test-utils';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Banner, type BannerProps } from '../../components/Banner';
 import { BannerController, denialKey, stackPlacement } from '../../components/banner-controller';
+import { BannerStack } from '../../components/BannerStack';
 import { safeText } from '../../components/safe-text';
 import type { Denial } from '../../lib/contract/denial';
 import type { SaveDraftMessage } from '../../lib/messages';
@@ -89,14 +90,51 @@ describe('Banner', () => {
     expect(text).toContain('Access denied — AWS');
     expect(root.querySelector('code')?.textContent).toBe('s3:GetObject');
     expect(root.querySelector('.risk')?.textContent).toBe('Read');
+    // The sentence: Request <action> on <resource> in <alias (id)> for <duration>.
+    const headline = root.querySelector('.headline')?.textContent ?? '';
+    expect(headline).toBe('Request s3:GetObjectRead on my-bucket/report.csv in acme-dev (222222222222) for 1 h');
     expect(text).toContain('arn:aws:s3:::my-bucket/report.csv');
     expect(text).toContain('222222222222 (acme-dev)');
     expect(text).toContain('No policy allows this action');
     expect(byLabel('Duration')).toBeInstanceOf(HTMLSelectElement);
     expect((byLabel('Duration') as HTMLSelectElement).value).toBe('60');
-    expect(byLabel('Justification')).toBeInstanceOf(HTMLTextAreaElement);
+    expect(byLabel('Justification')).toBeInstanceOf(HTMLInputElement);
     expect(button('Request access')).toBeDefined();
     expect(button('Dismiss')).toBeDefined();
+  });
+
+  it('keeps resource, account, principal and the excerpt behind a Details disclosure', async () => {
+    mount();
+    const toggle = button('Details')!;
+    const details = root.querySelector<HTMLElement>(`#${toggle.getAttribute('aria-controls')}`)!;
+    expect(toggle.getAttribute('aria-expanded')).toBe('false');
+    expect(details.hidden).toBe(true);
+    expect(details.textContent).toContain('arn:aws:sts::222222222222:assumed-role/Developer/alice');
+    expect(details.textContent).toContain('What the page said');
+    await click(toggle);
+    expect(toggle.getAttribute('aria-expanded')).toBe('true');
+    expect(details.hidden).toBe(false);
+  });
+
+  it('names the first two actions in the headline and "+N more"; the full list is in details', () => {
+    mount({ denial: denial({ actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:ListBucket'] }) });
+    const headline = root.querySelector('.headline')!;
+    expect([...headline.querySelectorAll('code')].map((c) => c.textContent)).toEqual([
+      's3:GetObject',
+      's3:PutObject',
+    ]);
+    expect(headline.textContent).toContain('+2 more');
+    expect(root.querySelectorAll('.details code')).toHaveLength(4);
+  });
+
+  it('follows the chosen duration in the headline', async () => {
+    mount();
+    await act(() => {
+      const select = byLabel('Duration') as HTMLSelectElement;
+      select.value = '480';
+      select.dispatchEvent(new Event('change', { bubbles: true }));
+    });
+    expect(root.querySelector('.headline')?.textContent).toMatch(/for 8 h$/);
   });
 
   it('renders hostile page text inertly: no markup, no links, no bidi overrides, truncated', () => {
@@ -115,6 +153,10 @@ describe('Banner', () => {
     expect(text).toContain('<script>alert(1)</script>'); // shown as text
     expect(text).not.toMatch(/[\u202A-\u202E\u2066-\u2069\u200E\u200F]/);
     expect(text.length).toBeLessThan(3000);
+    for (const el of root.querySelectorAll('[title]')) {
+      expect(el.getAttribute('title')).not.toMatch(/[\u202A-\u202E\u2066-\u2069\u200E\u200F]/);
+      expect(el.getAttribute('title')!.length).toBeLessThanOrEqual(200);
+    }
   });
 
   it('requires a justification and names the field, without sending', async () => {
@@ -169,13 +211,39 @@ describe('Banner', () => {
     const input = byLabel('Permission to request');
     expect(input).toBeInstanceOf(HTMLInputElement);
     await type(byLabel('Justification'), 'Need to read the report');
+    expect(input?.getAttribute('placeholder')).toBe('s3:Action'); // the page is the S3 console
     await type(input, 's3:*');
     await click(button('Request access'));
     expect(send).not.toHaveBeenCalled();
     expect(root.textContent).toContain('Permission to request:');
+    expect(root.querySelector('.headline')?.textContent).toContain('Request s3:*');
     await type(input, 's3:GetObject');
     await click(button('Request access'));
     expect(send.mock.calls[0]![0].request.actions).toEqual(['s3:GetObject']);
+  });
+
+  it('suggests the permission from the operation and says the broker can decode an encoded message', () => {
+    mount({
+      denial: denial({
+        actions: [],
+        resource: null,
+        denyKind: 'unknown',
+        operation: 'StopInstances',
+        encodedMessage: 'AbC123',
+        excerpt: 'You are not authorized to perform this operation. Encoded authorization failure message: AbC123',
+      }),
+      pageUrl: 'https://us-east-1.console.aws.amazon.com/ec2/home?region=us-east-1#Instances:',
+    });
+    expect(byLabel('Permission to request')?.getAttribute('placeholder')).toBe('ec2:StopInstances');
+    expect(root.textContent).toMatch(/encoded, the broker can decode it later/);
+  });
+
+  it('uses a neutral placeholder when nothing says which service it is', () => {
+    mount({
+      denial: denial({ actions: [], resource: null, denyKind: 'unknown', excerpt: 'Access Denied' }),
+      pageUrl: 'https://console.aws.amazon.com/console/home',
+    });
+    expect(byLabel('Permission to request')?.getAttribute('placeholder')).toBe('service:Action');
   });
 
   it('shows the reason and who owns the block for a non-requestable denial, with no request button', () => {
@@ -259,11 +327,42 @@ describe('stackPlacement', () => {
       bottom: 16,
       reserveTop: 177, // grows up to just below the denial
     });
-    // A denial reaching far down the right side: too little room below it, so the stack may overlap it.
+    // A denial reaching down the right side: the stack sits below it and may grow up to it.
     expect(stackPlacement([{ top: 200, left: 884, right: 1264, bottom: 560 }], 48, viewport)).toEqual({
       bottom: 16,
-      reserveTop: 48,
+      reserveTop: 568,
     });
+  });
+  it('moves to the bottom left when the denial covers the right side top to bottom', () => {
+    // GCP's "You need additional access" panel: centre-right, from below the header nearly to the bottom.
+    expect(stackPlacement([{ top: 134, left: 388, right: 1148, bottom: 680 }], 72, viewport)).toEqual({
+      bottom: 16,
+      reserveTop: 72,
+      side: 'left',
+    });
+    // Everything covered: the corner covering least of the denial wins.
+    const all = stackPlacement([{ top: 60, left: 0, right: 1280, bottom: 470 }], 56, viewport);
+    expect('bottom' in all).toBe(true);
+  });
+});
+
+describe('BannerStack', () => {
+  it('shows two cards and folds the rest into an "N more denials" toggle', async () => {
+    const entries = ['a', 'b', 'c', 'd'].map((x, i) => ({
+      key: x,
+      seq: i + 1,
+      denial: denial({ actions: [`s3:Get${x.toUpperCase()}`] }),
+      context: { cloud: 'aws' as const },
+      pageUrl: 'https://console.aws.amazon.com/s3',
+    }));
+    void act(() => render(<BannerStack entries={entries} send={vi.fn()} onDismiss={vi.fn()} />, root));
+    expect(root.querySelector('section')?.getAttribute('aria-label')).toBe('Unblock: access denied');
+    expect(root.querySelectorAll('article')).toHaveLength(2);
+    const more = button('2 more denials')!;
+    expect(more.getAttribute('aria-expanded')).toBe('false');
+    await click(more);
+    expect(root.querySelectorAll('article')).toHaveLength(4);
+    expect(more.getAttribute('aria-expanded')).toBe('true');
   });
 });
 
