@@ -203,7 +203,10 @@ export function Banner(props: BannerProps) {
               ) : (
                 'a permission'
               )}
-              {target} for <strong class="nowrap">{durationLabel(duration)}</strong>
+              {target}{' '}
+              <span class="nowrap">
+                for <strong>{durationLabel(duration)}</strong>
+              </span>
             </p>
             {denial.denyKind !== 'unknown' && <p class="why clamp">{DENY_KIND_TEXT[denial.denyKind]}</p>}
             {!named && (
@@ -221,7 +224,7 @@ export function Banner(props: BannerProps) {
                 />
                 <p id={`${permissionId}-hint`} class="hint">
                   {denial.encodedMessage
-                    ? 'Not named; the message is encoded, the broker can decode it later.'
+                    ? 'Not named; the broker can decode the encoded message later.'
                     : 'Not named in the message; enter the one you need.'}
                 </p>
                 {errors.permission && (

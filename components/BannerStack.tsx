@@ -27,17 +27,20 @@ export function BannerStack(props: {
   const shown = expanded || !hidden ? props.entries : props.entries.slice(0, VISIBLE_CARDS);
   return (
     <section class="stack" role="region" aria-label="Unblock: access denied">
-      {shown.map((entry) => (
-        <Banner
-          key={entry.key}
-          idPrefix={`unblock-${entry.seq}`}
-          denial={entry.denial}
-          context={entry.context}
-          pageUrl={entry.pageUrl}
-          send={props.send}
-          onDismiss={() => props.onDismiss(entry.key)}
-        />
-      ))}
+      <div class="cards">
+        {shown.map((entry) => (
+          <Banner
+            key={entry.key}
+            idPrefix={`unblock-${entry.seq}`}
+            denial={entry.denial}
+            context={entry.context}
+            pageUrl={entry.pageUrl}
+            send={props.send}
+            onDismiss={() => props.onDismiss(entry.key)}
+          />
+        ))}
+      </div>
+      {/* Outside the scrolling list, so the toggle is always in view. */}
       {hidden > 0 && (
         <button type="button" class="more" aria-expanded={expanded} onClick={() => setExpanded(!expanded)}>
           {expanded ? 'Show fewer denials' : `${hidden} more ${hidden === 1 ? 'denial' : 'denials'}`}

@@ -82,14 +82,15 @@ export function stackPlacement(
     const visible = overlapArea(a, screen);
     return visible > 0 && visible < vw * vh * 0.6;
   });
-  const height = Math.min(
-    vh * 0.45,
-    CARD_HEIGHT_ESTIMATE * Math.min(cards, 2) + (cards > 2 ? 40 : 0),
-  );
+  const height = Math.min(vh * 0.48, CARD_HEIGHT_ESTIMATE * Math.min(cards, 2) + (cards > 2 ? 40 : 0));
   const width = Math.min(STACK_WIDTH, vw);
   const low = { top: vh - BOTTOM_GAP - height, bottom: vh - BOTTOM_GAP };
   const corners: Array<{ side: Side; top: boolean; box: Box }> = [
-    { side: 'right', top: true, box: { left: vw - width, right: vw, top: headerOffset, bottom: headerOffset + height } },
+    {
+      side: 'right',
+      top: true,
+      box: { left: vw - width, right: vw, top: headerOffset, bottom: headerOffset + height },
+    },
     { side: 'right', top: false, box: { left: vw - width, right: vw, ...low } },
     { side: 'left', top: false, box: { left: 0, right: width, ...low } },
   ];

@@ -67,7 +67,8 @@ export function awsService(denial: Denial, pageUrl: string): string | null {
  */
 export function permissionPlaceholder(denial: Denial, pageUrl: string): string {
   const cloud: Cloud = denial.cloud;
-  const op = denial.operation && /^[A-Za-z][A-Za-z0-9]{1,80}$/.test(denial.operation) ? denial.operation : null;
+  const op =
+    denial.operation && /^[A-Za-z][A-Za-z0-9]{1,80}$/.test(denial.operation) ? denial.operation : null;
   if (cloud === 'aws') {
     const service = awsService(denial, pageUrl);
     if (service) return `${service}:${op ?? 'Action'}`;

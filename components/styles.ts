@@ -7,10 +7,14 @@ export const BANNER_CSS = `
 * { box-sizing: border-box; }
 [hidden] { display: none !important; }
 /* The padding leaves room for the cards' shadow, which the scroll container would otherwise clip.
-   At most ~45% of the viewport: more cards fold into the "N more denials" toggle, then scroll. */
-.stack { display: flex; flex-direction: column; gap: 8px; width: 376px; max-width: calc(100vw - 8px);
-  max-height: min(45vh, calc(100vh - var(--top, 56px) - 8px)); overflow-y: auto; overscroll-behavior: contain;
-  padding: 4px 8px 12px; }
+   At most ~45% of the viewport (48% with two cards and the toggle): more cards fold into the "N more denials" toggle, then scroll. */
+.stack { display: flex; flex-direction: column; width: 376px; max-width: calc(100vw - 8px);
+  max-height: min(48vh, calc(100vh - var(--top, 56px) - 8px)); }
+/* What the user opened (details, the folded denials) may use the height left below the header. */
+.stack:has(.disclose[aria-expanded="true"]), .stack:has(.more[aria-expanded="true"]) {
+  max-height: calc(100vh - var(--top, 56px) - 8px); }
+.cards { display: flex; flex-direction: column; gap: 8px; min-height: 0; overflow-y: auto; overscroll-behavior: contain;
+  padding: 4px 8px 10px; }
 .card { --font: system-ui, sans-serif; --header-bg: #232f3e; --header-fg: #fff; --primary: #ec7211; --primary-hover: #eb5f07;
   --primary-fg: #fff; --focus: #0972d3; --mono: Monaco, Menlo, Consolas, "Courier Prime", Courier, "Courier New", monospace;
   --radius: 4px; --btn-radius: 2px; --border: #d5dbdb; --muted: #545b64; --text: #16191f; --code-bg: rgba(0, 0, 0, 0.05);
@@ -30,13 +34,13 @@ h2 { flex: 1; min-width: 0; margin: 0; font: 600 12.5px/1.3 var(--font); color: 
   white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .disclose, .dismiss { all: unset; box-sizing: border-box; color: inherit; cursor: pointer; border-radius: 4px; }
 .disclose { font: 400 12px/22px var(--font); padding: 0 6px; opacity: 0.92; }
-.disclose::after { content: "▾"; display: inline-block; margin-left: 3px; transition: transform 120ms; }
+.disclose::after { content: "▾" / ""; display: inline-block; margin-left: 3px; transition: transform 120ms; }
 .disclose[aria-expanded="true"]::after { transform: rotate(180deg); }
 .dismiss { width: 24px; height: 24px; border-radius: 50%; text-align: center; font: 400 18px/24px var(--font); }
 .disclose:hover, .dismiss:hover { background: rgba(255, 255, 255, 0.18); }
 .body { padding: 8px 12px 10px; display: flex; flex-direction: column; gap: 6px; }
 .body p { margin: 0; }
-.headline { font-size: 14px; line-height: 1.45; overflow-wrap: anywhere; }
+.headline { font-size: 13.5px; line-height: 1.45; overflow-wrap: anywhere; }
 .bidi { unicode-bidi: isolate; }
 .mono, code { font-family: var(--mono); font-size: 12px; }
 code { background: var(--code-bg); border-radius: 3px; padding: 0 3px; }
@@ -49,7 +53,7 @@ code { background: var(--code-bg); border-radius: 3px; padding: 0 3px; }
 .id { font-variant-numeric: tabular-nums; }
 .id-aws { max-width: 13ch; }
 .id-short { max-width: 6ch; }
-.id-azure { max-width: 10ch; }
+.id-azure { max-width: 6ch; }
 .id-gcp { max-width: 24ch; }
 .why, .owner { color: var(--muted); font-size: 12px; line-height: 1.4; }
 .clamp { display: -webkit-box; -webkit-box-orient: vertical; -webkit-line-clamp: 2; overflow: hidden; }
@@ -79,7 +83,7 @@ input::placeholder { color: #8d9496; }
 .primary:disabled { opacity: 0.55; cursor: default; }
 .status { font-size: 12px; }
 .status.saved { color: #037f0c; font-weight: 600; }
-.status.saved::before { content: "✓ "; }
+.status.saved::before { content: "✓ " / ""; }
 .status:empty { display: none; }
 :focus { outline: none; }
 :focus-visible { outline: 2px solid var(--focus); outline-offset: 2px; }
@@ -91,7 +95,7 @@ dd { margin: 0; overflow-wrap: anywhere; min-width: 0; }
 .said { color: var(--muted); font-weight: 600; }
 .excerpt { max-height: 7.2em; overflow-y: auto; overflow-wrap: anywhere; background: #f6f7f8; border-left: 3px solid var(--border);
   padding: 3px 6px; color: var(--text); }
-.more { align-self: flex-end; font: 600 12px/1 var(--font); color: #fff; background: #414d5c; border: 0; border-radius: 12px;
+.more { align-self: flex-end; margin: 0 8px 6px; font: 600 12px/1 var(--font); color: #fff; background: #414d5c; border: 0; border-radius: 12px;
   padding: 6px 12px; cursor: pointer; box-shadow: 0 1px 6px rgba(0, 0, 0, 0.25); flex-shrink: 0; font-family: system-ui, sans-serif; }
 .more:focus-visible { outline: 2px solid #0972d3; }
 @media (prefers-reduced-motion: no-preference) { .card { animation: unblock-in 120ms ease-out; } }

@@ -92,7 +92,9 @@ describe('Banner', () => {
     expect(root.querySelector('.risk')?.textContent).toBe('Read');
     // The sentence: Request <action> on <resource> in <alias (id)> for <duration>.
     const headline = root.querySelector('.headline')?.textContent ?? '';
-    expect(headline).toBe('Request s3:GetObjectRead on my-bucket/report.csv in acme-dev (222222222222) for 1 h');
+    expect(headline).toBe(
+      'Request s3:GetObjectRead on my-bucket/report.csv in acme-dev (222222222222) for 1 h',
+    );
     expect(text).toContain('arn:aws:s3:::my-bucket/report.csv');
     expect(text).toContain('222222222222 (acme-dev)');
     expect(text).toContain('No policy allows this action');
@@ -117,7 +119,9 @@ describe('Banner', () => {
   });
 
   it('names the first two actions in the headline and "+N more"; the full list is in details', () => {
-    mount({ denial: denial({ actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:ListBucket'] }) });
+    mount({
+      denial: denial({ actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:ListBucket'] }),
+    });
     const headline = root.querySelector('.headline')!;
     expect([...headline.querySelectorAll('code')].map((c) => c.textContent)).toEqual([
       's3:GetObject',
@@ -230,12 +234,13 @@ describe('Banner', () => {
         denyKind: 'unknown',
         operation: 'StopInstances',
         encodedMessage: 'AbC123',
-        excerpt: 'You are not authorized to perform this operation. Encoded authorization failure message: AbC123',
+        excerpt:
+          'You are not authorized to perform this operation. Encoded authorization failure message: AbC123',
       }),
       pageUrl: 'https://us-east-1.console.aws.amazon.com/ec2/home?region=us-east-1#Instances:',
     });
     expect(byLabel('Permission to request')?.getAttribute('placeholder')).toBe('ec2:StopInstances');
-    expect(root.textContent).toMatch(/encoded, the broker can decode it later/);
+    expect(root.textContent).toMatch(/broker can decode the encoded message later/);
   });
 
   it('uses a neutral placeholder when nothing says which service it is', () => {
