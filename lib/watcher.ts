@@ -141,9 +141,22 @@ export function extractText(root: Node, cap = TEXT_CAP): string {
 
 type Schedule = (fn: () => void) => void;
 
+/** A page quiet for this long gets its next batch read at once rather than at idle time. */
+const QUIET_MS = 250;
+let lastFlushAt = -Infinity;
+
+/**
+ * Batches are read at idle time while the page is busy (SPAs re-render constantly), but a lone
+ * change on a quiet page — typically the error alert after a failed call — is read in the next
+ * task: waiting for an idle period would first wait for a frame, which on big console pages
+ * costs a full style and layout pass before the banner can even start.
+ */
 const scheduleIdle: Schedule = (fn) => {
-  if (typeof requestIdleCallback === 'function') requestIdleCallback(fn, { timeout: IDLE_TIMEOUT_MS });
-  else setTimeout(fn, 16);
+  const now = performance.now();
+  const quiet = now - lastFlushAt > QUIET_MS;
+  lastFlushAt = now;
+  if (quiet || typeof requestIdleCallback !== 'function') setTimeout(fn, 0);
+  else requestIdleCallback(fn, { timeout: IDLE_TIMEOUT_MS });
 };
 
 /** A short memory of texts already handed on, so SPA re-renders of one alert are not re-parsed. */
@@ -204,6 +217,12 @@ export function createWatcher(
     }
     const candidates: Candidate[] = [];
     for (const root of roots) {
+      // Almost nothing a console adds mentions a denial: one native `textContent` read and the
+      // keyword regex reject it before any tree walk or selector match. The careful extraction
+      // below (skipping code, help and form fields) only runs on the rare hit.
+      const raw = root.textContent;
+      if (!raw || raw.length <= 8 || !prefilter(raw.length > TEXT_CAP ? raw.slice(0, TEXT_CAP) : raw))
+        continue;
       // A node inside another added node is read with it; reading it again would duplicate text.
       if (hasPendingAncestor(root, roots) || isSkippedElement(root)) continue;
       const text = extractText(root);

@@ -75,9 +75,12 @@ describe('watcher', () => {
     prefilter.mockClear();
     watcher!.flushNow();
     expect(batches).toHaveLength(1);
-    // Only the new alert was read, not the whole document.
-    expect(prefilter).toHaveBeenCalledTimes(1);
-    expect(prefilter.mock.calls[0]![0]).toBe(`Failed to list objects\n${DENIAL}`);
+    // Only the new alert was read, not the whole document: first its raw text (the cheap
+    // rejection test), then its extracted text with block breaks.
+    expect(prefilter.mock.calls.map((c) => c[0])).toEqual([
+      `Failed to list objects${DENIAL}`,
+      `Failed to list objects\n${DENIAL}`,
+    ]);
     expect(batches[0]![0]!.node).toBe(alert);
   });
 
