@@ -143,7 +143,7 @@ type Schedule = (fn: () => void) => void;
 
 /** A page quiet for this long gets its next batch read at once rather than at idle time. */
 const QUIET_MS = 250;
-let lastFlushAt = -Infinity;
+let lastScheduledAt = -Infinity;
 
 /**
  * Batches are read at idle time while the page is busy (SPAs re-render constantly), but a lone
@@ -153,8 +153,8 @@ let lastFlushAt = -Infinity;
  */
 const scheduleIdle: Schedule = (fn) => {
   const now = performance.now();
-  const quiet = now - lastFlushAt > QUIET_MS;
-  lastFlushAt = now;
+  const quiet = now - lastScheduledAt > QUIET_MS;
+  lastScheduledAt = now;
   if (quiet || typeof requestIdleCallback !== 'function') setTimeout(fn, 0);
   else requestIdleCallback(fn, { timeout: IDLE_TIMEOUT_MS });
 };
