@@ -18,6 +18,14 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'server',
+          include: ['tests/server/**/*.test.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
           name: 'build',
           include: ['tests/build/**/*.test.ts'],
         },
