@@ -1,0 +1,6 @@
+/** The broker's pure domain: request and grant records and their lifecycle. No I/O, no clock. */
+export * from './types';
+export * from './result';
+export * from './lifecycle';
+export * from './request';
+export * from './grant';

@@ -1,0 +1,104 @@
+/**
+ * The lifecycle as data. Every transition function checks these tables before it builds a new
+ * value, so the tables are the single statement of what may follow what (modelled on Teleport's
+ * access-request state machine: a request is decided once; a grant is provisioned, lives, and is
+ * always taken away through `revoking`, never by just forgetting it).
+ *
+ * Request:
+ *   pending → approved   (quorum of distinct approvers reached, or policy auto-approve)
+ *   pending → denied     (one eligible reviewer denies, or policy deny)
+ *   pending → expired    (no decision by `expiresAt`, 24 h after submission by default)
+ *   pending → cancelled  (the requester withdraws it)
+ *   approved, denied, expired, cancelled: final.
+ *
+ * Grant:
+ *   approved         → provisioning                 (worker claims it)
+ *   approved         → ended | revoked              (expired or revoked before anything was provisioned)
+ *   provisioning     → active                       (the cloud accepted the grant)
+ *   provisioning     → provision-failed             (the cloud call failed; retry scheduled)
+ *   provisioning     → revoking                     (due or revoked mid-flight: clean up whatever landed)
+ *   provision-failed → provisioning                 (retry, once `nextAttemptAt` has come)
+ *   provision-failed → revoking                     (due or revoked while waiting to retry)
+ *   active           → revoking                     (due, or revoked early)
+ *   revoking         → ended | revoked              (cloud cleaned up; `revokeReason` picks which)
+ *   revoking         → revoke-failed                (the cloud call failed; retry scheduled)
+ *   revoke-failed    → revoking                     (retry, once `nextAttemptAt` has come)
+ *   ended, revoked: final.
+ *
+ * Extending an active grant changes `expiresAt`, not the status.
+ */
+import type { GrantStatus, RequestStatus } from './types';
+
+export const REQUEST_TRANSITIONS: Readonly<Record<RequestStatus, readonly RequestStatus[]>> = {
+  pending: ['approved', 'denied', 'expired', 'cancelled'],
+  approved: [],
+  denied: [],
+  expired: [],
+  cancelled: [],
+};
+
+export const GRANT_TRANSITIONS: Readonly<Record<GrantStatus, readonly GrantStatus[]>> = {
+  approved: ['provisioning', 'ended', 'revoked'],
+  provisioning: ['active', 'provision-failed', 'revoking'],
+  'provision-failed': ['provisioning', 'revoking'],
+  active: ['revoking'],
+  revoking: ['ended', 'revoked', 'revoke-failed'],
+  'revoke-failed': ['revoking'],
+  revoked: [],
+  ended: [],
+};
+
+export function canTransitionRequest(from: RequestStatus, to: RequestStatus): boolean {
+  return REQUEST_TRANSITIONS[from].includes(to);
+}
+
+export function canTransitionGrant(from: GrantStatus, to: GrantStatus): boolean {
+  return GRANT_TRANSITIONS[from].includes(to);
+}
+
+export function isFinalRequestStatus(status: RequestStatus): boolean {
+  return REQUEST_TRANSITIONS[status].length === 0;
+}
+
+export function isFinalGrantStatus(status: GrantStatus): boolean {
+  return GRANT_TRANSITIONS[status].length === 0;
+}
+
+/**
+ * Statuses in which the cloud may hold (part of) the grant: the sweeper must see every one of
+ * them past `expiresAt`, including the failed ones, or a half-provisioned grant could outlive
+ * its expiry.
+ */
+export const GRANT_LIVE_STATUSES: readonly GrantStatus[] = [
+  'approved',
+  'provisioning',
+  'provision-failed',
+  'active',
+  'revoking',
+  'revoke-failed',
+];
+
+/** How long a request may wait for a decision before it expires. */
+export const DEFAULT_PENDING_TTL_MS = 24 * 60 * 60 * 1000;
+
+export interface RetryPolicy {
+  /** Delay before the first retry. */
+  readonly baseMs: number;
+  /** No delay is longer than this. */
+  readonly capMs: number;
+}
+
+/** 5 s, 10 s, 20 s… up to 5 min: quick for a blip, gentle on a cloud API that is down. */
+export const DEFAULT_RETRY: RetryPolicy = { baseMs: 5_000, capMs: 5 * 60_000 };
+
+/**
+ * Delay before retry number `n` (0-based: after the first failure n = 0):
+ * `min(base · 2^n, cap)`. Deterministic, without jitter, so tests and operators can predict the
+ * schedule; several replicas do not stampede anyway, because a grant is claimed by one of them.
+ */
+export function retryDelayMs(n: number, policy: RetryPolicy = DEFAULT_RETRY): number {
+  // 2^n overflows to Infinity for large n; min() still returns the cap, but clamp n to keep the
+  // arithmetic exact and obvious.
+  const exponent = Math.max(0, Math.min(Math.floor(n), 40));
+  return Math.min(policy.baseMs * 2 ** exponent, policy.capMs);
+}

@@ -1,0 +1,129 @@
+/**
+ * The broker's core records: an access request and the grant it produces. Plain, immutable data
+ * (dates are `Date` values the domain never mutates) so the store can persist them as rows and
+ * the API can serialise them; every change goes through the transition functions in
+ * `request.ts` and `grant.ts`, which check the tables in `lifecycle.ts`.
+ */
+import type { Cloud, DenyKind } from '../../lib/contract/denial';
+
+/** Where access is granted: one AWS account, Azure subscription or GCP project. */
+export interface Target {
+  readonly cloud: Cloud;
+  /** AWS account id, Azure subscription id or GCP project id. */
+  readonly account: string;
+  /** The configured environment of the target (`dev`, `prod`…); policies key on it. */
+  readonly environment: string;
+}
+
+/** The denial a request came from, as the extension captured it (null for extensions and CLI requests). */
+export interface RequestDenial {
+  readonly excerpt: string;
+  readonly denyKind: DenyKind;
+  readonly encodedMessage: string | null;
+}
+
+export type PolicyOutcome = 'auto-approve' | 'needs-approval' | 'deny';
+
+/**
+ * What the policy engine said when the request was submitted, kept with the request so approvers
+ * and auditors see the rule that applied then, even after the policies change.
+ */
+export interface PolicyDecisionSnapshot {
+  readonly decision: PolicyOutcome;
+  /** Distinct approvers needed (0 for auto-approve and deny). */
+  readonly requiredApprovals: number;
+  /** Ids of the policies that matched, for the audit trail. */
+  readonly policyIds: readonly string[];
+  /** The matching policies' `@advice` text, shown to requester and approver. */
+  readonly advice: readonly string[];
+  /**
+   * Groups whose members may review this request (the target's approver groups, resolved at
+   * submission). Empty means nobody can approve: safe by default if configuration is missing.
+   */
+  readonly approverGroups: readonly string[];
+}
+
+/** One reviewer's vote. */
+export interface Review {
+  readonly approver: string;
+  readonly at: Date;
+  readonly comment: string | null;
+}
+
+export const REQUEST_STATUSES = ['pending', 'approved', 'denied', 'expired', 'cancelled'] as const;
+export type RequestStatus = (typeof REQUEST_STATUSES)[number];
+
+export interface AccessRequest {
+  readonly id: string;
+  /** Who the access is for; taken from the caller's token, never from the body. */
+  readonly requester: string;
+  readonly target: Target;
+  readonly actions: readonly string[];
+  readonly resource: string | null;
+  readonly durationMinutes: number;
+  readonly justification: string;
+  readonly ticket: string | null;
+  readonly denial: RequestDenial | null;
+  readonly status: RequestStatus;
+  readonly createdAt: Date;
+  /** When the request left `pending` (approved, denied, expired or cancelled). */
+  readonly decidedAt: Date | null;
+  /** When a still-pending request expires unanswered (submission + 24 h by default). */
+  readonly expiresAt: Date;
+  readonly approvals: readonly Review[];
+  readonly denials: readonly Review[];
+  /** Set on extension requests: the grant whose `expiresAt` an approval moves. */
+  readonly linkedGrantId: string | null;
+  /**
+   * The grant this approved request produced (its own, or the existing one it merged into or
+   * extended). Set exactly once: the guard against a second grant for the same approval.
+   */
+  readonly grantId: string | null;
+  readonly policy: PolicyDecisionSnapshot;
+  /**
+   * Incremented by every transition. The store writes with compare-and-set on it, so two
+   * transitions computed from the same snapshot (two approvers clicking at once) cannot both land.
+   */
+  readonly version: number;
+}
+
+export const GRANT_STATUSES = [
+  'approved',
+  'provisioning',
+  'provision-failed',
+  'active',
+  'revoking',
+  'revoke-failed',
+  'revoked',
+  'ended',
+] as const;
+export type GrantStatus = (typeof GRANT_STATUSES)[number];
+
+/** Why a grant is being taken away: its time ran out (`ended`) or someone revoked it early (`revoked`). */
+export type RevokeReason = 'expired' | 'revoked';
+
+export interface Grant {
+  readonly id: string;
+  /** The request that created the grant (later merges and extensions are in `extendedBy`). */
+  readonly requestId: string;
+  readonly user: string;
+  readonly target: Target;
+  readonly actions: readonly string[];
+  readonly resource: string | null;
+  readonly status: GrantStatus;
+  readonly startsAt: Date;
+  readonly expiresAt: Date;
+  /** Failed attempts in the current phase (provisioning or revoking); reset when a phase succeeds or starts. */
+  readonly attempts: number;
+  readonly lastError: string | null;
+  /** When the next retry is due (set while `provision-failed` / `revoke-failed`). */
+  readonly nextAttemptAt: Date | null;
+  /** Ids of the extension requests and merged requests that moved `expiresAt`, oldest first. */
+  readonly extendedBy: readonly string[];
+  /** Set once revocation starts: decides whether it ends as `ended` or `revoked`. */
+  readonly revokeReason: RevokeReason | null;
+  /** Who revoked early (null for expiry). */
+  readonly revokedBy: string | null;
+  readonly endedAt: Date | null;
+  readonly version: number;
+}
