@@ -1,0 +1,74 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../server/cli';
+
+function run(argv: string[]) {
+  let out = '';
+  let err = '';
+  return main(argv, { out: (s) => (out += s), err: (s) => (err += s) }).then((code) => ({ code, out, err }));
+}
+
+describe('unblock-server', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'unblock-server-cli-'));
+
+  it('config check: OK with a summary, or each problem with its path and exit 1', async () => {
+    const good = join(dir, 'good.json');
+    writeFileSync(
+      good,
+      JSON.stringify({
+        groups: [{ name: 'ops' }],
+        users: [{ name: 'alice', groups: ['ops'] }],
+        targets: [
+          {
+            id: 'gcp-dev',
+            cloud: 'gcp',
+            account: 'acme-dev',
+            name: 'dev',
+            environment: 'dev',
+            approverGroup: 'ops',
+          },
+        ],
+      }),
+    );
+    {
+      const r = await run(['config', 'check', good]);
+      expect(r.code).toBe(0);
+      expect(r.out).toMatch(/OK — 1 users, 1 groups, 1 targets/);
+    }
+
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'users: [{name: Alice}]\ntargets: []\n');
+    const r = await run(['config', 'check', bad]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('users.0.name:');
+    expect(r.err).toContain('targets: Too small');
+  });
+
+  it('config check: unreadable file or missing argument is a usage error (exit 2)', async () => {
+    {
+      const r = await run(['config', 'check', join(dir, 'nope.yaml')]);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/nope\.yaml: cannot read the file \(ENOENT\)/);
+    }
+    {
+      const r = await run(['config', 'check']);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/missing FILE/);
+    }
+  });
+
+  it('unknown commands exit 2 with the usage', async () => {
+    {
+      const r = await run(['frobnicate']);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/unknown command "frobnicate"[\s\S]*Usage:/);
+    }
+    {
+      const r = await run(['help']);
+      expect(r.code).toBe(0);
+      expect(r.out).toMatch(/^Usage:/);
+    }
+  });
+});
