@@ -196,12 +196,6 @@ export function createPolicyEngine(
       for (const e of parts.errors) problems.push(problemAt(source, e, 0));
       continue;
     }
-    if (parts.policy_templates.length > 0) {
-      problems.push({
-        file: source.name,
-        message: 'templates (policies with ?principal/?resource) are not supported',
-      });
-    }
     let searchFrom = 0;
     parts.policies.forEach((text, index) => {
       // Parts are the policies' own source text, so they are found verbatim in the file.
