@@ -42,6 +42,11 @@ export interface PolicySources {
 
 /** A target as the policies see it. */
 export interface PolicyTarget {
+  /**
+   * The config's target id, used as the Cedar entity id so a policy can name one target
+   * (`resource == Target::"aws-prod"`); defaults to "<cloud>:<account>".
+   */
+  id?: string;
   cloud: Cloud;
   /** AWS account id, Azure subscription id or GCP project id. */
   account: string;
@@ -130,6 +135,14 @@ export interface PolicyEngine {
   canBreakGlass(input: DecideRequestInput): Permission;
   /** Every loaded policy id with its advice, in file order (for `config check` and the UI). */
   readonly policies: ReadonlyArray<{ id: string; file: string; advice: string; quorum?: 1 | 2 }>;
+  /**
+   * Every group the policies name literally (`Group::"engineers"`), sorted. A group that config
+   * does not define is most likely a typo that makes a policy silently never match, so
+   * `config check` should warn about it.
+   */
+  readonly referencedGroups: readonly string[];
+  /** Cedar validator warnings (they do not stop the broker), formatted like load errors. */
+  readonly warnings: readonly string[];
 }
 
 /** Reads `schema.cedarschema` and every `*.cedar` file (sorted by name) from `dir`. */
@@ -227,11 +240,9 @@ export function createPolicyEngine(
       const advice = annotations.advice?.trim();
       if (!advice)
         problems.push(here('has no @advice("…") annotation (one or two sentences for humans)', id));
-      let quorum: 1 | 2 | undefined;
-      if (annotations.quorum !== undefined) {
-        if (annotations.quorum === '1' || annotations.quorum === '2')
-          quorum = annotations.quorum === '1' ? 1 : 2;
-        else problems.push(here(`@quorum must be "1" or "2", not "${annotations.quorum}"`, id));
+      const quorum = ({ '1': 1, '2': 2 } as const)[annotations.quorum as '1' | '2'] ?? undefined;
+      if (annotations.quorum !== undefined && quorum === undefined) {
+        problems.push(here(`@quorum must be "1" or "2", not "${annotations.quorum}"`, id));
       }
       byId.set(id, {
         id,
@@ -264,6 +275,24 @@ export function createPolicyEngine(
     }
   }
   if (problems.length > 0) throw new PolicyLoadError(problems);
+  // Warnings (e.g. a policy that can never match) do not stop the broker; `config check` shows them.
+  const warnings =
+    validation.type === 'success'
+      ? validation.validationWarnings.map(({ policyId, error }) => {
+          const o = origin.get(policyId);
+          return formatProblem(
+            o
+              ? { ...problemAt(o.source, error, o.offset), policyId }
+              : { file: '?', policyId, message: error.message },
+          );
+        })
+      : [];
+
+  const referencedGroups = new Set<string>();
+  for (const text of Object.values(texts)) {
+    for (const m of text.matchAll(/\bGroup\s*::\s*"((?:[^"\\]|\\.)*)"/g))
+      if (m[1] !== undefined) referencedGroups.add(m[1]);
+  }
 
   engineCount += 1;
   const setId = `unblock-policies-${engineCount}`;
@@ -277,7 +306,7 @@ export function createPolicyEngine(
       throw new Error(`Cedar preparse failed: ${answer.errors[0]?.message ?? '?'}`);
   }
 
-  return new Engine(setId, schemaName, byId);
+  return new Engine(setId, schemaName, byId, [...referencedGroups].sort(), warnings);
 }
 
 function position(text: string, offset: number): { line: number; column: number } {
@@ -338,6 +367,8 @@ class Engine implements PolicyEngine {
     private readonly setId: string,
     private readonly schemaName: string | undefined,
     private readonly byId: ReadonlyMap<string, LoadedPolicy>,
+    readonly referencedGroups: readonly string[],
+    readonly warnings: readonly string[],
   ) {
     this.policies = [...byId.values()].map(({ id, file, advice, quorum }) => ({
       id,
@@ -430,7 +461,7 @@ class Engine implements PolicyEngine {
     const risk = riskOf(r);
     // Trust but verify: the caller's flag, or any action that is or contains "*".
     const hasWildcard = r.hasWildcard === true || r.actions.some((a) => a.includes('*'));
-    const resource = { type: 'Target', id: `${r.target.cloud}:${r.target.account}` };
+    const resource = { type: 'Target', id: r.target.id ?? `${r.target.cloud}:${r.target.account}` };
     // Group entities are not listed: membership is the users' `parents`, and the wasm boundary
     // costs ~10 µs per extra JSON object, which adds up over three calls per decision.
     const entities: cedar.EntityJson[] = [

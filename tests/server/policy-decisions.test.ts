@@ -1,7 +1,12 @@
 // The default Cedar policies (server/policy/*.cedar) as a table of cases: who asks for what, where,
 // for how long → what the broker decides, how many approvers, and which policy said so.
 import { describe, expect, it } from 'vitest';
-import { createPolicyEngine, type PolicyRequest, type PolicyTarget } from '../../server/policy/engine';
+import {
+  createPolicyEngine,
+  loadPolicyDir,
+  type PolicyRequest,
+  type PolicyTarget,
+} from '../../server/policy/engine';
 
 // validateRequests: also type-check every Cedar request against the schema, so an engine bug that
 // builds a malformed request fails here rather than being silently tolerated.
@@ -362,6 +367,32 @@ describe('decideRequest: default policies', () => {
       durationMinutes: 60,
     });
     expect(d).toMatchObject({ decision: 'needs-approval', requiredApprovals: 2, risk: 'admin' });
+  });
+
+  it("a target's config id, when given, is the Cedar entity a policy can name", () => {
+    const named = createPolicyEngine({
+      ...loadPolicyDir(),
+      policies: [
+        ...loadPolicyDir().policies,
+        {
+          name: 'freeze.cedar',
+          text: '@id("freeze.aws-prod")\n@advice("aws-prod is frozen for the audit.")\nforbid (principal, action == Action::"request", resource == Target::"aws-prod");',
+        },
+      ],
+    });
+    const ask = (target: PolicyTarget) =>
+      named.decideRequest({
+        user: 'alice',
+        groups: ['engineers'],
+        target,
+        actions: ['s3:GetObject'],
+        durationMinutes: 60,
+      });
+    expect(ask({ ...T.awsProd, id: 'aws-prod' })).toMatchObject({
+      decision: 'deny',
+      policyIds: ['freeze.aws-prod'],
+    });
+    expect(ask({ ...T.awsProd, id: 'aws-sandbox' }).decision).toBe('needs-approval');
   });
 
   it('rejects a duration that is not a whole number of minutes', () => {

@@ -57,6 +57,7 @@ describe('default policy set', () => {
       ['quorum.one-approver', 1],
       ['quorum.admin-on-prod', 2],
     ]);
+    expect(engine.referencedGroups).toEqual(['admins', 'break-glass', 'engineers']);
   });
 });
 
@@ -163,6 +164,19 @@ describe('validation at start', () => {
     });
     expect(new Set(e.problems.map((p) => p.file))).toEqual(new Set(['a.cedar', 'b.cedar']));
     expect(e.message).toMatch(/^Invalid Cedar policy set \(\d+ problems\):/);
+  });
+
+  it('a policy that can never match loads, with a warning naming it', () => {
+    const engine = createPolicyEngine(
+      withFile(
+        'never.cedar',
+        '@id("never")\n@advice("x")\npermit (principal, action == Action::"request", resource)\nwhen { context.risk == "read" && false };',
+      ),
+    );
+    expect(engine.warnings).toEqual([
+      expect.stringMatching(/^never\.cedar:1:1: policy "never": .*impossible/),
+    ]);
+    expect(createPolicyEngine(defaults).warnings).toEqual([]);
   });
 
   it('a broken schema names the schema file', () => {
