@@ -76,6 +76,18 @@ export interface DecideRequestInput {
   hasWildcard?: boolean;
 }
 
+export interface ApproveInput {
+  approver: string;
+  groups: readonly string[];
+  request: PolicyRequest;
+}
+
+export interface RevokeInput {
+  actor: string;
+  groups: readonly string[];
+  request: PolicyRequest;
+}
+
 export interface RequestDecision {
   decision: 'auto-approve' | 'needs-approval' | 'deny';
   /** Distinct approvers needed; meaningful for 'needs-approval' only (1 otherwise). */
@@ -128,9 +140,9 @@ export interface PolicyEngine {
   /** What happens to a new request: denied, granted at once, or waiting for N approvers. */
   decideRequest(input: DecideRequestInput): RequestDecision;
   /** May `approver` approve `request`? (The domain separately checks distinct approvers.) */
-  canApprove(input: { approver: string; groups: readonly string[]; request: PolicyRequest }): Permission;
+  canApprove(input: ApproveInput): Permission;
   /** May `actor` revoke the grant (or withdraw the request) `request`? */
-  canRevoke(input: { actor: string; groups: readonly string[]; request: PolicyRequest }): Permission;
+  canRevoke(input: RevokeInput): Permission;
   /** May `user` take access to `target` immediately, without approval? */
   canBreakGlass(input: DecideRequestInput): Permission;
   /** Every loaded policy id with its advice, in file order (for `config check` and the UI). */
@@ -415,27 +427,11 @@ class Engine implements PolicyEngine {
     };
   }
 
-  canApprove({
-    approver,
-    groups,
-    request,
-  }: {
-    approver: string;
-    groups: readonly string[];
-    request: PolicyRequest;
-  }) {
+  canApprove({ approver, groups, request }: ApproveInput): Permission {
     return this.permission('approve', this.facts(approver, groups, request));
   }
 
-  canRevoke({
-    actor,
-    groups,
-    request,
-  }: {
-    actor: string;
-    groups: readonly string[];
-    request: PolicyRequest;
-  }) {
+  canRevoke({ actor, groups, request }: RevokeInput): Permission {
     return this.permission('revoke', this.facts(actor, groups, request));
   }
 
