@@ -1,0 +1,206 @@
+/**
+ * The tamper-evident audit log. Each row's `hash` is sha256(prev_hash + canonical JSON of the
+ * entry), so editing, deleting or reordering any row breaks the chain from that row on, and
+ * `verifyAudit` names the first row where it breaks. A trigger (migration 001) makes the table
+ * append-only for everyone who does not own it.
+ *
+ * Appends take a transaction-scoped advisory lock, read the head, and insert seq = head + 1: with
+ * several replicas writing, two appends must never both chain onto the same head (a fork).
+ *
+ * Limit, by construction: removing rows from the END of the log leaves a valid, shorter chain.
+ * Anchor the head elsewhere (`verifyAudit(db, { head })` with a seq/hash exported earlier) to
+ * detect that.
+ */
+import { createHash } from 'node:crypto';
+import type { Db, Tx } from './db';
+import { json } from './db';
+
+export const AUDIT_LOCK_KEY = 0x756e626c0002;
+/** prev_hash of the first row. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+export interface AuditEntry {
+  actor: string;
+  type: string;
+  subject?: string | null;
+  details?: Record<string, unknown>;
+  /** Defaults to now; millisecond precision (what a JS Date holds), so the hash survives a round trip. */
+  at?: Date;
+}
+
+export interface AuditRow {
+  seq: number;
+  at: Date;
+  actor: string;
+  type: string;
+  subject: string | null;
+  details: Record<string, unknown>;
+  prev_hash: string;
+  hash: string;
+}
+
+/**
+ * Canonical JSON: object keys sorted (by UTF-16 code units, as RFC 8785), no whitespace.
+ * `undefined` members are dropped and non-finite numbers refused, like JSON itself.
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value === 'boolean' || typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new TypeError(`canonicalJson: ${value} is not representable in JSON`);
+    return JSON.stringify(value);
+  }
+  if (typeof value === 'bigint') throw new TypeError('canonicalJson: bigint is not representable in JSON');
+  if (Array.isArray(value)) {
+    return `[${value.map((v: unknown) => (v === undefined || typeof v === 'function' ? 'null' : canonicalJson(v))).join(',')}]`;
+  }
+  if (typeof value === 'object') {
+    const withToJson = value as { toJSON?: () => unknown };
+    if (typeof withToJson.toJSON === 'function') return canonicalJson(withToJson.toJSON());
+    const obj = value as Record<string, unknown>;
+    const members = Object.keys(obj)
+      .sort()
+      .filter((k) => obj[k] !== undefined && typeof obj[k] !== 'function')
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`);
+    return `{${members.join(',')}}`;
+  }
+  throw new TypeError(`canonicalJson: ${typeof value} is not representable in JSON`);
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** What is hashed: every column except seq (ordering is protected by the chain itself) and the hashes. */
+function entryHash(
+  prevHash: string,
+  e: { at: Date; actor: string; type: string; subject: string | null; details: unknown },
+): string {
+  return sha256(
+    prevHash +
+      canonicalJson({
+        at: e.at.toISOString(),
+        actor: e.actor,
+        type: e.type,
+        subject: e.subject,
+        details: e.details,
+      }),
+  );
+}
+
+/** Append inside the caller's transaction, so a state change and its audit row commit together. */
+export async function appendAuditTx(tx: Tx, entry: AuditEntry): Promise<AuditRow> {
+  await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK_KEY]);
+  const head = await tx.query<{ seq: number; hash: string }>(
+    'SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1',
+  );
+  const prev = head.rows[0];
+  const seq = (prev?.seq ?? 0) + 1;
+  const prevHash = prev?.hash ?? GENESIS_HASH;
+  const at = entry.at ?? new Date();
+  // Round-trip details through canonical JSON first so what is hashed is exactly what jsonb will
+  // hand back (undefined members dropped, Dates as strings).
+  const details = JSON.parse(canonicalJson(entry.details ?? {})) as Record<string, unknown>;
+  const row = { at, actor: entry.actor, type: entry.type, subject: entry.subject ?? null, details };
+  const hash = entryHash(prevHash, row);
+  await tx.query(
+    `INSERT INTO audit_log (seq, at, actor, type, subject, details, prev_hash, hash)
+     VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)`,
+    [seq, at, row.actor, row.type, row.subject, json(details), prevHash, hash],
+  );
+  return { seq, ...row, prev_hash: prevHash, hash };
+}
+
+export function appendAudit(db: Db, entry: AuditEntry): Promise<AuditRow> {
+  return db.transaction((tx) => appendAuditTx(tx, entry));
+}
+
+export type AuditProblem = 'edited' | 'deleted' | 'reordered' | 'inserted' | 'truncated';
+
+export type AuditVerification =
+  | { ok: true; count: number; head: { seq: number; hash: string } | null }
+  | { ok: false; seq: number; problem: AuditProblem; message: string };
+
+/**
+ * Walk the chain in seq order and report the first row where it breaks:
+ * - edited: the row's content (or stored hash) no longer matches its hash;
+ * - deleted: a seq is missing, or the row chains onto a hash no remaining row has;
+ * - reordered: the row chains onto a row that now comes later (rows swapped or renumbered);
+ * - inserted: the row chains onto an earlier row than its predecessor (a row was slipped in);
+ * - truncated: the log ends before the head the caller anchored.
+ */
+export async function verifyAudit(
+  db: Db | Tx,
+  options: { head?: { seq: number; hash: string } } = {},
+): Promise<AuditVerification> {
+  const { rows } = await db.query<AuditRow>(
+    'SELECT seq, at, actor, type, subject, details, prev_hash, hash FROM audit_log ORDER BY seq',
+  );
+  const position = new Map(rows.map((r, i) => [r.hash, i]));
+  let expectedPrev = GENESIS_HASH;
+  for (const [i, row] of rows.entries()) {
+    const expectedSeq = i === 0 ? 1 : rows[i - 1]!.seq + 1;
+    if (row.seq !== expectedSeq && row.seq > expectedSeq && row.prev_hash !== expectedPrev) {
+      return {
+        ok: false,
+        seq: expectedSeq,
+        problem: 'deleted',
+        message: `audit row ${expectedSeq} is missing (row ${row.seq} follows ${expectedSeq - 1 || 'the start'})`,
+      };
+    }
+    if (entryHash(row.prev_hash, row) !== row.hash) {
+      return { ok: false, seq: row.seq, problem: 'edited', message: `audit row ${row.seq} was edited` };
+    }
+    if (row.prev_hash !== expectedPrev) {
+      const predecessor = position.get(row.prev_hash);
+      if (predecessor === undefined) {
+        return {
+          ok: false,
+          seq: row.seq,
+          problem: 'deleted',
+          message: `the row before audit row ${row.seq} was deleted`,
+        };
+      }
+      if (predecessor > i) {
+        return {
+          ok: false,
+          seq: row.seq,
+          problem: 'reordered',
+          message: `audit row ${row.seq} is out of order (it follows row ${rows[predecessor]!.seq})`,
+        };
+      }
+      return {
+        ok: false,
+        seq: row.seq,
+        problem: predecessor === i ? 'edited' : 'inserted',
+        message: `audit row ${row.seq} does not follow row ${rows[i - 1]?.seq ?? 'start'}: a row was inserted or renumbered`,
+      };
+    }
+    if (row.seq !== expectedSeq) {
+      // Chain intact but numbering is not: a row was renumbered.
+      return { ok: false, seq: row.seq, problem: 'edited', message: `audit row ${row.seq} was renumbered` };
+    }
+    expectedPrev = row.hash;
+  }
+  const last = rows.at(-1);
+  const anchor = options.head;
+  if (anchor) {
+    const atAnchor = rows.find((r) => r.seq === anchor.seq);
+    if (!atAnchor) {
+      return {
+        ok: false,
+        seq: anchor.seq,
+        problem: 'truncated',
+        message: `audit row ${anchor.seq} (the anchored head) is gone: the log was truncated`,
+      };
+    }
+    if (atAnchor.hash !== anchor.hash) {
+      return {
+        ok: false,
+        seq: anchor.seq,
+        problem: 'edited',
+        message: `audit row ${anchor.seq} no longer has the anchored hash: the chain was rewritten`,
+      };
+    }
+  }
+  return { ok: true, count: rows.length, head: last ? { seq: last.seq, hash: last.hash } : null };
+}
