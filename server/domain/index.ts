@@ -4,3 +4,4 @@ export * from './result';
 export * from './lifecycle';
 export * from './request';
 export * from './grant';
+export * from './work';
