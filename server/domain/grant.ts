@@ -7,6 +7,7 @@
  * restart is simply worked on again (provisioners and revokers are idempotent), and reported
  * with the same functions.
  */
+import { sameIdentity } from './identity';
 import type { RetryPolicy } from './lifecycle';
 import { DEFAULT_RETRY, canTransitionGrant, retryDelayMs } from './lifecycle';
 import type { DomainEvent, EventType, Result } from './result';
@@ -68,7 +69,7 @@ function sameActionSet(a: readonly string[], b: readonly string[]): boolean {
  */
 export function sameEntitlement(a: Grant, b: Grant): boolean {
   return (
-    a.user === b.user &&
+    sameIdentity(a.user, b.user) &&
     a.target.cloud === b.target.cloud &&
     a.target.account === b.target.account &&
     a.target.environment === b.target.environment &&
@@ -93,16 +94,17 @@ export type MergeOutcome =
  * - the new grant's request id is appended to `extendedBy`, so every request points at a grant
  *   that names it;
  * - no new grant row exists, so nothing new is provisioned.
- * Different action sets or resources stay separate grants (no partial merges: a subset would be
- * covered only until the bigger grant ends, and splitting grants is the provisioner's concern).
+ * Different action sets or resources stay separate grants. No partial merges: stretching a bigger
+ * grant to cover a smaller request would keep permissions nobody approved for that long, and
+ * widening a smaller grant would change what is provisioned under an approval given for less.
  * If several grants match (which this rule itself prevents), the one expiring last is used.
  */
 export function mergeOverlapping(existing: readonly Grant[], newGrant: Grant): MergeOutcome {
   let target: Grant | undefined;
   for (const g of existing) {
-    if (g.id === newGrant.id || !MERGEABLE_STATUSES.includes(g.status) || !sameEntitlement(g, newGrant))
-      continue;
-    if (!target || g.expiresAt.getTime() > target.expiresAt.getTime()) target = g;
+    const candidate =
+      g.id !== newGrant.id && MERGEABLE_STATUSES.includes(g.status) && sameEntitlement(g, newGrant);
+    if (candidate && (!target || g.expiresAt.getTime() > target.expiresAt.getTime())) target = g;
   }
   if (!target) return { kind: 'new', grant: newGrant };
   const extended = newGrant.expiresAt.getTime() > target.expiresAt.getTime();
@@ -330,7 +332,7 @@ export function applyExtension(
     );
   }
   if (request.grantId !== null) return fail('already-granted', 'the extension was already applied');
-  if (request.requester !== grant.user) {
+  if (!sameIdentity(request.requester, grant.user)) {
     return fail('mismatch', 'an extension must be requested by the grant holder');
   }
   const wanted = new Date(grant.expiresAt.getTime() + request.durationMinutes * MINUTE_MS);

@@ -2,6 +2,7 @@
 export * from './types';
 export * from './result';
 export * from './lifecycle';
+export * from './identity';
 export * from './request';
 export * from './grant';
 export * from './work';

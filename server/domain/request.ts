@@ -11,6 +11,7 @@
  * - only the requester cancels, and only while pending.
  */
 import { DEFAULT_PENDING_TTL_MS, canTransitionRequest } from './lifecycle';
+import { sameIdentity } from './identity';
 import type { DomainEvent, EventType, Result } from './result';
 import { POLICY_ACTOR, SYSTEM_ACTOR, fail, ok } from './result';
 import type { AccessRequest, PolicyDecisionSnapshot, RequestDenial, RequestStatus, Target } from './types';
@@ -44,14 +45,6 @@ export interface ReviewInput {
   readonly comment?: string | null;
   /** The reviewer's groups, from their token or the IdP. */
   readonly approverGroups: readonly string[];
-}
-
-/**
- * Identities compare trimmed and case-insensitively, so `Alice` cannot approve `alice`'s request
- * or count twice by changing case, whatever the IdP's normalisation.
- */
-export function sameIdentity(a: string, b: string): boolean {
-  return a.trim().toLowerCase() === b.trim().toLowerCase();
 }
 
 function requestEvent(
