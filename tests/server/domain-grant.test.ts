@@ -459,6 +459,11 @@ describe('mergeOverlapping', () => {
     expect(mergeOverlapping([base], again).kind).toBe('merged');
   });
 
+  it('treats the same user spelled in another case as the same user', () => {
+    const shouted: Grant = { ...candidate(), user: 'ALICE' };
+    expect(mergeOverlapping([existing()], shouted).kind).toBe('merged');
+  });
+
   it('keeps another user separate', () => {
     const bobs: Grant = { ...candidate(), user: 'bob' };
     expect(mergeOverlapping([existing()], bobs).kind).toBe('new');
