@@ -30,7 +30,7 @@ export type PolicyOutcome = 'auto-approve' | 'needs-approval' | 'deny';
  */
 export interface PolicyDecisionSnapshot {
   readonly decision: PolicyOutcome;
-  /** Distinct approvers needed (0 for auto-approve and deny). */
+  /** Distinct approvers needed; read only for `needs-approval` (where it must be at least 1). */
   readonly requiredApprovals: number;
   /** Ids of the policies that matched, for the audit trail. */
   readonly policyIds: readonly string[];
