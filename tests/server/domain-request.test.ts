@@ -93,6 +93,18 @@ describe('submitRequest', () => {
     ]);
   });
 
+  it('ignores requiredApprovals unless approval is needed (the policy engine reports 1 there)', () => {
+    for (const decision of ['auto-approve', 'deny'] as const) {
+      const result = submitRequest(draft(), {
+        id: 'r',
+        requester: 'alice',
+        now: T0,
+        policy: policy({ decision, requiredApprovals: 1 }),
+      });
+      expect(value(result).approvals).toEqual([]);
+    }
+  });
+
   it('records a policy denial as denied at once', () => {
     const result = submitRequest(draft(), {
       id: 'r',
