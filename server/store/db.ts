@@ -71,6 +71,8 @@ function oneLine(e: unknown): string {
 export async function openPglite(dataDir: string, options: { loadDataDir?: Blob } = {}): Promise<Db> {
   const memory = dataDir === 'memory';
   if (!memory) assertUsableDataDir(dataDir);
+  const lockFile = memory ? null : path.join(dataDir, 'postmaster.pid');
+  const hadLockFile = lockFile !== null && fs.existsSync(lockFile);
   let db: PGlite;
   try {
     db = await PGlite.create({
@@ -81,6 +83,9 @@ export async function openPglite(dataDir: string, options: { loadDataDir?: Blob 
     // A damaged directory can open yet fail on first use; find out now, not mid-request.
     await db.query('SELECT 1');
   } catch (e) {
+    // A failed start leaves the lock file it wrote; remove only that, so the directory is as we
+    // found it (an operator inspecting or restoring it should not trip over our leftovers).
+    if (lockFile && !hadLockFile) fs.rmSync(lockFile, { force: true });
     throw new StoreOpenError(
       memory
         ? `cannot start the in-memory PGlite store: ${oneLine(e)}`
@@ -176,8 +181,10 @@ export async function openPostgres(
     connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
     // Per-pool parsers (not pg's global `types`) so other pg users in the process are unaffected.
     types: {
-      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-        oid === INT8 ? parseInt8 : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+      getTypeParser: ((oid: number, format?: 'text' | 'binary'): unknown =>
+        oid === INT8
+          ? parseInt8
+          : (pg.types.getTypeParser(oid, format) as unknown)) as typeof pg.types.getTypeParser,
     },
   });
   // An idle pooled client losing its server emits 'error' on the pool; unhandled, that would

@@ -53,7 +53,9 @@ export function loadMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
     .sort((a, b) => a.version - b.version);
   migrations.forEach((m, i) => {
     if (m.version !== i + 1) {
-      throw new MigrationError(`migrations must be numbered 1, 2, 3… without gaps; found ${m.version} at position ${i + 1}`);
+      throw new MigrationError(
+        `migrations must be numbered 1, 2, 3… without gaps; found ${m.version} at position ${i + 1}`,
+      );
     }
   });
   return migrations;

@@ -81,7 +81,7 @@ export async function startPostgres(): Promise<PgCluster> {
     runPg(bin, 'initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8']);
   } catch (e) {
     fs.rmSync(dir, { recursive: true, force: true });
-    throw new Error(`initdb failed: ${stderrOf(e)}`);
+    throw new Error(`initdb failed: ${stderrOf(e)}`, { cause: e });
   }
   let port = 0;
   // A free port can be taken between probing and binding; try a few.
@@ -103,7 +103,7 @@ export async function startPostgres(): Promise<PgCluster> {
       if (attempt >= 2) {
         const tail = fs.existsSync(log) ? fs.readFileSync(log, 'utf8').slice(-500) : '';
         fs.rmSync(dir, { recursive: true, force: true });
-        throw new Error(`pg_ctl start failed: ${stderrOf(e)} ${tail}`);
+        throw new Error(`pg_ctl start failed: ${stderrOf(e)} ${tail}`, { cause: e });
       }
     }
   }
@@ -122,14 +122,15 @@ export async function startPostgres(): Promise<PgCluster> {
       }
       return `postgres://postgres@127.0.0.1:${port}/${encodeURIComponent(name)}`;
     },
-    async stop() {
-      if (stopped) return;
+    stop() {
+      if (stopped) return Promise.resolve();
       stopped = true;
       try {
         runPg(bin, 'pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
       }
+      return Promise.resolve();
     },
   };
 }

@@ -14,7 +14,8 @@ afterEach(() => {
 function copyMigrations(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'unblock-migrations-'));
   tempDirs.push(dir);
-  for (const f of fs.readdirSync(MIGRATIONS_DIR)) fs.copyFileSync(path.join(MIGRATIONS_DIR, f), path.join(dir, f));
+  for (const f of fs.readdirSync(MIGRATIONS_DIR))
+    fs.copyFileSync(path.join(MIGRATIONS_DIR, f), path.join(dir, f));
   return dir;
 }
 
@@ -99,9 +100,10 @@ forEachStore('migrations', (store) => {
 
   it('refuses a database migrated by a newer broker', async () => {
     const db = await store.migrated();
-    await db.query("INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, 'from-the-future', 'x')", [
-      latest + 1,
-    ]);
+    await db.query(
+      "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, 'from-the-future', 'x')",
+      [latest + 1],
+    );
     await expect(migrate(db)).rejects.toThrow(
       new RegExp(`schema is at version ${latest + 1} but this broker knows migrations only up to ${latest}`),
     );
