@@ -58,8 +58,8 @@ export interface PgCluster {
   /** Superuser URL of the `postgres` database. */
   adminUrl: string;
   port: number;
-  /** Create an empty database and return its URL. */
-  createDatabase(name: string): Promise<string>;
+  /** Create a database (empty, or a copy of `template`) and return its URL. */
+  createDatabase(name: string, template?: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -112,11 +112,12 @@ export async function startPostgres(): Promise<PgCluster> {
   return {
     adminUrl,
     port,
-    async createDatabase(name) {
+    async createDatabase(name, template) {
+      const quote = (id: string) => `"${id.replace(/"/g, '')}"`;
       const client = new pg.Client({ connectionString: adminUrl });
       await client.connect();
       try {
-        await client.query(`CREATE DATABASE "${name.replace(/"/g, '')}"`);
+        await client.query(`CREATE DATABASE ${quote(name)}${template ? ` TEMPLATE ${quote(template)}` : ''}`);
       } finally {
         await client.end();
       }
@@ -208,24 +209,49 @@ export function selectedEngines(): Engine[] {
 
 let dbCounter = 0;
 
+// One PostgreSQL cluster and one PGlite instance per test file, however many `forEachStore`
+// blocks it has (each costs a second or more to start). Vitest evaluates this module afresh for
+// every test file, and this top-level hook is registered while the importing file is being
+// collected, so it runs once, after the file's last test.
+let fileCluster: Promise<PgCluster> | undefined;
+let filePglite: Promise<Db> | undefined;
+let migratedTemplate: Promise<string> | undefined;
+afterAll(async () => {
+  const [cluster, pglite] = [fileCluster, filePglite];
+  fileCluster = filePglite = migratedTemplate = undefined;
+  await (await pglite?.catch(() => undefined))?.close();
+  await (await cluster?.catch(() => undefined))?.stop();
+});
+
+/** A migrated database to copy (CREATE DATABASE … TEMPLATE): cheaper than migrating each test's. */
+function migratedTemplateDb(cluster: PgCluster): Promise<string> {
+  migratedTemplate ??= (async () => {
+    const name = `tmpl_migrated_${process.pid}`;
+    const db = await openPostgres(await cluster.createDatabase(name));
+    try {
+      await migrate(db);
+    } finally {
+      await db.close(); // a template must have no connections when it is copied
+    }
+    return name;
+  })();
+  return migratedTemplate;
+}
+
 function makeFixture(engine: Engine): StoreFixture {
   let cluster: PgCluster | undefined;
-  let shared: Db | undefined; // PGlite: one instance per describe block
+  let shared: Db | undefined;
   const urls = new WeakMap<Db, string>();
   let opened: Db[] = [];
 
   beforeAll(async () => {
-    if (engine === 'postgres') cluster = await startPostgres();
-    else shared = await openPgliteFromTemplate();
+    if (engine === 'postgres') cluster = await (fileCluster ??= startPostgres());
+    else shared = await (filePglite ??= openPgliteFromTemplate());
   });
   afterEach(async () => {
     const toClose = opened;
     opened = [];
     await Promise.all(toClose.map((db) => db.close().catch(() => undefined)));
-  });
-  afterAll(async () => {
-    await shared?.close();
-    await cluster?.stop();
   });
 
   /** PGlite handles share the instance: close() is a no-op so one test cannot close it for the next. */
@@ -233,14 +259,16 @@ function makeFixture(engine: Engine): StoreFixture {
     return { ...db, engine: db.engine, close: () => Promise.resolve() };
   }
 
-  async function empty(): Promise<Db> {
+  async function fresh(migrated: boolean): Promise<Db> {
     if (engine === 'pglite') {
       if (!shared) throw new Error('PGlite fixture used outside its describe block');
       await shared.exec('DROP SCHEMA public CASCADE; CREATE SCHEMA public;');
+      if (migrated) await migrate(shared);
       return pgliteHandle(shared);
     }
     if (!cluster) throw new Error('PostgreSQL fixture used outside its describe block');
-    const url = await cluster.createDatabase(`t_${process.pid}_${++dbCounter}`);
+    const template = migrated ? await migratedTemplateDb(cluster) : undefined;
+    const url = await cluster.createDatabase(`t_${process.pid}_${++dbCounter}`, template);
     const db = await openPostgres(url);
     urls.set(db, url);
     opened.push(db);
@@ -249,12 +277,8 @@ function makeFixture(engine: Engine): StoreFixture {
 
   return {
     engine,
-    empty,
-    async migrated() {
-      const db = await empty();
-      await migrate(db);
-      return db;
-    },
+    empty: () => fresh(false),
+    migrated: () => fresh(true),
     async another(db) {
       if (engine === 'pglite') return db;
       const url = urls.get(db);
@@ -269,9 +293,9 @@ function makeFixture(engine: Engine): StoreFixture {
 }
 
 /**
- * `describe` the block once per selected engine ("pglite: name", "postgres: name"). Each engine
- * gets its own fixture: one PostgreSQL cluster or one PGlite instance per block, fresh databases
- * per test.
+ * `describe` the block once per selected engine ("pglite: name", "postgres: name"). All blocks in
+ * a test file share one PostgreSQL cluster and one PGlite instance; every `empty()`/`migrated()`
+ * call gives a fresh database.
  */
 export function forEachStore(name: string, fn: (store: StoreFixture) => void): void {
   describe.each(selectedEngines())(`%s: ${name}`, (engine) => {

@@ -132,7 +132,9 @@ CREATE TABLE audit_log (
   type text NOT NULL,
   subject text,
   details jsonb NOT NULL DEFAULT '{}',
-  prev_hash text NOT NULL,
+  -- UNIQUE: two rows chaining onto the same predecessor would be a fork; the database refuses it
+  -- even if a caller bypassed appendAudit's lock.
+  prev_hash text NOT NULL UNIQUE,
   hash text NOT NULL UNIQUE
 );
 
