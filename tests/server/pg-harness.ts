@@ -216,12 +216,14 @@ let dbCounter = 0;
 let fileCluster: Promise<PgCluster> | undefined;
 let filePglite: Promise<Db> | undefined;
 let migratedTemplate: Promise<string> | undefined;
-afterAll(async () => {
+// Outside vitest (a script borrowing startPostgres) there is no suite to attach a hook to.
+if (process.env.VITEST) afterAll(closeFileStores);
+async function closeFileStores(): Promise<void> {
   const [cluster, pglite] = [fileCluster, filePglite];
   fileCluster = filePglite = migratedTemplate = undefined;
   await (await pglite?.catch(() => undefined))?.close();
   await (await cluster?.catch(() => undefined))?.stop();
-});
+}
 
 /** A migrated database to copy (CREATE DATABASE … TEMPLATE): cheaper than migrating each test's. */
 function migratedTemplateDb(cluster: PgCluster): Promise<string> {
