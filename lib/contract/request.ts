@@ -42,67 +42,93 @@ export function isValidAction(cloud: Cloud, action: string): boolean {
 const boundedString = (field: string, max: number) =>
   z.string().check(z.maxLength(max, `${field}: at most ${max} characters`));
 
-export const RequestTarget = z.object({
+/**
+ * An object that rejects fields it does not declare (a typo or a field from another version must
+ * not be silently dropped), with messages that name the object and the unknown field. `field` is
+ * the object's path in the request ("" for the top level), as zod reports issues relative to the
+ * object that raises them.
+ */
+export function strictObject<Shape extends z.core.$ZodLooseShape>(field: string, shape: Shape) {
+  const prefix = field ? `${field}.` : '';
+  return z.strictObject(shape, {
+    error: (issue) => {
+      if (issue.code === 'unrecognized_keys') {
+        const keys = issue.keys.map((k) => `${prefix}${k}`);
+        return keys.length === 1
+          ? `${keys[0]}: unknown field`
+          : `${field || 'request'}: unknown fields ${keys.join(', ')}`;
+      }
+      if (issue.code === 'invalid_type') return `${field || 'request'}: must be an object`;
+      return undefined;
+    },
+  });
+}
+
+export const RequestTarget = strictObject('target', {
   cloud: Cloud,
   /** AWS account id, Azure subscription id or GCP project id; null when neither page nor message said. */
   account: z.nullable(boundedString('target.account', 128)),
 });
 export type RequestTarget = z.infer<typeof RequestTarget>;
 
-export const RequestDenial = z.object({
+export const RequestDenial = strictObject('denial', {
   excerpt: boundedString('denial.excerpt', EXCERPT_MAX),
   denyKind: DenyKind,
   encodedMessage: z.nullable(boundedString('denial.encodedMessage', 16_384)),
 });
 export type RequestDenial = z.infer<typeof RequestDenial>;
 
-export const NewAccessRequest = z
-  .object({
-    target: RequestTarget,
-    actions: z
-      .array(z.string().check(z.trim(), z.minLength(1, 'actions: an action cannot be empty')))
-      .check(
-        z.minLength(1, 'actions: name at least one permission to request'),
-        z.maxLength(20, 'actions: at most 20 permissions per request'),
-      ),
-    resource: z.nullable(boundedString('resource', 2048)),
-    durationMinutes: z
-      .int('durationMinutes: must be a whole number of minutes')
-      .check(
-        z.gte(DURATION_MIN, `durationMinutes: at least ${DURATION_MIN} minutes`),
-        z.lte(DURATION_MAX, `durationMinutes: at most ${DURATION_MAX} minutes`),
-      ),
-    justification: z
-      .string('justification: required')
-      .check(
-        z.trim(),
-        z.minLength(1, 'justification: required, say why you need this access'),
-        z.maxLength(JUSTIFICATION_MAX, `justification: at most ${JUSTIFICATION_MAX} characters`),
-      ),
-    ticket: z.optional(
-      z
-        .string()
-        .check(z.trim(), z.minLength(1, 'ticket: empty'), z.maxLength(64, 'ticket: at most 64 characters')),
-    ),
-    denial: RequestDenial,
-    pageUrl: z
-      .url({ protocol: /^https$/, error: 'pageUrl: must be an https URL' })
-      .check(z.maxLength(4096, 'pageUrl: at most 4096 characters')),
-  })
+/** Whole minutes of access, within the contract's bounds (a target may allow less). */
+export const DurationMinutes = z
+  .int('durationMinutes: must be a whole number of minutes')
   .check(
-    z.superRefine((req, ctx) => {
-      req.actions.forEach((action, i) => {
-        if (!isValidAction(req.target.cloud, action)) {
-          ctx.issues.push({
-            code: 'custom',
-            input: action,
-            path: ['actions', i],
-            message: `actions: "${action.slice(0, 80)}" is not a valid ${CLOUD_LABEL[req.target.cloud]} permission (like ${ACTION_EXAMPLE[req.target.cloud]}, no wildcards)`,
-          });
-        }
-      });
-    }),
+    z.gte(DURATION_MIN, `durationMinutes: at least ${DURATION_MIN} minutes`),
+    z.lte(DURATION_MAX, `durationMinutes: at most ${DURATION_MAX} minutes`),
   );
+
+/** Why the access is needed, shown to approvers and kept in the audit log. */
+export const Justification = z
+  .string('justification: required')
+  .check(
+    z.trim(),
+    z.minLength(1, 'justification: required, say why you need this access'),
+    z.maxLength(JUSTIFICATION_MAX, `justification: at most ${JUSTIFICATION_MAX} characters`),
+  );
+
+export const NewAccessRequest = strictObject('', {
+  target: RequestTarget,
+  actions: z
+    .array(z.string().check(z.trim(), z.minLength(1, 'actions: an action cannot be empty')))
+    .check(
+      z.minLength(1, 'actions: name at least one permission to request'),
+      z.maxLength(20, 'actions: at most 20 permissions per request'),
+    ),
+  resource: z.nullable(boundedString('resource', 2048)),
+  durationMinutes: DurationMinutes,
+  justification: Justification,
+  ticket: z.optional(
+    z
+      .string()
+      .check(z.trim(), z.minLength(1, 'ticket: empty'), z.maxLength(64, 'ticket: at most 64 characters')),
+  ),
+  denial: RequestDenial,
+  pageUrl: z
+    .url({ protocol: /^https$/, error: 'pageUrl: must be an https URL' })
+    .check(z.maxLength(4096, 'pageUrl: at most 4096 characters')),
+}).check(
+  z.superRefine((req, ctx) => {
+    req.actions.forEach((action, i) => {
+      if (!isValidAction(req.target.cloud, action)) {
+        ctx.issues.push({
+          code: 'custom',
+          input: action,
+          path: ['actions', i],
+          message: `actions: "${action.slice(0, 80)}" is not a valid ${CLOUD_LABEL[req.target.cloud]} permission (like ${ACTION_EXAMPLE[req.target.cloud]}, no wildcards)`,
+        });
+      }
+    });
+  }),
+);
 export type NewAccessRequest = z.infer<typeof NewAccessRequest>;
 
 /**

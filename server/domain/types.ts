@@ -5,6 +5,18 @@
  * `request.ts` and `grant.ts`, which check the tables in `lifecycle.ts`.
  */
 import type { Cloud, DenyKind } from '../../lib/contract/denial';
+import {
+  GRANT_STATUSES,
+  REQUEST_STATUSES,
+  type GrantStatus,
+  type PolicyOutcome,
+  type RequestStatus,
+} from '../../lib/contract/status';
+
+// The states are part of the API contract (lib/contract/status.ts); re-exported so the domain
+// keeps one import site.
+export { GRANT_STATUSES, REQUEST_STATUSES };
+export type { GrantStatus, PolicyOutcome, RequestStatus };
 
 /** Where access is granted: one AWS account, Azure subscription or GCP project. */
 export interface Target {
@@ -21,8 +33,6 @@ export interface RequestDenial {
   readonly denyKind: DenyKind;
   readonly encodedMessage: string | null;
 }
-
-export type PolicyOutcome = 'auto-approve' | 'needs-approval' | 'deny';
 
 /**
  * What the policy engine said when the request was submitted, kept with the request so approvers
@@ -49,9 +59,6 @@ export interface Review {
   readonly at: Date;
   readonly comment: string | null;
 }
-
-export const REQUEST_STATUSES = ['pending', 'approved', 'denied', 'expired', 'cancelled'] as const;
-export type RequestStatus = (typeof REQUEST_STATUSES)[number];
 
 export interface AccessRequest {
   readonly id: string;
@@ -86,18 +93,6 @@ export interface AccessRequest {
    */
   readonly version: number;
 }
-
-export const GRANT_STATUSES = [
-  'approved',
-  'provisioning',
-  'provision-failed',
-  'active',
-  'revoking',
-  'revoke-failed',
-  'revoked',
-  'ended',
-] as const;
-export type GrantStatus = (typeof GRANT_STATUSES)[number];
 
 /** Why a grant is being taken away: its time ran out (`ended`) or someone revoked it early (`revoked`). */
 export type RevokeReason = 'expired' | 'revoked';

@@ -1,0 +1,28 @@
+/**
+ * The lifecycle states of requests and grants, as the broker stores them and the API reports them.
+ * Declared here, in the shared contract, so the extension, the CLI and the broker name the same
+ * states; the broker's domain (`server/domain/lifecycle.ts`) owns the transitions between them.
+ */
+import * as z from 'zod/mini';
+
+export const REQUEST_STATUSES = ['pending', 'approved', 'denied', 'expired', 'cancelled'] as const;
+export const RequestStatus = z.enum(REQUEST_STATUSES);
+export type RequestStatus = z.infer<typeof RequestStatus>;
+
+export const GRANT_STATUSES = [
+  'approved',
+  'provisioning',
+  'provision-failed',
+  'active',
+  'revoking',
+  'revoke-failed',
+  'revoked',
+  'ended',
+] as const;
+export const GrantStatus = z.enum(GRANT_STATUSES);
+export type GrantStatus = z.infer<typeof GrantStatus>;
+
+/** What the policy engine decided when a request was submitted. */
+export const POLICY_OUTCOMES = ['auto-approve', 'needs-approval', 'deny'] as const;
+export const PolicyOutcome = z.enum(POLICY_OUTCOMES);
+export type PolicyOutcome = z.infer<typeof PolicyOutcome>;
