@@ -15,3 +15,36 @@ export {
   DEFAULT_LEASE_MS,
 } from './sweeper';
 export type { ClaimedGrant } from './sweeper';
+export {
+  CorruptRecordError,
+  MAX_LIST_LIMIT,
+  getGrant,
+  getRequest,
+  grantAudience,
+  insertGrant,
+  insertRequest,
+  listGrants,
+  listRequests,
+  recordTransition,
+  requestAudience,
+  saveGrant,
+  saveRequest,
+} from './repo';
+export type {
+  AlreadyGranted,
+  ConcurrentUpdate,
+  DuplicateId,
+  EventAudience,
+  EventPayload,
+  InsertGrantResult,
+  InsertRequestResult,
+  ListGrantsOptions,
+  ListRequestsOptions,
+  NotFound,
+  RecordedTransition,
+  RequestCursor,
+  SaveGrantResult,
+  SaveRequestResult,
+  Stored,
+  TransitionRecord,
+} from './repo';
