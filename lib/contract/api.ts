@@ -1,0 +1,293 @@
+/**
+ * The broker's HTTP API contract: request bodies the broker accepts and the views it returns.
+ * Shared by the broker (validation, serialisation, the OpenAPI document in
+ * `server/http/openapi.ts`), the extension and the CLI, so it is declared once with `zod/mini`.
+ *
+ * Bodies are strict: a field the contract does not declare is a 400 naming that field, never
+ * silently dropped. Views are plain objects (clients ignore fields they do not know, so the broker
+ * can add fields without breaking older extensions). Times are ISO 8601 date-time strings in UTC.
+ */
+import * as z from 'zod/mini';
+import { RISKS } from '../risk';
+import { Cloud, DenyKind } from './denial';
+import { DurationMinutes, Justification, NewAccessRequest, strictObject } from './request';
+import { GrantStatus, PolicyOutcome, RequestStatus } from './status';
+
+export const COMMENT_MAX = 1000;
+export const REASON_MAX = 500;
+
+const optionalText = (field: string, max: number) =>
+  z.optional(
+    z
+      .string(`${field}: must be a string`)
+      .check(z.trim(), z.maxLength(max, `${field}: at most ${max} characters`)),
+  );
+
+// ---------------------------------------------------------------------------------------------
+// Request bodies
+
+/** POST /api/v1/requests: exactly what the extension drafts. The requester comes from the token. */
+export const CreateRequestBody = NewAccessRequest;
+export type CreateRequestBody = z.infer<typeof CreateRequestBody>;
+
+/** POST /api/v1/requests/{id}/approve | deny | cancel. */
+export const DecisionBody = strictObject('', { comment: optionalText('comment', COMMENT_MAX) });
+export type DecisionBody = z.infer<typeof DecisionBody>;
+
+/** POST /api/v1/grants/{id}/extend: a linked request for more time, decided by policy. */
+export const ExtendBody = strictObject('', {
+  durationMinutes: DurationMinutes,
+  justification: Justification,
+});
+export type ExtendBody = z.infer<typeof ExtendBody>;
+
+/** POST /api/v1/grants/{id}/revoke. */
+export const RevokeBody = strictObject('', { reason: optionalText('reason', REASON_MAX) });
+export type RevokeBody = z.infer<typeof RevokeBody>;
+
+// ---------------------------------------------------------------------------------------------
+// Query parameters (all strings on the wire)
+
+export const ListRequestsQuery = strictObject('', {
+  /** Only requests in this state. */
+  status: z.optional(RequestStatus),
+  /** `true`: only the caller's own requests (approvers otherwise also see their queue). */
+  mine: z.optional(z.enum(['true', 'false'])),
+  cursor: z.optional(z.string().check(z.maxLength(256, 'cursor: at most 256 characters'))),
+});
+export type ListRequestsQuery = z.infer<typeof ListRequestsQuery>;
+
+export const ListGrantsQuery = strictObject('', {
+  status: z.optional(GrantStatus),
+  mine: z.optional(z.enum(['true', 'false'])),
+  cursor: z.optional(z.string().check(z.maxLength(256, 'cursor: at most 256 characters'))),
+});
+export type ListGrantsQuery = z.infer<typeof ListGrantsQuery>;
+
+export const ListAuditQuery = strictObject('', {
+  /** Entries after this sequence number. */
+  after: z.optional(z.string().check(z.regex(/^\d{1,15}$/, 'after: a sequence number'))),
+  limit: z.optional(z.string().check(z.regex(/^\d{1,4}$/, 'limit: a number of entries'))),
+});
+export type ListAuditQuery = z.infer<typeof ListAuditQuery>;
+
+// ---------------------------------------------------------------------------------------------
+// Views
+
+/** An ISO 8601 date-time in UTC (`2026-01-31T12:00:00.000Z`), as `Date.prototype.toISOString` writes it. */
+export const DateTime = z.iso.datetime();
+const NullableDateTime = z.nullable(DateTime);
+
+export const Risk = z.enum(RISKS);
+export type Risk = z.infer<typeof Risk>;
+
+export const TargetView = z.object({
+  cloud: Cloud,
+  /** AWS account id, Azure subscription id or GCP project id. */
+  account: z.string(),
+  /** The configured environment (`dev`, `prod`…). */
+  environment: z.string(),
+  /** The target's configured name, for people. */
+  name: z.string(),
+});
+export type TargetView = z.infer<typeof TargetView>;
+
+/** One permission with the risk level policies and approvers see for it. */
+export const ActionView = z.object({ action: z.string(), risk: Risk });
+export type ActionView = z.infer<typeof ActionView>;
+
+export const DenialView = z.object({
+  excerpt: z.string(),
+  denyKind: DenyKind,
+  encodedMessage: z.nullable(z.string()),
+});
+export type DenialView = z.infer<typeof DenialView>;
+
+/** The policy decision stored with the request at submission. */
+export const DecisionView = z.object({
+  outcome: PolicyOutcome,
+  /** Distinct approvers needed (meaningful for `needs-approval`). */
+  requiredApprovals: z.int(),
+  policyIds: z.array(z.string()),
+  /** The matching policies' `@advice`, for requester and approver. */
+  advice: z.array(z.string()),
+});
+export type DecisionView = z.infer<typeof DecisionView>;
+
+export const ReviewView = z.object({
+  approver: z.string(),
+  at: DateTime,
+  comment: z.nullable(z.string()),
+});
+export type ReviewView = z.infer<typeof ReviewView>;
+
+export const AccessRequestView = z.object({
+  id: z.string(),
+  requester: z.string(),
+  target: TargetView,
+  actions: z.array(ActionView),
+  resource: z.nullable(z.string()),
+  durationMinutes: z.int(),
+  justification: z.string(),
+  ticket: z.nullable(z.string()),
+  /** The denial the request came from (null for extensions and CLI requests). */
+  denial: z.nullable(DenialView),
+  status: RequestStatus,
+  createdAt: DateTime,
+  decidedAt: NullableDateTime,
+  /** When the request expires if still pending. */
+  pendingExpiresAt: DateTime,
+  decision: DecisionView,
+  approvals: z.array(ReviewView),
+  /** Set on extension requests: the grant whose `expiresAt` an approval moves. */
+  linkedGrantId: z.nullable(z.string()),
+  /** The grant this request produced or extended, once approved. */
+  grantId: z.nullable(z.string()),
+});
+export type AccessRequestView = z.infer<typeof AccessRequestView>;
+
+export const GrantView = z.object({
+  id: z.string(),
+  requestId: z.string(),
+  user: z.string(),
+  target: TargetView,
+  actions: z.array(ActionView),
+  resource: z.nullable(z.string()),
+  status: GrantStatus,
+  startsAt: DateTime,
+  expiresAt: DateTime,
+  /** The last provisioning or revoking failure, while retrying. */
+  lastError: z.nullable(z.string()),
+  /** When the next retry is due (`provision-failed` / `revoke-failed`). */
+  nextAttemptAt: NullableDateTime,
+  /** Failed attempts in the current phase. */
+  attempts: z.int(),
+  endedAt: NullableDateTime,
+});
+export type GrantView = z.infer<typeof GrantView>;
+
+export const EVENT_TYPES = [
+  'request.created',
+  'request.reviewed',
+  'request.approved',
+  'request.denied',
+  'request.expired',
+  'request.cancelled',
+  'grant.provisioning',
+  'grant.provision-failed',
+  'grant.active',
+  'grant.extended',
+  'grant.revoking',
+  'grant.revoke-failed',
+  'grant.revoked',
+  'grant.ended',
+] as const;
+export const EventType = z.enum(EVENT_TYPES);
+export type EventType = z.infer<typeof EventType>;
+
+/** One Server-Sent Event's `data` (its `id` is also the SSE `id`, for `Last-Event-ID`). */
+export const EventView = z.object({
+  id: z.string(),
+  type: EventType,
+  at: DateTime,
+  requestId: z.optional(z.string()),
+  grantId: z.optional(z.string()),
+});
+export type EventView = z.infer<typeof EventView>;
+
+/** One row of the hash-chained audit log. */
+export const AuditEntryView = z.object({
+  seq: z.int(),
+  at: DateTime,
+  actor: z.string(),
+  type: z.string(),
+  subject: z.nullable(z.string()),
+  details: z.record(z.string(), z.unknown()),
+  prevHash: z.string(),
+  hash: z.string(),
+});
+export type AuditEntryView = z.infer<typeof AuditEntryView>;
+
+/** A page of a list; pass `nextCursor` back as `?cursor=` for the next page (null: no more). */
+const listOf = <T extends z.ZodMiniType>(item: T) =>
+  z.object({ items: z.array(item), nextCursor: z.nullable(z.string()) });
+
+export const AccessRequestList = listOf(AccessRequestView);
+export type AccessRequestList = z.infer<typeof AccessRequestList>;
+export const GrantList = listOf(GrantView);
+export type GrantList = z.infer<typeof GrantList>;
+export const AuditList = listOf(AuditEntryView);
+export type AuditList = z.infer<typeof AuditList>;
+
+export const Health = z.object({ status: z.literal('ok') });
+export type Health = z.infer<typeof Health>;
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+/** Every error code the API returns, with its HTTP status. */
+export const ERROR_STATUS = {
+  invalid_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  internal: 500,
+} as const;
+export type ErrorCode = keyof typeof ERROR_STATUS;
+export const ERROR_CODES = Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]];
+
+export const FieldError = z.object({
+  /** Dotted path of the field (`actions.0`, `denial.excerpt`); empty for the body itself. */
+  path: z.string(),
+  message: z.string(),
+});
+export type FieldError = z.infer<typeof FieldError>;
+
+export const ApiError = z.object({
+  error: z.object({
+    code: z.enum(ERROR_CODES),
+    /** One line for people; never a stack trace. */
+    message: z.string(),
+    /** For `invalid_request`: every invalid field. */
+    fields: z.optional(z.array(FieldError)),
+  }),
+});
+export type ApiError = z.infer<typeof ApiError>;
+
+interface IssueLike {
+  readonly code?: string;
+  readonly message: string;
+  readonly path: readonly PropertyKey[];
+  readonly keys?: readonly string[];
+}
+
+/**
+ * The issues of a failed parse as field errors: one per field, unknown fields each named with
+ * their full path (zod reports them together on the enclosing object).
+ */
+export function fieldErrors(issues: readonly IssueLike[]): FieldError[] {
+  return issues.flatMap((issue) => {
+    const path = issue.path.map(String);
+    if (issue.code === 'unrecognized_keys' && issue.keys) {
+      return issue.keys.map((key) => {
+        const full = [...path, key].join('.');
+        return { path: full, message: `${full}: unknown field` };
+      });
+    }
+    const joined = path.join('.');
+    const named = /^[\w.]+: /.test(issue.message) || !joined;
+    return [{ path: joined, message: named ? issue.message : `${joined}: ${issue.message}` }];
+  });
+}
+
+/** The 400 body for a failed parse; `message` is the first field's message. */
+export function validationError(error: { issues: readonly IssueLike[] }): ApiError {
+  const fields = fieldErrors(error.issues);
+  return {
+    error: { code: 'invalid_request', message: fields[0]?.message ?? 'invalid request', fields },
+  };
+}

@@ -1,0 +1,242 @@
+/**
+ * Every route of the broker's HTTP API, once: the HTTP server registers exactly these (by
+ * `operationId`) and `openapi.ts` documents exactly these, so the two cannot drift.
+ *
+ * Paths use OpenAPI templates (`/api/v1/requests/{id}`). Bodies, queries and responses are the
+ * zod schemas of the shared contract (`lib/contract/api.ts`); the server validates with the same
+ * objects the document is generated from.
+ */
+import type * as z from 'zod/mini';
+import {
+  AccessRequestList,
+  AccessRequestView,
+  AuditList,
+  CreateRequestBody,
+  DecisionBody,
+  ExtendBody,
+  GrantList,
+  GrantView,
+  Health,
+  ListAuditQuery,
+  ListGrantsQuery,
+  ListRequestsQuery,
+  ERROR_STATUS,
+  RevokeBody,
+  type ErrorCode,
+} from '../../lib/contract/api';
+
+export const API_PREFIX = '/api/v1';
+
+export type HttpMethod = 'get' | 'post';
+
+export interface RouteResponse {
+  description: string;
+  /** JSON body schema; absent for non-JSON responses (see `contentType`). */
+  schema?: z.ZodMiniType;
+  /** Defaults to `application/json`. */
+  contentType?: string;
+}
+
+export interface Route {
+  /** Stable name of the handler; unique. */
+  operationId: string;
+  method: HttpMethod;
+  /** OpenAPI path template. */
+  path: string;
+  summary: string;
+  tag: 'meta' | 'requests' | 'grants' | 'events' | 'audit';
+  /** Needs `Authorization: Bearer <access token>`. */
+  auth: boolean;
+  query?: z.ZodMiniObject;
+  body?: z.ZodMiniType;
+  /** Success responses by status. */
+  responses: Readonly<Record<number, RouteResponse>>;
+  /** Error codes beyond those implied by auth, body and path parameters (see `errorCodes`). */
+  errors?: readonly ErrorCode[];
+}
+
+const json = (description: string, schema: z.ZodMiniType): RouteResponse => ({ description, schema });
+
+export const ROUTES = [
+  {
+    operationId: 'getHealth',
+    method: 'get',
+    path: '/healthz',
+    summary: 'Liveness and store reachability',
+    tag: 'meta',
+    auth: false,
+    responses: { 200: json('The broker is up and its store answers', Health) },
+  },
+  {
+    operationId: 'getOpenApi',
+    method: 'get',
+    path: `${API_PREFIX}/openapi.json`,
+    summary: 'This OpenAPI 3.1 document',
+    tag: 'meta',
+    auth: false,
+    responses: {
+      200: {
+        description: 'The OpenAPI document, generated from the zod contract',
+        contentType: 'application/json',
+      },
+    },
+  },
+  {
+    operationId: 'createRequest',
+    method: 'post',
+    path: `${API_PREFIX}/requests`,
+    summary: 'Submit an access request; policy decides at once (auto-approve, needs approval, deny)',
+    tag: 'requests',
+    auth: true,
+    body: CreateRequestBody,
+    responses: { 201: json('The request as stored, with the policy decision', AccessRequestView) },
+    errors: ['forbidden'],
+  },
+  {
+    operationId: 'listRequests',
+    method: 'get',
+    path: `${API_PREFIX}/requests`,
+    summary: "Requests the caller may see: their own, and approvers' queue",
+    tag: 'requests',
+    auth: true,
+    query: ListRequestsQuery,
+    responses: { 200: json('A page of requests, newest first', AccessRequestList) },
+  },
+  {
+    operationId: 'getRequest',
+    method: 'get',
+    path: `${API_PREFIX}/requests/{id}`,
+    summary: 'One request',
+    tag: 'requests',
+    auth: true,
+    responses: { 200: json('The request', AccessRequestView) },
+    errors: ['forbidden'],
+  },
+  {
+    operationId: 'approveRequest',
+    method: 'post',
+    path: `${API_PREFIX}/requests/{id}/approve`,
+    summary: 'Approve a pending request (approver group; never your own request)',
+    tag: 'requests',
+    auth: true,
+    body: DecisionBody,
+    responses: {
+      200: json('The request after the approval (approved once enough approvers agreed)', AccessRequestView),
+    },
+    errors: ['forbidden', 'conflict'],
+  },
+  {
+    operationId: 'denyRequest',
+    method: 'post',
+    path: `${API_PREFIX}/requests/{id}/deny`,
+    summary: 'Deny a pending request',
+    tag: 'requests',
+    auth: true,
+    body: DecisionBody,
+    responses: { 200: json('The denied request', AccessRequestView) },
+    errors: ['forbidden', 'conflict'],
+  },
+  {
+    operationId: 'cancelRequest',
+    method: 'post',
+    path: `${API_PREFIX}/requests/{id}/cancel`,
+    summary: 'Withdraw your own pending request',
+    tag: 'requests',
+    auth: true,
+    body: DecisionBody,
+    responses: { 200: json('The cancelled request', AccessRequestView) },
+    errors: ['forbidden', 'conflict'],
+  },
+  {
+    operationId: 'listGrants',
+    method: 'get',
+    path: `${API_PREFIX}/grants`,
+    summary: 'Grants the caller may see',
+    tag: 'grants',
+    auth: true,
+    query: ListGrantsQuery,
+    responses: { 200: json('A page of grants, newest first', GrantList) },
+  },
+  {
+    operationId: 'getGrant',
+    method: 'get',
+    path: `${API_PREFIX}/grants/{id}`,
+    summary: 'One grant',
+    tag: 'grants',
+    auth: true,
+    responses: { 200: json('The grant', GrantView) },
+    errors: ['forbidden'],
+  },
+  {
+    operationId: 'extendGrant',
+    method: 'post',
+    path: `${API_PREFIX}/grants/{id}/extend`,
+    summary: 'Ask for more time: a linked request decided by policy; approval moves expiresAt',
+    tag: 'grants',
+    auth: true,
+    body: ExtendBody,
+    responses: { 201: json('The linked extension request', AccessRequestView) },
+    errors: ['forbidden', 'conflict'],
+  },
+  {
+    operationId: 'revokeGrant',
+    method: 'post',
+    path: `${API_PREFIX}/grants/{id}/revoke`,
+    summary: 'Revoke early (the requester, an approver or an admin)',
+    tag: 'grants',
+    auth: true,
+    body: RevokeBody,
+    responses: { 202: json('The grant, now revoking (revocation completes asynchronously)', GrantView) },
+    errors: ['forbidden', 'conflict'],
+  },
+  {
+    operationId: 'streamEvents',
+    method: 'get',
+    path: `${API_PREFIX}/events`,
+    summary: 'Server-Sent Events about requests and grants the caller may see',
+    tag: 'events',
+    auth: true,
+    responses: {
+      200: {
+        description:
+          'An event stream; each event has `id:` (send it back as `Last-Event-ID` to replay missed ones), `event:` (the type) and `data:` (an EventView as JSON)',
+        contentType: 'text/event-stream',
+      },
+    },
+  },
+  {
+    operationId: 'listAudit',
+    method: 'get',
+    path: `${API_PREFIX}/audit`,
+    summary: 'The hash-chained audit log (auditors)',
+    tag: 'audit',
+    auth: true,
+    query: ListAuditQuery,
+    responses: { 200: json('A page of audit entries in sequence order', AuditList) },
+    errors: ['forbidden'],
+  },
+] as const satisfies readonly Route[];
+
+export type OperationId = (typeof ROUTES)[number]['operationId'];
+
+/** Names of the `{…}` parameters in a path template. */
+export function pathParams(path: string): string[] {
+  return [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1] as string);
+}
+
+/** Every error a route can answer with, in status order. */
+export function errorCodes(route: Route): ErrorCode[] {
+  const codes = new Set<ErrorCode>(route.errors ?? []);
+  if (route.body) {
+    const bodyErrors: ErrorCode[] = ['invalid_request', 'payload_too_large', 'unsupported_media_type'];
+    bodyErrors.forEach((c) => codes.add(c));
+  }
+  if (route.query) codes.add('invalid_request');
+  if (route.auth) {
+    codes.add('unauthorized');
+    codes.add('rate_limited');
+  }
+  if (pathParams(route.path).length > 0) codes.add('not_found');
+  codes.add('internal');
+  return [...codes].sort((a, b) => ERROR_STATUS[a] - ERROR_STATUS[b]);
+}
