@@ -56,9 +56,9 @@ export function strictObject<Shape extends z.core.$ZodLooseShape>(field: string,
         const keys = issue.keys.map((k) => `${prefix}${k}`);
         return keys.length === 1
           ? `${keys[0]}: unknown field`
-          : `${field || 'request'}: unknown fields ${keys.join(', ')}`;
+          : `${field || 'body'}: unknown fields ${keys.join(', ')}`;
       }
-      if (issue.code === 'invalid_type') return `${field || 'request'}: must be an object`;
+      if (issue.code === 'invalid_type') return `${field || 'body'}: must be an object`;
       return undefined;
     },
   });

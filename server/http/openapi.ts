@@ -122,11 +122,16 @@ function operation(route: Route): JsonSchema {
   const responses: Record<string, JsonSchema> = {};
   for (const [status, res] of Object.entries(route.responses)) {
     const contentType = res.contentType ?? 'application/json';
-    const schema = res.schema
-      ? ref(schemaName(res.schema, where))
-      : route.operationId === 'getOpenApi'
-        ? { type: 'object' }
-        : { type: 'string' };
+    let schema: JsonSchema;
+    if (contentType === 'text/event-stream') {
+      // OpenAPI 3.1 cannot type the events of a stream; the extension names the `data:` schema.
+      schema = {
+        type: 'string',
+        ...(res.schema ? { 'x-event-data': ref(schemaName(res.schema, where)) } : {}),
+      };
+    } else {
+      schema = res.schema ? ref(schemaName(res.schema, where)) : { type: 'object' };
+    }
     responses[status] = { description: res.description, content: { [contentType]: { schema } } };
   }
   for (const code of errorCodes(route)) {

@@ -21,6 +21,7 @@ import {
   ListGrantsQuery,
   ListRequestsQuery,
   ERROR_STATUS,
+  EventView,
   RevokeBody,
   type ErrorCode,
 } from '../../lib/contract/api';
@@ -31,7 +32,10 @@ export type HttpMethod = 'get' | 'post';
 
 export interface RouteResponse {
   description: string;
-  /** JSON body schema; absent for non-JSON responses (see `contentType`). */
+  /**
+   * The JSON body; for `text/event-stream`, the JSON in each event's `data:`. Absent when the body
+   * is not described by the contract (this document itself).
+   */
   schema?: z.ZodMiniType;
   /** Defaults to `application/json`. */
   contentType?: string;
@@ -201,6 +205,7 @@ export const ROUTES = [
         description:
           'An event stream; each event has `id:` (send it back as `Last-Event-ID` to replay missed ones), `event:` (the type) and `data:` (an EventView as JSON)',
         contentType: 'text/event-stream',
+        schema: EventView,
       },
     },
   },
