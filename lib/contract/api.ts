@@ -11,7 +11,7 @@ import * as z from 'zod/mini';
 import { RISKS } from '../risk';
 import { Cloud, DenyKind } from './denial';
 import { DurationMinutes, Justification, NewAccessRequest, strictObject } from './request';
-import { GrantStatus, PolicyOutcome, RequestStatus } from './status';
+import { EVENT_TYPES, EventType, GrantStatus, PolicyOutcome, RequestStatus } from './status';
 
 export const COMMENT_MAX = 1000;
 export const REASON_MAX = 500;
@@ -166,24 +166,8 @@ export const GrantView = z.object({
 });
 export type GrantView = z.infer<typeof GrantView>;
 
-export const EVENT_TYPES = [
-  'request.created',
-  'request.reviewed',
-  'request.approved',
-  'request.denied',
-  'request.expired',
-  'request.cancelled',
-  'grant.provisioning',
-  'grant.provision-failed',
-  'grant.active',
-  'grant.extended',
-  'grant.revoking',
-  'grant.revoke-failed',
-  'grant.revoked',
-  'grant.ended',
-] as const;
-export const EventType = z.enum(EVENT_TYPES);
-export type EventType = z.infer<typeof EventType>;
+// The event names are declared once, with the statuses; re-exported for API users.
+export { EVENT_TYPES, EventType };
 
 /** One Server-Sent Event's `data` (its `id` is also the SSE `id`, for `Last-Event-ID`). */
 export const EventView = z.object({

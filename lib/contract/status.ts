@@ -26,3 +26,28 @@ export type GrantStatus = z.infer<typeof GrantStatus>;
 export const POLICY_OUTCOMES = ['auto-approve', 'needs-approval', 'deny'] as const;
 export const PolicyOutcome = z.enum(POLICY_OUTCOMES);
 export type PolicyOutcome = z.infer<typeof PolicyOutcome>;
+
+/**
+ * What happened to a request or grant: the domain emits these with every transition, the store
+ * keeps them in the audit log and the event stream, and the API sends them to clients.
+ */
+export const EVENT_TYPES = [
+  'request.submitted',
+  'request.approval-recorded',
+  'request.approved',
+  'request.denied',
+  'request.cancelled',
+  'request.expired',
+  'grant.issued',
+  'grant.merged',
+  'grant.provisioning',
+  'grant.provision-failed',
+  'grant.active',
+  'grant.extended',
+  'grant.revoking',
+  'grant.revoke-failed',
+  'grant.revoked',
+  'grant.ended',
+] as const;
+export const EventType = z.enum(EVENT_TYPES);
+export type EventType = z.infer<typeof EventType>;

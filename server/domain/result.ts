@@ -3,6 +3,7 @@
  * write both in one transaction), or a coded error. Errors are values, not exceptions: an illegal
  * transition is an expected answer (a second approver was too late), not a bug.
  */
+import { EVENT_TYPES, type EventType } from '../../lib/contract/status';
 
 export const ERROR_CODES = [
   /** The status table does not allow this move from the current status. */
@@ -39,25 +40,8 @@ export interface DomainError {
   readonly message: string;
 }
 
-export const EVENT_TYPES = [
-  'request.submitted',
-  'request.approval-recorded',
-  'request.approved',
-  'request.denied',
-  'request.cancelled',
-  'request.expired',
-  'grant.issued',
-  'grant.merged',
-  'grant.provisioning',
-  'grant.provision-failed',
-  'grant.active',
-  'grant.extended',
-  'grant.revoking',
-  'grant.revoke-failed',
-  'grant.revoked',
-  'grant.ended',
-] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
+// Declared in the shared contract (the API reports the same events); re-exported for the domain.
+export { EVENT_TYPES, type EventType };
 
 /** Actors that are not people: the policy engine and the broker's own sweeper/worker. */
 export const POLICY_ACTOR = 'policy';
