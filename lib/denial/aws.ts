@@ -256,6 +256,24 @@ export function readBlob(s: string, i: number): { value: string; end: number } |
   return value.length >= 16 ? { value, end } : null;
 }
 
+/**
+ * A denial that names no action, principal or reason (bare "Access Denied", EC2's "not authorized
+ * to perform this operation" and kin); the UI asks the requester for the permission. Unless its
+ * own wording is AWS-specific (the S3 XML `<Code>`), it counts only inside an AWS error frame.
+ */
+function bareDenial(h: { pos: number; end: number }, family = 'aws-bare', needsAwsFrame = true): Candidate {
+  return candidate({
+    start: h.pos,
+    end: h.end,
+    cloud: 'aws',
+    actions: [],
+    ...UNKNOWN,
+    confidence: 'low',
+    ...(needsAwsFrame ? { needsAwsFrame } : {}),
+    family,
+  });
+}
+
 /** EC2 `UnauthorizedOperation`: the bare sentence and/or the encoded blob (§2.3). */
 function ec2(doc: Doc, out: Candidate[]): void {
   const s = doc.text;
@@ -263,18 +281,7 @@ function ec2(doc: Doc, out: Candidate[]): void {
     'aws-ec2',
     /You\s+are\s+not\s+authori[sz]ed\s+to\s+perform\s+this\s+operation\b/gi,
   )) {
-    out.push(
-      candidate({
-        start: h.pos,
-        end: h.end,
-        cloud: 'aws',
-        actions: [],
-        ...UNKNOWN,
-        confidence: 'low',
-        needsAwsFrame: true,
-        family: 'aws-ec2',
-      }),
-    );
+    out.push(bareDenial(h, 'aws-ec2'));
   }
   ENCODED_RE.lastIndex = 0;
   let m: RegExpExecArray | null;
@@ -316,23 +323,6 @@ function ec2(doc: Doc, out: Candidate[]): void {
   }
 }
 
-/**
- * A denial that names no action, principal or reason (bare "Access Denied" and kin): it counts
- * only inside an AWS error frame, and the UI asks the requester for the permission.
- */
-function bareDenial(h: { pos: number; end: number }): Candidate {
-  return candidate({
-    start: h.pos,
-    end: h.end,
-    cloud: 'aws',
-    actions: [],
-    ...UNKNOWN,
-    confidence: 'low',
-    needsAwsFrame: true,
-    family: 'aws-bare',
-  });
-}
-
 /** Bare "Access Denied" (S3 and others restating it, §2.4) and CloudFormation's legacy event. */
 function accessDenied(doc: Doc, out: Candidate[]): void {
   const s = doc.text;
@@ -356,17 +346,7 @@ function accessDenied(doc: Doc, out: Candidate[]): void {
     );
   }
   for (const h of doc.hits('aws-xml-denied', /<Code>\s*AccessDenied\s*<\/Code>/g)) {
-    out.push(
-      candidate({
-        start: h.pos,
-        end: h.end,
-        cloud: 'aws',
-        actions: [],
-        ...UNKNOWN,
-        confidence: 'low',
-        family: 'aws-bare',
-      }),
-    );
+    out.push(bareDenial(h, 'aws-bare', false));
   }
   // The message *is* "Access Denied": after a code/colon/XML tag, and not followed by a sentence.
   for (const h of doc.hits(
