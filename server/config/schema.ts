@@ -6,6 +6,7 @@
  */
 import * as z from 'zod';
 import { CLOUDS } from '../../lib/contract/denial';
+import { EVENT_TYPES } from '../../lib/contract/status';
 
 const NAME = /^[a-z][a-z0-9._-]{0,63}$/;
 
@@ -62,6 +63,59 @@ export const TargetConfig = z.strictObject({
 });
 export type TargetConfig = z.infer<typeof TargetConfig>;
 
+/** An OAuth client of the broker (the extension, the CLI): public clients, so PKCE is mandatory. */
+export const OAuthClientConfig = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, . _ -'),
+  name: z.string().min(1).max(128),
+  /**
+   * Exact redirect URIs the client may use. `http://127.0.0.1/…` and `http://localhost/…` match on
+   * any port (RFC 8252 §7.3, the CLI's loopback listener).
+   */
+  redirectUris: z.array(z.string().min(1).max(512)).min(1),
+});
+export type OAuthClientConfig = z.infer<typeof OAuthClientConfig>;
+
+/** Sign-in delegated to an external OpenID Connect provider (Entra ID, Okta, Google, Keycloak…). */
+export const OidcConfig = z.strictObject({
+  issuer: z.url(),
+  clientId: z.string().min(1),
+  /** The client secret, or `env:NAME` to read it from the environment (keeps secrets out of files). */
+  clientSecret: z.string().min(1).optional(),
+  scopes: z.string().default('openid profile email'),
+  /** Claim whose value becomes the broker user name (lower-cased). */
+  usernameClaim: z.string().default('preferred_username'),
+  /** Claim holding the user's groups (an array of names). */
+  groupsClaim: z.string().default('groups'),
+  /** Claims carrying the user's cloud identities, when the IdP provides them. */
+  identityClaims: z
+    .strictObject({ aws: z.string().optional(), azure: z.string().optional(), gcp: z.string().optional() })
+    .default({}),
+});
+export type OidcConfig = z.infer<typeof OidcConfig>;
+
+export const AuthConfig = z.strictObject({
+  /** Local accounts (users with `passwordHash`) may sign in on the broker's own login page. */
+  local: z.boolean().default(true),
+  oidc: OidcConfig.optional(),
+  accessTokenTtlMinutes: z.number().int().min(1).max(24 * 60).default(15),
+  refreshTokenTtlHours: z.number().int().min(1).max(24 * 90).default(24 * 30),
+  /** Extra OAuth clients; the extension and the CLI are always registered (see server/auth). */
+  clients: z.array(OAuthClientConfig).default([]),
+});
+export type AuthConfig = z.infer<typeof AuthConfig>;
+
+export const WebhookConfig = z.strictObject({
+  name: z.string().regex(NAME),
+  /** `slack`: Slack-compatible incoming-webhook message; `json`: the event as JSON, HMAC-signed. */
+  kind: z.enum(['slack', 'json']),
+  url: z.url(),
+  /** HMAC-SHA256 key for `json` webhooks (or `env:NAME`); required for them. */
+  secret: z.string().min(16).optional(),
+  /** Only these event types (default: every type). */
+  events: z.array(z.enum(EVENT_TYPES)).optional(),
+});
+export type WebhookConfig = z.infer<typeof WebhookConfig>;
+
 export const BrokerConfig = z
   .strictObject({
     /** Free text shown on start, e.g. "acme production broker". */
@@ -76,6 +130,10 @@ export const BrokerConfig = z
     groups: z.array(GroupConfig).default([]),
     users: z.array(UserConfig).min(1),
     targets: z.array(TargetConfig).min(1),
+    auth: AuthConfig.default(AuthConfig.parse({})),
+    webhooks: z.array(WebhookConfig).default([]),
+    /** Members of these groups read the audit log. */
+    auditorGroups: z.array(z.string().regex(NAME)).default(['auditors']),
   })
   .superRefine((cfg, ctx) => {
     const groups = new Set(cfg.groups.map((g) => g.name));
@@ -91,6 +149,21 @@ export const BrokerConfig = z
     unique(cfg.groups, 'name', 'groups');
     unique(cfg.users, 'name', 'users');
     unique(cfg.targets, 'id', 'targets');
+    unique(cfg.webhooks, 'name', 'webhooks');
+    cfg.webhooks.forEach((w, i) => {
+      if (w.kind === 'json' && !w.secret)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['webhooks', i, 'secret'],
+          message: 'a json webhook needs a secret (16+ characters, or env:NAME) to sign its deliveries',
+        });
+    });
+    if (!cfg.auth.local && !cfg.auth.oidc)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['auth'],
+        message: 'no way to sign in: enable auth.local or configure auth.oidc',
+      });
     cfg.users.forEach((u, i) =>
       u.groups.forEach((g, j) => {
         if (!groups.has(g))
