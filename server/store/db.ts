@@ -39,7 +39,31 @@ export interface Db extends Tx {
    * the transaction), and on PGlite (one connection) it would wait for the transaction to end.
    */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /**
+   * LISTEN on `channel` (a lower-case SQL identifier) and call `onNotify` with each payload, in
+   * the order the server sends them. Resolves once the LISTEN is in place (rejects if it cannot
+   * be), to a function that stops listening.
+   *
+   * Notifications are a wake-up call, not a log: on PostgreSQL the listener has its own connection
+   * and reconnects (with backoff) when it drops, but whatever was sent while it was down is gone.
+   * `onReconnect` is called each time listening resumes after such a gap, so the caller can catch
+   * up by querying. PGlite runs in-process and never drops, so it never calls it.
+   */
+  listen(channel: string, onNotify: (payload: string) => void, onReconnect?: () => void): Promise<Unlisten>;
   close(): Promise<void>;
+}
+
+export type Unlisten = () => Promise<void>;
+
+/** Lower-case identifiers only: PGlite sends `LISTEN <channel>` unquoted, so anything else would be reinterpreted. */
+const CHANNEL = /^[a-z_][a-z0-9_]{0,62}$/;
+
+function checkChannel(channel: string): void {
+  if (!CHANNEL.test(channel)) {
+    throw new TypeError(
+      `listen: channel must be a lower-case SQL identifier, got ${JSON.stringify(channel)}`,
+    );
+  }
 }
 
 /** JSON text for a `$n::jsonb` parameter (see the file comment for why not the raw value). */
@@ -149,6 +173,14 @@ function pgliteDb(db: PGlite): Db {
         }),
       );
     },
+    async listen(channel, onNotify) {
+      checkChannel(channel);
+      const unlisten = await db.listen(channel, onNotify);
+      return async () => {
+        // After close() there is nothing left to unlisten from.
+        if (!db.closed) await unlisten();
+      };
+    },
     async close() {
       if (!db.closed) await db.close();
     },
@@ -170,15 +202,23 @@ export function describeUrl(databaseUrl: string): string {
   }
 }
 
-export async function openPostgres(
-  databaseUrl: string,
-  options: { max?: number; connectTimeoutMs?: number } = {},
-): Promise<Db> {
+export interface PostgresOptions {
+  max?: number;
+  connectTimeoutMs?: number;
+  /** Reconnect delays of a dropped LISTEN connection: start, doubling up to max (ms). */
+  listenBackoff?: { initialMs: number; maxMs: number };
+}
+
+export async function openPostgres(databaseUrl: string, options: PostgresOptions = {}): Promise<Db> {
   const where = describeUrl(databaseUrl);
+  const connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
+  const backoff = options.listenBackoff ?? { initialMs: 250, maxMs: 10_000 };
+  // Open listeners, stopped by close() so their connections do not keep the process alive.
+  const listeners = new Set<Unlisten>();
   const pool = new pg.Pool({
     connectionString: databaseUrl,
     max: options.max ?? 10,
-    connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+    connectionTimeoutMillis: connectTimeoutMs,
     // Per-pool parsers (not pg's global `types`) so other pg users in the process are unaffected.
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary'): unknown =>
@@ -235,9 +275,118 @@ export async function openPostgres(
         throw e;
       }
     },
+    async listen(channel, onNotify, onReconnect) {
+      checkChannel(channel);
+      const unlisten = await listenPostgres({
+        databaseUrl,
+        where,
+        connectTimeoutMs,
+        backoff,
+        channel,
+        onNotify,
+        onReconnect: onReconnect ?? (() => undefined),
+      });
+      const stop: Unlisten = async () => {
+        listeners.delete(stop);
+        await unlisten();
+      };
+      listeners.add(stop);
+      return stop;
+    },
     async close() {
+      await Promise.all([...listeners].map((stop) => stop()));
       if (!pool.ended) await pool.end(); // pg throws on a second end(); closing twice is harmless here
     },
+  };
+}
+
+/**
+ * A LISTEN on its own `pg.Client`, not a pooled connection: LISTEN belongs to a session, and a
+ * pool would hand that session to other queries (and recycle it when idle). When the connection
+ * drops (server restart, failover, pg_terminate_backend) it reconnects with exponential backoff
+ * until stopped, then calls `onReconnect` because notifications sent in between were lost.
+ */
+async function listenPostgres(o: {
+  databaseUrl: string;
+  where: string;
+  connectTimeoutMs: number;
+  backoff: { initialMs: number; maxMs: number };
+  channel: string;
+  onNotify: (payload: string) => void;
+  onReconnect: () => void;
+}): Promise<Unlisten> {
+  let stopped = false;
+  let current: pg.Client | null = null;
+  let retryTimer: NodeJS.Timeout | null = null;
+  let delay = o.backoff.initialMs;
+
+  /** Connect and LISTEN; on failure the half-open client is ended and the error thrown. */
+  async function connect(): Promise<void> {
+    const client = new pg.Client({
+      connectionString: o.databaseUrl,
+      connectionTimeoutMillis: o.connectTimeoutMs,
+    });
+    let lost = false;
+    const onLost = (e?: Error): void => {
+      if (lost) return; // 'error' and 'end' both fire for one drop
+      lost = true;
+      if (current !== client) return; // still connecting: connect()'s own catch handles it
+      current = null;
+      if (stopped) return;
+      console.error(
+        `store: LISTEN connection to ${o.where} lost${e ? `: ${oneLine(e)}` : ''}; reconnecting (events may arrive late until it is back)`,
+      );
+      scheduleReconnect();
+    };
+    client.on('error', onLost);
+    client.on('end', () => onLost());
+    client.on('notification', (n) => {
+      if (n.channel === o.channel) o.onNotify(n.payload ?? '');
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${o.channel}`);
+    } catch (e) {
+      lost = true;
+      await client.end().catch(() => undefined);
+      throw e;
+    }
+    if (lost || stopped) {
+      // Dropped between LISTEN and here, or stopped while connecting.
+      await client.end().catch(() => undefined);
+      if (!stopped) throw new Error('the connection closed right after LISTEN');
+      return;
+    }
+    current = client;
+  }
+
+  function scheduleReconnect(): void {
+    retryTimer = setTimeout(() => {
+      retryTimer = null;
+      connect().then(
+        () => {
+          if (stopped) return;
+          delay = o.backoff.initialMs;
+          o.onReconnect();
+        },
+        (e: unknown) => {
+          if (stopped) return;
+          delay = Math.min(delay * 2, o.backoff.maxMs);
+          console.error(`store: cannot re-LISTEN on ${o.where}: ${oneLine(e)}; retrying in ${delay} ms`);
+          scheduleReconnect();
+        },
+      );
+    }, delay);
+  }
+
+  await connect(); // the first failure is the caller's to see
+  return async () => {
+    stopped = true;
+    if (retryTimer) clearTimeout(retryTimer);
+    retryTimer = null;
+    const client = current;
+    current = null;
+    await client?.end().catch(() => undefined);
   };
 }
 

@@ -640,6 +640,13 @@ export async function recordTransition(tx: Tx, record: TransitionRecord): Promis
       [event.at, json(record.audience), event.type, json(payload)],
     );
     eventIds.push(rows[0]!.id);
+    // Wakes every broker's event hub (server/events/hub.ts) at COMMIT; a rollback sends nothing.
+    // Hubs read `events WHERE id > last seen`, which is gap-free only because ids follow commit
+    // order: appendAuditTx above took pg_advisory_xact_lock (released only after this commit is
+    // visible) before this INSERT drew its id, and the sequence hands out ids one at a time (CACHE
+    // 1), so any writer drawing a larger id waited for this commit. Keep the INSERT after the
+    // audit append: an id drawn outside the lock could commit after a larger one.
+    await tx.query("SELECT pg_notify('unblock_events', $1)", [String(rows[0]!.id)]);
   }
   return { audit, eventIds };
 }
