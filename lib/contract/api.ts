@@ -238,6 +238,8 @@ export const ApiError = z.object({
     message: z.string(),
     /** For `invalid_request`: every invalid field. */
     fields: z.optional(z.array(FieldError)),
+    /** For refusals a policy decided: the matching policies' advice, for people. */
+    advice: z.optional(z.array(z.string())),
   }),
 });
 export type ApiError = z.infer<typeof ApiError>;

@@ -10,8 +10,8 @@ export const Cloud = z.enum(CLOUDS);
 export type Cloud = z.infer<typeof Cloud>;
 
 /**
- * Why the cloud said no. Only some kinds can be fixed by granting access:
- * see `REQUESTABLE_KINDS` and ../shared/docs/denial-formats.md §6.
+ * Why the cloud said no. Only some kinds can be fixed by granting access: see `GUARDRAIL_KINDS`
+ * and ../shared/docs/denial-formats.md §6.
  */
 export const DENY_KINDS = [
   'implicit', // AWS: no identity-based policy allows the action (missing allow)
@@ -28,6 +28,19 @@ export const DENY_KINDS = [
 ] as const;
 export const DenyKind = z.enum(DENY_KINDS);
 export type DenyKind = z.infer<typeof DenyKind>;
+
+/**
+ * Organisation guardrails: no grant of the broker's can lift them (an SCP or permissions
+ * boundary caps every role, Azure Policy and deny assignments override role assignments, VPC
+ * Service Controls and org policies sit above IAM). The banner explains them instead of offering a
+ * request, and the broker refuses requests that carry one.
+ */
+export const GUARDRAIL_KINDS: readonly DenyKind[] = [
+  'explicit-scp',
+  'explicit-boundary',
+  'azure-policy',
+  'gcp-scope',
+];
 
 export const DENIAL_SOURCES = ['console', 'api', 'cli', 'sdk', 'terraform', 'cloudformation'] as const;
 export const DenialSource = z.enum(DENIAL_SOURCES);

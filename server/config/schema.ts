@@ -97,8 +97,18 @@ export const AuthConfig = z.strictObject({
   /** Local accounts (users with `passwordHash`) may sign in on the broker's own login page. */
   local: z.boolean().default(true),
   oidc: OidcConfig.optional(),
-  accessTokenTtlMinutes: z.number().int().min(1).max(24 * 60).default(15),
-  refreshTokenTtlHours: z.number().int().min(1).max(24 * 90).default(24 * 30),
+  accessTokenTtlMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(15),
+  refreshTokenTtlHours: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 90)
+    .default(24 * 30),
   /** Extra OAuth clients; the extension and the CLI are always registered (see server/auth). */
   clients: z.array(OAuthClientConfig).default([]),
 });
@@ -132,6 +142,13 @@ export const BrokerConfig = z
     targets: z.array(TargetConfig).min(1),
     auth: AuthConfig.default(AuthConfig.parse({})),
     webhooks: z.array(WebhookConfig).default([]),
+    /** Per-user API rate limit (token bucket): sustained requests per minute, and the burst allowed. */
+    rateLimit: z
+      .strictObject({
+        perMinute: z.number().int().min(1).max(1_000_000).default(600),
+        burst: z.number().int().min(1).max(100_000).default(120),
+      })
+      .default({ perMinute: 600, burst: 120 }),
     /** Members of these groups read the audit log. */
     auditorGroups: z.array(z.string().regex(NAME)).default(['auditors']),
   })

@@ -1,0 +1,331 @@
+/**
+ * The broker's background worker: provisions approved grants, takes access away when it is due
+ * (expiry or early revoke), retries failures with backoff, and expires unanswered requests.
+ *
+ * Crash safety, with several replicas:
+ * - A grant is claimed with `FOR UPDATE SKIP LOCKED` and a lease (`lease_owner`, `lease_until`),
+ *   so two replicas never work on one grant; a replica that dies leaves a lease that runs out and
+ *   the grant is picked up again. A restarted broker with the same worker id (host + port by
+ *   default) releases its own leases at once instead of waiting for them to lapse.
+ * - Every status change goes through the domain's transition functions and is saved with
+ *   compare-and-set in the same transaction as its audit row, so a concurrent revoke by a user
+ *   and a worker finishing provisioning cannot overwrite each other: the loser re-reads and does
+ *   what the grant now needs.
+ * - Cloud calls happen between transactions and are idempotent; after a crash the worker finds
+ *   the grant still `provisioning` or `revoking` and calls again (server/domain/work.ts).
+ * - What a provisioner created (`provider_ref`) is saved as soon as the call returns, whatever
+ *   the grant's status by then, so a revoke that raced the provisioning can remove exactly it.
+ */
+import {
+  DEFAULT_RETRY,
+  expirePending,
+  grantWork,
+  markDue,
+  provisionFailed,
+  provisioned,
+  revokeFailed,
+  revoked,
+  startProvisioning,
+  startRevoking,
+  type AccessRequest,
+  type DomainEvent,
+  type Grant,
+  type Result,
+  type RetryPolicy,
+} from '../domain';
+import type { CloudIdentities, ProviderRef, Provisioner } from '../provision/types';
+import type { Db, Tx } from '../store/db';
+import { json } from '../store/db';
+import {
+  getGrant,
+  getRequest,
+  recordTransition,
+  requestAudience,
+  saveGrant,
+  saveRequest,
+} from '../store/repo';
+import type { TransitionHook } from './broker';
+
+export interface WorkerDeps {
+  readonly db: Db;
+  /** The provisioner for a grant's target (config: `targets[].provisioner`). */
+  readonly provisionerFor: (grant: Grant) => Provisioner;
+  /** The user's cloud identities (config or IdP); null for an unknown user. */
+  readonly identities: (user: string) => Promise<CloudIdentities>;
+  /** Unique per replica and stable across its restarts (host:port by default). */
+  readonly workerId: string;
+  readonly now?: () => Date;
+  readonly leaseMs?: number;
+  readonly retry?: RetryPolicy;
+  /** Grants claimed per pass. */
+  readonly batch?: number;
+  readonly onTransition?: TransitionHook;
+  readonly log?: (line: string) => void;
+}
+
+export interface Worker {
+  /** One pass: expire pending requests, then work every due grant. Returns grants worked on. */
+  runOnce(): Promise<number>;
+  /** Run a pass every `intervalMs`, and at once after `wake()`. */
+  start(intervalMs?: number): void;
+  /** Ask for a pass soon (after a commit that created or revoked a grant). */
+  wake(): void;
+  /** Push an active grant's new expiry to the cloud (after an extension or merge); best effort. */
+  reapply(grantId: string): Promise<void>;
+  /** Stop scheduling; waits for the pass in progress. */
+  stop(): Promise<void>;
+}
+
+const LIVE = ['approved', 'provisioning', 'provision-failed', 'active', 'revoking', 'revoke-failed'];
+
+/** Thrown inside a transaction when a compare-and-set save lost: roll back, re-read, decide again. */
+class LostRace extends Error {}
+
+export function createWorker(deps: WorkerDeps): Worker {
+  const { db, workerId } = deps;
+  const now = deps.now ?? (() => new Date());
+  const leaseMs = deps.leaseMs ?? 60_000;
+  const retry = deps.retry ?? DEFAULT_RETRY;
+  const batch = deps.batch ?? 20;
+  const log = deps.log ?? (() => undefined);
+
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<number> | null = null;
+  let again = false;
+  let stopped = true;
+  let releasedOwn = false;
+
+  async function commitGrant(
+    grantId: string,
+    step: (g: Grant) => Result<Grant> | null,
+  ): Promise<Grant | null> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        return await db.transaction(async (tx) => {
+          const g = await getGrant(tx, grantId);
+          if (!g) return null;
+          const next = step(g);
+          if (!next) return g;
+          if (!next.ok) return g;
+          const saved = await saveGrant(tx, next.value, g.version);
+          if (!saved.ok) throw new LostRace(saved.message);
+          const request = await getRequest(tx, g.requestId);
+          await record(tx, next.events, next.value, request);
+          return next.value;
+        });
+      } catch (e) {
+        if (!(e instanceof LostRace)) throw e;
+      }
+    }
+    return null;
+  }
+
+  async function record(tx: Tx, events: readonly DomainEvent[], grant: Grant, request: AccessRequest | null) {
+    if (events.length === 0) return;
+    await recordTransition(tx, {
+      events,
+      audience: { users: [grant.user], groups: request ? [...request.policy.approverGroups] : [] },
+    });
+    await deps.onTransition?.(tx, events, { request, grant });
+  }
+
+  async function providerRef(grantId: string): Promise<ProviderRef | null> {
+    const { rows } = await db.query<{ provider_ref: ProviderRef | null }>(
+      'SELECT provider_ref FROM grants WHERE id = $1',
+      [grantId],
+    );
+    return rows[0]?.provider_ref ?? null;
+  }
+
+  const message = (e: unknown) => (e instanceof Error ? e.message : String(e)).replace(/\s+/g, ' ').trim();
+
+  /** Drives one claimed grant until it needs nothing more now (at most a few steps). */
+  async function work(grantId: string): Promise<void> {
+    for (let step = 0; step < 6; step++) {
+      const grant = await getGrant(db, grantId);
+      if (!grant) return;
+      const todo = grantWork(grant, now());
+      if (todo === null) return;
+      const provisioner = deps.provisionerFor(grant);
+      switch (todo) {
+        case 'expire':
+          await commitGrant(grantId, (g) => (grantWork(g, now()) === 'expire' ? markDue(g, now()) : null));
+          break;
+        case 'provision':
+          if (
+            !(await commitGrant(grantId, (g) => startProvisioning(g, now())))?.status.startsWith(
+              'provisioning',
+            )
+          )
+            return;
+        // falls through: call the cloud
+        case 'resume-provisioning': {
+          const identities = await deps.identities(grant.user);
+          try {
+            const ref = await provisioner.grant(grant, identities);
+            await db.query('UPDATE grants SET provider_ref = $2::jsonb WHERE id = $1', [grantId, json(ref)]);
+            await commitGrant(grantId, (g) => (g.status === 'provisioning' ? provisioned(g, now()) : null));
+          } catch (e) {
+            log(`grant ${grantId}: provisioning failed: ${message(e)}`);
+            await commitGrant(grantId, (g) =>
+              g.status === 'provisioning' ? provisionFailed(g, message(e), now(), retry) : null,
+            );
+            return;
+          }
+          break;
+        }
+        case 'revoke':
+          if ((await commitGrant(grantId, (g) => startRevoking(g, now())))?.status !== 'revoking') return;
+        // falls through: call the cloud
+        case 'resume-revoking': {
+          const identities = await deps.identities(grant.user);
+          try {
+            await provisioner.revoke(grant, await providerRef(grantId), identities);
+            await commitGrant(grantId, (g) => (g.status === 'revoking' ? revoked(g, now()) : null));
+          } catch (e) {
+            log(`grant ${grantId}: revocation failed: ${message(e)}`);
+            await commitGrant(grantId, (g) =>
+              g.status === 'revoking' ? revokeFailed(g, message(e), now(), retry) : null,
+            );
+            return;
+          }
+          break;
+        }
+      }
+    }
+  }
+
+  async function claim(at: Date): Promise<string[]> {
+    const { rows } = await db.transaction((tx) =>
+      tx.query<{ id: string }>(
+        `WITH due AS (
+           SELECT id FROM grants
+           WHERE status IN (SELECT jsonb_array_elements_text($5::jsonb))
+             AND (lease_until IS NULL OR lease_until <= $1)
+             AND (
+               status IN ('approved', 'provisioning', 'revoking')
+               OR (status = 'provision-failed' AND (next_attempt_at IS NULL OR next_attempt_at <= $1 OR expires_at <= $1))
+               OR (status = 'active' AND expires_at <= $1)
+               OR (status = 'revoke-failed' AND (next_attempt_at IS NULL OR next_attempt_at <= $1))
+             )
+           ORDER BY expires_at, id
+           LIMIT $2
+           FOR UPDATE SKIP LOCKED
+         )
+         UPDATE grants g SET lease_owner = $3, lease_until = $4
+         FROM due WHERE g.id = due.id
+         RETURNING g.id`,
+        [at, batch, workerId, new Date(at.getTime() + leaseMs), json(LIVE)],
+      ),
+    );
+    return rows.map((r) => r.id).sort();
+  }
+
+  async function release(grantId: string): Promise<void> {
+    await db.query(
+      'UPDATE grants SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2',
+      [grantId, workerId],
+    );
+  }
+
+  async function expireRequests(at: Date): Promise<void> {
+    const { rows } = await db.query<{ id: string }>(
+      `SELECT id FROM access_requests WHERE status = 'pending' AND pending_expires_at <= $1
+       ORDER BY pending_expires_at LIMIT 100`,
+      [at],
+    );
+    for (const { id } of rows) {
+      await db
+        .transaction(async (tx) => {
+          const r = await getRequest(tx, id);
+          if (!r) return;
+          const step = expirePending(r, at);
+          if (!step.ok) return;
+          const saved = await saveRequest(tx, step.value, r.version);
+          if (!saved.ok) throw new LostRace(saved.message); // someone decided it meanwhile
+          await recordTransition(tx, { events: step.events, audience: requestAudience(step.value) });
+          await deps.onTransition?.(tx, step.events, { request: step.value, grant: null });
+        })
+        .catch((e: unknown) => {
+          if (!(e instanceof LostRace)) throw e;
+        });
+    }
+  }
+
+  async function pass(): Promise<number> {
+    if (!releasedOwn) {
+      // Leases this worker id held before a restart: nobody is working on them now.
+      await db.query('UPDATE grants SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1', [
+        workerId,
+      ]);
+      releasedOwn = true;
+    }
+    const at = now();
+    await expireRequests(at);
+    let total = 0;
+    for (;;) {
+      const ids = await claim(now());
+      for (const id of ids) {
+        try {
+          await work(id);
+        } catch (e) {
+          log(`grant ${id}: ${message(e)}`);
+        } finally {
+          await release(id).catch(() => undefined);
+        }
+      }
+      total += ids.length;
+      if (ids.length < batch) return total;
+    }
+  }
+
+  function runOnce(): Promise<number> {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = pass().finally(() => {
+      running = null;
+      if (again && !stopped) {
+        again = false;
+        void runOnce().catch((e: unknown) => log(`worker pass failed: ${message(e)}`));
+      }
+    });
+    return running;
+  }
+
+  return {
+    runOnce,
+    start(intervalMs = 1000) {
+      stopped = false;
+      const tick = () => {
+        if (stopped) return;
+        runOnce()
+          .catch((e: unknown) => log(`worker pass failed: ${message(e)}`))
+          .finally(() => {
+            if (!stopped) timer = setTimeout(tick, intervalMs);
+          });
+      };
+      tick();
+    },
+    wake() {
+      if (stopped) return;
+      void runOnce().catch((e: unknown) => log(`worker pass failed: ${message(e)}`));
+    },
+    async reapply(grantId: string) {
+      const grant = await getGrant(db, grantId);
+      if (!grant || grant.status !== 'active') return;
+      try {
+        const ref = await deps.provisionerFor(grant).grant(grant, await deps.identities(grant.user));
+        await db.query('UPDATE grants SET provider_ref = $2::jsonb WHERE id = $1', [grantId, json(ref)]);
+      } catch (e) {
+        log(`grant ${grantId}: could not push the new expiry to the cloud: ${message(e)}`);
+      }
+    },
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await running?.catch(() => undefined);
+    },
+  };
+}
