@@ -246,7 +246,7 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
     }
   }
 
-  /** Write the outcome, fenced on our lease. False when the lease was lost to another worker. */
+  /** Write the outcome, fenced on our lease; what to count it as, or null when another worker took the row over. */
   async function record(row: ClaimedRow, outcome: Outcome): Promise<keyof WebhookRunResult | null> {
     const at = now();
     const attempts = row.attempts + 1;
