@@ -18,8 +18,7 @@ export interface Principal {
 export type AuthFailure = 'missing' | 'malformed' | 'unknown' | 'expired' | 'revoked' | 'disabled';
 
 export type AuthResult =
-  | { readonly ok: true; readonly principal: Principal }
-  | { readonly ok: false; readonly reason: AuthFailure };
+  { readonly ok: true; readonly principal: Principal } | { readonly ok: false; readonly reason: AuthFailure };
 
 export const AUTH_FAILURE_MESSAGE: Readonly<Record<AuthFailure, string>> = {
   missing: 'Authorization: Bearer <token> is required',

@@ -1,0 +1,80 @@
+/**
+ * The broker's sign-in and bearer-token checks, as one service the HTTP server calls: it serves
+ * the OAuth endpoints, turns `Authorization` headers into principals, and mints API tokens for
+ * `unblock-server token create`.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import type { BrokerConfig } from '../config/schema';
+import { hashPassword } from '../identity/password';
+import type { Db } from '../store/db';
+import { OAuthServer } from './oauth';
+import { OidcSignIn } from './oidc';
+import type { AuthResult } from './principal';
+import { authenticateBearer, configUser, insertApiToken } from './tokens';
+
+export type { AuthFailure, AuthResult, Principal } from './principal';
+export { AUTH_FAILURE_MESSAGE } from './principal';
+export { OidcConfigError } from './oidc';
+
+export interface AuthService {
+  /** Serves /oauth/* and /.well-known/oauth-authorization-server; false when the path is not one of them. */
+  handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean>;
+  authenticate(authorization: string | undefined, now?: Date): Promise<AuthResult>;
+  createApiToken(user: string, ttlMs: number, label?: string): Promise<{ token: string; expiresAt: Date }>;
+}
+
+/** Refused `createApiToken` input (unknown or disabled user, bad lifetime): the CLI prints the message. */
+export class ApiTokenError extends Error {
+  override name = 'ApiTokenError';
+}
+
+/** A year: API tokens are for automation, and one that never expires is one nobody rotates. */
+const MAX_API_TOKEN_TTL_MS = 366 * 24 * 3_600_000;
+
+/**
+ * Throws OidcConfigError when `auth.oidc` cannot work (an `env:` secret that is not set, an http
+ * issuer that is not on this machine), so the broker refuses to start instead of failing at the
+ * first sign-in.
+ */
+export async function createAuthService(deps: {
+  db: Db;
+  config: BrokerConfig;
+  publicUrl: string;
+  now?: () => Date;
+}): Promise<AuthService> {
+  const { db, config } = deps;
+  const now = deps.now ?? (() => new Date());
+  const issuer = deps.publicUrl.replace(/\/+$/, '');
+  const oidc = config.auth.oidc ? new OidcSignIn(config.auth.oidc, `${issuer}/oauth/oidc/callback`) : null;
+  // Parameters like the demo's and production's: a failed lookup for an unknown user name takes
+  // about as long as a wrong password for a real one.
+  const dummyPasswordHash = await hashPassword(randomBytes(16).toString('hex'));
+  const oauth = new OAuthServer({ db, config, issuer, now, oidc, dummyPasswordHash });
+
+  return {
+    handle: (req, res, url) => oauth.handle(req, res, url),
+    authenticate: (authorization, at) => authenticateBearer(db, config, authorization, at ?? now()),
+    async createApiToken(user, ttlMs, label) {
+      if (!configUser(config, user)) {
+        throw new ApiTokenError(
+          `no user "${user}" in the broker config; API tokens are for configured users`,
+        );
+      }
+      if (!Number.isFinite(ttlMs) || ttlMs <= 0 || ttlMs > MAX_API_TOKEN_TTL_MS) {
+        throw new ApiTokenError('the token lifetime must be positive and at most a year');
+      }
+      const issuedAt = now();
+      const expiresAt = new Date(issuedAt.getTime() + ttlMs);
+      const token = await db.transaction(async (tx) => {
+        const { rows } = await tx.query<{ disabled_at: Date | null }>(
+          'SELECT disabled_at FROM users WHERE id = $1',
+          [user],
+        );
+        if (rows[0]?.disabled_at) throw new ApiTokenError(`user "${user}" is disabled`);
+        return insertApiToken(tx, user, expiresAt, label ?? null, issuedAt);
+      });
+      return { token, expiresAt };
+    },
+  };
+}

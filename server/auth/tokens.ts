@@ -1,0 +1,301 @@
+/**
+ * The broker's tokens: opaque random strings (32 random bytes, base64url) behind a readable prefix
+ * that says what they are (`ubk_at_` access, `ubk_rt_` refresh, `ubk_api_` API), so a leaked one
+ * is recognisable to secret scanners and to people. The database keeps only their sha256: a copy
+ * of the database yields no usable token.
+ *
+ * Refresh tokens rotate (OAuth 2.1 §4.3.1, RFC 6819 §5.2.2.3): every refresh marks the presented
+ * token used and issues a new pair in the same family. A used token presented again means two
+ * parties hold it (one of them stole it), so the whole family — its refresh tokens and the access
+ * tokens issued from it — is revoked.
+ */
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { BrokerConfig, UserConfig } from '../config/schema';
+import type { Tx } from '../store/db';
+import type { AuthResult, Principal } from './principal';
+
+export const TOKEN_PREFIX = { access: 'ubk_at_', refresh: 'ubk_rt_', api: 'ubk_api_' } as const;
+export type TokenKind = keyof typeof TOKEN_PREFIX;
+
+/** How a token's user signed in; decides where the principal's groups come from. */
+export type SignIn = 'local' | 'oidc' | 'api';
+
+/** 32 random bytes are 43 base64url characters. */
+const TOKEN_PATTERN = /^(ubk_at_|ubk_rt_|ubk_api_)[A-Za-z0-9_-]{43}$/;
+
+export function newSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+export function newToken(kind: TokenKind): string {
+  return TOKEN_PREFIX[kind] + newSecret();
+}
+
+/** Hex sha256: the only form in which tokens, codes and transaction ids reach the database. */
+export function sha256(value: string): string {
+  return createHash('sha256').update(value).digest('hex');
+}
+
+/** The kind of a well-formed token, or null for anything else (mistyped, forged, truncated). */
+export function tokenKind(token: string): TokenKind | null {
+  const m = TOKEN_PATTERN.exec(token);
+  if (!m) return null;
+  return m[1] === TOKEN_PREFIX.access ? 'access' : m[1] === TOKEN_PREFIX.refresh ? 'refresh' : 'api';
+}
+
+export interface TokenLifetimes {
+  accessMs: number;
+  refreshMs: number;
+}
+
+export function lifetimes(config: BrokerConfig): TokenLifetimes {
+  return {
+    accessMs: config.auth.accessTokenTtlMinutes * 60_000,
+    refreshMs: config.auth.refreshTokenTtlHours * 3_600_000,
+  };
+}
+
+export interface TokenGrant {
+  userId: string;
+  clientId: string;
+  scope: string;
+  family: string;
+  signIn: SignIn;
+}
+
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+  /** Seconds, for the token response's `expires_in`. */
+  expiresIn: number;
+  scope: string;
+}
+
+/** A new access + refresh token pair in `grant.family`. */
+export async function issuePair(
+  tx: Tx,
+  grant: TokenGrant,
+  now: Date,
+  ttl: TokenLifetimes,
+): Promise<TokenPair> {
+  const accessToken = newToken('access');
+  const refreshToken = newToken('refresh');
+  await tx.query(
+    `INSERT INTO tokens (hash, user_id, client_id, scope, family, sign_in, created_at, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    [
+      sha256(accessToken),
+      grant.userId,
+      grant.clientId,
+      grant.scope,
+      grant.family,
+      grant.signIn,
+      now,
+      new Date(now.getTime() + ttl.accessMs),
+    ],
+  );
+  await tx.query(
+    `INSERT INTO refresh_tokens (hash, user_id, client_id, scope, family, sign_in, created_at, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    [
+      sha256(refreshToken),
+      grant.userId,
+      grant.clientId,
+      grant.scope,
+      grant.family,
+      grant.signIn,
+      now,
+      new Date(now.getTime() + ttl.refreshMs),
+    ],
+  );
+  return { accessToken, refreshToken, expiresIn: Math.floor(ttl.accessMs / 1000), scope: grant.scope };
+}
+
+export function newFamily(): string {
+  return randomUUID();
+}
+
+/** Revokes every refresh token of the family and every access token issued from it. */
+export async function revokeFamily(tx: Tx, family: string, now: Date): Promise<void> {
+  await tx.query('UPDATE refresh_tokens SET revoked_at = $2 WHERE family = $1 AND revoked_at IS NULL', [
+    family,
+    now,
+  ]);
+  await tx.query('UPDATE tokens SET revoked_at = $2 WHERE family = $1 AND revoked_at IS NULL', [family, now]);
+}
+
+export type RefreshOutcome =
+  | { ok: true; pair: TokenPair }
+  | { ok: false; reason: 'unknown' | 'wrong-client' | 'revoked' | 'expired' | 'reused' | 'user-gone' };
+
+interface RefreshRow {
+  user_id: string;
+  client_id: string | null;
+  scope: string | null;
+  family: string;
+  sign_in: string | null;
+  expires_at: Date;
+  used_at: Date | null;
+  revoked_at: Date | null;
+}
+
+/**
+ * Rotation: the presented refresh token is marked used and a new pair issued in its family. Runs
+ * in the caller's transaction, which must commit even when this returns `reused` (the family's
+ * revocation is the point).
+ */
+export async function rotateRefreshToken(
+  tx: Tx,
+  refreshToken: string,
+  clientId: string,
+  now: Date,
+  ttl: TokenLifetimes,
+  userMayContinue: (userId: string, signIn: SignIn) => Promise<boolean>,
+): Promise<RefreshOutcome> {
+  if (tokenKind(refreshToken) !== 'refresh') return { ok: false, reason: 'unknown' };
+  // FOR UPDATE: two concurrent refreshes with one token serialize here; the second sees used_at.
+  const { rows } = await tx.query<RefreshRow>(
+    `SELECT user_id, client_id, scope, family, sign_in, expires_at, used_at, revoked_at
+       FROM refresh_tokens WHERE hash = $1 FOR UPDATE`,
+    [sha256(refreshToken)],
+  );
+  const row = rows[0];
+  if (!row) return { ok: false, reason: 'unknown' };
+  if (row.client_id !== clientId) return { ok: false, reason: 'wrong-client' };
+  if (row.revoked_at) return { ok: false, reason: 'revoked' };
+  if (row.used_at) {
+    await revokeFamily(tx, row.family, now);
+    return { ok: false, reason: 'reused' };
+  }
+  if (row.expires_at.getTime() <= now.getTime()) return { ok: false, reason: 'expired' };
+  const signIn = asSignIn(row.sign_in);
+  if (!(await userMayContinue(row.user_id, signIn))) {
+    await revokeFamily(tx, row.family, now);
+    return { ok: false, reason: 'user-gone' };
+  }
+  await tx.query('UPDATE refresh_tokens SET used_at = $2 WHERE hash = $1', [sha256(refreshToken), now]);
+  const pair = await issuePair(
+    tx,
+    { userId: row.user_id, clientId, scope: row.scope ?? '', family: row.family, signIn },
+    now,
+    ttl,
+  );
+  return { ok: true, pair };
+}
+
+/**
+ * RFC 7009 revocation of a token held by `clientId`: a refresh token takes its whole family with
+ * it, an access token only itself. Unknown tokens, and tokens of another client, are silently
+ * ignored (the endpoint answers 200 either way, so it is no oracle for which tokens exist).
+ */
+export async function revokeToken(tx: Tx, token: string, clientId: string, now: Date): Promise<void> {
+  const kind = tokenKind(token);
+  if (kind === 'refresh') {
+    const { rows } = await tx.query<{ family: string; client_id: string | null }>(
+      'SELECT family, client_id FROM refresh_tokens WHERE hash = $1',
+      [sha256(token)],
+    );
+    const row = rows[0];
+    if (row && row.client_id === clientId) await revokeFamily(tx, row.family, now);
+  } else if (kind === 'access') {
+    await tx.query(
+      'UPDATE tokens SET revoked_at = $3 WHERE hash = $1 AND client_id = $2 AND revoked_at IS NULL',
+      [sha256(token), clientId, now],
+    );
+  }
+}
+
+/** An API token for `unblock-server token create`: no client, no family, no refresh. */
+export async function insertApiToken(
+  tx: Tx,
+  userId: string,
+  expiresAt: Date,
+  label: string | null,
+  now: Date,
+): Promise<string> {
+  const token = newToken('api');
+  await tx.query(
+    `INSERT INTO tokens (hash, user_id, client_id, scope, family, label, sign_in, created_at, expires_at)
+     VALUES ($1, $2, NULL, NULL, NULL, $3, 'api', $4, $5)`,
+    [sha256(token), userId, label, now, expiresAt],
+  );
+  return token;
+}
+
+function asSignIn(value: string | null): SignIn {
+  return value === 'oidc' || value === 'api' ? value : 'local';
+}
+
+interface TokenRow {
+  user_id: string;
+  client_id: string | null;
+  sign_in: string | null;
+  expires_at: Date;
+  revoked_at: Date | null;
+  user_groups: unknown;
+  user_disabled_at: Date | null;
+}
+
+/** Deduplicated and sorted, as `Principal.groups` promises. */
+export function mergeGroups(...lists: readonly (readonly string[])[]): string[] {
+  return [...new Set(lists.flat())].sort();
+}
+
+/** Strings only: `users.groups` is written from IdP claims, which the broker does not control. */
+export function groupsFromJson(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((g): g is string => typeof g === 'string') : [];
+}
+
+/**
+ * Bearer token → principal. The token is looked up by its sha256, so the lookup's timing says
+ * nothing about how close a guess was (an attacker cannot steer the hash); no secret is ever
+ * compared byte by byte in JavaScript.
+ */
+export async function authenticateBearer(
+  tx: Pick<Tx, 'query'>,
+  config: BrokerConfig,
+  authorization: string | undefined,
+  now: Date,
+): Promise<AuthResult> {
+  if (authorization === undefined || authorization.trim() === '') return { ok: false, reason: 'missing' };
+  // RFC 6750 §2.1: "Bearer" (case-insensitive scheme) and one token68 credential.
+  const m = /^Bearer +([^\s]+) *$/i.exec(authorization);
+  if (!m) return { ok: false, reason: 'malformed' };
+  const token = m[1]!;
+  const kind = tokenKind(token);
+  // A refresh token is not a bearer credential for the API: only the token endpoint takes it.
+  if (kind !== 'access' && kind !== 'api') return { ok: false, reason: 'unknown' };
+  const { rows } = await tx.query<TokenRow>(
+    `SELECT t.user_id, t.client_id, t.sign_in, t.expires_at, t.revoked_at,
+            u.groups AS user_groups, u.disabled_at AS user_disabled_at
+       FROM tokens t LEFT JOIN users u ON u.id = t.user_id
+      WHERE t.hash = $1`,
+    [sha256(token)],
+  );
+  const row = rows[0];
+  // The prefix is part of what was hashed, so an access token cannot pass as an API token.
+  if (!row) return { ok: false, reason: 'unknown' };
+  if (row.revoked_at) return { ok: false, reason: 'revoked' };
+  if (row.expires_at.getTime() <= now.getTime()) return { ok: false, reason: 'expired' };
+  if (row.user_disabled_at) return { ok: false, reason: 'disabled' };
+  const signIn = asSignIn(row.sign_in);
+  const configured = configUser(config, row.user_id);
+  // A local or API user removed from the config is no longer a user; an IdP user is one as long
+  // as the IdP says so at sign-in (and refresh tokens run out).
+  if (!configured && signIn !== 'oidc') return { ok: false, reason: 'disabled' };
+  const groups =
+    signIn === 'oidc'
+      ? mergeGroups(groupsFromJson(row.user_groups), configured?.groups ?? [])
+      : mergeGroups(configured?.groups ?? []);
+  const principal: Principal = {
+    user: row.user_id,
+    groups,
+    tokenKind: kind === 'api' ? 'api' : 'oauth',
+    clientId: kind === 'api' ? null : row.client_id,
+  };
+  return { ok: true, principal };
+}
+
+export function configUser(config: BrokerConfig, name: string): UserConfig | undefined {
+  return config.users.find((u) => u.name === name);
+}
