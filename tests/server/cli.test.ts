@@ -7,7 +7,12 @@ import { main } from '../../server/cli';
 function run(argv: string[]) {
   let out = '';
   let err = '';
-  return main(argv, { out: (s) => (out += s), err: (s) => (err += s) }).then((code) => ({ code, out, err }));
+  return main(argv, {
+    out: (s) => (out += s),
+    err: (s) => (err += s),
+    env: {},
+    stopSignal: () => new Promise(() => undefined),
+  }).then((code) => ({ code, out, err }));
 }
 
 describe('unblock-server', () => {

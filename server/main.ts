@@ -1,0 +1,245 @@
+/**
+ * Starting and stopping a broker: configuration, store, policies, sign-in, the HTTP server, the
+ * grant worker, the event hub and the webhook sender, wired together once. `unblock-server start`
+ * and `npm run broker` call `startBroker` with the environment; tests call it with options.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import { createAuthService } from './auth';
+import { loadConfig, type LoadedConfig } from './config/load';
+import type { BrokerConfig } from './config/schema';
+import { createEventHub } from './events/hub';
+import { serveEvents } from './events/sse';
+import { buildOpenApiDocument } from './http/openapi';
+import { createRequestHandler } from './http/server';
+import { createPolicyEngine, loadPolicyDir } from './policy/engine';
+import { createSimProvisioner } from './provision/sim';
+import type { CloudIdentities, Provisioner } from './provision/types';
+import { createBroker, type TransitionHook } from './service/broker';
+import { createWorker } from './service/worker';
+import { openStore, type Db } from './store/db';
+import { lockDataDir } from './store/lock';
+import { migrate } from './store/migrate';
+import { enqueueWebhooks, createWebhookWorker } from './webhooks';
+import { startSimCloud, type SimCloud } from '../sim/clouds/entitlements';
+
+export interface BrokerOptions {
+  readonly port?: number;
+  readonly host?: string;
+  /** Embedded store directory (PGlite), or `memory`. Ignored when `databaseUrl` is set. */
+  readonly dataDir?: string;
+  readonly databaseUrl?: string;
+  /** Config file; none = the built-in demo configuration. */
+  readonly configFile?: string;
+  /** Or the config itself (tests). */
+  readonly config?: BrokerConfig;
+  /** The URL people and clients reach the broker at (login redirects, webhook links). */
+  readonly publicUrl?: string;
+  /** Base URL of the simulated clouds; none = start one inside this process. */
+  readonly simUrl?: string;
+  readonly workerId?: string;
+  /** How often the worker looks for due grants (ms). */
+  readonly sweepMs?: number;
+  readonly leaseMs?: number;
+  readonly now?: () => Date;
+  readonly log?: (line: string) => void;
+}
+
+export interface RunningBroker {
+  readonly url: string;
+  readonly config: BrokerConfig;
+  readonly db: Db;
+  /** True when running the built-in demo configuration. */
+  readonly demo: boolean;
+  readonly simCloud: SimCloud | null;
+  createApiToken(user: string, ttlMs: number, label?: string): Promise<{ token: string; expiresAt: Date }>;
+  close(): Promise<void>;
+}
+
+/** What `npm run broker` and `unblock-server start` read from the environment. */
+export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): BrokerOptions {
+  const port = env.PORT === undefined ? 8787 : Number(env.PORT);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`PORT: "${env.PORT}" is not a port number`);
+  return {
+    port,
+    host: env.HOST || '127.0.0.1',
+    dataDir: env.UNBLOCK_DATA_DIR || './.unblock',
+    ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
+    ...(env.UNBLOCK_CONFIG ? { configFile: env.UNBLOCK_CONFIG } : {}),
+    ...(env.UNBLOCK_PUBLIC_URL ? { publicUrl: env.UNBLOCK_PUBLIC_URL } : {}),
+    ...(env.UNBLOCK_SIM_URL ? { simUrl: env.UNBLOCK_SIM_URL } : {}),
+    ...(env.UNBLOCK_WORKER_ID ? { workerId: env.UNBLOCK_WORKER_ID } : {}),
+    ...(env.UNBLOCK_SWEEP_MS ? { sweepMs: Number(env.UNBLOCK_SWEEP_MS) } : {}),
+    ...(env.UNBLOCK_LEASE_MS ? { leaseMs: Number(env.UNBLOCK_LEASE_MS) } : {}),
+  };
+}
+
+/** Refuse to start with targets no provisioner in this version can serve. */
+function checkProvisioners(config: BrokerConfig): void {
+  const problems = config.targets
+    .map((t, i) =>
+      t.provisioner === 'cloud'
+        ? `targets.${i}.provisioner: "cloud" (real ${t.cloud} APIs) is not available in this version; use "sim"`
+        : null,
+    )
+    .filter((p): p is string => p !== null);
+  if (problems.length > 0)
+    throw new Error(`cannot serve the configured targets:\n  ${problems.join('\n  ')}`);
+}
+
+export async function startBroker(options: BrokerOptions = {}): Promise<RunningBroker> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const now = options.now ?? (() => new Date());
+  const loaded: LoadedConfig = options.config
+    ? { config: options.config, demo: false, source: 'options' }
+    : await loadConfig(options.configFile);
+  const { config } = loaded;
+  checkProvisioners(config);
+  const policy = createPolicyEngine(loadPolicyDir());
+
+  const dataDir = options.dataDir ?? './.unblock';
+  const unlock =
+    options.databaseUrl || dataDir === 'memory'
+      ? () => undefined
+      : lockDataDir(dataDir, 'unblock-server start');
+  const db = await openStore({
+    dataDir,
+    ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
+  }).catch((e: unknown) => {
+    unlock();
+    throw e;
+  });
+  const cleanups: (() => Promise<unknown>)[] = [async () => unlock(), () => db.close()];
+  const closeAll = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  };
+  try {
+    await migrate(db);
+
+    const simCloud = options.simUrl ? null : await startSimCloud();
+    if (simCloud) cleanups.push(() => simCloud.close());
+    const sim: Provisioner = createSimProvisioner(options.simUrl ?? simCloud!.url);
+    const provisionerFor = () => sim;
+
+    const server = http.createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 8787, options.host ?? '127.0.0.1', resolve);
+    });
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    );
+    const address = server.address() as AddressInfo;
+    const hostForUrl = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    const url = `http://${hostForUrl === '0.0.0.0' ? '127.0.0.1' : hostForUrl}:${address.port}`;
+    const publicUrl = options.publicUrl ?? url;
+
+    const identities = async (user: string): Promise<CloudIdentities> => {
+      const configured = config.users.find((u) => u.name === user)?.identities;
+      if (configured && Object.keys(configured).length > 0) return configured;
+      const { rows } = await db.query<{ cloud_identities: CloudIdentities }>(
+        'SELECT cloud_identities FROM users WHERE id = $1',
+        [user],
+      );
+      return rows[0]?.cloud_identities ?? {};
+    };
+
+    const targetName = (cloud: string, account: string) =>
+      config.targets.find((t) => t.cloud === cloud && t.account.toLowerCase() === account.toLowerCase())
+        ?.name ?? account;
+    const onTransition: TransitionHook = async (tx, events, { request }) => {
+      if (config.webhooks.length === 0) return;
+      await enqueueWebhooks(tx, config.webhooks, events, {
+        publicUrl,
+        brokerName: config.name,
+        requests: request
+          ? [
+              {
+                id: request.id,
+                requester: request.requester,
+                requesterDisplayName:
+                  config.users.find((u) => u.name === request.requester)?.displayName ?? null,
+                target: { ...request.target, name: targetName(request.target.cloud, request.target.account) },
+                actions: request.actions,
+                resource: request.resource,
+                durationMinutes: request.durationMinutes,
+                justification: request.justification,
+                ticket: request.ticket,
+                decision: request.policy.decision,
+                requiredApprovals: request.policy.requiredApprovals,
+                advice: request.policy.advice,
+              },
+            ]
+          : [],
+      });
+    };
+
+    const worker = createWorker({
+      db,
+      provisionerFor,
+      identities,
+      workerId: options.workerId ?? `${os.hostname()}:${address.port}`,
+      now,
+      ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),
+      onTransition,
+      log,
+    });
+    const broker = createBroker({
+      db,
+      config,
+      policy,
+      now,
+      onTransition,
+      onGrantsChanged: (ids) => {
+        worker.wake();
+        for (const id of ids) void worker.reapply(id);
+      },
+    });
+    const auth = await createAuthService({ db, config, publicUrl, now });
+    const hub = createEventHub(db);
+    cleanups.push(() => hub.close());
+    const webhooks = createWebhookWorker({
+      db,
+      hooks: config.webhooks,
+      workerId: `webhooks:${address.port}`,
+      now,
+    });
+
+    server.on(
+      'request',
+      createRequestHandler({
+        db,
+        broker,
+        auth,
+        openapi: buildOpenApiDocument(),
+        events: (req, res, principal) => serveEvents(req, res, principal, hub),
+        rateLimit: config.rateLimit,
+        log,
+        now,
+      }),
+    );
+    worker.start(options.sweepMs ?? 1000);
+    cleanups.push(() => worker.stop());
+    webhooks.start(2000);
+    cleanups.push(() => webhooks.stop());
+
+    return {
+      url,
+      config,
+      db,
+      demo: loaded.demo,
+      simCloud,
+      createApiToken: (user, ttlMs, label) => auth.createApiToken(user, ttlMs, label),
+      close: closeAll,
+    };
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
+}
