@@ -111,7 +111,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     unlock();
     throw e;
   });
-  const cleanups: (() => Promise<unknown>)[] = [async () => unlock(), () => db.close()];
+  const cleanups: (() => Promise<unknown>)[] = [() => Promise.resolve(unlock()), () => db.close()];
   const closeAll = async () => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   };
