@@ -30,6 +30,8 @@ export interface BrokerOptions {
   /** Embedded store directory (PGlite), or `memory`. Ignored when `databaseUrl` is set. */
   readonly dataDir?: string;
   readonly databaseUrl?: string;
+  /** Or an open store (tests); the broker migrates it and leaves it open on close. */
+  readonly db?: Db;
   /** Config file; none = the built-in demo configuration. */
   readonly configFile?: string;
   /** Or the config itself (tests). */
@@ -100,18 +102,24 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   const policy = createPolicyEngine(loadPolicyDir());
 
   const dataDir = options.dataDir ?? './.unblock';
+  const given = options.db;
   const unlock =
-    options.databaseUrl || dataDir === 'memory'
+    given || options.databaseUrl || dataDir === 'memory'
       ? () => undefined
       : lockDataDir(dataDir, 'unblock-server start');
-  const db = await openStore({
-    dataDir,
-    ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
-  }).catch((e: unknown) => {
-    unlock();
-    throw e;
-  });
-  const cleanups: (() => Promise<unknown>)[] = [() => Promise.resolve(unlock()), () => db.close()];
+  const db =
+    given ??
+    (await openStore({
+      dataDir,
+      ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
+    }).catch((e: unknown) => {
+      unlock();
+      throw e;
+    }));
+  const cleanups: (() => Promise<unknown>)[] = [
+    () => Promise.resolve(unlock()),
+    () => (given ? Promise.resolve() : db.close()),
+  ];
   const closeAll = async () => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   };
