@@ -16,6 +16,7 @@ import { authenticateBearer, configUser, insertApiToken } from './tokens';
 export type { AuthFailure, AuthResult, Principal } from './principal';
 export { AUTH_FAILURE_MESSAGE } from './principal';
 export { OidcConfigError } from './oidc';
+export { TOKEN_PREFIX } from './tokens';
 
 export interface AuthService {
   /** Serves /oauth/* and /.well-known/oauth-authorization-server; false when the path is not one of them. */
@@ -47,9 +48,7 @@ export async function createAuthService(deps: {
   const now = deps.now ?? (() => new Date());
   const issuer = deps.publicUrl.replace(/\/+$/, '');
   const oidc = config.auth.oidc ? new OidcSignIn(config.auth.oidc, `${issuer}/oauth/oidc/callback`) : null;
-  // Parameters like the demo's and production's: a failed lookup for an unknown user name takes
-  // about as long as a wrong password for a real one.
-  const dummyPasswordHash = await hashPassword(randomBytes(16).toString('hex'));
+  const dummyPasswordHash = await hashPassword(randomBytes(16).toString('hex'), scryptParams(config));
   const oauth = new OAuthServer({ db, config, issuer, now, oidc, dummyPasswordHash });
 
   return {
@@ -61,6 +60,8 @@ export async function createAuthService(deps: {
           `no user "${user}" in the broker config; API tokens are for configured users`,
         );
       }
+      if (label !== undefined && label.length > 200)
+        throw new ApiTokenError('the label is longer than 200 characters');
       if (!Number.isFinite(ttlMs) || ttlMs <= 0 || ttlMs > MAX_API_TOKEN_TTL_MS) {
         throw new ApiTokenError('the token lifetime must be positive and at most a year');
       }
@@ -77,4 +78,16 @@ export async function createAuthService(deps: {
       return { token, expiresAt };
     },
   };
+}
+
+/**
+ * The scrypt cost of the configured password hashes (the first one's), so that checking a password
+ * against the dummy hash for an unknown user name costs what a real check costs: the response time
+ * must not tell which user names exist.
+ */
+function scryptParams(config: BrokerConfig): { N: number; r: number; p: number } | undefined {
+  const stored = config.users.find((u) => u.passwordHash)?.passwordHash;
+  const [N, r, p] = (stored?.split('$').slice(1, 4) ?? []).map(Number);
+  const valid = [N, r, p].every((n) => n !== undefined && Number.isInteger(n) && n > 0) && N! <= 2 ** 20;
+  return valid ? { N: N!, r: r!, p: p! } : undefined;
 }

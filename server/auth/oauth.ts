@@ -108,7 +108,8 @@ function s256(verifier: string): string {
 }
 
 /** Cookie names carry a piece of the transaction's hash so parallel sign-ins in two tabs do not collide. */
-const loginCookieName = (tx: string) => `ubk_login_${sha256(tx).slice(0, 16)}`;
+const loginCookieNameFromHash = (txHash: string) => `ubk_login_${txHash.slice(0, 16)}`;
+const loginCookieName = (tx: string) => loginCookieNameFromHash(sha256(tx));
 const oidcCookieName = (state: string) => `ubk_oidc_${sha256(state).slice(0, 16)}`;
 
 export class OAuthServer {
@@ -410,7 +411,7 @@ export class OAuthServer {
          cloud_identities = EXCLUDED.cloud_identities, updated_at = EXCLUDED.updated_at`,
       [user.name, user.displayName ?? null, user.email ?? null, json(user.identities), new Date(now)],
     );
-    await this.finishSignIn(res, row, user.name, 'local', loginCookieName(tx));
+    await this.finishSignIn(res, row, user.name, 'local', []);
   }
 
   private async disabled(db: Pick<Tx, 'query'>, userId: string): Promise<boolean> {
@@ -427,7 +428,8 @@ export class OAuthServer {
     row: TransactionRow,
     userId: string,
     signIn: SignIn,
-    cookieName: string,
+    /** Cookies of this sign-in besides the login cookie, to clear. */
+    otherCookies: string[],
   ): Promise<void> {
     const now = this.deps.now();
     const code = newSecret();
@@ -463,7 +465,10 @@ export class OAuthServer {
         400,
         'This sign-in has expired or was already used. Start again from the application.',
       );
-    const expire = cookie(cookieName, '', { maxAgeSeconds: 0, sameSite: 'Lax', secure: this.secureCookies });
+    // The login cookie's name comes from sha256(transaction id), which is the row's key.
+    const expire = [loginCookieNameFromHash(row.id_hash), ...otherCookies].map((name) =>
+      cookie(name, '', { maxAgeSeconds: 0, sameSite: 'Lax', secure: this.secureCookies }),
+    );
     redirect(res, this.clientRedirect(row.redirect_uri, { code, state: row.state ?? undefined }), {
       'set-cookie': expire,
     });
@@ -575,7 +580,7 @@ export class OAuthServer {
       return;
     }
     await this.upsertIdpUser(identity);
-    await this.finishSignIn(res, row, identity.username, 'oidc', oidcCookieName(state));
+    await this.finishSignIn(res, row, identity.username, 'oidc', [oidcCookieName(state)]);
   }
 
   /**

@@ -15,6 +15,7 @@ import {
   authorizeUrl,
   bearer,
   exchange,
+  form,
   pkce,
   signIn,
   standardParams,
@@ -65,6 +66,7 @@ forEachStore('auth: sign-in with an OpenID Connect provider', (store) => {
   let broker: Broker;
   let idp: FakeIdp;
   let db: Db;
+  let config: BrokerConfig;
 
   beforeEach(async () => {
     // The broker's port must be known before the IdP registers its callback, and the IdP's before
@@ -73,7 +75,7 @@ forEachStore('auth: sign-in with an OpenID Connect provider', (store) => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const brokerUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     idp = await startFakeIdp(`${brokerUrl}/oauth/oidc/callback`);
-    const config = BrokerConfig.parse({
+    config = BrokerConfig.parse({
       ...demo,
       auth: {
         ...demo.auth,
@@ -205,6 +207,30 @@ forEachStore('auth: sign-in with an OpenID Connect provider', (store) => {
     expect(location.searchParams.get('error')).toBe('access_denied');
     expect(location.searchParams.get('state')).toBe(state);
     expect(location.searchParams.has('code')).toBe(false);
+  });
+
+  it('with local accounts off, offers only the IdP and refuses password posts', async () => {
+    const idpOnly = await startBroker(db, { ...config, auth: { ...config.auth, local: false } });
+    try {
+      const browser = new Browser();
+      const page = await browser.fetch(authorizeUrl(idpOnly, standardParams(pkce().challenge)));
+      const html = await page.text();
+      expect(html).toContain('Sign in with');
+      expect(html).not.toContain('type="password"');
+      const login = await browser.fetch(
+        `${idpOnly.url}/oauth/login`,
+        form({ tx: transactionOf(html), username: 'alice', password: 'alice' }),
+      );
+      expect(login.status).toBe(404);
+    } finally {
+      await idpOnly.close();
+    }
+  });
+
+  it('clears its cookies once the sign-in is done', async () => {
+    const { res, browser } = await viaIdp(jane);
+    expect(res.status).toBe(303);
+    expect([...browser.cookies.keys()].filter((name) => name.startsWith('ubk_'))).toEqual([]);
   });
 
   it('refuses IdP users the broker has disabled', async () => {

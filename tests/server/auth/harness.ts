@@ -128,9 +128,9 @@ export function standardParams(challenge: string, overrides: Record<string, stri
   };
 }
 
-/** The hidden transaction field of a login page. */
+/** The transaction id of a login page (its hidden field, or the IdP link when there is no form). */
 export function transactionOf(html: string): string {
-  const m = /name="tx" value="([^"]+)"/.exec(html);
+  const m = /name="tx" value="([^"]+)"/.exec(html) ?? /\/oauth\/oidc\/start\?tx=([^"&]+)"/.exec(html);
   if (!m) throw new Error(`no login form in: ${html.slice(0, 300)}`);
   return m[1]!;
 }
