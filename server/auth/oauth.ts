@@ -316,9 +316,10 @@ export class OAuthServer {
    */
   private async pendingTransaction(
     req: IncomingMessage,
-    transaction: string | undefined,
-  ): Promise<TransactionRow> {
+    field: ReturnType<typeof single>,
+  ): Promise<{ row: TransactionRow; transaction: string }> {
     const restart = 'Start again from the application you were signing in to.';
+    const transaction = typeof field === 'string' ? field : undefined;
     if (transaction === undefined) throw new HttpError(400, `This sign-in form is incomplete. ${restart}`);
     const { rows } = await this.deps.db.query<TransactionRow>(
       'SELECT * FROM oauth_transactions WHERE id_hash = $1',
@@ -338,7 +339,7 @@ export class OAuthServer {
     if (row.completed_at || row.expires_at.getTime() <= this.deps.now().getTime()) {
       throw new HttpError(400, `This sign-in has expired or was already used. ${restart}`);
     }
-    return row;
+    return { row, transaction };
   }
 
   private clientOf(row: TransactionRow): OAuthClient {
@@ -354,10 +355,8 @@ export class OAuthServer {
   async login(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!this.deps.config.auth.local) throw new HttpError(404, 'Local sign-in is disabled on this broker.');
     const form = await readForm(req);
-    const transaction = single(form, 'tx');
-    const row = await this.pendingTransaction(req, typeof transaction === 'string' ? transaction : undefined);
+    const { row, transaction: tx } = await this.pendingTransaction(req, single(form, 'tx'));
     const client = this.clientOf(row);
-    const tx = transaction as string;
     const usernameField = single(form, 'username');
     const passwordField = single(form, 'password');
     const username = (typeof usernameField === 'string' ? usernameField : '')
@@ -481,8 +480,7 @@ export class OAuthServer {
     const oidc = this.deps.oidc;
     if (!oidc)
       throw new HttpError(404, 'Sign-in with an identity provider is not configured on this broker.');
-    const transaction = single(url.searchParams, 'tx');
-    const row = await this.pendingTransaction(req, typeof transaction === 'string' ? transaction : undefined);
+    const { row } = await this.pendingTransaction(req, single(url.searchParams, 'tx'));
     let upstream;
     try {
       upstream = await oidc.start();
