@@ -126,6 +126,43 @@ forEachStore('auth: authorization code flow', (store) => {
     }
   });
 
+  it('racing exchanges of one code: one gets tokens, and the replay revokes them', async () => {
+    const { verifier, challenge } = pkce();
+    const code = (await signIn(broker, 'alice', standardParams(challenge))).get('code')!;
+    const results = await Promise.all([exchange(broker, code, verifier), exchange(broker, code, verifier)]);
+    expect(results.map((r) => r.status).sort()).toEqual([200, 400]);
+    const winner = results.find((r) => r.status === 200)!;
+    expect(await broker.auth.authenticate(bearer(winner.body.access_token as string))).toEqual({
+      ok: false,
+      reason: 'revoked',
+    });
+  });
+
+  it('records the signed-in local user with the config identities, and no groups of its own', async () => {
+    const db = await store.migrated();
+    const b = await startBroker(db, config);
+    try {
+      await tokensFor(b, 'alice');
+      const { rows } = await db.query<{ display_name: string; groups: unknown; cloud_identities: unknown }>(
+        'SELECT display_name, groups, cloud_identities FROM users WHERE id = $1',
+        ['alice'],
+      );
+      expect(rows).toEqual([
+        {
+          display_name: 'Alice (engineer)',
+          groups: [],
+          cloud_identities: {
+            aws: 'alice',
+            azure: '3f2b9c1e-7d4a-4e8b-9a61-5c0d2e8f7b14',
+            gcp: 'user:alice@acme-corp.dev',
+          },
+        },
+      ]);
+    } finally {
+      await b.close();
+    }
+  });
+
   it('refuses a wrong code_verifier, and the code is spent afterwards', async () => {
     const { verifier, challenge } = pkce();
     const code = (await signIn(broker, 'alice', standardParams(challenge))).get('code')!;
