@@ -149,7 +149,7 @@ export class OAuthServer {
     if (!route) return false;
     const json = route.kind === 'json';
     try {
-      if (req.method !== route.method && !(route.method === 'GET' && req.method === 'HEAD')) {
+      if (req.method !== route.method) {
         res.setHeader('allow', route.method);
         if (json) sendJson(res, 405, { error: 'invalid_request', error_description: `use ${route.method}` });
         else sendHtml(res, 405, errorPage('Method not allowed', `Use ${route.method}.`));
@@ -163,22 +163,14 @@ export class OAuthServer {
       }
       const status = e instanceof HttpError ? e.status : 500;
       // Never a stack or an internal message in the response; the log has the details.
-      const message = e instanceof HttpError ? e.message : 'internal error';
+      const message = e instanceof HttpError ? e.message : 'Something went wrong on the broker. Try again.';
       if (!(e instanceof HttpError)) console.error(`auth: ${url.pathname} failed:`, e);
       if (json)
         sendJson(res, status, {
           error: status >= 500 ? 'server_error' : 'invalid_request',
           error_description: message,
         });
-      else
-        sendHtml(
-          res,
-          status,
-          errorPage(
-            'Sign-in failed',
-            status >= 500 ? 'Something went wrong on the broker. Try again.' : message,
-          ),
-        );
+      else sendHtml(res, status, errorPage('Sign-in failed', message));
     }
     return true;
   }

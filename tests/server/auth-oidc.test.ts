@@ -4,7 +4,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { demoConfig } from '../../server/config/demo';
 import { BrokerConfig } from '../../server/config/schema';
 import { OidcConfigError, createAuthService } from '../../server/auth';
@@ -224,6 +224,30 @@ forEachStore('auth: sign-in with an OpenID Connect provider', (store) => {
       expect(login.status).toBe(404);
     } finally {
       await idpOnly.close();
+    }
+  });
+
+  it('says so on a page when the IdP cannot be reached, without internals', async () => {
+    const closed = http.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const deadIssuer = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const oidc = { ...config.auth.oidc!, issuer: deadIssuer };
+    const unreachable = await startBroker(db, { ...config, auth: { ...config.auth, oidc } });
+    const quiet = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      const browser = new Browser();
+      const page = await browser.fetch(authorizeUrl(unreachable, standardParams(pkce().challenge)));
+      const tx = transactionOf(await page.text());
+      const res = await browser.fetch(`${unreachable.url}/oauth/oidc/start?tx=${encodeURIComponent(tx)}`);
+      expect(res.status).toBe(502);
+      const html = await res.text();
+      expect(html).toContain('cannot be reached');
+      expect(html).not.toMatch(/ECONNREFUSED|\bat \S+ \(|node:internal/);
+      expect(quiet).toHaveBeenCalled();
+    } finally {
+      quiet.mockRestore();
+      await unreachable.close();
     }
   });
 
