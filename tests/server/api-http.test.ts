@@ -15,6 +15,7 @@ import {
   GrantList,
   GrantView,
   Health,
+  EventView,
   type CreateRequestBody,
   type ErrorCode,
 } from '../../lib/contract/api';
@@ -23,6 +24,7 @@ import { BrokerConfig } from '../../server/config/schema';
 import { ROUTES } from '../../server/http/routes';
 import { startBroker, type RunningBroker } from '../../server/main';
 import type { Db } from '../../server/store/db';
+import { CLI, exchange, pkce, signIn, standardParams, type Broker as AuthBroker } from './auth/harness';
 import { PRODUCTION, body, testConfig } from './broker-fixtures';
 import { forEachStore } from './pg-harness';
 
@@ -156,6 +158,93 @@ export async function startHarness(db: Db, config?: BrokerConfig): Promise<Harne
     call: (method, path, options) => call(broker.url, method, path, options),
   };
 }
+
+interface SseEvent {
+  readonly id: string | null;
+  readonly event: string | null;
+  readonly data: string;
+}
+
+/** `GET /api/v1/events` read with fetch's body reader, parsed as the SSE spec says. */
+class EventStream {
+  private buffer = '';
+  private readonly decoder = new TextDecoder();
+  readonly retry: Promise<number | null>;
+  private sawRetry: ((ms: number | null) => void) | undefined;
+
+  private constructor(
+    readonly response: Response,
+    private readonly reader: ReadableStreamDefaultReader<Uint8Array>,
+    private readonly abort: AbortController,
+  ) {
+    this.retry = new Promise((resolve) => (this.sawRetry = resolve));
+  }
+
+  static async open(base: string, token: string, lastEventId?: string): Promise<EventStream> {
+    const abort = new AbortController();
+    const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'text/event-stream' };
+    if (lastEventId !== undefined) headers['last-event-id'] = lastEventId;
+    const response = await fetch(`${base}/api/v1/events`, { headers, signal: abort.signal });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    return new EventStream(response, response.body!.getReader(), abort);
+  }
+
+  /** The next event with data (comments and the `retry:` block are skipped). */
+  async next(): Promise<SseEvent> {
+    for (;;) {
+      const end = this.buffer.indexOf('\n\n');
+      if (end >= 0) {
+        const block = this.buffer.slice(0, end);
+        this.buffer = this.buffer.slice(end + 2);
+        let id: string | null = null;
+        let event: string | null = null;
+        const data: string[] = [];
+        for (const line of block.split('\n')) {
+          if (line.startsWith(':')) continue;
+          const colon = line.indexOf(':');
+          const field = colon < 0 ? line : line.slice(0, colon);
+          const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+          if (field === 'id') id = value;
+          else if (field === 'event') event = value;
+          else if (field === 'data') data.push(value);
+          else if (field === 'retry') this.sawRetry?.(Number(value));
+        }
+        if (data.length > 0) return { id, event, data: data.join('\n') };
+        continue;
+      }
+      const { value, done } = await this.reader.read();
+      if (done) throw new Error('the event stream ended');
+      this.buffer += this.decoder.decode(value, { stream: true });
+    }
+  }
+
+  /** Events up to and including the first one `last` accepts. */
+  async until(last: (e: SseEvent) => boolean): Promise<SseEvent[]> {
+    const seen: SseEvent[] = [];
+    for (;;) {
+      const e = await this.next();
+      seen.push(e);
+      if (last(e)) return seen;
+    }
+  }
+
+  close(): void {
+    this.abort.abort();
+  }
+}
+
+/** An event's data, valid against the contract's EventView, with its SSE id and type matching. */
+function eventView(e: SseEvent): EventView {
+  const parsed = EventView.safeParse(JSON.parse(e.data));
+  expect(parsed.success, e.data).toBe(true);
+  expect(parsed.data!.id).toBe(e.id);
+  expect(parsed.data!.type).toBe(e.event);
+  return parsed.data!;
+}
+
+const isSubmitted = (requestId: string) => (e: SseEvent) =>
+  e.event === 'request.submitted' && eventView(e).requestId === requestId;
 
 forEachStore('HTTP API', (fixture) => {
   let h: Harness;
@@ -626,6 +715,163 @@ forEachStore('HTTP API', (fixture) => {
       409,
       'conflict',
     );
+  });
+  it('streams a user’s own events over SSE, not other people’s, and replays after Last-Event-ID', async () => {
+    const streams: EventStream[] = [];
+    try {
+      const alice = await EventStream.open(h.broker.url, h.tokens.alice);
+      const erin = await EventStream.open(h.broker.url, h.tokens.erin);
+      streams.push(alice, erin);
+      expect(alice.response.headers.get('cache-control')).toBe('no-store');
+
+      const first = await submit(h.tokens.alice, prodStop());
+      const [a1] = await alice.until(isSubmitted(first.id));
+      expect(eventView(a1!)).toMatchObject({ type: 'request.submitted', requestId: first.id });
+      expect(await alice.retry).toBeGreaterThan(0);
+
+      // erin submits after alice: events fan out in id order, so had alice's been visible to
+      // erin it would have come first.
+      const erins = await submit(h.tokens.erin, prodStop());
+      const erinSaw = await erin.until(isSubmitted(erins.id));
+      expect(erinSaw).toHaveLength(1);
+      expect(erinSaw.map((e) => eventView(e).requestId)).not.toContain(first.id);
+      // …and alice does not see erin's (her next event is her own second request).
+      const second = await submit(h.tokens.alice, prodStop({ justification: 'second' }));
+      const aliceSaw = await alice.until(isSubmitted(second.id));
+      expect(aliceSaw.map((e) => eventView(e).requestId)).toEqual([second.id]);
+      const a2 = aliceSaw[0]!;
+      alice.close();
+
+      // Reconnect after the first: only later events are replayed (the second, not the first).
+      const resumed = await EventStream.open(h.broker.url, h.tokens.alice, a1!.id!);
+      streams.push(resumed);
+      const replayed = await resumed.until(isSubmitted(second.id));
+      expect(replayed.map((e) => e.id)).toEqual([a2.id]);
+      for (const e of replayed) expect(Number(e.id)).toBeGreaterThan(Number(a1!.id));
+      resumed.close();
+
+      // Reconnect after the newest: nothing is replayed; the next live event comes next.
+      const caughtUp = await EventStream.open(h.broker.url, h.tokens.alice, a2.id!);
+      streams.push(caughtUp);
+      const third = await submit(h.tokens.alice, prodStop({ justification: 'third' }));
+      const live = await caughtUp.until(isSubmitted(third.id));
+      expect(live.map((e) => eventView(e).requestId)).toEqual([third.id]);
+
+      // bob reviews production: he sees alice's requests from his approver group.
+      const bob = await EventStream.open(h.broker.url, h.tokens.bob, '0');
+      streams.push(bob);
+      const bobSaw = await bob.until(isSubmitted(third.id));
+      expect(bobSaw.map((e) => eventView(e).requestId)).toEqual([first.id, erins.id, second.id, third.id]);
+    } finally {
+      for (const s of streams) s.close();
+    }
+  });
+
+  it('refuses the event stream without a valid token', async () => {
+    fails(await h.call('GET', '/api/v1/events'), 401, 'unauthorized');
+    fails(await h.call('GET', '/api/v1/events', { token: forgedToken() }), 401, 'unauthorized');
+  });
+
+  it('takes an OAuth access token from code + PKCE and serves the API with it until it is revoked', async () => {
+    const shim = { url: h.broker.url } as unknown as AuthBroker;
+    const { verifier, challenge } = pkce();
+    const code = (await signIn(shim, 'alice', standardParams(challenge))).get('code')!;
+    const tokens = await exchange(shim, code, verifier);
+    expect(tokens.status).toBe(200);
+    const access = tokens.body.access_token as string;
+    const refresh = tokens.body.refresh_token as string;
+
+    const created = await submit(access, body());
+    expect(created.requester).toBe('alice');
+    const list = ok(await h.call('GET', '/api/v1/requests', { token: access }), 200, AccessRequestList);
+    expect(list.items.map((r) => r.id)).toEqual([created.id]);
+    // The refresh token is for the token endpoint only.
+    fails(await h.call('GET', '/api/v1/requests', { token: refresh }), 401, 'unauthorized');
+
+    const revoked = await fetch(`${h.broker.url}/oauth/revoke`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: access, client_id: CLI }).toString(),
+    });
+    expect(revoked.status).toBe(200);
+    const after = await h.call('GET', '/api/v1/requests', { token: access });
+    fails(after, 401, 'unauthorized');
+    expect(after.headers.get('www-authenticate')).toMatch(/^Bearer /);
+  });
+  it('answers hostile bodies with an ApiError and no stack trace, and keeps serving', async () => {
+    const post = (raw: string) => h.call('POST', '/api/v1/requests', { token: h.tokens.alice, raw });
+    const draft = JSON.stringify(prodStop({ justification: 'JUST', resource: 'RES' }));
+    const hostile = [
+      `{"a":${'['.repeat(5000)}${']'.repeat(5000)}}`,
+      draft.replace('"RES"', '"a\\udfffb"'),
+      draft.replace('"JUST"', '"a\\ud800b"'),
+      `{"__proto__":{"admin":true},"constructor":{"prototype":{"x":1}}}`,
+      '"just a string"',
+      '1e999',
+    ];
+    for (const raw of hostile) {
+      const reply = await post(raw);
+      expect(reply.text).not.toMatch(STACK_LINE);
+      expect(reply.text).not.toMatch(/node_modules|server\/|\.ts:/);
+      if (reply.status >= 400) {
+        const parsed = ApiError.safeParse(reply.json);
+        expect(parsed.success, reply.text).toBe(true);
+      }
+    }
+    fails(await post(`{"__proto__":{"admin":true}}`), 400, 'invalid_request');
+    // A well-formed surrogate pair (an emoji) is ordinary text and round-trips exactly.
+    const emoji = await submit(h.tokens.alice, prodStop({ justification: 'on fire \u{1F525} now' }));
+    const fetched = ok(
+      await h.call('GET', `/api/v1/requests/${emoji.id}`, { token: h.tokens.alice }),
+      200,
+      AccessRequestView,
+    );
+    expect(fetched.justification).toBe('on fire \u{1F525} now');
+    ok(await h.call('GET', '/healthz'), 200, Health);
+  });
+
+  // BUG (server/http/server.ts, findNul, lines ~151-163): the NUL scan recurses once per nesting
+  // level (copying the path array at every level), so a ~10 kB body of nested arrays overflows
+  // the stack: RangeError → 500 `internal` (and a full stack in the log per request), about half
+  // a second of CPU each. Should be a 400 (e.g. an explicit depth limit, or an iterative scan).
+  it.fails('refuses a deeply nested body with 400, not 500', async () => {
+    const raw = `{"a":${'['.repeat(5000)}${']'.repeat(5000)}}`;
+    fails(await h.call('POST', '/api/v1/requests', { token: h.tokens.alice, raw }), 400, 'invalid_request');
+  });
+
+  // BUG (server/http/server.ts, parseBody, ~line 188: only NUL is refused at the edge): a lone
+  // UTF-16 surrogate (`"\udfff"` in JSON) in `resource` (or `denial.excerpt`) reaches jsonb
+  // (the request.submitted audit/event details), which PostgreSQL and PGlite reject: 500
+  // `internal`. Should be a 400 naming the field, like NUL (`String.prototype.isWellFormed`).
+  it.fails('refuses a lone surrogate in resource with 400 naming the field', async () => {
+    const raw = JSON.stringify(prodStop({ resource: 'RES' })).replace('"RES"', '"a\\udfffb"');
+    invalid(await h.call('POST', '/api/v1/requests', { token: h.tokens.alice, raw }), 'resource');
+  });
+
+  // BUG (same cause): a lone surrogate in `justification` (a text column) is answered 201 with
+  // the text as sent, but stored as U+FFFD, so every later read differs from what the 201
+  // promised. Should be refused with a 400 naming `justification` (or stored exactly).
+  it.fails('never stores text other than what it answered with (lone surrogate)', async () => {
+    const raw = JSON.stringify(prodStop({ justification: 'JUST' })).replace('"JUST"', '"a\\ud800b"');
+    const reply = await h.call('POST', '/api/v1/requests', { token: h.tokens.alice, raw });
+    if (reply.status === 400) return void invalid(reply, 'justification');
+    const created = ok(reply, 201, AccessRequestView);
+    const read = ok(
+      await h.call('GET', `/api/v1/requests/${created.id}`, { token: h.tokens.alice }),
+      200,
+      AccessRequestView,
+    );
+    expect(read.justification).toBe(created.justification);
+  });
+
+  // BUG (server/http/server.ts ~line 253): every 405 says `Allow: GET, POST`, whatever the path
+  // supports: `PUT /healthz` is told POST is allowed, and POST /healthz is then another 405.
+  // RFC 9110 §10.2.1: Allow lists the target resource's methods. Should list the methods of the
+  // ROUTES whose path matched (`GET` for /healthz, `POST` for /requests/{id}/approve).
+  it.fails('lists only the path’s methods in Allow on a 405', async () => {
+    const reply = await h.call('PUT', '/healthz');
+    fails(reply, 405, 'invalid_request');
+    expect(reply.headers.get('allow')).not.toMatch(/POST/);
   });
 });
 
