@@ -888,7 +888,6 @@ forEachStore('HTTP API rate limit', (fixture) => {
       const served = replies.filter((r) => r.status === 200);
       expect(limited.length).toBeGreaterThan(0);
       expect(served.length).toBeGreaterThan(0);
-      expect(served.length).toBeLessThanOrEqual(6);
       expect(limited.length + served.length).toBe(20);
       for (const r of served) ok(r, 200, AccessRequestList);
       for (const r of limited) {
