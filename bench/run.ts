@@ -3,12 +3,10 @@
  * Builds the Chrome extension first so the figures describe the current source.
  */
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import os from 'node:os';
 import { browserMetrics } from './browser-metrics';
 import { contentScriptSize } from './content-size';
 import { parserThroughput } from './parser-throughput';
-import { renderMarkdown, type BenchRow } from './report';
+import { machineDescription, writeBenchSection, type BenchRow } from './report';
 
 execFileSync('npx', ['wxt', 'build'], { stdio: 'inherit' });
 
@@ -28,12 +26,7 @@ await step('CLI', () => {
 });
 await step('browser', () => browserMetrics());
 
-const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-const machine = `${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.type()} ${os.release()}`;
-writeFileSync(
-  'docs/benchmarks.md',
-  renderMarkdown(rows, { date: new Date().toISOString().slice(0, 10), machine }),
-);
-process.stdout.write('bench: wrote docs/benchmarks.md\n');
+writeBenchSection('extension', 'Extension and CLI', rows, machineDescription());
+process.stdout.write('bench: wrote docs/benchmarks.md (Extension and CLI section)\n');
 const missed = rows.filter((r) => r.pass === false);
 if (missed.length) process.stdout.write(`bench: targets missed: ${missed.map((r) => r.name).join('; ')}\n`);

@@ -10,6 +10,7 @@ import { createAuthService } from './auth';
 import { loadConfig, type LoadedConfig } from './config/load';
 import type { BrokerConfig } from './config/schema';
 import { createEventHub } from './events/hub';
+import { pruneEvents } from './events/retention';
 import { serveEvents } from './events/sse';
 import { buildOpenApiDocument } from './http/openapi';
 import { createRequestHandler } from './http/server';
@@ -23,6 +24,8 @@ import { lockDataDir } from './store/lock';
 import { migrate } from './store/migrate';
 import { enqueueWebhooks, createWebhookWorker } from './webhooks';
 import { startSimCloud, type SimCloud } from '../sim/clouds/entitlements';
+
+const EVENT_RETENTION_MS = 7 * 24 * 3_600_000;
 
 export interface BrokerOptions {
   readonly port?: number;
@@ -210,8 +213,18 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       },
     });
     const auth = await createAuthService({ db, config, publicUrl, now });
-    const hub = createEventHub(db);
+    const hub = createEventHub(db, {
+      onError: (e) => log(`events: ${e instanceof Error ? e.message : String(e)}`),
+    });
     cleanups.push(() => hub.close());
+    // Events are for live views and reconnect replay, not history (that is the audit log): keep a week.
+    const prune = setInterval(() => {
+      pruneEvents(db, new Date(now().getTime() - EVENT_RETENTION_MS)).catch((e: unknown) =>
+        log(`events: pruning failed: ${e instanceof Error ? e.message : String(e)}`),
+      );
+    }, 3_600_000);
+    prune.unref();
+    cleanups.push(() => Promise.resolve(clearInterval(prune)));
     const webhooks = createWebhookWorker({
       db,
       hooks: config.webhooks,

@@ -50,6 +50,7 @@ const ERROR_DESCRIPTION: Record<api.ErrorCode, string> = {
   unauthorized: 'Missing, expired or invalid access token',
   forbidden: 'The caller may not do this (policy, group, or not their request)',
   not_found: 'No such request or grant (or not visible to the caller)',
+  method_not_allowed: 'The path exists but not with this method; `Allow` lists the methods it takes',
   conflict: 'The request or grant is not in a state that allows this',
   payload_too_large: 'Body over 64 kB',
   unsupported_media_type: 'Body is not application/json',

@@ -20,7 +20,8 @@ export class RateLimiter {
   take(key: string): boolean {
     const t = this.now().getTime();
     const bucket = this.buckets.get(key) ?? { tokens: this.burst, at: t };
-    bucket.tokens = Math.min(this.burst, bucket.tokens + (t - bucket.at) * this.perMs);
+    // A clock that steps back (an NTP correction) must not drain the bucket: no negative refill.
+    bucket.tokens = Math.min(this.burst, bucket.tokens + Math.max(0, t - bucket.at) * this.perMs);
     bucket.at = t;
     if (this.buckets.size > 50_000) this.prune(t);
     this.buckets.set(key, bucket);
@@ -32,7 +33,7 @@ export class RateLimiter {
   /** Forget full buckets, so the map does not grow with every address ever seen. */
   private prune(t: number): void {
     for (const [key, b] of this.buckets) {
-      if (b.tokens + (t - b.at) * this.perMs >= this.burst) this.buckets.delete(key);
+      if (b.tokens + Math.max(0, t - b.at) * this.perMs >= this.burst) this.buckets.delete(key);
     }
   }
 }

@@ -203,7 +203,7 @@ export const ROUTES = [
     responses: {
       200: {
         description:
-          'An event stream; each event has `id:` (send it back as `Last-Event-ID` to replay missed ones), `event:` (the type) and `data:` (an EventView as JSON)',
+          'An event stream; each event has `id:` (send it back as `Last-Event-ID` to replay missed ones), `event:` (the type) and `data:` (an EventView as JSON). An `event: resync` without an id (data `{"reason": "replay-truncated" | "unknown-last-event-id"}`) means some events could not be replayed: reload the lists. A `: keep-alive` comment comes every 15 s.',
         contentType: 'text/event-stream',
         schema: EventView,
       },

@@ -113,20 +113,27 @@ const COMPILED = ROUTES.map((route: Route) => {
   return { route, names, pattern };
 });
 
-function match(method: string, pathname: string) {
-  let pathMatched = false;
+type Match =
+  | { readonly route: Route; readonly params: Record<string, string> }
+  | { readonly allowed: readonly string[] };
+
+/** The route for `method` and `pathname`; else the methods the path allows (405), or null (404). */
+function match(method: string, pathname: string): Match | null {
+  const allowed: string[] = [];
   for (const c of COMPILED) {
     const m = c.pattern.exec(pathname);
     if (!m) continue;
-    pathMatched = true;
-    if (c.route.method.toUpperCase() !== method) continue;
+    if (c.route.method.toUpperCase() !== method) {
+      allowed.push(c.route.method.toUpperCase());
+      continue;
+    }
     const params: Record<string, string> = {};
     c.names.forEach((name, i) => {
       params[name] = m[i + 1] ?? '';
     });
     return { route: c.route, params };
   }
-  return pathMatched ? 'method' : null;
+  return allowed.length > 0 ? { allowed } : null;
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -144,22 +151,42 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/** Deeper JSON than any contract body needs; refused before anything walks it. */
+const MAX_JSON_DEPTH = 32;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 /**
- * PostgreSQL cannot store U+0000 in text or jsonb: refuse it up front with the field's path
- * instead of failing later with a database error.
+ * Text the store could not keep exactly, found before validation so the answer names the field:
+ * U+0000 (PostgreSQL text and jsonb cannot hold it) and lone UTF-16 surrogates (jsonb refuses
+ * them, text would silently turn them into U+FFFD). Also bounds the nesting depth. Iterative, so
+ * a hostile body cannot exhaust the stack.
  */
-function findNul(value: unknown, path: string[] = []): string | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? path.join('.') : null;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const found = findNul(value[i], [...path, String(i)]);
-      if (found !== null) return found;
+function findUnstorable(root: unknown): { path: string; message: string } | null {
+  const stack: { value: unknown; path: string[] }[] = [{ value: root, path: [] }];
+  const badText = (text: string) =>
+    text.includes('\u0000')
+      ? 'must not contain NUL (\\u0000) characters'
+      : LONE_SURROGATE.test(text)
+        ? 'must be valid Unicode text (a lone surrogate \\uD800–\\uDFFF is not)'
+        : null;
+  while (stack.length > 0) {
+    const { value, path } = stack.pop()!;
+    const where = path.join('.');
+    if (path.length > MAX_JSON_DEPTH) {
+      return { path: where, message: `${where}: nested deeper than ${MAX_JSON_DEPTH} levels` };
     }
-  } else if (value !== null && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) {
-      if (k.includes('\u0000')) return [...path, k].join('.');
-      const found = findNul(v, [...path, k]);
-      if (found !== null) return found;
+    if (typeof value === 'string') {
+      const problem = badText(value);
+      if (problem) return { path: where, message: `${where || 'body'}: ${problem}` };
+    } else if (Array.isArray(value)) {
+      value.forEach((item, i) => stack.push({ value: item, path: [...path, String(i)] }));
+    } else if (value !== null && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) {
+        const problem = badText(k);
+        const at = [...path, k].join('.');
+        if (problem) return { path: at, message: `${at}: the field name ${problem}` };
+        stack.push({ value: v, path: [...path, k] });
+      }
     }
   }
   return null;
@@ -185,11 +212,11 @@ async function parseBody(req: IncomingMessage, schema: z.ZodMiniType): Promise<u
       });
     }
   }
-  const nul = findNul(value);
-  if (nul !== null) {
-    const message = `${nul || 'body'}: must not contain NUL (\\u0000) characters`;
+  const unstorable = findUnstorable(value);
+  if (unstorable !== null) {
+    const { path, message } = unstorable;
     throw new HttpError('invalid_request', message, {
-      error: { code: 'invalid_request', message, fields: [{ path: nul, message }] },
+      error: { code: 'invalid_request', message, fields: [{ path, message }] },
     });
   }
   const parsed = z.safeParse(schema, value);
@@ -211,7 +238,16 @@ function parseQuery(url: URL, schema: z.ZodMiniObject | undefined): unknown {
     }
     entries[key] = value;
   }
-  if (!schema) return entries;
+  if (!schema) {
+    const [first] = Object.keys(entries);
+    if (first !== undefined) {
+      const message = `${first}: this route takes no query parameters`;
+      throw new HttpError('invalid_request', message, {
+        error: { code: 'invalid_request', message, fields: [{ path: first, message }] },
+      });
+    }
+    return entries;
+  }
   const parsed = z.safeParse(schema, entries);
   if (!parsed.success) {
     const body = validationError(parsed.error);
@@ -249,11 +285,14 @@ export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res
     const method = (req.method ?? 'GET').toUpperCase();
     const found = match(method === 'HEAD' ? 'GET' : method, url.pathname);
     if (found === null) return sendError(res, 'not_found', `no route ${url.pathname}`);
-    if (found === 'method') {
-      res.setHeader('allow', 'GET, POST');
-      return send(res, 405, {
-        error: { code: 'invalid_request', message: `${method} is not allowed on ${url.pathname}` },
-      });
+    if ('allowed' in found) {
+      const allow = [...new Set(found.allowed.flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m])))];
+      res.setHeader('allow', allow.join(', '));
+      return sendError(
+        res,
+        'method_not_allowed',
+        `${method} is not allowed on ${url.pathname} (use ${allow.join(' or ')})`,
+      );
     }
     const { route, params } = found;
 

@@ -197,7 +197,13 @@ export function createBroker(deps: BrokerDeps) {
       await saveR(tx, applied.value.request, request.version);
       return { request: applied.value.request, grant: applied.value.grant, events: [...applied.events] };
     }
-    const live = await listGrants(tx, { user: request.requester, status: MERGEABLE_STATUSES });
+    // Only grants that could be the same entitlement (mergeOverlapping compares the rest).
+    const live = await listGrants(tx, {
+      user: request.requester,
+      target: request.target,
+      resource: request.resource,
+      status: MERGEABLE_STATUSES,
+    });
     const issued = issueGrant(request, { id: newId('grt'), at, liveGrants: live });
     if (!issued.ok) return { request, grant: null, events: [] };
     const { grant, merged } = issued.value;

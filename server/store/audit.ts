@@ -89,25 +89,45 @@ function entryHash(
 
 /** Append inside the caller's transaction, so a state change and its audit row commit together. */
 export async function appendAuditTx(tx: Tx, entry: AuditEntry): Promise<AuditRow> {
+  const [row] = await appendAuditBatchTx(tx, [entry]);
+  return row!;
+}
+
+/**
+ * Append several rows, in order, inside the caller's transaction: one lock, one read of the
+ * chain's head and one INSERT however many rows (a transition usually records two or three
+ * events; four round trips instead of a dozen matter on the embedded store).
+ */
+export async function appendAuditBatchTx(tx: Tx, entries: readonly AuditEntry[]): Promise<AuditRow[]> {
+  if (entries.length === 0) return [];
+  // Taken before the head is read, in its own statement: a statement's snapshot is taken when it
+  // starts, so reading the head in the same statement as waiting for the lock could see a stale head.
   await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK_KEY]);
   const head = await tx.query<{ seq: number; hash: string }>(
     'SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1',
   );
-  const prev = head.rows[0];
-  const seq = (prev?.seq ?? 0) + 1;
-  const prevHash = prev?.hash ?? GENESIS_HASH;
-  const at = entry.at ?? new Date();
-  // Round-trip details through canonical JSON first so what is hashed is exactly what jsonb will
-  // hand back (undefined members dropped, Dates as strings).
-  const details = JSON.parse(canonicalJson(entry.details ?? {})) as Record<string, unknown>;
-  const row = { at, actor: entry.actor, type: entry.type, subject: entry.subject ?? null, details };
-  const hash = entryHash(prevHash, row);
+  let seq = head.rows[0]?.seq ?? 0;
+  let prevHash = head.rows[0]?.hash ?? GENESIS_HASH;
+  const rows: AuditRow[] = entries.map((entry) => {
+    const at = entry.at ?? new Date();
+    // Round-trip details through canonical JSON first so what is hashed is exactly what jsonb will
+    // hand back (undefined members dropped, Dates as strings).
+    const details = JSON.parse(canonicalJson(entry.details ?? {})) as Record<string, unknown>;
+    const content = { at, actor: entry.actor, type: entry.type, subject: entry.subject ?? null, details };
+    const hash = entryHash(prevHash, content);
+    seq += 1;
+    const row: AuditRow = { seq, ...content, prev_hash: prevHash, hash };
+    prevHash = hash;
+    return row;
+  });
   await tx.query(
     `INSERT INTO audit_log (seq, at, actor, type, subject, details, prev_hash, hash)
-     VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)`,
-    [seq, at, row.actor, row.type, row.subject, json(details), prevHash, hash],
+     SELECT r.seq, r.at, r.actor, r.type, r.subject, r.details, r.prev_hash, r.hash
+     FROM jsonb_to_recordset($1::jsonb)
+       AS r(seq bigint, at timestamptz, actor text, type text, subject text, details jsonb, prev_hash text, hash text)`,
+    [json(rows.map((r) => ({ ...r, at: r.at.toISOString() })))],
   );
-  return { seq, ...row, prev_hash: prevHash, hash };
+  return rows;
 }
 
 export function appendAudit(db: Db, entry: AuditEntry): Promise<AuditRow> {

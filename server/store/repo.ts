@@ -29,7 +29,7 @@ import type {
 } from '../domain';
 import { GRANT_STATUSES, REQUEST_STATUSES } from '../domain';
 import type { AuditRow } from './audit';
-import { appendAuditTx } from './audit';
+import { appendAuditBatchTx } from './audit';
 import type { Db, Tx } from './db';
 import { json } from './db';
 
@@ -507,6 +507,10 @@ export async function getGrant(db: Db | Tx, id: string): Promise<Grant | null> {
 
 export interface ListGrantsOptions {
   readonly user?: string;
+  /** Only grants on this target (the merge check: same user, target and resource). */
+  readonly target?: { readonly cloud: string; readonly account: string };
+  /** Only grants on exactly this resource (null: grants on no particular resource). */
+  readonly resource?: string | null;
   readonly status?: GrantStatus | readonly GrantStatus[];
   /** 1–1000; default 1000. */
   readonly limit?: number;
@@ -520,6 +524,13 @@ export async function listGrants(db: Db | Tx, options: ListGrantsOptions = {}): 
   const params: unknown[] = [];
   const param = (value: unknown): string => `$${params.push(value)}`;
   if (options.user !== undefined) where.push(`user_id = ${param(options.user)}`);
+  if (options.target !== undefined) {
+    where.push(
+      `target_cloud = ${param(options.target.cloud)} AND target_account = ${param(options.target.account)}`,
+    );
+  }
+  if (options.resource !== undefined)
+    where.push(`resource IS NOT DISTINCT FROM ${param(options.resource)}::text`);
   if (options.status !== undefined) {
     const statuses = typeof options.status === 'string' ? [options.status] : options.status;
     where.push(`status IN (SELECT jsonb_array_elements_text(${param(json(statuses))}::jsonb))`);
@@ -609,44 +620,55 @@ export interface EventPayload {
  * audit row (nor an event published for a change that rolled back).
  */
 export async function recordTransition(tx: Tx, record: TransitionRecord): Promise<RecordedTransition> {
-  const audit: AuditRow[] = [];
-  const eventIds: number[] = [];
-  for (const event of record.events) {
-    const details: Record<string, unknown> = {
-      ...event.details,
-      requestId: event.requestId,
-      grantId: event.grantId,
-    };
-    if (record.actor !== undefined && record.actor !== event.actor) details.caller = record.actor;
-    const row = await appendAuditTx(tx, {
-      actor: event.actor,
-      type: event.type,
-      subject: event.grantId ?? event.requestId,
-      details,
-      at: event.at,
-    });
-    audit.push(row);
-    const payload: EventPayload = {
-      type: event.type,
-      requestId: event.requestId,
-      grantId: event.grantId,
-      actor: event.actor,
-      at: event.at.toISOString(),
-      details: row.details,
-      auditSeq: row.seq,
-    };
-    const { rows } = await tx.query<{ id: number }>(
-      'INSERT INTO events (at, audience, type, payload) VALUES ($1, $2::jsonb, $3, $4::jsonb) RETURNING id',
-      [event.at, json(record.audience), event.type, json(payload)],
-    );
-    eventIds.push(rows[0]!.id);
-    // Wakes every broker's event hub (server/events/hub.ts) at COMMIT; a rollback sends nothing.
-    // Hubs read `events WHERE id > last seen`, which is gap-free only because ids follow commit
-    // order: appendAuditTx above took pg_advisory_xact_lock (released only after this commit is
-    // visible) before this INSERT drew its id, and the sequence hands out ids one at a time (CACHE
-    // 1), so any writer drawing a larger id waited for this commit. Keep the INSERT after the
-    // audit append: an id drawn outside the lock could commit after a larger one.
-    await tx.query("SELECT pg_notify('unblock_events', $1)", [String(rows[0]!.id)]);
-  }
-  return { audit, eventIds };
+  if (record.events.length === 0) return { audit: [], eventIds: [] };
+  const audit = await appendAuditBatchTx(
+    tx,
+    record.events.map((event) => {
+      const details: Record<string, unknown> = {
+        ...event.details,
+        requestId: event.requestId,
+        grantId: event.grantId,
+      };
+      if (record.actor !== undefined && record.actor !== event.actor) details.caller = record.actor;
+      return {
+        actor: event.actor,
+        type: event.type,
+        subject: event.grantId ?? event.requestId,
+        details,
+        at: event.at,
+      };
+    }),
+  );
+  const payloads: EventPayload[] = record.events.map((event, i) => ({
+    type: event.type,
+    requestId: event.requestId,
+    grantId: event.grantId,
+    actor: event.actor,
+    at: event.at.toISOString(),
+    details: audit[i]!.details,
+    auditSeq: audit[i]!.seq,
+  }));
+  // One statement inserts the events in order and wakes every broker's event hub
+  // (server/events/hub.ts) at COMMIT; a rollback sends nothing. Hubs read `events WHERE id > last
+  // seen`, which is gap-free only because ids follow commit order: appendAuditBatchTx above took
+  // pg_advisory_xact_lock (released only after this commit is visible) before this INSERT drew
+  // its ids, and the sequence hands out ids one at a time (CACHE 1), so any writer drawing a
+  // larger id waited for this commit. Keep the INSERT after the audit append: an id drawn outside
+  // the lock could commit after a larger one.
+  const { rows } = await tx.query<{ id: number; seq: number }>(
+    `WITH inserted AS (
+       INSERT INTO events (at, audience, type, payload)
+       SELECT e.at, $1::jsonb, e.type, e.payload
+       FROM jsonb_to_recordset($2::jsonb) AS e(n integer, at timestamptz, type text, payload jsonb)
+       ORDER BY e.n
+       RETURNING id, (payload ->> 'auditSeq')::bigint AS seq
+     )
+     SELECT id, seq, pg_notify('unblock_events', id::text) FROM inserted ORDER BY id`,
+    [
+      json(record.audience),
+      json(payloads.map((payload, n) => ({ n, at: payload.at, type: payload.type, payload }))),
+    ],
+  );
+  const idBySeq = new Map(rows.map((r) => [Number(r.seq), Number(r.id)]));
+  return { audit, eventIds: audit.map((row) => idBySeq.get(row.seq)!) };
 }

@@ -50,6 +50,8 @@ forEachStore('migrations', (store) => {
       'audit_log',
       'events',
       'grants',
+      'oauth_codes',
+      'oauth_transactions',
       'refresh_tokens',
       'schema_migrations',
       'tokens',
