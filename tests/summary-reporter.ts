@@ -16,8 +16,13 @@ export default class SummaryReporter implements Reporter {
         else if (state === 'failed') failed++;
         else skipped++;
       }
-      // A module that failed to load has no tests but is still a failure.
-      if (mod.state() === 'failed' && [...mod.children.allTests()].length === 0) failed++;
+      // A module that failed to load, or whose beforeAll/afterAll hook failed, is a failure even
+      // when none of its tests is (they were skipped or never collected).
+      if (
+        mod.state() === 'failed' &&
+        ![...mod.children.allTests()].some((t) => t.result().state === 'failed')
+      )
+        failed++;
     }
     failed += unhandledErrors.length;
     process.stdout.write(`\nTests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
