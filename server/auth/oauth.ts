@@ -750,3 +750,8 @@ const ROUTES = new Map<string, Route>(
     '/oauth/revoke': { method: 'POST', kind: 'json', run: (s, req, res) => s.revoke(req, res) },
   } satisfies Record<string, Route>),
 );
+
+/** The authorization server's endpoints (path → method), for the OpenAPI document and its tests. */
+export const AUTH_ENDPOINTS: ReadonlyMap<string, 'GET' | 'POST'> = new Map(
+  [...ROUTES].map(([path, route]) => [path, route.method]),
+);

@@ -8,6 +8,7 @@
  * building the document throws if a route uses one that is not, so the document cannot silently
  * inline an anonymous copy.
  */
+import { AUTH_PATHS } from './openapi-auth';
 import * as z from 'zod/mini';
 import { toJSONSchema } from 'zod/v4/core';
 import * as api from '../../lib/contract/api';
@@ -179,6 +180,10 @@ export function buildOpenApiDocument(options: OpenApiOptions = {}): JsonSchema {
     if (item[route.method]) throw new Error(`OpenAPI: ${route.method} ${route.path} declared twice`);
     item[route.method] = operation(route);
   }
+  for (const [path, item] of Object.entries(AUTH_PATHS)) {
+    if (paths[path]) throw new Error(`OpenAPI: ${path} is both an API route and an auth endpoint`);
+    paths[path] = item;
+  }
   return {
     openapi: '3.1.0',
     info: {
@@ -195,6 +200,10 @@ export function buildOpenApiDocument(options: OpenApiOptions = {}): JsonSchema {
       { name: 'grants', description: 'Time-bound grants' },
       { name: 'events', description: 'Live updates (Server-Sent Events)' },
       { name: 'audit', description: 'The hash-chained audit log' },
+      {
+        name: 'auth',
+        description: 'Sign-in: the OAuth 2.0 authorization server (code + PKCE, refresh, revocation)',
+      },
     ],
     paths,
     components: {

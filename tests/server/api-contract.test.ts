@@ -16,6 +16,7 @@ import {
 import { NewAccessRequest } from '../../lib/contract/request';
 import { GRANT_STATUSES, REQUEST_STATUSES } from '../../lib/contract/status';
 import * as domain from '../../server/domain/types';
+import { AUTH_ENDPOINTS } from '../../server/auth/oauth';
 import { buildOpenApiDocument, SCHEMAS, type JsonSchema } from '../../server/http/openapi';
 import { errorCodes, ROUTES, type Route } from '../../server/http/routes';
 
@@ -292,11 +293,21 @@ describe('OpenAPI document', () => {
     },
   );
 
-  it('has no operation the route table does not declare', () => {
+  it('has no operation the route table and the sign-in endpoints do not declare', () => {
     const documented = Object.entries(paths).flatMap(([p, item]) =>
       Object.keys(item).map((m) => `${m} ${p}`),
     );
-    expect(documented.sort()).toEqual(routes.map((r) => `${r.method} ${r.path}`).sort());
+    const auth = [...AUTH_ENDPOINTS].map(([p, m]) => `${m.toLowerCase()} ${p}`);
+    expect(documented.sort()).toEqual([...routes.map((r) => `${r.method} ${r.path}`), ...auth].sort());
+  });
+
+  it('documents every sign-in endpoint the authorization server serves, with unique operation ids', () => {
+    for (const [path, method] of AUTH_ENDPOINTS) {
+      const op = paths[path]?.[method.toLowerCase()];
+      expect(op, `${method} ${path}`).toMatchObject({ tags: ['auth'] });
+    }
+    const ids = Object.values(paths).flatMap((item) => Object.values(item).map((op) => op.operationId));
+    expect(new Set(ids).size).toBe(ids.length);
   });
 
   it('resolves every $ref within components', () => {
