@@ -8,6 +8,8 @@
  * that first claims the single-use thing it consumes (`FOR UPDATE`, or `UPDATE … WHERE … IS NULL`),
  * so two racing requests cannot both succeed.
  */
+import { SYSTEM_ACTOR } from '../domain/result';
+import { appendAuditTx } from '../store/audit';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BrokerConfig } from '../config/schema';
@@ -645,6 +647,13 @@ export class OAuthServer {
         if (row.used_at) {
           // Replayed: whoever redeemed it first may have been an attacker. Cut everything it produced.
           await revokeFamily(tx, row.family, now);
+          await appendAuditTx(tx, {
+            actor: SYSTEM_ACTOR,
+            type: 'auth.code-reused',
+            subject: row.user_id,
+            details: { clientId, family: row.family, action: 'revoked the tokens issued for the code' },
+            at: now,
+          });
           return bad('invalid_grant', 'the code was already used; the tokens issued for it are revoked');
         }
         // Spent on first presentation, whatever follows: no second try with another verifier.
@@ -659,6 +668,13 @@ export class OAuthServer {
         const signIn: SignIn = row.sign_in === 'oidc' ? 'oidc' : 'local';
         if (!(await this.userMayContinue(tx, row.user_id, signIn)))
           return bad('invalid_grant', 'the user is disabled');
+        await appendAuditTx(tx, {
+          actor: row.user_id,
+          type: 'auth.signed-in',
+          subject: row.user_id,
+          details: { clientId, signIn, family: row.family },
+          at: now,
+        });
         return issuePair(
           tx,
           { userId: row.user_id, clientId, scope: row.scope, family: row.family, signIn },

@@ -9,6 +9,8 @@
  * parties hold it (one of them stole it), so the whole family — its refresh tokens and the access
  * tokens issued from it — is revoked.
  */
+import { SYSTEM_ACTOR } from '../domain/result';
+import { appendAuditTx } from '../store/audit';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { BrokerConfig, UserConfig } from '../config/schema';
 import type { Tx } from '../store/db';
@@ -165,6 +167,14 @@ export async function rotateRefreshToken(
   if (row.revoked_at) return { ok: false, reason: 'revoked' };
   if (row.used_at) {
     await revokeFamily(tx, row.family, now);
+    // A replayed refresh token means it leaked (or a client is broken): auditors should see it.
+    await appendAuditTx(tx, {
+      actor: SYSTEM_ACTOR,
+      type: 'auth.refresh-token-reused',
+      subject: row.user_id,
+      details: { clientId, family: row.family, action: 'revoked the token family' },
+      at: now,
+    });
     return { ok: false, reason: 'reused' };
   }
   if (row.expires_at.getTime() <= now.getTime()) return { ok: false, reason: 'expired' };

@@ -44,6 +44,14 @@ beforeAll(async () => {
   });
 });
 
+/** Sign-in events in the audit log, oldest first. */
+async function auditTypes(broker: Broker): Promise<string[]> {
+  const { rows } = await broker.db.query<{ type: string }>(
+    "SELECT type FROM audit_log WHERE type LIKE 'auth.%' ORDER BY seq",
+  );
+  return rows.map((r) => r.type);
+}
+
 forEachStore('auth: authorization code flow', (store) => {
   let broker: Broker;
   beforeEach(async () => {
@@ -204,6 +212,7 @@ forEachStore('auth: authorization code flow', (store) => {
     const second = await exchange(broker, code, verifier);
     expect(second).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
     expect(await broker.auth.authenticate(bearer(access))).toEqual({ ok: false, reason: 'revoked' });
+    expect(await auditTypes(broker)).toEqual(['auth.signed-in', 'auth.code-reused']);
     const refreshed = await tokenRequest(broker, {
       grant_type: 'refresh_token',
       refresh_token: first.body.refresh_token as string,
@@ -387,6 +396,7 @@ forEachStore('auth: authorization code flow', (store) => {
       client_id: CLI,
     });
     expect(replay).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+    expect((await auditTypes(broker)).slice(-1)).toEqual(['auth.refresh-token-reused']);
     expect(await broker.auth.authenticate(bearer(first.access))).toEqual({ ok: false, reason: 'revoked' });
     expect(await broker.auth.authenticate(bearer(rotated.body.access_token as string))).toEqual({
       ok: false,

@@ -32,6 +32,8 @@ export function clock(): Clock {
 export interface Broker {
   url: string;
   auth: AuthService;
+  /** The store behind it, for checking what was written (audit rows, hashes only). */
+  db: Db;
   clock: Clock;
   close(): Promise<void>;
 }
@@ -58,6 +60,7 @@ export async function startBroker(
   return {
     url,
     auth,
+    db,
     clock: time,
     close: () =>
       new Promise<void>((resolve) => {
