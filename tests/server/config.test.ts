@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -30,6 +30,32 @@ describe('broker config', () => {
     if (!r.ok) return;
     expect(r.config.pendingTtlHours).toBe(24);
     expect(r.config.targets[0]).toMatchObject({ maxDurationMinutes: 480, provisioner: 'sim' });
+  });
+
+  it('accepts the documented example (docs/examples/unblock.yaml) with everything it shows', () => {
+    const file = join(import.meta.dirname, '../../docs/examples/unblock.yaml');
+    const r = checkConfigText(readFileSync(file, 'utf8'), file);
+    expect(r.ok ? [] : r.problems).toEqual([]);
+    if (!r.ok) return;
+    expect(r.config.auth.oidc).toMatchObject({
+      clientSecret: 'env:UNBLOCK_OIDC_SECRET',
+      groupsClaim: 'groups',
+    });
+    expect(r.config.webhooks.map((w) => w.kind)).toEqual(['slack', 'json']);
+    expect(r.config.auditorGroups).toEqual(['security']);
+  });
+
+  it('requires a secret on json webhooks and some way to sign in', () => {
+    const r = checkConfigText(
+      `${VALID}
+webhooks:
+  - { name: siem, kind: json, url: "https://siem.example/in" }
+auth: { local: false }
+`,
+      'bad.yaml',
+    );
+    expect(r.ok ? [] : r.problems.join('\n')).toMatch(/webhooks\.0\.secret/);
+    expect(r.ok ? [] : r.problems.join('\n')).toMatch(/auth: no way to sign in/);
   });
 
   it('names every problem by its path', () => {
