@@ -7,6 +7,9 @@
 import * as z from 'zod';
 import { CLOUDS } from '../../lib/contract/denial';
 import { EVENT_TYPES } from '../../lib/contract/status';
+import { AwsCloudConfig, AwsTargetConfig } from '../clouds/aws/config';
+import { AzureCloudConfig, AzureTargetConfig } from '../clouds/azure/config';
+import { GcpCloudConfig, GcpTargetConfig } from '../clouds/gcp/config';
 
 const NAME = /^[a-z][a-z0-9._-]{0,63}$/;
 
@@ -58,8 +61,12 @@ export const TargetConfig = z.strictObject({
     .min(15)
     .max(7 * 24 * 60)
     .default(480),
-  /** Which provisioner grants access: the simulated clouds, or the real cloud API (next milestone). */
+  /** Which provisioner grants access: the simulated clouds, or the cloud's own API (`clouds.<cloud>`). */
   provisioner: z.enum(['sim', 'cloud']).default('sim'),
+  /** Per-cloud settings for `provisioner: cloud` (the one matching `cloud`). */
+  aws: AwsTargetConfig.optional(),
+  azure: AzureTargetConfig.optional(),
+  gcp: GcpTargetConfig.optional(),
 });
 export type TargetConfig = z.infer<typeof TargetConfig>;
 
@@ -149,6 +156,14 @@ export const BrokerConfig = z
         burst: z.number().int().min(1).max(100_000).default(120),
       })
       .default({ perMinute: 600, burst: 120 }),
+    /** How the broker reaches each cloud's API, for targets with `provisioner: cloud`. */
+    clouds: z
+      .strictObject({
+        aws: AwsCloudConfig.optional(),
+        azure: AzureCloudConfig.optional(),
+        gcp: GcpCloudConfig.optional(),
+      })
+      .default({}),
     /** Members of these groups read the audit log. */
     auditorGroups: z.array(z.string().regex(NAME)).default(['auditors']),
   })
@@ -203,6 +218,20 @@ export const BrokerConfig = z
           message: `${key} is configured twice`,
         });
       accounts.add(key);
+      if (t.provisioner === 'cloud') {
+        if (!cfg.clouds[t.cloud])
+          ctx.addIssue({
+            code: 'custom',
+            path: ['targets', i, 'provisioner'],
+            message: `provisioner "cloud" needs clouds.${t.cloud} (how the broker reaches ${t.cloud})`,
+          });
+        if (t.cloud === 'aws' && !t.aws)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['targets', i, 'aws'],
+            message: 'an AWS target with provisioner "cloud" needs aws.roleArn (the JIT role to assume)',
+          });
+      }
       if (!groups.has(t.approverGroup))
         ctx.addIssue({
           code: 'custom',

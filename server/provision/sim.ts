@@ -4,7 +4,13 @@
  * a real provisioner would call a cloud API, errors included.
  */
 import type { Grant } from '../domain';
-import { ProvisionError, type CloudIdentities, type ProviderRef, type Provisioner } from './types';
+import {
+  ProvisionError,
+  type CloudIdentities,
+  type Landing,
+  type ProviderRef,
+  type Provisioner,
+} from './types';
 
 const TIMEOUT_MS = 10_000;
 
@@ -55,6 +61,15 @@ export function createSimProvisioner(baseUrl: string, fetchImpl: typeof fetch = 
     },
     async revoke(grant: Grant): Promise<void> {
       await call('DELETE', grant);
+    },
+    landing(_grant: Grant, _ref, _identities, destination: string | null): Promise<Landing> {
+      // The simulated clouds apply a grant at once: reload the denied page.
+      return Promise.resolve({
+        kind: 'reload',
+        url: destination,
+        afterMs: 0,
+        message: 'Access granted; reloading the page',
+      });
     },
   };
 }

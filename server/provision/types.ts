@@ -1,9 +1,10 @@
 /**
- * The one interface every cloud provisioner implements: the simulated clouds of `sim/` now, the
- * real AWS, Azure and GCP APIs next. The broker's worker calls it; the domain never does.
+ * The one interface every cloud provisioner implements: the simulated clouds of `sim/` and the
+ * real AWS, Azure and GCP APIs (server/clouds/*). The broker's worker and service call it; the
+ * domain never does.
  *
- * Both calls must be idempotent, keyed on the grant id: after a crash the worker cannot know
- * whether its last call landed, so it simply calls again (`resume-provisioning`,
+ * `grant` and `revoke` must be idempotent, keyed on the grant id: after a crash the worker cannot
+ * know whether its last call landed, so it simply calls again (`resume-provisioning`,
  * `resume-revoking` in server/domain/work.ts). Revoking something that is not there succeeds.
  */
 import type { Grant } from '../domain';
@@ -17,30 +18,110 @@ export interface CloudIdentities {
 
 /**
  * What the provisioner created, kept with the grant (`grants.provider_ref`) so that revocation
- * removes exactly that and nothing else. JSON-safe.
+ * removes exactly that and nothing else, and landing finds it again. JSON-safe; never holds
+ * secrets (AWS credentials stay in the provisioner's memory or are re-derived, never stored).
  */
 export type ProviderRef = Readonly<Record<string, unknown>>;
+
+/** What the request said beyond the grant itself: clouds record it with the grant. */
+export interface GrantContext {
+  readonly justification: string;
+  readonly ticket: string | null;
+}
+
+/**
+ * How the console tab that was denied reaches the grant:
+ * - `url`: open this one-time URL in that tab (AWS federation sign-in whose `Destination` is the
+ *   denied page). Given to the requester once; never stored.
+ * - `reload`: reload the tab after `afterMs` (the cloud's propagation delay), showing `message`
+ *   meanwhile; `url` is the page to reload (the denied page, with e.g. GCP's `authuser` kept).
+ */
+export type Landing =
+  | { readonly kind: 'url'; readonly url: string; readonly expiresAt: string }
+  | {
+      readonly kind: 'reload';
+      readonly url: string | null;
+      readonly afterMs: number;
+      readonly message: string;
+    };
+
+/** What an encoded denial message (AWS EC2-style) says once the cloud decodes it. */
+export interface DecodedDenial {
+  readonly actions: readonly string[];
+  readonly resource: string | null;
+  /** The decoded document's own words, for the approver. */
+  readonly summary: string;
+}
+
+/** One thing done under the grant, from the cloud's own log. */
+export interface ActivityEntry {
+  readonly at: string;
+  /** The API call or operation (`ec2:StopInstances`, `Microsoft.Compute/virtualMachines/start/action`, `v1.compute.instances.start`). */
+  readonly action: string;
+  readonly resource: string | null;
+  /** `success` or the error code the cloud logged. */
+  readonly outcome: string;
+}
+
+/**
+ * What approving would put in place, shown to the approver before they decide: the AWS session
+ * policy, or the Azure/GCP role chosen and everything else that role carries.
+ */
+export interface GrantPreview {
+  readonly summary: string;
+  /** AWS: the inline session policy JSON. */
+  readonly sessionPolicy?: unknown;
+  /** Azure/GCP: the role that will be granted, and the scope. */
+  readonly role?: { readonly id: string; readonly name: string; readonly scope: string };
+  /** Permissions the role carries beyond those requested (what else the approver is granting). */
+  readonly alsoGrants?: readonly string[];
+  /** Caveats the approver should know (role chaining caps the AWS session at 1 h, …). */
+  readonly notes?: readonly string[];
+}
 
 export interface Provisioner {
   /** Short name for logs and errors ("sim", "aws"…). */
   readonly name: string;
-  /** Put the grant in place until `grant.expiresAt`; returns what was created. */
-  grant(grant: Grant, identities: CloudIdentities): Promise<ProviderRef>;
-  /** Take the grant away; `ref` is what `grant` returned (null when it never returned). */
+  /** Put the grant in place until `grant.expiresAt`; returns what was created. Idempotent. */
+  grant(grant: Grant, identities: CloudIdentities, context: GrantContext): Promise<ProviderRef>;
+  /** Take the grant away; `ref` is what `grant` returned (null when it never returned). Idempotent. */
   revoke(grant: Grant, ref: ProviderRef | null, identities: CloudIdentities): Promise<void>;
+  /** How the denied tab reaches an active grant; `destination` is the denied console URL, if known. */
+  landing(
+    grant: Grant,
+    ref: ProviderRef | null,
+    identities: CloudIdentities,
+    destination: string | null,
+  ): Promise<Landing>;
+  /** What approving would grant (for the approver); may consult the cloud's role catalogue. */
+  preview?(
+    target: Grant['target'],
+    actions: readonly string[],
+    resource: string | null,
+  ): Promise<GrantPreview>;
+  /** Decode an encoded denial (AWS `DecodeAuthorizationMessage`); null when this cloud has none. */
+  decode?(target: Grant['target'], encodedMessage: string): Promise<DecodedDenial | null>;
+  /** What was done under the grant, from the cloud's audit log, over the grant's window. */
+  activity?(
+    grant: Grant,
+    ref: ProviderRef | null,
+    identities: CloudIdentities,
+  ): Promise<readonly ActivityEntry[]>;
 }
 
 /**
  * A failure the cloud reported, in words for the requester and approver. `retryable` false means
- * retrying will not help (the broker lacks permission, the target does not exist): the grant
- * still retries on the backoff schedule, because an operator may fix the cause, but the message
- * says so.
+ * retrying will not help by itself (the broker lacks permission, the target does not exist): the
+ * grant still retries on the backoff schedule, because an operator may fix the cause, but the
+ * message says so. `code` is the cloud's own error code (`AccessDenied`, `RoleAssignmentExists`,
+ * `ABORTED`…) when it gave one.
  */
 export class ProvisionError extends Error {
   override name = 'ProvisionError';
   constructor(
     message: string,
     readonly retryable: boolean,
+    readonly code: string | null = null,
   ) {
     super(message);
   }

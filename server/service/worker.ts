@@ -33,7 +33,7 @@ import {
   type Result,
   type RetryPolicy,
 } from '../domain';
-import type { CloudIdentities, ProviderRef, Provisioner } from '../provision/types';
+import type { CloudIdentities, GrantContext, ProviderRef, Provisioner } from '../provision/types';
 import type { Db, Tx } from '../store/db';
 import { json } from '../store/db';
 import {
@@ -137,6 +137,12 @@ export function createWorker(deps: WorkerDeps): Worker {
     return rows[0]?.provider_ref ?? null;
   }
 
+  /** The justification and ticket of the request behind the grant (clouds record them with it). */
+  async function grantContext(grant: Grant): Promise<GrantContext> {
+    const request = await getRequest(db, grant.requestId);
+    return { justification: request?.justification ?? '', ticket: request?.ticket ?? null };
+  }
+
   const message = (e: unknown) => (e instanceof Error ? e.message : String(e)).replace(/\s+/g, ' ').trim();
 
   /** Drives one claimed grant until it needs nothing more now (at most a few steps). */
@@ -162,7 +168,7 @@ export function createWorker(deps: WorkerDeps): Worker {
         case 'resume-provisioning': {
           const identities = await deps.identities(grant.user);
           try {
-            const ref = await provisioner.grant(grant, identities);
+            const ref = await provisioner.grant(grant, identities, await grantContext(grant));
             await db.query('UPDATE grants SET provider_ref = $2::jsonb WHERE id = $1', [grantId, json(ref)]);
             await commitGrant(grantId, (g) => (g.status === 'provisioning' ? provisioned(g, now()) : null));
           } catch (e) {
@@ -316,7 +322,9 @@ export function createWorker(deps: WorkerDeps): Worker {
       const grant = await getGrant(db, grantId);
       if (!grant || grant.status !== 'active') return;
       try {
-        const ref = await deps.provisionerFor(grant).grant(grant, await deps.identities(grant.user));
+        const ref = await deps
+          .provisionerFor(grant)
+          .grant(grant, await deps.identities(grant.user), await grantContext(grant));
         await db.query('UPDATE grants SET provider_ref = $2::jsonb WHERE id = $1', [grantId, json(ref)]);
       } catch (e) {
         log(`grant ${grantId}: could not push the new expiry to the cloud: ${message(e)}`);

@@ -1,0 +1,41 @@
+/**
+ * Configuration of the AWS provisioner: where the AWS APIs are (every base URL configurable, so
+ * the fakes of sim/clouds/aws stand in for them) and, per target account, the JIT role to assume.
+ * Owned by the AWS provisioner; server/config/schema.ts embeds these schemas.
+ */
+import * as z from 'zod';
+
+/** `env:NAME` reads the value from the environment at start (keeps secrets out of config files). */
+const secret = z.string().min(1);
+
+export const AwsCloudConfig = z.strictObject({
+  region: z.string().default('us-east-1'),
+  /** The broker's own credentials (the principal allowed to assume each account's JIT role). */
+  credentials: z.strictObject({
+    accessKeyId: secret,
+    secretAccessKey: secret,
+    sessionToken: secret.optional(),
+  }),
+  endpoints: z
+    .strictObject({
+      sts: z.url().optional(),
+      iam: z.url().optional(),
+      cloudTrail: z.url().optional(),
+      /** The federation endpoint (`https://signin.aws.amazon.com/federation`). */
+      signin: z.url().optional(),
+      /** The console base, for login `Destination` checks (`https://console.aws.amazon.com`). */
+      console: z.url().optional(),
+    })
+    .default({}),
+});
+export type AwsCloudConfig = z.infer<typeof AwsCloudConfig>;
+
+export const AwsTargetConfig = z.strictObject({
+  /** The JIT role in the target account the broker assumes for each grant. */
+  roleArn: z.string().regex(/^arn:aws[\w-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'an IAM role ARN'),
+  /** Managed policies attached to every session as `PolicyArns` (a baseline like ViewOnlyAccess). */
+  baselinePolicyArns: z.array(z.string().startsWith('arn:')).max(10).default([]),
+  /** The role's MaxSessionDuration in seconds (AssumeRole refuses longer sessions). */
+  maxSessionSeconds: z.number().int().min(3600).max(43200).default(3600),
+});
+export type AwsTargetConfig = z.infer<typeof AwsTargetConfig>;
