@@ -4,6 +4,7 @@
  * body is checked against the contract's view schema and every error body against `ApiError`
  * (and for the absence of a stack trace). Nothing waits a fixed time: `waitFor` polls a condition.
  */
+import { AUTH_ENDPOINTS } from '../../server/auth/oauth';
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import type * as z from 'zod/mini';
@@ -276,7 +277,13 @@ forEachStore('HTTP API', (fixture) => {
     const documented = Object.entries(spec.paths).flatMap(([p, item]) =>
       Object.keys(item).map((m) => `${m} ${p}`),
     );
-    expect(documented.sort()).toEqual(ROUTES.map((r) => `${r.method} ${r.path}`).sort());
+    const signIn = [...AUTH_ENDPOINTS].map(([path, method]) => `${method.toLowerCase()} ${path}`);
+    expect(documented.sort()).toEqual([...ROUTES.map((r) => `${r.method} ${r.path}`), ...signIn].sort());
+    // The documented sign-in pages are really served (the OIDC ones only with an IdP configured).
+    for (const [path, method] of AUTH_ENDPOINTS) {
+      if (method === 'GET' && !path.startsWith('/oauth/oidc/'))
+        expect((await h.call('GET', path)).status, path).not.toBe(404);
+    }
   });
 
   it('answers 404 for an unknown path and 405 (with Allow) for a wrong method', async () => {
