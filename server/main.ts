@@ -206,6 +206,8 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       config,
       policy,
       now,
+      provisionerFor: () => sim,
+      identities,
       onTransition,
       onGrantsChanged: (ids) => {
         worker.wake();

@@ -45,6 +45,33 @@ export type ExtendBody = z.infer<typeof ExtendBody>;
 export const RevokeBody = strictObject('', { reason: optionalText('reason', REASON_MAX) });
 export type RevokeBody = z.infer<typeof RevokeBody>;
 
+/** POST /api/v1/grants/{id}/landing: the denied console page to land on (the tab's URL). */
+export const LandingBody = strictObject('', {
+  destination: z.optional(
+    z
+      .url({ protocol: /^https$/, error: 'destination: must be an https URL' })
+      .check(z.maxLength(4096, 'destination: at most 4096 characters')),
+  ),
+});
+export type LandingBody = z.infer<typeof LandingBody>;
+
+/** POST /api/v1/decode: an encoded denial (AWS EC2-style) to have the cloud explain. */
+export const DecodeBody = strictObject('', {
+  target: strictObject('target', {
+    cloud: Cloud,
+    account: z
+      .string('target.account: required')
+      .check(z.maxLength(128, 'target.account: at most 128 characters')),
+  }),
+  encodedMessage: z
+    .string('encodedMessage: required')
+    .check(
+      z.minLength(1, 'encodedMessage: required'),
+      z.maxLength(16_384, 'encodedMessage: at most 16384 characters'),
+    ),
+});
+export type DecodeBody = z.infer<typeof DecodeBody>;
+
 // ---------------------------------------------------------------------------------------------
 // Query parameters (all strings on the wire)
 
@@ -165,6 +192,52 @@ export const GrantView = z.object({
   endedAt: NullableDateTime,
 });
 export type GrantView = z.infer<typeof GrantView>;
+
+/**
+ * How the denied tab reaches an active grant: open a one-time sign-in URL there (AWS federation,
+ * returning to the denied page), or reload it once the cloud has applied the grant (Azure, GCP).
+ */
+export const LandingView = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('url'), url: z.string(), expiresAt: DateTime }),
+  z.object({
+    kind: z.literal('reload'),
+    url: z.nullable(z.string()),
+    afterMs: z.int(),
+    message: z.string(),
+  }),
+]);
+export type LandingView = z.infer<typeof LandingView>;
+
+/** What an encoded denial says, decoded by the cloud. */
+export const DecodedView = z.object({
+  actions: z.array(ActionView),
+  resource: z.nullable(z.string()),
+  summary: z.string(),
+});
+export type DecodedView = z.infer<typeof DecodedView>;
+
+/** What approving a request would put in place, for the approver. */
+export const PreviewView = z.object({
+  /** Which provisioner would act (`sim`, `aws`, `azure`, `gcp`). */
+  provisioner: z.string(),
+  summary: z.string(),
+  sessionPolicy: z.optional(z.unknown()),
+  role: z.optional(z.object({ id: z.string(), name: z.string(), scope: z.string() })),
+  alsoGrants: z.optional(z.array(z.string())),
+  notes: z.optional(z.array(z.string())),
+});
+export type PreviewView = z.infer<typeof PreviewView>;
+
+/** One thing done under a grant, from the cloud's own audit log. */
+export const ActivityEntryView = z.object({
+  at: DateTime,
+  action: z.string(),
+  resource: z.nullable(z.string()),
+  outcome: z.string(),
+});
+export type ActivityEntryView = z.infer<typeof ActivityEntryView>;
+export const ActivityList = z.object({ items: z.array(ActivityEntryView) });
+export type ActivityList = z.infer<typeof ActivityList>;
 
 // The event names are declared once, with the statuses; re-exported for API users.
 export { EVENT_TYPES, EventType };

@@ -19,6 +19,8 @@ import {
   type ApiError,
   type CreateRequestBody,
   type DecisionBody,
+  type DecodeBody,
+  type LandingBody,
   type ErrorCode,
   type ExtendBody,
   type ListAuditQuery,
@@ -276,6 +278,10 @@ export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res
     getGrant: (c) => broker.getGrant(need(c), c.params.id!),
     extendGrant: (c) => broker.extendGrant(need(c), c.params.id!, c.body as ExtendBody),
     revokeGrant: (c) => broker.revokeGrant(need(c), c.params.id!, c.body as RevokeBody),
+    landGrant: (c) => broker.landGrant(need(c), c.params.id!, c.body as LandingBody),
+    listGrantActivity: (c) => broker.listGrantActivity(need(c), c.params.id!),
+    previewRequest: (c) => broker.previewRequest(need(c), c.params.id!),
+    decodeDenial: (c) => broker.decodeDenial(need(c), c.body as DecodeBody),
     listAudit: (c) => broker.listAudit(need(c), c.query as ListAuditQuery),
   };
 

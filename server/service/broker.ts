@@ -13,9 +13,15 @@ import { randomUUID } from 'node:crypto';
 import type {
   AccessRequestList,
   AccessRequestView,
+  ActivityList,
   AuditList,
   CreateRequestBody,
   DecisionBody,
+  DecodeBody,
+  DecodedView,
+  LandingBody,
+  LandingView,
+  PreviewView,
   ExtendBody,
   GrantList,
   GrantView,
@@ -25,6 +31,7 @@ import type {
   RevokeBody,
 } from '../../lib/contract/api';
 import { GUARDRAIL_KINDS } from '../../lib/contract/denial';
+import { actionRisk } from '../../lib/risk';
 import type { Principal } from '../auth/principal';
 import type { BrokerConfig, TargetConfig } from '../config/schema';
 import {
@@ -44,6 +51,8 @@ import {
   type Target,
 } from '../domain';
 import type { PolicyEngine, PolicyRequest, PolicyTarget } from '../policy/engine';
+import type { CloudIdentities, Provisioner } from '../provision/types';
+import { appendAudit } from '../store/audit';
 import type { Db, Tx } from '../store/db';
 import {
   MAX_LIST_LIMIT,
@@ -83,6 +92,10 @@ export interface BrokerDeps {
   readonly onTransition?: TransitionHook;
   /** Called after a commit that left grants needing the worker (new, revoked, extended). */
   readonly onGrantsChanged?: (grantIds: readonly string[]) => void;
+  /** The provisioner serving a target (landing, preview, decode, activity). */
+  readonly provisionerFor?: (target: TargetConfig) => Provisioner;
+  /** A user's cloud identities (config or IdP). */
+  readonly identities?: (user: string) => Promise<CloudIdentities>;
 }
 
 /** Thrown inside a transaction to roll it back and replay the use case from a fresh read. */
@@ -114,6 +127,17 @@ export function createBroker(deps: BrokerDeps) {
       g.user === p.user || (group !== undefined && p.groups.includes(group)) || isAuditor(p) || isAdmin(p)
     );
   };
+
+  /** The provisioner of a configured target (for landing, preview, decode, activity). */
+  function serving(t: Pick<Target, 'cloud' | 'account'>): ServiceResult<Provisioner> {
+    const target = lookup(t);
+    if (!target) return refuse('conflict', `${t.cloud} ${t.account} is no longer a configured target`);
+    if (!deps.provisionerFor) return refuse('conflict', 'this broker has no provisioner configured');
+    return done(deps.provisionerFor(target));
+  }
+
+  const identitiesOf = (user: string): Promise<CloudIdentities> =>
+    deps.identities ? deps.identities(user) : Promise.resolve({});
 
   function policyTarget(t: TargetConfig): PolicyTarget {
     return {
@@ -512,6 +536,103 @@ export function createBroker(deps: BrokerDeps) {
       });
       if (result.ok) deps.onGrantsChanged?.([id]);
       return result;
+    },
+
+    async landGrant(p: Principal, id: string, body: LandingBody): Promise<ServiceResult<LandingView>> {
+      const loaded = await loadVisibleGrant(db, p, id);
+      if (!loaded.ok) return loaded;
+      const g = loaded.value;
+      // The landing URL signs its holder into the cloud as this grant: only the grant holder gets it.
+      if (g.user !== p.user) return refuse('forbidden', 'only the holder of a grant can land on it');
+      if (g.status !== 'active') return refuse('conflict', `the grant is ${g.status}, not active`);
+      const served = serving(g.target);
+      if (!served.ok) return served;
+      const { rows } = await db.query<{ provider_ref: Record<string, unknown> | null }>(
+        'SELECT provider_ref FROM grants WHERE id = $1',
+        [id],
+      );
+      const landing = await served.value.landing(
+        g,
+        rows[0]?.provider_ref ?? null,
+        await identitiesOf(p.user),
+        body.destination ?? null,
+      );
+      // Who received a way into the console, and when (never the URL itself: it is a credential).
+      await appendAudit(db, {
+        actor: p.user,
+        type: 'grant.landing-issued',
+        subject: g.id,
+        details: { kind: landing.kind, destination: body.destination ?? null },
+        at: now(),
+      });
+      return done(landing);
+    },
+
+    async listGrantActivity(p: Principal, id: string): Promise<ServiceResult<ActivityList>> {
+      const loaded = await loadVisibleGrant(db, p, id);
+      if (!loaded.ok) return loaded;
+      const g = loaded.value;
+      const served = serving(g.target);
+      if (!served.ok) return served;
+      if (!served.value.activity) return done({ items: [] });
+      const { rows } = await db.query<{ provider_ref: Record<string, unknown> | null }>(
+        'SELECT provider_ref FROM grants WHERE id = $1',
+        [id],
+      );
+      const items = await served.value.activity(g, rows[0]?.provider_ref ?? null, await identitiesOf(g.user));
+      return done({ items: [...items] });
+    },
+
+    async previewRequest(p: Principal, id: string): Promise<ServiceResult<PreviewView>> {
+      const loaded = await loadVisibleRequest(db, p, id);
+      if (!loaded.ok) return loaded;
+      const r = loaded.value;
+      const served = serving(r.target);
+      if (!served.ok) return served;
+      const provisioner = served.value;
+      if (!provisioner.preview) {
+        return done({
+          provisioner: provisioner.name,
+          summary: `${r.actions.join(', ')} on ${r.resource ?? 'any resource'} in ${r.target.account}`,
+        });
+      }
+      const preview = await provisioner.preview(r.target, r.actions, r.resource);
+      return done({
+        provisioner: provisioner.name,
+        summary: preview.summary,
+        ...(preview.sessionPolicy === undefined ? {} : { sessionPolicy: preview.sessionPolicy }),
+        ...(preview.role ? { role: { ...preview.role } } : {}),
+        ...(preview.alsoGrants ? { alsoGrants: [...preview.alsoGrants] } : {}),
+        ...(preview.notes ? { notes: [...preview.notes] } : {}),
+      });
+    },
+
+    async decodeDenial(p: Principal, body: DecodeBody): Promise<ServiceResult<DecodedView>> {
+      const target = lookup(body.target);
+      if (!target) {
+        return invalidField(
+          'target.account',
+          `target.account: ${body.target.account} is not a ${body.target.cloud} target this broker manages`,
+        );
+      }
+      const served = serving(target);
+      if (!served.ok) return served;
+      const decoded = served.value.decode ? await served.value.decode(target, body.encodedMessage) : null;
+      if (!decoded) {
+        return invalidField('encodedMessage', `encodedMessage: ${target.cloud} cannot decode this message`);
+      }
+      await appendAudit(db, {
+        actor: p.user,
+        type: 'denial.decoded',
+        subject: `${target.cloud}:${target.account}`,
+        details: { actions: [...decoded.actions], resource: decoded.resource },
+        at: now(),
+      });
+      return done({
+        actions: decoded.actions.map((action) => ({ action, risk: actionRisk(target.cloud, action) })),
+        resource: decoded.resource,
+        summary: decoded.summary,
+      });
     },
 
     async listAudit(p: Principal, q: ListAuditQuery): Promise<ServiceResult<AuditList>> {

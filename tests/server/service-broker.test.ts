@@ -44,7 +44,14 @@ async function setup(db: Db) {
     now: clock.now,
     retry: { baseMs: 5_000, capMs: 60_000 },
   });
-  const broker = createBroker({ db, config, policy, now: clock.now });
+  const broker = createBroker({
+    db,
+    config,
+    policy,
+    now: clock.now,
+    provisionerFor: () => createSimProvisioner(sim.url),
+    identities: (user) => Promise.resolve(config.users.find((u) => u.name === user)?.identities ?? {}),
+  });
   return { broker, worker, clock };
 }
 
@@ -345,5 +352,49 @@ forEachStore('broker service', (fixture) => {
     expect(page.items[1]!.prevHash).toBe(page.items[0]!.hash);
     expect(page.items[0]!.actor).toBe('alice');
     expect(page.items[1]).toMatchObject({ actor: 'policy', details: { caller: 'alice' } });
+  });
+
+  it('lands only the holder on an active grant, and audits that it did', async () => {
+    const db = await fixture.migrated();
+    const { broker, worker } = await setup(db);
+    const request = value(await broker.createRequest(alice, body()));
+    const early = await broker.landGrant(alice, request.grantId!, {});
+    expect(early.ok || early.error.code).toBe('conflict'); // not provisioned yet
+    await worker.runOnce();
+    const destination = 'https://console.aws.amazon.com/s3/buckets/exports';
+    const landing = value(await broker.landGrant(alice, request.grantId!, { destination }));
+    expect(landing).toMatchObject({ kind: 'reload', url: destination });
+    const other = await broker.landGrant(bob, request.grantId!, {});
+    expect(other.ok || other.error.code).toBe('forbidden');
+    const { rows } = await db.query<{ actor: string; subject: string }>(
+      "SELECT actor, subject FROM audit_log WHERE type = 'grant.landing-issued'",
+    );
+    expect(rows).toEqual([{ actor: 'alice', subject: request.grantId }]);
+  });
+
+  it('previews what approval grants for approvers, and says when a cloud cannot decode', async () => {
+    const db = await fixture.migrated();
+    const { broker } = await setup(db);
+    const request = value(await broker.createRequest(alice, prodStop()));
+    const preview = value(await broker.previewRequest(bob, request.id));
+    expect(preview).toMatchObject({ provisioner: 'sim' });
+    expect(preview.summary).toMatch(/ec2:StopInstances/);
+    const stranger = await broker.previewRequest(erin, request.id);
+    expect(stranger.ok || stranger.error.code).toBe('forbidden');
+    const decoded = await broker.decodeDenial(alice, {
+      target: { cloud: 'aws', account: PRODUCTION },
+      encodedMessage: 'abc',
+    });
+    expect(decoded.ok || decoded.error.fields?.[0]?.path).toBe('encodedMessage');
+    const unknown = await broker.decodeDenial(alice, {
+      target: { cloud: 'aws', account: '999999999999' },
+      encodedMessage: 'abc',
+    });
+    expect(unknown.ok || unknown.error.fields?.[0]?.path).toBe('target.account');
+    expect(
+      value(await broker.listGrantActivity(alice, value(await broker.createRequest(alice, body())).grantId!)),
+    ).toEqual({
+      items: [],
+    });
   });
 });
