@@ -161,7 +161,7 @@ export function createGoogleClient(options: GoogleClientOptions): GoogleClient {
       signal: AbortSignal.timeout(TIMEOUT_MS),
     });
     const text = await res.text();
-    let body: unknown = null;
+    let body: unknown;
     try {
       body = text ? JSON.parse(text) : null;
     } catch {
@@ -190,7 +190,7 @@ export function createGoogleClient(options: GoogleClientOptions): GoogleClient {
         );
       }
       if (result.status >= 200 && result.status < 300) return result.body as T;
-      const error = ((result.body as { error?: GoogleError } | null)?.error ?? {}) as GoogleError;
+      const error: GoogleError = (result.body as { error?: GoogleError } | null)?.error ?? {};
       if (result.status === 401 && !reauthenticated) {
         // The token was revoked or expired early: one fresh token, then believe Google.
         reauthenticated = true;

@@ -293,7 +293,7 @@ export function createGcpProvisioner(
   }
 
   const refOf = (ref: ProviderRef | null): Partial<GcpProviderRef> =>
-    ref && ref.kind === 'gcp-iam-binding' ? (ref as Partial<GcpProviderRef>) : {};
+    ref && ref.kind === 'gcp-iam-binding' ? ref : {};
 
   // ---- the Provisioner ----------------------------------------------------------------------
 

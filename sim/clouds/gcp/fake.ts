@@ -361,8 +361,10 @@ export async function startGcpFake(options: GcpFakeOptions): Promise<GcpFake> {
       if (!roleByName(projectId, b.role)) {
         throw invalid(`Role ${b.role} is not supported for this resource.`);
       }
-      if (b.members.length === 0) continue; // Google drops empty bindings.
-      for (const m of b.members) {
+      const members: unknown[] = b.members;
+      if (members.length === 0) continue; // Google drops empty bindings.
+      for (const m of members) {
+        if (typeof m !== 'string') throw invalid(`Invalid member in bindings[${i}].`);
         if (
           !/^(user|serviceAccount|group|domain|principal|principalSet):.+$/.test(m) &&
           !m.startsWith('all')
@@ -406,7 +408,7 @@ export async function startGcpFake(options: GcpFakeOptions): Promise<GcpFake> {
       principals += b.members.length;
       out.push({
         role: b.role,
-        members: [...b.members],
+        members: members as string[],
         ...(b.condition
           ? {
               condition: {
@@ -849,7 +851,7 @@ export function compileLogFilter(filter: string): (entry: LogEntryRecord) => boo
   const logId = /^log_id\("([^"]+)"\)$/.exec(text);
   if (logId) {
     const suffix = `/logs/${encodeURIComponent(logId[1]!)}`;
-    return (e) => String(e.logName ?? '').endsWith(suffix);
+    return (e) => (typeof e.logName === 'string' ? e.logName : '').endsWith(suffix);
   }
   const cmp = /^([A-Za-z_][\w.]*)\s*(>=|<=|!=|=|:|<|>)\s*("(?:[^"\\]|\\.)*"|\S+)$/.exec(text);
   if (!cmp || !/^(protoPayload\.|logName$|timestamp$|severity$|resource\.)/.test(cmp[1]!)) {
@@ -872,7 +874,12 @@ export function compileLogFilter(filter: string): (entry: LogEntryRecord) => boo
   }
   return (e) => {
     const actual = field(e, path);
-    const s = actual === undefined || actual === null ? '' : String(actual as string);
+    const s =
+      typeof actual === 'string'
+        ? actual
+        : actual === undefined || actual === null
+          ? ''
+          : JSON.stringify(actual);
     const decoded = path === 'logName' ? decodeURIComponent(s) : s;
     if (op === '=') return s === value;
     if (op === '!=') return s !== value;
