@@ -27,6 +27,13 @@ export const AwsCloudConfig = z.strictObject({
       console: z.url().optional(),
     })
     .default({}),
+  /** `Issuer` of federation login URLs: where AWS sends the user when the console session ends (the broker's UI). */
+  issuer: z.url().optional(),
+  /** The inline policy on each JIT role that holds early revocations (denies). */
+  revocationPolicyName: z
+    .string()
+    .regex(/^[\w+=,.@-]{1,128}$/, 'an IAM policy name')
+    .default('unblock-revocations'),
 });
 export type AwsCloudConfig = z.infer<typeof AwsCloudConfig>;
 
@@ -37,5 +44,15 @@ export const AwsTargetConfig = z.strictObject({
   baselinePolicyArns: z.array(z.string().startsWith('arn:')).max(10).default([]),
   /** The role's MaxSessionDuration in seconds (AssumeRole refuses longer sessions). */
   maxSessionSeconds: z.number().int().min(3600).max(43200).default(3600),
+  /**
+   * A role in the same account the broker assumes to edit the JIT role's revocation policy, decode
+   * authorization messages and read CloudTrail: IAM and CloudTrail only act on their own account.
+   * Without it, IAM calls use the broker's own credentials (a broker living in the target account)
+   * and decoding/CloudTrail use a JIT-role session whose session policy allows only those two calls.
+   */
+  adminRoleArn: z
+    .string()
+    .regex(/^arn:aws[\w-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'an IAM role ARN')
+    .optional(),
 });
 export type AwsTargetConfig = z.infer<typeof AwsTargetConfig>;

@@ -1,0 +1,217 @@
+/**
+ * The IAM documents and STS parameters the AWS provisioner sends, as pure functions: the session
+ * policy of a grant, its session name and duration, and the revocation policy it keeps on each
+ * JIT role. Kept apart from the SDK calls so the limits (2,048 / 10,240 characters, 900 s …
+ * MaxSessionDuration, the session-name charset) are decided in one place.
+ */
+import { createHash } from 'node:crypto';
+import { ProvisionError } from '../../provision/types';
+
+/** STS's charset and length for `RoleSessionName` and `SourceIdentity`. */
+const NAME_CHARSET = /[^\w+=,.@-]/g;
+const NAME_RE = /^[\w+=,.@-]{2,64}$/;
+
+/** AWS's limit on the plaintext of a session policy (inline; managed ARNs count separately, packed). */
+export const SESSION_POLICY_MAX_CHARS = 2048;
+/** IAM's limit on a role's inline policies together, whitespace not counted. */
+export const ROLE_INLINE_MAX_CHARS = 10_240;
+/** AssumeRole's minimum `DurationSeconds` (and the federation `SessionDuration` minimum). */
+export const MIN_SESSION_SECONDS = 900;
+/** Role chaining (a broker on role credentials) caps every session at one hour. */
+export const CHAINED_MAX_SECONDS = 3600;
+/** Console sessions (`SessionDuration`) last at most 12 hours. */
+export const MAX_CONSOLE_SECONDS = 43_200;
+
+const shortHash = (s: string, n = 12) => createHash('sha256').update(s).digest('hex').slice(0, n);
+
+/**
+ * `jit-<requestId>`: the name that shows in the assumed-role ARN and as CloudTrail's `Username`,
+ * so activity is found by it. Characters STS refuses become `-`; a name over 64 characters keeps
+ * a hash of the full id so two long ids cannot share a session name.
+ */
+export function sessionNameFor(requestId: string): string {
+  const name = `jit-${requestId}`.replace(NAME_CHARSET, '-');
+  return name.length <= 64 ? name : `${name.slice(0, 51)}-${shortHash(requestId)}`;
+}
+
+/** Whether AWS accepts this as `SourceIdentity` (2–64 of `[\w+=,.@-]`, no `aws:` prefix). */
+export const validSourceIdentity = (s: string): boolean => NAME_RE.test(s) && !/^aws:/i.test(s);
+
+/**
+ * The inline session policy: exactly the granted actions on the granted resource (`*` only when
+ * no resource was named), minified, and refused here when it exceeds AWS's 2,048 characters so
+ * the approver sees why instead of an STS validation error.
+ */
+export function sessionPolicy(
+  requestId: string,
+  actions: readonly string[],
+  resource: string | null,
+): string {
+  if (actions.length === 0) throw new ProvisionError('grant.actions is empty: nothing to allow', false);
+  const policy = JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: `Unblock${requestId.replace(/[^A-Za-z0-9]/g, '')}`.slice(0, 100),
+        Effect: 'Allow',
+        Action: [...new Set(actions)],
+        Resource: resource === null ? '*' : [resource],
+      },
+    ],
+  });
+  if (policy.length > SESSION_POLICY_MAX_CHARS) {
+    throw new ProvisionError(
+      `the session policy for ${actions.length} action(s) is ${policy.length} characters; AWS allows ${SESSION_POLICY_MAX_CHARS} (grant.actions / grant.resource too long: split the request)`,
+      false,
+      'PolicyTooLarge',
+    );
+  }
+  return policy;
+}
+
+export interface SessionLength {
+  readonly seconds: number;
+  /** Why the session is not exactly the grant's remaining lifetime, for the approver and the log. */
+  readonly notes: readonly string[];
+}
+
+/**
+ * `DurationSeconds`: the grant's remaining lifetime, clamped to AWS's 900 s minimum and to the
+ * role's MaxSessionDuration, or one hour when the broker itself runs on role credentials.
+ */
+export function sessionLength(
+  remainingSeconds: number,
+  maxSessionSeconds: number,
+  chained: boolean,
+): SessionLength {
+  const cap = chained ? Math.min(CHAINED_MAX_SECONDS, maxSessionSeconds) : maxSessionSeconds;
+  const notes: string[] = [];
+  const wanted = Math.ceil(remainingSeconds);
+  if (wanted > cap) {
+    notes.push(
+      chained && cap === CHAINED_MAX_SECONDS && maxSessionSeconds > CHAINED_MAX_SECONDS
+        ? `The broker runs on temporary credentials (role chaining), which caps each AWS session at 1 hour; landing again after that signs in with a fresh session until the grant ends.`
+        : `The role's MaxSessionDuration caps each AWS session at ${cap / 3600} h; landing again after that signs in with a fresh session until the grant ends.`,
+    );
+  }
+  if (wanted < MIN_SESSION_SECONDS) {
+    notes.push(
+      `AWS sessions last at least 15 minutes: this one outlives the grant by ${MIN_SESSION_SECONDS - wanted} s, so the broker denies it when the grant ends.`,
+    );
+  }
+  return { seconds: Math.min(Math.max(wanted, MIN_SESSION_SECONDS), cap), notes };
+}
+
+/** One revocation: deny everything to one request's sessions of one user issued up to `cutoff`. */
+export interface Revocation {
+  readonly sourceIdentity: string;
+  readonly sessionName: string;
+  readonly cutoff: Date;
+}
+
+interface DenyStatement {
+  Sid: string;
+  Effect: 'Deny';
+  Action: '*';
+  Resource: '*';
+  Condition: {
+    StringEquals: { 'aws:SourceIdentity': string };
+    StringLike: { 'aws:userid': string[] };
+    DateLessThanEquals: { 'aws:TokenIssueTime': string };
+  };
+}
+
+const isoSeconds = (d: Date) =>
+  new Date(Math.ceil(d.getTime() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+
+/**
+ * The deny for one revocation. It names the user (`aws:SourceIdentity`, set by the broker and
+ * immutable) AND the request's sessions (`aws:userid` = `<RoleId>:<session name>`), so revoking
+ * one grant leaves the user's other grants on the same role alone; `aws:TokenIssueTime` bounds it
+ * to sessions issued up to the cutoff, so a later grant is never caught by an old deny.
+ */
+export function denyStatement(r: Revocation): DenyStatement {
+  return {
+    Sid: `Revoke${shortHash(`${r.sourceIdentity}\n${r.sessionName}`, 16)}`,
+    Effect: 'Deny',
+    Action: '*',
+    Resource: '*',
+    Condition: {
+      StringEquals: { 'aws:SourceIdentity': r.sourceIdentity },
+      StringLike: { 'aws:userid': [`*:${r.sessionName}`] },
+      DateLessThanEquals: { 'aws:TokenIssueTime': isoSeconds(r.cutoff) },
+    },
+  };
+}
+
+/** The statements of a revocation policy document (as IAM returned it, already URL-decoded). */
+export function parseRevocations(document: string | null): Record<string, unknown>[] {
+  if (document === null) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(document);
+  } catch {
+    throw new ProvisionError('the revocation policy on the JIT role is not JSON: fix or delete it', false);
+  }
+  const statements = (parsed as { Statement?: unknown }).Statement;
+  if (statements === undefined) return [];
+  return (Array.isArray(statements) ? statements : [statements]) as Record<string, unknown>[];
+}
+
+/** When a deny can no longer matter: every session it could catch was issued by its cutoff. */
+function cutoffOf(statement: Record<string, unknown>): number | null {
+  const condition = statement.Condition as
+    | {
+        DateLessThanEquals?: { 'aws:TokenIssueTime'?: unknown };
+        DateLessThan?: { 'aws:TokenIssueTime'?: unknown };
+      }
+    | undefined;
+  const value =
+    condition?.DateLessThanEquals?.['aws:TokenIssueTime'] ?? condition?.DateLessThan?.['aws:TokenIssueTime'];
+  const at = typeof value === 'string' ? Date.parse(value) : NaN;
+  return Number.isNaN(at) ? null : at;
+}
+
+/**
+ * The revocation policy after adding `add` (if any) and dropping denies that can no longer matter:
+ * a deny only catches sessions issued by its cutoff, and none of those outlives cutoff +
+ * `maxSessionSeconds` (console sessions included: the broker never asks for a console session
+ * longer than the credentials behind it, or 900 s). Statements the broker did not write (no
+ * readable cutoff) are kept as they are. Returns null when nothing is left (delete the policy).
+ */
+export function mergeRevocations(
+  existing: readonly Record<string, unknown>[],
+  add: Revocation | null,
+  now: Date,
+  maxSessionSeconds: number,
+): { statements: Record<string, unknown>[]; dropped: number } {
+  const horizonMs = maxSessionSeconds * 1000;
+  const kept: Record<string, unknown>[] = [];
+  let dropped = 0;
+  const addition = add ? denyStatement(add) : null;
+  for (const s of existing) {
+    const cutoff = cutoffOf(s);
+    if (cutoff !== null && cutoff + horizonMs < now.getTime()) {
+      dropped += 1;
+      continue;
+    }
+    if (addition && s.Sid === addition.Sid) {
+      // Revoking again (a retry, or a second revoke): keep the later cutoff.
+      if (cutoff !== null && cutoff > add!.cutoff.getTime()) {
+        kept.push(s);
+        continue;
+      }
+      continue;
+    }
+    kept.push(s);
+  }
+  if (addition && !kept.some((s) => s.Sid === addition.Sid))
+    kept.push(addition as unknown as Record<string, unknown>);
+  return { statements: kept, dropped };
+}
+
+export const policyChars = (text: string): number => text.replace(/\s/g, '').length;
+
+/** The document for a list of statements, minified. */
+export const revocationDocument = (statements: readonly Record<string, unknown>[]): string =>
+  JSON.stringify({ Version: '2012-10-17', Statement: statements });
