@@ -49,20 +49,42 @@ export function matchesPattern(pattern: string, action: string): boolean {
 const anyMatch = (patterns: readonly string[], action: string) =>
   patterns.some((p) => matchesPattern(p, action));
 
+/** An operation's resource type: the operation less its verb (`…/secrets/getSecret/action` → `…/secrets`). */
+function resourceType(action: string): string {
+  const segments = action.toLowerCase().split('/');
+  return segments.slice(0, segments[segments.length - 1] === 'action' ? -2 : -1).join('/');
+}
+
+/** A pattern naming one service's resource types (`Microsoft.Compute/virtualMachines/*`), not a whole provider. */
+const specific = (pattern: string) => {
+  const first = pattern.split('/').findIndex((s) => s.includes('*'));
+  return first < 0 || first >= 2;
+};
+
 /**
- * Whether `action` is a data-plane operation. ARM only says so in the provider operations
- * catalogue (`isDataAction`), which is per namespace and large; the role catalogue is a good
- * proxy: built-in roles list data actions literally (Storage Blob Data Reader names
- * `…/containers/blobs/read`), so an action some role names literally in `dataActions` is a data
- * action. Failing that, an action that some role's `actions` match is a control-plane operation
- * (so `Microsoft.KeyVault/vaults/write` stays one although Key Vault Administrator's data actions
- * are `Microsoft.KeyVault/vaults/*`); an action only data-action wildcards match is data.
+ * Whether `action` is a data-plane operation. ARM says so only in the provider operations
+ * catalogue (`isDataAction`), per namespace and large; the role catalogue is a good proxy, in
+ * this order:
+ * 1. some role names it literally in `dataActions` (Storage Blob Data Reader names
+ *    `…/containers/blobs/read`): data;
+ * 2. a service-level `actions` pattern or literal matches it (`Microsoft.Compute/virtualMachines/*`
+ *    for `…/start/action`, though `…/virtualMachines/login/action` is data): control;
+ * 3. some role names a data action on the same resource type (`…/vaults/secrets/delete` beside
+ *    Key Vault Secrets User's `…/vaults/secrets/getSecret/action`): data;
+ * 4. any `actions` pattern matches (`Microsoft.KeyVault/vaults/write` is control although Key Vault
+ *    Administrator's data actions are `Microsoft.KeyVault/vaults/*`): control;
+ * 5. only data-action wildcards match: data.
+ * A data operation named by no role on a type no role names (`…/blobs/tags/read`) is taken for a
+ * control operation: the grant then carries a role that does not help, and the approver sees it.
  */
 export function isDataAction(catalogue: readonly RoleDefinition[], action: string): boolean {
   const perms = catalogue.flatMap((r) => r.permissions);
   const lower = action.toLowerCase();
-  if (perms.some((p) => p.dataActions.some((d) => !d.includes('*') && d.toLowerCase() === lower)))
-    return true;
+  const literalData = perms.flatMap((p) => p.dataActions.filter((d) => !d.includes('*')));
+  if (literalData.some((d) => d.toLowerCase() === lower)) return true;
+  if (perms.some((p) => p.actions.some((a) => specific(a) && matchesPattern(a, action)))) return false;
+  const type = resourceType(action);
+  if (literalData.some((d) => resourceType(d) === type)) return true;
   if (perms.some((p) => anyMatch(p.actions, action))) return false;
   return perms.some((p) => anyMatch(p.dataActions, action));
 }
