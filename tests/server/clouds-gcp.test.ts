@@ -314,6 +314,19 @@ describe('custom roles', () => {
     expect(fake.state.allows(ALICE, PROJECT, 'compute.instances.stop')).toBe(false);
   });
 
+  it('previews the exact custom role without creating it', async () => {
+    const { fake, provisioner } = await setup({ customRoles: true });
+    const target = { cloud: 'gcp' as const, account: PROJECT, environment: 'dev' };
+    const preview = await provisioner.preview!(target, ['compute.instances.start'], null);
+    expect(preview.role).toEqual({
+      id: 'projects/acme-dev/roles/unblock_compute_instances_start',
+      name: 'Unblock: compute.instances.start',
+      scope: 'projects/acme-dev',
+    });
+    expect(preview.alsoGrants).toEqual([]);
+    expect(fake.state.requests).toEqual([]);
+  });
+
   it('passes Google’s INVALID_ARGUMENT message on, not retryable', async () => {
     const { provisioner } = await setup({ customRoles: true });
     const error = await rejection(
@@ -448,6 +461,16 @@ describe('errors and the token', () => {
         () => undefined,
       ),
     ).toThrow(/clouds\.gcp\.serviceAccount\.privateKey names the environment variable UNBLOCK_NO_SUCH_VAR/);
+  });
+
+  it('fetches a fresh token once when Google stops accepting the cached one', async () => {
+    const { fake, provisioner } = await setup();
+    await provisioner.grant(grantOf(), { gcp: ALICE }, CONTEXT);
+    fake.state.revokeTokens();
+    await provisioner.revoke(grantOf(), null, { gcp: ALICE });
+    expect(fake.state.tokensIssued).toBe(2);
+    expect(fake.state.requests.filter((r) => r.status === 401)).toHaveLength(1);
+    expect(bindingsOf(fake)).toEqual([]);
   });
 
   it('caches the access token and fetches a new one after it expires on the clock', async () => {

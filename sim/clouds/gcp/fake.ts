@@ -102,6 +102,8 @@ export interface GcpFakeState {
   injectConcurrentChange(count?: number): void;
   /** Answer the next `count` entries:list calls with 429 RESOURCE_EXHAUSTED. */
   injectRateLimit(count?: number): void;
+  /** Invalidate every access token issued so far (a key rotation, a revoked session): the next call is 401. */
+  revokeTokens(): void;
   /** Change what a service account may do (null: everything). */
   setPermissions(clientEmail: string, permissions: readonly string[] | null): void;
   /** Every request served, in order. */
@@ -752,6 +754,9 @@ export async function startGcpFake(options: GcpFakeOptions): Promise<GcpFake> {
     },
     injectRateLimit(count = 1) {
       rateLimitsToInject += count;
+    },
+    revokeTokens() {
+      tokens.clear();
     },
     setPermissions(clientEmail, permissions) {
       const account = accounts.get(clientEmail);
