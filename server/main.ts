@@ -164,32 +164,37 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     const targetName = (cloud: string, account: string) =>
       config.targets.find((t) => t.cloud === cloud && t.account.toLowerCase() === account.toLowerCase())
         ?.name ?? account;
-    const onTransition: TransitionHook = async (tx, events, { request }) => {
-      if (config.webhooks.length === 0) return;
-      await enqueueWebhooks(tx, config.webhooks, events, {
-        publicUrl,
-        brokerName: config.name,
-        requests: request
-          ? [
-              {
-                id: request.id,
-                requester: request.requester,
-                requesterDisplayName:
-                  config.users.find((u) => u.name === request.requester)?.displayName ?? null,
-                target: { ...request.target, name: targetName(request.target.cloud, request.target.account) },
-                actions: request.actions,
-                resource: request.resource,
-                durationMinutes: request.durationMinutes,
-                justification: request.justification,
-                ticket: request.ticket,
-                decision: request.policy.decision,
-                requiredApprovals: request.policy.requiredApprovals,
-                advice: request.policy.advice,
-              },
-            ]
-          : [],
-      });
-    };
+    const onTransition: TransitionHook | undefined =
+      config.webhooks.length === 0
+        ? undefined
+        : async (tx, events, { request }) => {
+            await enqueueWebhooks(tx, config.webhooks, events, {
+              publicUrl,
+              brokerName: config.name,
+              requests: request
+                ? [
+                    {
+                      id: request.id,
+                      requester: request.requester,
+                      requesterDisplayName:
+                        config.users.find((u) => u.name === request.requester)?.displayName ?? null,
+                      target: {
+                        ...request.target,
+                        name: targetName(request.target.cloud, request.target.account),
+                      },
+                      actions: request.actions,
+                      resource: request.resource,
+                      durationMinutes: request.durationMinutes,
+                      justification: request.justification,
+                      ticket: request.ticket,
+                      decision: request.policy.decision,
+                      requiredApprovals: request.policy.requiredApprovals,
+                      advice: request.policy.advice,
+                    },
+                  ]
+                : [],
+            });
+          };
 
     const worker = createWorker({
       db,
@@ -198,7 +203,14 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       workerId: options.workerId ?? `${os.hostname()}:${address.port}`,
       now,
       ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),
-      onTransition,
+      ...(onTransition ? { onTransition } : {}),
+      audienceGroups: (grant) => {
+        const group = config.targets.find(
+          (t) =>
+            t.cloud === grant.target.cloud && t.account.toLowerCase() === grant.target.account.toLowerCase(),
+        )?.approverGroup;
+        return group ? [group] : [];
+      },
       log,
     });
     const broker = createBroker({
@@ -208,7 +220,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       now,
       provisionerFor: () => sim,
       identities,
-      onTransition,
+      ...(onTransition ? { onTransition } : {}),
       onGrantsChanged: (ids) => {
         worker.wake();
         for (const id of ids) void worker.reapply(id);

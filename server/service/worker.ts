@@ -60,6 +60,8 @@ export interface WorkerDeps {
   /** Grants claimed per pass. */
   readonly batch?: number;
   readonly onTransition?: TransitionHook;
+  /** Who besides the holder sees a grant's events (its target's approver groups, from config). */
+  readonly audienceGroups?: (grant: Grant) => readonly string[];
   readonly log?: (line: string) => void;
 }
 
@@ -109,7 +111,9 @@ export function createWorker(deps: WorkerDeps): Worker {
           if (!next.ok) return g;
           const saved = await saveGrant(tx, next.value, g.version);
           if (!saved.ok) throw new LostRace(saved.message);
-          const request = await getRequest(tx, g.requestId);
+          // The request is needed only for webhook messages; the audience comes from config.
+          const request =
+            deps.onTransition || !deps.audienceGroups ? await getRequest(tx, g.requestId) : null;
           await record(tx, next.events, next.value, request);
           return next.value;
         });
@@ -124,7 +128,12 @@ export function createWorker(deps: WorkerDeps): Worker {
     if (events.length === 0) return;
     await recordTransition(tx, {
       events,
-      audience: { users: [grant.user], groups: request ? [...request.policy.approverGroups] : [] },
+      audience: {
+        users: [grant.user],
+        groups: deps.audienceGroups
+          ? [...deps.audienceGroups(grant)]
+          : [...(request?.policy.approverGroups ?? [])],
+      },
     });
     await deps.onTransition?.(tx, events, { request, grant });
   }
