@@ -7,11 +7,12 @@ import {
   JUSTIFICATION_MAX,
   type NewAccessRequest,
 } from '@/lib/contract/request';
-import { isReply, SaveDraftMessage } from '@/lib/messages';
+import { isReply, SaveDraftMessage, type RequestProgress } from '@/lib/messages';
 import type { PageContext } from '@/lib/page-context/types';
 import { ActionList, ActionsInline } from './ActionList';
 import { permissionPlaceholder, shortResource } from './describe';
 import { DurationPicker, durationLabel } from './DurationPicker';
+import { ProgressLine, progressSettled } from './ProgressLine';
 import { ACCOUNT_NOUN, BLOCK_OWNER, CLOUD_NAME, DENY_KIND_TEXT } from './labels';
 import { EXCERPT_DISPLAY_MAX, safeText } from './safe-text';
 import { TextField } from './TextField';
@@ -26,10 +27,16 @@ export interface BannerProps {
   onDismiss: () => void;
   /** Injected by tests; in the page only real user input (`event.isTrusted`) may send a request. */
   isTrustedEvent?: (e: Event) => boolean;
+  /** What the background reported about filed requests, by draft id. */
+  progress?: ReadonlyMap<string, RequestProgress>;
 }
 
 type Status =
-  { kind: 'idle' } | { kind: 'sending' } | { kind: 'saved' } | { kind: 'failed'; message: string };
+  | { kind: 'idle' }
+  | { kind: 'sending' }
+  /** `draftId`/`broker`: the background's reply; with a broker, progress follows by draft id. */
+  | { kind: 'saved'; draftId?: string; broker: boolean }
+  | { kind: 'failed'; message: string };
 type FieldErrors = { justification?: string; permission?: string; form?: string };
 
 const URL_MAX = 4096;
@@ -117,7 +124,10 @@ export function Banner(props: BannerProps) {
 
   const account = denial.account ?? context.account ?? null;
   const label = context.cloud === cloud ? context.accountLabel : undefined;
-  const busy = status.kind === 'sending' || status.kind === 'saved';
+  const progress =
+    status.kind === 'saved' && status.draftId ? props.progress?.get(status.draftId) : undefined;
+  // A request the broker refused or that failed may be filed again.
+  const busy = status.kind === 'sending' || (status.kind === 'saved' && !progressSettled(progress));
   const titleId = `${idPrefix}-title`;
   const detailsId = `${idPrefix}-details`;
   const justificationId = `${idPrefix}-justification`;
@@ -152,7 +162,8 @@ export function Banner(props: BannerProps) {
     setStatus({ kind: 'sending' });
     try {
       const reply = await props.send(parsed.data);
-      if (isReply(reply) && reply.ok) setStatus({ kind: 'saved' });
+      if (isReply(reply) && reply.ok)
+        setStatus({ kind: 'saved', draftId: reply.id, broker: reply.broker === true });
       else setStatus({ kind: 'failed', message: isReply(reply) && !reply.ok ? reply.error : 'no answer' });
     } catch (err) {
       setStatus({ kind: 'failed', message: err instanceof Error ? err.message : String(err) });
@@ -267,9 +278,13 @@ export function Banner(props: BannerProps) {
                 {errors.form}
               </p>
             )}
-            <p class={`status ${status.kind}`} aria-live="polite">
+            <p
+              class={`status ${status.kind}${status.kind === 'saved' && status.broker ? ' filed' : ''}`}
+              aria-live="polite"
+            >
               {status.kind === 'sending' && 'Saving…'}
-              {status.kind === 'saved' && 'Request saved'}
+              {status.kind === 'saved' && !status.broker && 'Request saved'}
+              {status.kind === 'saved' && status.broker && <ProgressLine progress={progress} />}
               {status.kind === 'failed' && (
                 <span class="error">Could not save the request: {safeText(status.message, 160)}</span>
               )}

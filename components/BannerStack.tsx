@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import type { Denial } from '@/lib/contract/denial';
-import type { SaveDraftMessage } from '@/lib/messages';
+import type { RequestProgress, SaveDraftMessage } from '@/lib/messages';
 import type { PageContext } from '@/lib/page-context/types';
 import { Banner } from './Banner';
 
@@ -21,6 +21,7 @@ export function BannerStack(props: {
   entries: readonly BannerEntry[];
   send: (msg: SaveDraftMessage) => Promise<unknown>;
   onDismiss: (key: string) => void;
+  progress?: ReadonlyMap<string, RequestProgress>;
 }) {
   const [expanded, setExpanded] = useState(false);
   const hidden = Math.max(0, props.entries.length - VISIBLE_CARDS);
@@ -36,6 +37,7 @@ export function BannerStack(props: {
             context={entry.context}
             pageUrl={entry.pageUrl}
             send={props.send}
+            progress={props.progress}
             onDismiss={() => props.onDismiss(entry.key)}
           />
         ))}

@@ -7,7 +7,7 @@ import { render } from 'preact';
 import type { Denial } from '@/lib/contract/denial';
 import { parseDenials } from '@/lib/denial';
 import type { AnchorRect, CandidateBatch } from '@/lib/handoff';
-import type { SaveDraftMessage } from '@/lib/messages';
+import type { RequestProgress, RequestProgressMessage, SaveDraftMessage } from '@/lib/messages';
 import type { PageContext } from '@/lib/page-context/types';
 import { BannerStack, type BannerEntry } from './BannerStack';
 import { BANNER_CSS, HEADER_OFFSET } from './styles';
@@ -129,6 +129,8 @@ export class BannerController {
   private container?: HTMLElement;
   private root?: ShadowRoot;
   private placement: Placement | undefined;
+  /** The background's progress reports, by draft id (a card looks up its own). */
+  private progress = new Map<string, RequestProgress>();
 
   constructor(
     private readonly doc: Document,
@@ -168,6 +170,17 @@ export class BannerController {
       this.entries.length,
     );
     this.render(cloud);
+  }
+
+  /** A validated `request-progress` message from the background (entrypoints/banner.ts). */
+  report(msg: RequestProgressMessage): void {
+    // A fresh map, so the cards re-render; bounded like the cards themselves.
+    const next = new Map(this.progress);
+    next.delete(msg.draftId);
+    next.set(msg.draftId, msg.progress);
+    while (next.size > 50) next.delete(next.keys().next().value!);
+    this.progress = next;
+    if (this.entries.length) this.render(this.entries[0]!.denial.cloud);
   }
 
   /** Remove the banner for good (this chunk's extension context is gone). */
@@ -230,6 +243,14 @@ export class BannerController {
       return;
     }
     const container = this.mount(cloud);
-    render(<BannerStack entries={this.entries} send={this.send} onDismiss={this.dismiss} />, container);
+    render(
+      <BannerStack
+        entries={this.entries}
+        send={this.send}
+        onDismiss={this.dismiss}
+        progress={this.progress}
+      />,
+      container,
+    );
   }
 }

@@ -84,6 +84,10 @@ input::placeholder { color: #8d9496; }
 .status { font-size: 12px; }
 .status.saved { color: #037f0c; font-weight: 600; }
 .status.saved::before { content: "✓ " / ""; }
+.status.filed { color: var(--text); font-weight: 400; display: flex; flex-direction: column; gap: 1px; }
+.status.filed::before { content: none; }
+.progress.active, .progress.landing { color: #037f0c; font-weight: 600; }
+.status .advice { color: var(--muted); font-size: 11.5px; }
 .status:empty { display: none; }
 :focus { outline: none; }
 :focus-visible { outline: 2px solid var(--focus); outline-offset: 2px; }

@@ -7,7 +7,7 @@ import { browser } from 'wxt/browser';
 import { defineUnlistedScript } from 'wxt/utils/define-unlisted-script';
 import { BannerController } from '@/components/banner-controller';
 import { bridge } from '@/lib/handoff';
-import type { SaveDraftMessage } from '@/lib/messages';
+import { parseProgressMessage, type SaveDraftMessage } from '@/lib/messages';
 
 export default defineUnlistedScript(() => {
   const b = bridge();
@@ -15,6 +15,16 @@ export default defineUnlistedScript(() => {
   const send = (msg: SaveDraftMessage): Promise<unknown> => browser.runtime.sendMessage(msg);
   const controller = new BannerController(document, send);
   b.deliver = (batch) => controller.deliver(batch);
-  b.teardown = () => controller.destroy();
+  // Progress of filed requests, from our background only; validated before it reaches the UI.
+  const onMessage = (raw: unknown, sender: { id?: string; tab?: unknown }): undefined => {
+    const msg = parseProgressMessage(raw, sender, browser.runtime.id);
+    if (msg) controller.report(msg);
+    return undefined;
+  };
+  browser.runtime.onMessage.addListener(onMessage);
+  b.teardown = () => {
+    browser.runtime.onMessage.removeListener(onMessage);
+    controller.destroy();
+  };
   for (const batch of b.queue.splice(0)) controller.deliver(batch);
 });

@@ -1,13 +1,17 @@
 /**
- * Request drafts in IndexedDB (database `unblock`, store `drafts`). The broker call that turns a
- * draft into a real request comes later; until then the draft is the record of the click.
+ * The extension's IndexedDB database `unblock`:
+ * - store `drafts`: every trusted "Request access" click, broker or not (the record of the click);
+ * - store `requests`: requests filed with the broker that the background is following, keyed by
+ *   the broker's request id, so a service-worker restart picks them up again (lib/request-flow.ts).
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { NewAccessRequest } from './contract/request';
+import type { TrackedRequest, TrackedStore } from './request-flow';
 
 export const DB_NAME = 'unblock';
 export const DB_VERSION = 1;
 export const DRAFTS_STORE = 'drafts';
+export const REQUESTS_STORE = 'requests';
 
 export interface DraftRecord {
   id: string;
@@ -19,24 +23,33 @@ export interface DraftRecord {
 
 interface UnblockDB extends DBSchema {
   drafts: { key: string; value: DraftRecord; indexes: { createdAt: string } };
+  requests: { key: string; value: TrackedRequest };
 }
 
 let dbPromise: Promise<IDBPDatabase<UnblockDB>> | undefined;
 
-function createStore(db: IDBPDatabase<UnblockDB>): void {
-  if (db.objectStoreNames.contains(DRAFTS_STORE)) return;
-  const store = db.createObjectStore(DRAFTS_STORE, { keyPath: 'id' });
-  store.createIndex('createdAt', 'createdAt');
+const hasStores = (db: IDBPDatabase<UnblockDB>) =>
+  db.objectStoreNames.contains(DRAFTS_STORE) && db.objectStoreNames.contains(REQUESTS_STORE);
+
+function createStores(db: IDBPDatabase<UnblockDB>): void {
+  if (!db.objectStoreNames.contains(DRAFTS_STORE)) {
+    const store = db.createObjectStore(DRAFTS_STORE, { keyPath: 'id' });
+    store.createIndex('createdAt', 'createdAt');
+  }
+  if (!db.objectStoreNames.contains(REQUESTS_STORE)) {
+    db.createObjectStore(REQUESTS_STORE, { keyPath: 'requestId' });
+  }
 }
 
 async function open(): Promise<IDBPDatabase<UnblockDB>> {
   // Open at whatever version exists: a reader (a test, a future page) may have created the
-  // database first, without our store or at a higher version than ours.
-  const db = await openDB<UnblockDB>(DB_NAME, undefined, { upgrade: createStore });
-  if (db.objectStoreNames.contains(DRAFTS_STORE)) return db;
+  // database first, without our stores or at a higher version than ours; an older install has
+  // only `drafts`.
+  const db = await openDB<UnblockDB>(DB_NAME, undefined, { upgrade: createStores });
+  if (hasStores(db)) return db;
   const next = db.version + 1;
   db.close();
-  return openDB<UnblockDB>(DB_NAME, next, { upgrade: createStore });
+  return openDB<UnblockDB>(DB_NAME, next, { upgrade: createStores });
 }
 
 export function openDrafts(): Promise<IDBPDatabase<UnblockDB>> {
@@ -72,6 +85,22 @@ export async function listDrafts(): Promise<DraftRecord[]> {
   const db = await openDrafts();
   return db.getAllFromIndex(DRAFTS_STORE, 'createdAt');
 }
+
+/** The `requests` store, for the request flow. */
+export const trackedStore: TrackedStore = {
+  async put(record) {
+    const db = await openDrafts();
+    await db.put(REQUESTS_STORE, record);
+  },
+  async list() {
+    const db = await openDrafts();
+    return db.getAll(REQUESTS_STORE);
+  },
+  async delete(requestId) {
+    const db = await openDrafts();
+    await db.delete(REQUESTS_STORE, requestId);
+  },
+};
 
 /** For tests: forget the cached connection (e.g. after swapping fake-indexeddb instances). */
 export function closeDrafts(): void {

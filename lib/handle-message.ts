@@ -7,6 +7,7 @@ import { parseRuntimeMessage, type Reply } from './messages';
 import { isConsoleUrl } from './page-context';
 import type { DraftRecord } from './drafts';
 import type { NewAccessRequest } from './contract/request';
+import type { Where } from './request-flow';
 
 export interface MessageSender {
   id?: string;
@@ -19,6 +20,11 @@ export interface HandlerDeps {
   runtimeId: string;
   injectBanner(tabId: number, frameId: number): Promise<void>;
   saveDraft(request: NewAccessRequest): Promise<DraftRecord>;
+  /**
+   * Files the saved draft with the broker when one is configured (in the background, reporting
+   * progress to the sender's frame); resolves false when there is none.
+   */
+  fileRequest?(draft: DraftRecord, where: Where): Promise<boolean>;
 }
 
 export function checkSender(sender: MessageSender, runtimeId: string): string | undefined {
@@ -41,8 +47,16 @@ export async function handleMessage(raw: unknown, sender: MessageSender, deps: H
         await deps.injectBanner(sender.tab!.id!, sender.frameId ?? 0);
         return { ok: true };
       case 'save-draft': {
+        // Only our banner sends this, and only on a trusted click (components/Banner.tsx).
         const record = await deps.saveDraft(msg.request);
-        return { ok: true, id: record.id };
+        const where: Where = {
+          tabId: sender.tab!.id!,
+          frameId: sender.frameId ?? 0,
+          pageUrl: sender.tab!.url ?? msg.request.pageUrl,
+        };
+        // The draft is saved whatever happens with the broker.
+        const broker = (await deps.fileRequest?.(record, where).catch(() => false)) ?? false;
+        return { ok: true, id: record.id, broker };
       }
     }
   } catch (e) {

@@ -1,6 +1,7 @@
 /**
- * Every message the content side may send to the background, as one discriminated union. The
- * background validates each message and its sender before acting on it.
+ * Every message the content side may send to the background, as one discriminated union, and the
+ * one message the background sends back to a tab (`request-progress`). Each side validates every
+ * message and its sender before acting on it.
  */
 import * as z from 'zod/mini';
 import { NewAccessRequest, firstIssueMessage } from './contract/request';
@@ -16,7 +17,11 @@ export type SaveDraftMessage = z.infer<typeof SaveDraftMessage>;
 export const RuntimeMessage = z.discriminatedUnion('type', [LoadUiMessage, SaveDraftMessage]);
 export type RuntimeMessage = z.infer<typeof RuntimeMessage>;
 
-export type Reply = { ok: true; id?: string } | { ok: false; error: string };
+/**
+ * The background's answer. `id`: the draft's id (the key of later `request-progress` messages);
+ * `broker`: a broker is configured and the request is being filed with it.
+ */
+export type Reply = { ok: true; id?: string; broker?: boolean } | { ok: false; error: string };
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -30,6 +35,64 @@ export function isReply(value: unknown): value is Reply {
   if (!value || typeof value !== 'object') return false;
   const v = value as Record<string, unknown>;
   return v.ok === true
-    ? v.id === undefined || typeof v.id === 'string'
+    ? (v.id === undefined || typeof v.id === 'string') &&
+        (v.broker === undefined || typeof v.broker === 'boolean')
     : v.ok === false && typeof v.error === 'string';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Background → content: how a filed request is doing. Statuses and short texts only: never a
+// token, never a landing URL.
+
+export const PROGRESS_TEXT_MAX = 500;
+const text = z.string().check(z.maxLength(PROGRESS_TEXT_MAX));
+const id = z.string().check(z.minLength(1), z.maxLength(128));
+
+export const RequestProgress = z.discriminatedUnion('status', [
+  z.object({ status: z.literal('submitted'), requestId: id }),
+  z.object({
+    status: z.literal('waiting-approval'),
+    requestId: id,
+    /** The matching policies' advice, for the requester. */
+    advice: z.array(text).check(z.maxLength(5)),
+    requiredApprovals: z.int().check(z.gte(0), z.lte(100)),
+    approvals: z.int().check(z.gte(0), z.lte(100)),
+  }),
+  z.object({
+    status: z.literal('denied'),
+    requestId: id,
+    /** The approver's comment, if any. */
+    comment: z.nullable(text),
+    /** Policy advice when policy denied it. */
+    advice: z.array(text).check(z.maxLength(5)),
+  }),
+  z.object({ status: z.literal('provisioning'), requestId: id, retrying: z.boolean() }),
+  z.object({ status: z.literal('active'), requestId: id, expiresAt: z.iso.datetime() }),
+  /** The tab is about to be signed in or reloaded; `message` says which. */
+  z.object({ status: z.literal('landing'), requestId: id, message: text }),
+  z.object({ status: z.literal('failed'), requestId: z.nullable(id), reason: text }),
+]);
+export type RequestProgress = z.infer<typeof RequestProgress>;
+export type ProgressStatus = RequestProgress['status'];
+
+export const RequestProgressMessage = z.object({
+  type: z.literal('request-progress'),
+  /** The draft the banner card got back from `save-draft`. */
+  draftId: id,
+  progress: RequestProgress,
+});
+export type RequestProgressMessage = z.infer<typeof RequestProgressMessage>;
+
+/**
+ * A progress message as the banner receives it: valid, and from this extension's background (a
+ * content script of ours would have a tab; nothing else can message us).
+ */
+export function parseProgressMessage(
+  raw: unknown,
+  sender: { id?: string; tab?: unknown },
+  runtimeId: string,
+): RequestProgressMessage | undefined {
+  if (sender.id !== runtimeId || sender.tab !== undefined) return undefined;
+  const r = RequestProgressMessage.safeParse(raw);
+  return r.success ? r.data : undefined;
 }

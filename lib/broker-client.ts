@@ -1,0 +1,208 @@
+/**
+ * The extension's client for the broker's HTTP API (`/api/v1`). `fetch` is injected so the
+ * background, the options page and the tests share one implementation.
+ *
+ * Every response is validated against the shared contract: a body that does not match is
+ * refused (`invalid_response`) rather than trusted. API errors keep the broker's `code`,
+ * `message`, `fields` and `advice`; a network failure or timeout is `unreachable`. Nothing here
+ * logs, and no error message ever contains the token.
+ */
+import * as z from 'zod/mini';
+import {
+  AccessRequestList,
+  AccessRequestView,
+  ApiError,
+  ERROR_STATUS,
+  GrantView,
+  LandingView,
+  ReviewView,
+  type ErrorCode,
+  type FieldError,
+} from './contract/api';
+import { firstIssueMessage, type NewAccessRequest } from './contract/request';
+
+export const API_PREFIX = '/api/v1';
+export const DEFAULT_TIMEOUT_MS = 15_000;
+
+/**
+ * The request view, plus the reviewers' denials when the broker sends them (a newer broker may;
+ * views are open objects, so an older one simply omits the field).
+ */
+export const TrackedRequestView = z.extend(AccessRequestView, {
+  denials: z.optional(z.array(ReviewView)),
+});
+export type TrackedRequestView = z.infer<typeof TrackedRequestView>;
+
+export type BrokerErrorCode =
+  | ErrorCode
+  /** Network failure, timeout, refused redirect: the broker did not answer. */
+  | 'unreachable'
+  /** The broker answered something the contract does not describe. */
+  | 'invalid_response'
+  /** No API token is configured. */
+  | 'not_signed_in';
+
+export class BrokerError extends Error {
+  override readonly name = 'BrokerError';
+  constructor(
+    readonly code: BrokerErrorCode,
+    message: string,
+    readonly fields: readonly FieldError[] = [],
+    readonly advice: readonly string[] = [],
+    /** HTTP status, when the broker answered. */
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+
+  /** Worth asking again later (network, overload, a broker-side failure). */
+  get retryable(): boolean {
+    return (
+      this.code === 'unreachable' ||
+      this.code === 'rate_limited' ||
+      this.code === 'internal' ||
+      this.code === 'invalid_response'
+    );
+  }
+}
+
+export interface BrokerClientOptions {
+  /** The broker's URL (`http://127.0.0.1:8787`); a trailing `/api/v1` or slash is accepted. */
+  baseUrl: string;
+  /** The bearer token, read on every call (so a changed setting applies at once). */
+  getToken: () => Promise<string | null>;
+  fetch?: typeof fetch;
+  timeoutMs?: number;
+}
+
+export interface BrokerClient {
+  readonly baseUrl: string;
+  submitRequest(body: NewAccessRequest): Promise<TrackedRequestView>;
+  getRequest(id: string): Promise<TrackedRequestView>;
+  getGrant(id: string): Promise<GrantView>;
+  landing(grantId: string, destination: string | null): Promise<LandingView>;
+  /** The caller's own requests (also the cheapest "is this token good" check). */
+  listMyRequests(): Promise<AccessRequestList>;
+}
+
+/** `http://host:8787/api/v1/` → `http://host:8787`. */
+export function normalizeBaseUrl(url: string): string {
+  return url
+    .trim()
+    .replace(/\/+$/, '')
+    .replace(/\/api\/v1$/, '');
+}
+
+const STATUS_CODE: Record<number, ErrorCode> = Object.fromEntries(
+  Object.entries(ERROR_STATUS).map(([code, status]) => [status, code as ErrorCode]),
+);
+
+function codeForStatus(status: number): BrokerErrorCode {
+  return STATUS_CODE[status] ?? (status >= 500 ? 'internal' : 'invalid_response');
+}
+
+function describeFailure(e: unknown, timedOut: boolean): string {
+  if (timedOut) return 'the broker did not answer in time';
+  const detail = e instanceof Error ? e.message : String(e);
+  return `could not reach the broker (${detail.slice(0, 200)})`;
+}
+
+export function createBrokerClient(options: BrokerClientOptions): BrokerClient {
+  const baseUrl = normalizeBaseUrl(options.baseUrl);
+  const doFetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+
+  async function call<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    schema: z.ZodMiniType<T>,
+    body?: unknown,
+  ): Promise<T> {
+    const token = await options.getToken();
+    if (!token) {
+      throw new BrokerError('not_signed_in', 'no API token: set one in the Unblock options');
+    }
+    const headers: Record<string, string> = {
+      Accept: 'application/json',
+      Authorization: `Bearer ${token}`,
+    };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, timeoutMs);
+    let response: Response;
+    let text: string;
+    try {
+      response = await doFetch(`${baseUrl}${API_PREFIX}${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        // The token must not follow a redirect somewhere else, nor cookies ride along.
+        redirect: 'error',
+        credentials: 'omit',
+        cache: 'no-store',
+        signal: controller.signal,
+      });
+      text = await response.text();
+    } catch (e) {
+      throw new BrokerError('unreachable', describeFailure(e, timedOut));
+    } finally {
+      clearTimeout(timer);
+    }
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    if (!response.ok) {
+      const err = ApiError.safeParse(json);
+      if (err.success) {
+        const { code, message, fields, advice } = err.data.error;
+        throw new BrokerError(code, message, fields ?? [], advice ?? [], response.status);
+      }
+      throw new BrokerError(
+        codeForStatus(response.status),
+        `the broker answered HTTP ${response.status}`,
+        [],
+        [],
+        response.status,
+      );
+    }
+    if (json === undefined) {
+      throw new BrokerError(
+        'invalid_response',
+        'the broker answered without a JSON body',
+        [],
+        [],
+        response.status,
+      );
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      throw new BrokerError(
+        'invalid_response',
+        `unexpected answer from the broker: ${firstIssueMessage(parsed.error)}`,
+        [],
+        [],
+        response.status,
+      );
+    }
+    return parsed.data;
+  }
+
+  const id = (value: string) => encodeURIComponent(value);
+
+  return {
+    baseUrl,
+    submitRequest: (body) => call('POST', '/requests', TrackedRequestView, body),
+    getRequest: (requestId) => call('GET', `/requests/${id(requestId)}`, TrackedRequestView),
+    getGrant: (grantId) => call('GET', `/grants/${id(grantId)}`, GrantView),
+    landing: (grantId, destination) =>
+      call('POST', `/grants/${id(grantId)}/landing`, LandingView, destination ? { destination } : {}),
+    listMyRequests: () => call('GET', '/requests?mine=true', AccessRequestList),
+  };
+}

@@ -1,0 +1,126 @@
+/**
+ * Where the broker is and how to authenticate to it: two keys in `browser.storage.local`, read
+ * only by trusted extension contexts (the background and the options page). Content scripts never
+ * read them, and in MV3 Chrome they cannot (`setAccessLevel`, called on every background start and
+ * before every write).
+ *
+ * For tests: seed both keys from the service worker,
+ * `chrome.storage.local.set({ 'unblock.brokerUrl': 'http://127.0.0.1:8787', 'unblock.apiToken': token })`.
+ */
+import { browser } from 'wxt/browser';
+import { normalizeBaseUrl } from './broker-client';
+
+export const BROKER_URL_KEY = 'unblock.brokerUrl';
+export const API_TOKEN_KEY = 'unblock.apiToken';
+
+export const URL_MAX = 2048;
+export const TOKEN_MAX = 4096;
+
+export interface BrokerSettings {
+  /** Normalised: no trailing slash, no `/api/v1`. */
+  brokerUrl: string;
+  /** Null when only the URL is set (requests then fail with "not signed in"). */
+  token: string | null;
+}
+
+export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+export function isLoopbackHost(hostname: string): boolean {
+  return LOOPBACK.has(hostname) || hostname.endsWith('.localhost');
+}
+
+/**
+ * A broker URL: http(s), no credentials, query or fragment. Plain http is accepted (the demo
+ * broker listens on loopback); `insecure` says the token would cross the network unencrypted.
+ */
+export function checkBrokerUrl(raw: string): Checked<{ url: string; origin: string; insecure: boolean }> {
+  const text = raw.trim();
+  if (!text) return { ok: false, error: 'Broker URL: required' };
+  if (text.length > URL_MAX) return { ok: false, error: `Broker URL: at most ${URL_MAX} characters` };
+  let u: URL;
+  try {
+    u = new URL(text);
+  } catch {
+    return { ok: false, error: 'Broker URL: not a URL (like https://unblock.example.com)' };
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') {
+    return { ok: false, error: 'Broker URL: must start with https:// (or http:// for a local broker)' };
+  }
+  if (u.username || u.password)
+    return { ok: false, error: 'Broker URL: must not contain a user or password' };
+  if (u.search || u.hash) return { ok: false, error: 'Broker URL: must not have a query or fragment' };
+  const url = normalizeBaseUrl(`${u.origin}${u.pathname}`);
+  return {
+    ok: true,
+    value: { url, origin: u.origin, insecure: u.protocol === 'http:' && !isLoopbackHost(u.hostname) },
+  };
+}
+
+/** An API token as `unblock-server token create` prints it: one line of visible ASCII. */
+export function checkToken(raw: string): Checked<string> {
+  const token = raw.trim();
+  if (!token) return { ok: false, error: 'API token: required' };
+  if (token.length > TOKEN_MAX) return { ok: false, error: `API token: at most ${TOKEN_MAX} characters` };
+  if (!/^[\x21-\x7e]+$/.test(token))
+    return { ok: false, error: 'API token: unexpected characters (paste it again)' };
+  return { ok: true, value: token };
+}
+
+interface AccessLevelArea {
+  setAccessLevel?: (details: {
+    accessLevel: 'TRUSTED_CONTEXTS' | 'TRUSTED_AND_UNTRUSTED_CONTEXTS';
+  }) => Promise<void>;
+}
+
+/** Keep storage.local away from content scripts where the browser can (Chrome MV3). */
+export async function restrictSettingsAccess(): Promise<void> {
+  const area = browser.storage?.local as unknown as AccessLevelArea | undefined;
+  try {
+    await area?.setAccessLevel?.({ accessLevel: 'TRUSTED_CONTEXTS' });
+  } catch {
+    // Not supported for this area in this browser: content scripts there are ours alone anyway.
+  }
+}
+
+/** The settings, or null when no broker URL is set (the extension then only saves drafts). */
+export async function loadSettings(): Promise<BrokerSettings | null> {
+  const stored = await browser.storage.local.get([BROKER_URL_KEY, API_TOKEN_KEY]);
+  const rawUrl = stored[BROKER_URL_KEY];
+  if (typeof rawUrl !== 'string') return null;
+  const url = checkBrokerUrl(rawUrl);
+  if (!url.ok) return null;
+  const rawToken = stored[API_TOKEN_KEY];
+  const token = typeof rawToken === 'string' ? checkToken(rawToken) : undefined;
+  return { brokerUrl: url.value.url, token: token?.ok ? token.value : null };
+}
+
+/**
+ * Validates and stores the settings. `token: undefined` keeps the stored token (the options page
+ * never shows it back); `null` removes it.
+ */
+export async function saveSettings(input: {
+  brokerUrl: string;
+  token?: string | null;
+}): Promise<Checked<BrokerSettings>> {
+  const url = checkBrokerUrl(input.brokerUrl);
+  if (!url.ok) return url;
+  let token: string | null | undefined = input.token;
+  if (typeof token === 'string') {
+    const checked = checkToken(token);
+    if (!checked.ok) return checked;
+    token = checked.value;
+  }
+  await restrictSettingsAccess();
+  await browser.storage.local.set({ [BROKER_URL_KEY]: url.value.url });
+  if (token === null) await browser.storage.local.remove(API_TOKEN_KEY);
+  else if (token !== undefined) await browser.storage.local.set({ [API_TOKEN_KEY]: token });
+  const saved = await loadSettings();
+  return saved ? { ok: true, value: saved } : { ok: false, error: 'Broker URL: could not be saved' };
+}
+
+/** Forget the broker: back to drafts only. */
+export async function clearSettings(): Promise<void> {
+  await browser.storage.local.remove([BROKER_URL_KEY, API_TOKEN_KEY]);
+}
