@@ -145,10 +145,17 @@ function partitionDefaults(region: string) {
 
 interface SdkError {
   name?: string;
+  /** AWS's own error code (Query protocols); `name` is the SDK's class name (`NoSuchEntityException`). */
+  Code?: string;
   message?: string;
   $fault?: string;
   $metadata?: { httpStatusCode?: number };
 }
+
+const codeOf = (e: unknown): string | undefined => {
+  const err = (e ?? {}) as SdkError;
+  return err.Code ?? err.name;
+};
 
 /**
  * An SDK error as a ProvisionError carrying AWS's code. AWS's own messages name principals and
@@ -157,7 +164,7 @@ interface SdkError {
 function toProvisionError(e: unknown, what: string, roleArn?: string): ProvisionError {
   if (e instanceof ProvisionError) return e;
   const err = (e ?? {}) as SdkError;
-  const code = err.name ?? 'Error';
+  const code = codeOf(e) ?? 'Error';
   const message = err.message ?? String(e);
   const status = err.$metadata?.httpStatusCode;
   if (status === undefined) {
@@ -452,7 +459,7 @@ export function createAwsProvisioner(
         // IAM returns the document URL-encoded and the SDK leaves it so.
         current = out.PolicyDocument ? decodeURIComponent(out.PolicyDocument) : null;
       } catch (e) {
-        if ((e as SdkError).name !== 'NoSuchEntity') {
+        if (codeOf(e) !== 'NoSuchEntity') {
           throw withIamHint(toProvisionError(e, `GetRolePolicy ${policyName} on ${t.roleArn}`), t);
         }
       }
@@ -467,7 +474,7 @@ export function createAwsProvisioner(
           try {
             await iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: policyName }));
           } catch (e) {
-            if ((e as SdkError).name !== 'NoSuchEntity') {
+            if (codeOf(e) !== 'NoSuchEntity') {
               throw withIamHint(toProvisionError(e, `DeleteRolePolicy ${policyName} on ${t.roleArn}`), t);
             }
           }
@@ -496,9 +503,11 @@ export function createAwsProvisioner(
 
   /** IAM edits only work with credentials of the role's own account: say how to get them. */
   function withIamHint(e: ProvisionError, t: AwsTargetConfig): ProvisionError {
-    if (e.code !== 'AccessDenied' || t.adminRoleArn) return e;
+    // Without an admin role the broker's own credentials are used, and IAM looks the role up in
+    // the broker's account: AccessDenied, or NoSuchEntity when no such role exists there.
+    if ((e.code !== 'AccessDenied' && e.code !== 'NoSuchEntity') || t.adminRoleArn) return e;
     return new ProvisionError(
-      `${e.message}. IAM only edits roles of the caller's own account: set targets[].aws.adminRoleArn to a role in that account the broker may assume`,
+      `${e.message}. IAM only edits roles of the caller's own account: set targets[].aws.adminRoleArn to a role in ${t.roleArn.split(':')[4]} the broker may assume`,
       false,
       e.code,
     );

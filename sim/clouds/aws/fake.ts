@@ -207,6 +207,7 @@ export interface AwsFakeState {
 }
 
 export interface AwsFake {
+  /** Base URLs as `clouds.aws.endpoints` takes them (`signin` is the federation endpoint; `/oauth` is beside it). */
   readonly endpoints: {
     readonly sts: string;
     readonly iam: string;
@@ -1067,7 +1068,7 @@ export async function startAwsFake(options: AwsFakeOptions): Promise<AwsFake> {
 
   const servers = [sts, iam, cloudTrail, signin];
   return {
-    endpoints: { sts: sts.url, iam: iam.url, cloudTrail: cloudTrail.url, signin: signin.url },
+    endpoints: { sts: sts.url, iam: iam.url, cloudTrail: cloudTrail.url, signin: `${signin.url}/federation` },
     state,
     close: () =>
       Promise.all(
