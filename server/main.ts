@@ -8,15 +8,16 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import { createAuthService } from './auth';
 import { loadConfig, type LoadedConfig } from './config/load';
-import type { BrokerConfig } from './config/schema';
+import type { BrokerConfig, TargetConfig } from './config/schema';
+import type { Grant } from './domain';
 import { createEventHub } from './events/hub';
 import { pruneEvents } from './events/retention';
 import { serveEvents } from './events/sse';
 import { buildOpenApiDocument } from './http/openapi';
 import { createRequestHandler } from './http/server';
 import { createPolicyEngine, loadPolicyDir } from './policy/engine';
-import { createSimProvisioner } from './provision/sim';
-import type { CloudIdentities, Provisioner } from './provision/types';
+import { createProvisionerRegistry } from './provision/registry';
+import type { CloudIdentities } from './provision/types';
 import { createBroker, type TransitionHook } from './service/broker';
 import { createWorker } from './service/worker';
 import { openStore, type Db } from './store/db';
@@ -81,19 +82,6 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): BrokerOpti
   };
 }
 
-/** Refuse to start with targets no provisioner in this version can serve. */
-function checkProvisioners(config: BrokerConfig): void {
-  const problems = config.targets
-    .map((t, i) =>
-      t.provisioner === 'cloud'
-        ? `targets.${i}.provisioner: "cloud" (real ${t.cloud} APIs) is not available in this version; use "sim"`
-        : null,
-    )
-    .filter((p): p is string => p !== null);
-  if (problems.length > 0)
-    throw new Error(`cannot serve the configured targets:\n  ${problems.join('\n  ')}`);
-}
-
 export async function startBroker(options: BrokerOptions = {}): Promise<RunningBroker> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const now = options.now ?? (() => new Date());
@@ -101,7 +89,6 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     ? { config: options.config, demo: false, source: 'options' }
     : await loadConfig(options.configFile);
   const { config } = loaded;
-  checkProvisioners(config);
   const policy = createPolicyEngine(loadPolicyDir());
 
   const dataDir = options.dataDir ?? './.unblock';
@@ -129,10 +116,23 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   try {
     await migrate(db);
 
-    const simCloud = options.simUrl ? null : await startSimCloud();
+    const needsSim = config.targets.some((t) => t.provisioner === 'sim');
+    const simCloud = needsSim && !options.simUrl ? await startSimCloud() : null;
     if (simCloud) cleanups.push(() => simCloud.close());
-    const sim: Provisioner = createSimProvisioner(options.simUrl ?? simCloud!.url);
-    const provisionerFor = () => sim;
+    const provisioners = createProvisionerRegistry(config, {
+      simUrl: options.simUrl ?? simCloud?.url ?? null,
+      now,
+      log,
+    });
+    const targetOf = (t: Pick<TargetConfig, 'cloud' | 'account'>) =>
+      config.targets.find((c) => c.cloud === t.cloud && c.account.toLowerCase() === t.account.toLowerCase());
+    const provisionerFor = (grant: Grant) => {
+      const target = targetOf(grant.target);
+      // A grant on a target since removed from config: its cloud's provisioner still takes it down.
+      return provisioners(
+        target ?? { ...grant.target, provisioner: config.clouds[grant.target.cloud] ? 'cloud' : 'sim' },
+      );
+    };
 
     const server = http.createServer();
     await new Promise<void>((resolve, reject) => {
@@ -218,7 +218,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       config,
       policy,
       now,
-      provisionerFor: () => sim,
+      provisionerFor: provisioners,
       identities,
       ...(onTransition ? { onTransition } : {}),
       onGrantsChanged: (ids) => {
