@@ -394,6 +394,27 @@ describe('activity', () => {
     });
   });
 
+  it('matches events on the object id claim when the broker user is not a UPN', async () => {
+    clock.advance(MINUTE);
+    fake.state.recordActivity({
+      objectId: ALICE.objectId,
+      subscriptionId: SUB,
+      action: START_VM,
+      resourceId: VM,
+    });
+    fake.state.recordActivity({
+      objectId: BOB.objectId,
+      subscriptionId: SUB,
+      action: START_VM,
+      resourceId: VM,
+    });
+    clock.advance(MINUTE);
+    const entries = await provisioner().activity!(grant({ user: 'alice', startsAt: T0 }), null, identities);
+    expect(entries.map((e) => e.action)).toEqual([START_VM]);
+    const [read] = calls('/eventtypes/management/values', 'GET');
+    expect(read!.query.$filter).not.toContain('caller');
+  });
+
   it('needs the Azure identity', async () => {
     const error = await rejection(provisioner().activity!(grant(), null, {}));
     expect(error.message).toContain('users[].identities.azure');

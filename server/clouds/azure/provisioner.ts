@@ -569,11 +569,14 @@ export function createAzureProvisioner(
       const until = new Date(
         Math.min((grant.endedAt ?? grant.expiresAt).getTime(), Math.max(now().getTime(), from.getTime())),
       );
-      // The Activity Log's `caller` is a user's UPN (a service principal's object id): the broker
-      // user's name when it is one, else the object id; entries are checked again below.
-      const caller = grant.user.includes('@') ? grant.user : principalId;
+      // The Activity Log's `caller` is a user's UPN (a service principal's id), and the broker knows
+      // the user's object id only. A broker user name that is a UPN narrows the query on the
+      // server; otherwise the window is read whole and events are matched on the object id claim.
+      const upn = grant.user.includes('@') ? grant.user : null;
       const quote = (s: string) => `'${s.replace(/'/g, "''")}'`;
-      const filter = `eventTimestamp ge ${quote(from.toISOString())} and eventTimestamp le ${quote(until.toISOString())} and caller eq ${quote(caller)}`;
+      const filter =
+        `eventTimestamp ge ${quote(from.toISOString())} and eventTimestamp le ${quote(until.toISOString())}` +
+        (upn ? ` and caller eq ${quote(upn)}` : '');
       const entries: ActivityEntry[] = [];
       let res = await arm.call('GET', {
         path: `/subscriptions/${grant.target.account}/providers/Microsoft.Insights/eventtypes/management/values?$filter=${encodeURIComponent(filter)}`,
@@ -583,7 +586,7 @@ export function createAzureProvisioner(
         if (res.status !== 200) throw armError(res, 'read the Activity Log', now());
         const body = isObject(res.body) ? res.body : {};
         for (const event of Array.isArray(body.value) ? body.value.filter(isObject) : []) {
-          const entry = toEntry(event, [caller, principalId]);
+          const entry = toEntry(event, upn ? [upn, principalId] : [principalId]);
           if (entry) entries.push(entry);
         }
         const next = str(body.nextLink);
