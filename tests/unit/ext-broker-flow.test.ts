@@ -1,0 +1,463 @@
+import 'fake-indexeddb/auto';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { BrokerError, type BrokerClient, type TrackedRequestView } from '../../lib/broker-client';
+import type { GrantView, LandingView } from '../../lib/contract/api';
+import { closeDrafts, DB_NAME, trackedStore } from '../../lib/drafts';
+import type { RequestProgress, RequestProgressMessage } from '../../lib/messages';
+import {
+  createRequestFlow,
+  MAX_AGE_MS,
+  POLL_MAX_MS,
+  POLL_MS,
+  type FlowDeps,
+  type TrackedRequest,
+  type TrackedStore,
+} from '../../lib/request-flow';
+import { grantView, newRequest, requestView, T0 } from './ext-broker-fixtures';
+
+const PAGE = 'https://console.aws.amazon.com/ec2/home?region=us-east-1#Instances:';
+const WHERE = { tabId: 7, frameId: 2, pageUrl: PAGE };
+const DRAFT = { id: 'draft-1', request: newRequest() };
+const SIGN_IN = 'https://signin.aws.amazon.com/federation?Action=login&SigninToken=secret';
+
+/** The broker as the tests script it: what each call answers next. */
+class FakeBroker {
+  request: TrackedRequestView = requestView();
+  grant: GrantView = grantView();
+  landing: LandingView = { kind: 'url', url: SIGN_IN, expiresAt: '2026-03-02T10:16:00.000Z' };
+  submitError?: BrokerError;
+  failNext?: BrokerError;
+  calls: string[] = [];
+  landings: Array<{ grantId: string; destination: string | null }> = [];
+
+  private answer<T>(call: string, value: () => T): Promise<T> {
+    this.calls.push(call);
+    const err = this.failNext;
+    this.failNext = undefined;
+    return err ? Promise.reject(err) : Promise.resolve(structuredClone(value()));
+  }
+
+  client: BrokerClient = {
+    baseUrl: 'http://127.0.0.1:8787',
+    submitRequest: () =>
+      this.submitError ? Promise.reject(this.submitError) : this.answer('submit', () => this.request),
+    getRequest: (id) => this.answer(`request ${id}`, () => this.request),
+    getGrant: (id) => this.answer(`grant ${id}`, () => this.grant),
+    landing: (grantId, destination) => {
+      this.landings.push({ grantId, destination });
+      return this.answer('landing', () => this.landing);
+    },
+    listMyRequests: () => this.answer('mine', () => ({ items: [], nextCursor: null })),
+  };
+}
+
+function memoryStore(): TrackedStore & { rows: Map<string, TrackedRequest> } {
+  const rows = new Map<string, TrackedRequest>();
+  return {
+    rows,
+    put: (r) => {
+      rows.set(r.requestId, structuredClone(r));
+      return Promise.resolve();
+    },
+    list: () => Promise.resolve([...rows.values()].map((r) => structuredClone(r))),
+    delete: (id) => {
+      rows.delete(id);
+      return Promise.resolve();
+    },
+  };
+}
+
+interface Harness {
+  broker: FakeBroker;
+  deps: FlowDeps;
+  flow: ReturnType<typeof createRequestFlow>;
+  messages: Array<{ tabId: number; frameId: number; message: RequestProgressMessage }>;
+  statuses: () => string[];
+  timers: Array<{ fn: () => void; ms: number }>;
+  tabs: Map<number, string>;
+  navigations: Array<{ tabId: number; url: string }>;
+  reloads: number[];
+  alarm: { armed: boolean };
+  clock: { now: number };
+  /** Fire every pending timer once (advancing the clock by the longest) and wait for the work. */
+  tick: () => Promise<number[]>;
+}
+
+function harness(opts: { store?: TrackedStore; broker?: FakeBroker; configured?: boolean } = {}): Harness {
+  const broker = opts.broker ?? new FakeBroker();
+  const messages: Harness['messages'] = [];
+  const timers: Harness['timers'] = [];
+  const tabs = new Map([[7, PAGE]]);
+  const navigations: Harness['navigations'] = [];
+  const reloads: number[] = [];
+  const alarm = { armed: false };
+  const clock = { now: T0 };
+  const deps: FlowDeps = {
+    client: () => Promise.resolve(opts.configured === false ? null : broker.client),
+    store: opts.store ?? memoryStore(),
+    notify: (tabId, frameId, message) => {
+      messages.push({ tabId, frameId, message });
+      return Promise.resolve();
+    },
+    tabUrl: (tabId) => Promise.resolve(tabs.get(tabId)),
+    navigate: (tabId, url) => {
+      navigations.push({ tabId, url });
+      tabs.set(tabId, url);
+      return Promise.resolve();
+    },
+    reload: (tabId) => {
+      reloads.push(tabId);
+      return Promise.resolve();
+    },
+    safetyNet: {
+      arm: () => {
+        alarm.armed = true;
+        return Promise.resolve();
+      },
+      disarm: () => {
+        alarm.armed = false;
+        return Promise.resolve();
+      },
+    },
+    schedule: (fn, ms) => {
+      const t = { fn, ms };
+      timers.push(t);
+      return () => timers.splice(timers.indexOf(t), 1);
+    },
+    now: () => clock.now,
+  };
+  const flow = createRequestFlow(deps);
+  const statuses = () => messages.map((m) => m.message.progress.status);
+  const tick = async () => {
+    const due = timers.splice(0);
+    clock.now += Math.max(0, ...due.map((t) => t.ms));
+    for (const t of due) t.fn();
+    await flow.idle();
+    return due.map((t) => t.ms);
+  };
+  return { broker, deps, flow, messages, statuses, timers, tabs, navigations, reloads, alarm, clock, tick };
+}
+
+const progress = (h: Harness): RequestProgress[] => h.messages.map((m) => m.message.progress);
+
+describe('request flow', () => {
+  it('without a broker configured files nothing', async () => {
+    const h = harness({ configured: false });
+    expect(await h.flow.file(DRAFT, WHERE)).toBe(false);
+    await h.flow.idle();
+    expect(h.broker.calls).toEqual([]);
+    expect(h.messages).toEqual([]);
+  });
+
+  it('submitted → waiting → approved → provisioning → active → lands the sign-in URL in that tab', async () => {
+    const h = harness();
+    expect(await h.flow.file(DRAFT, WHERE)).toBe(true);
+    await h.flow.idle();
+    expect(h.broker.calls).toEqual(['submit']);
+    expect(h.alarm.armed).toBe(true);
+    expect(progress(h)).toEqual([
+      { status: 'submitted', requestId: 'req_1' },
+      {
+        status: 'waiting-approval',
+        requestId: 'req_1',
+        advice: ['Production writes need an approver from the platform team'],
+        requiredApprovals: 1,
+        approvals: 0,
+      },
+    ]);
+    // Every message goes to the frame that asked, keyed by its draft.
+    expect(h.messages.every((m) => m.tabId === 7 && m.frameId === 2 && m.message.draftId === 'draft-1')).toBe(
+      true,
+    );
+    expect(h.timers.map((t) => t.ms)).toEqual([POLL_MS]);
+
+    // Nothing changes: polls back off, but no more than POLL_MAX_MS, and nothing is re-sent.
+    const delays: number[] = [];
+    for (let i = 0; i < 12; i++) delays.push(...(await h.tick()));
+    expect(delays[0]).toBe(POLL_MS);
+    expect(delays[1]).toBeGreaterThan(POLL_MS);
+    expect(Math.max(...delays)).toBe(POLL_MAX_MS);
+    expect(h.statuses()).toEqual(['submitted', 'waiting-approval']);
+
+    // Approved: the grant is provisioning, polls go back to every second.
+    h.broker.request = requestView({
+      status: 'approved',
+      grantId: 'grt_1',
+      approvals: [{ approver: 'bob', at: '2026-03-02T10:05:00.000Z', comment: null }],
+    });
+    h.broker.calls = [];
+    await h.tick();
+    expect(h.broker.calls).toEqual(['request req_1', 'grant grt_1']);
+    expect(h.statuses().at(-1)).toBe('provisioning');
+    expect(h.timers.map((t) => t.ms)).toEqual([POLL_MS]);
+
+    h.broker.grant = grantView({ status: 'active' });
+    h.tabs.set(7, 'https://console.aws.amazon.com/ec2/home?region=us-east-1#Instances:instanceState=running');
+    await h.tick();
+    expect(h.broker.landings).toEqual([
+      {
+        grantId: 'grt_1',
+        destination:
+          'https://console.aws.amazon.com/ec2/home?region=us-east-1#Instances:instanceState=running',
+      },
+    ]);
+    expect(h.navigations).toEqual([{ tabId: 7, url: SIGN_IN }]);
+    expect(progress(h).slice(-2)).toEqual([
+      { status: 'active', requestId: 'req_1', expiresAt: '2026-03-02T10:31:00.000Z' },
+      { status: 'landing', requestId: 'req_1', message: expect.stringMatching(/signing you in/) as unknown },
+    ]);
+    // Finished: no timer, no alarm, the record kept as done; no landing URL in any message.
+    expect(h.timers).toEqual([]);
+    expect(h.alarm.armed).toBe(false);
+    expect(JSON.stringify(h.messages)).not.toContain('SigninToken');
+    const rows = await h.deps.store.list();
+    expect(rows).toMatchObject([{ requestId: 'req_1', phase: 'done', tabId: 7, frameId: 2, pageUrl: PAGE }]);
+    expect(JSON.stringify(rows)).not.toContain('SigninToken');
+  });
+
+  it('auto-approved and already active at once: lands straight away; a reload landing waits afterMs', async () => {
+    const h = harness();
+    h.broker.request = requestView({ status: 'approved', grantId: 'grt_1' });
+    h.broker.grant = grantView({ status: 'active' });
+    h.broker.landing = {
+      kind: 'reload',
+      url: null,
+      afterMs: 5000,
+      message: 'Access granted; reloading in 5 s',
+    };
+    await h.flow.file(DRAFT, WHERE);
+    await h.flow.idle();
+    expect(h.statuses()).toEqual(['submitted', 'active', 'landing']);
+    expect(h.messages.at(-1)!.message.progress).toMatchObject({
+      message: 'Access granted; reloading in 5 s',
+    });
+    expect(h.reloads).toEqual([]);
+    expect(h.timers.map((t) => t.ms)).toEqual([5000]);
+    expect((await h.deps.store.list())[0]).toMatchObject({ phase: 'reload', reloadUrl: PAGE });
+    await h.tick();
+    // Same URL as the tab: a real reload (tabs.update to a URL with a fragment would not reload).
+    expect(h.reloads).toEqual([7]);
+    expect(h.navigations).toEqual([]);
+    expect(h.timers).toEqual([]);
+  });
+
+  it('a reload landing with another URL navigates the tab there', async () => {
+    const h = harness();
+    h.broker.request = requestView({ status: 'approved', grantId: 'grt_1' });
+    h.broker.grant = grantView({ status: 'active' });
+    const other = 'https://console.aws.amazon.com/ec2/home?region=eu-west-1';
+    h.broker.landing = { kind: 'reload', url: other, afterMs: 0, message: 'Reloading' };
+    await h.flow.file(DRAFT, WHERE);
+    await h.flow.idle();
+    expect(h.navigations).toEqual([{ tabId: 7, url: other }]);
+  });
+
+  it('does not land when the tab left the console or was closed, and refuses non-https landings', async () => {
+    const h = harness();
+    h.broker.request = requestView({ status: 'approved', grantId: 'grt_1' });
+    h.broker.grant = grantView({ status: 'active' });
+    h.tabs.set(7, 'https://mail.example.com/inbox');
+    await h.flow.file(DRAFT, WHERE);
+    await h.flow.idle();
+    expect(h.broker.landings).toEqual([]);
+    expect(h.navigations).toEqual([]);
+    expect(h.statuses().at(-1)).toBe('active');
+
+    const h2 = harness();
+    h2.broker.request = requestView({ status: 'approved', grantId: 'grt_1' });
+    h2.broker.grant = grantView({ status: 'active' });
+    h2.broker.landing = { kind: 'url', url: 'javascript:alert(1)', expiresAt: '2026-03-02T10:16:00.000Z' };
+    await h2.flow.file(DRAFT, WHERE);
+    await h2.flow.idle();
+    expect(h2.navigations).toEqual([]);
+    expect(h2.statuses().at(-1)).toBe('failed');
+  });
+
+  it('denied by an approver: reports the comment and stops', async () => {
+    const h = harness();
+    await h.flow.file(DRAFT, WHERE);
+    await h.flow.idle();
+    h.broker.request = {
+      ...requestView({ status: 'denied' }),
+      denials: [{ approver: 'bob', at: '2026-03-02T10:05:00.000Z', comment: 'Use the runbook instead' }],
+    };
+    await h.tick();
+    expect(progress(h).at(-1)).toEqual({
+      status: 'denied',
+      requestId: 'req_1',
+      comment: 'Use the runbook instead',
+      advice: ['Production writes need an approver from the platform team'],
+    });
+    expect(h.timers).toEqual([]);
+    expect(h.alarm.armed).toBe(false);
+  });
+
+  it('denied by policy at submission: reports the advice', async () => {
+    const h = harness();
+    h.broker.request = requestView({
+      status: 'denied',
+      decision: {
+        outcome: 'deny',
+        requiredApprovals: 0,
+        policyIds: ['no-iam'],
+        advice: ['IAM changes go through Terraform'],
+      },
+    });
+    await h.flow.file(DRAFT, WHERE);
+    await h.flow.idle();
+    expect(progress(h).at(-1)).toEqual({
+      status: 'denied',
+      requestId: 'req_1',
+      comment: null,
+      advice: ['IAM changes go through Terraform'],
+    });
+  });
+
+  it('failed: the broker refuses the submission, the request expires, or the grant ends', async () => {
+    const h = harness();
+    h.broker.submitError = new BrokerError(
+      'invalid_request',
+      'durationMinutes: at most 15 minutes on production',
+    );
+    await h.flow.file(DRAFT, WHERE);
+    await h.flow.idle();
+    expect(progress(h)).toEqual([
+      {
+        status: 'failed',
+        requestId: null,
+        reason: 'Could not file the request: durationMinutes: at most 15 minutes on production',
+      },
+    ]);
+    expect(await h.deps.store.list()).toEqual([]);
+
+    const h2 = harness();
+    h2.broker.submitError = new BrokerError('unreachable', 'could not reach the broker (Failed to fetch)');
+    await h2.flow.file(DRAFT, WHERE);
+    await h2.flow.idle();
+    expect(progress(h2)[0]).toMatchObject({
+      status: 'failed',
+      reason: expect.stringMatching(/unreachable/) as unknown,
+    });
+
+    const h3 = harness();
+    await h3.flow.file(DRAFT, WHERE);
+    await h3.flow.idle();
+    h3.broker.request = requestView({ status: 'expired' });
+    await h3.tick();
+    expect(progress(h3).at(-1)).toMatchObject({
+      status: 'failed',
+      reason: expect.stringMatching(/expired/) as unknown,
+    });
+
+    const h4 = harness();
+    h4.broker.request = requestView({ status: 'approved', grantId: 'grt_1' });
+    h4.broker.grant = grantView({ status: 'revoked' });
+    await h4.flow.file(DRAFT, WHERE);
+    await h4.flow.idle();
+    expect(progress(h4).at(-1)).toMatchObject({ status: 'failed', reason: 'The grant is revoked' });
+  });
+
+  it('keeps following through an unreachable broker, backing off, and says provisioning is retrying', async () => {
+    const h = harness();
+    h.broker.request = requestView({ status: 'approved', grantId: 'grt_1' });
+    await h.flow.file(DRAFT, WHERE);
+    await h.flow.idle();
+    const before = h.messages.length;
+    h.broker.failNext = new BrokerError('unreachable', 'down');
+    const [first] = await h.tick();
+    expect(first).toBe(POLL_MS);
+    expect(h.timers[0]!.ms).toBeGreaterThanOrEqual(2 * POLL_MS);
+    expect(h.messages.length).toBe(before);
+    h.broker.grant = grantView({ status: 'provision-failed', lastError: 'throttled', attempts: 1 });
+    await h.tick();
+    expect(progress(h).at(-1)).toEqual({ status: 'provisioning', requestId: 'req_1', retrying: true });
+    // A token the broker no longer accepts ends it.
+    h.broker.failNext = new BrokerError('unauthorized', 'bad token');
+    await h.tick();
+    expect(progress(h).at(-1)).toMatchObject({
+      status: 'failed',
+      reason: expect.stringMatching(/API token/) as unknown,
+    });
+    expect(h.timers).toEqual([]);
+  });
+
+  it('stops following after a day', async () => {
+    const h = harness();
+    await h.flow.file(DRAFT, WHERE);
+    await h.flow.idle();
+    h.clock.now += MAX_AGE_MS + 1;
+    await h.tick();
+    expect(progress(h).at(-1)).toMatchObject({
+      status: 'failed',
+      reason: expect.stringMatching(/24 hours/) as unknown,
+    });
+  });
+
+  it('clips long broker texts to what the banner accepts', async () => {
+    const h = harness();
+    h.broker.request = {
+      ...requestView({ status: 'denied' }),
+      denials: [{ approver: 'b', at: '2026-03-02T10:05:00.000Z', comment: 'x'.repeat(5000) }],
+    };
+    await h.flow.file(DRAFT, WHERE);
+    await h.flow.idle();
+    const last = progress(h).at(-1) as { comment: string };
+    expect(last.comment.length).toBeLessThanOrEqual(500);
+  });
+});
+
+describe('request flow restart recovery (IndexedDB)', () => {
+  beforeEach(async () => {
+    closeDrafts();
+    await new Promise((resolve, reject) => {
+      const req = indexedDB.deleteDatabase(DB_NAME);
+      req.onsuccess = resolve;
+      req.onerror = reject;
+    });
+  });
+  afterEach(() => closeDrafts());
+
+  it('a new worker picks up an unfinished request from the store and lands the tab', async () => {
+    const broker = new FakeBroker();
+    const first = harness({ store: trackedStore, broker });
+    await first.flow.file(DRAFT, WHERE);
+    await first.flow.idle();
+    expect(first.statuses()).toEqual(['submitted', 'waiting-approval']);
+    // The worker stops: its timers are gone with it.
+    first.timers.splice(0);
+    closeDrafts();
+
+    broker.request = requestView({ status: 'approved', grantId: 'grt_1' });
+    broker.grant = grantView({ status: 'active' });
+    const second = harness({ store: trackedStore, broker });
+    await second.flow.resume();
+    await second.flow.idle();
+    expect(second.alarm.armed).toBe(false); // finished: the safety net is off again
+    expect(second.navigations).toEqual([{ tabId: 7, url: SIGN_IN }]);
+    expect(second.messages.every((m) => m.message.draftId === 'draft-1' && m.frameId === 2)).toBe(true);
+    expect(second.statuses()).toEqual(['active', 'landing']);
+
+    // An alarm in a third worker finds nothing left to do.
+    const third = harness({ store: trackedStore, broker });
+    broker.calls = [];
+    await third.flow.resume();
+    await third.flow.idle();
+    expect(broker.calls).toEqual([]);
+  });
+
+  it('resume arms the safety net while something is pending, and never runs a request twice', async () => {
+    const broker = new FakeBroker();
+    const h = harness({ store: trackedStore, broker });
+    await h.flow.file(DRAFT, WHERE);
+    await h.flow.idle();
+    broker.calls = [];
+    await Promise.all([h.flow.resume(), h.flow.resume()]);
+    await h.flow.idle();
+    expect(h.alarm.armed).toBe(true);
+    expect(broker.calls).toEqual([]); // already followed in this worker
+    expect(h.timers).toHaveLength(1);
+    const spy = vi.spyOn(broker.client, 'getRequest');
+    await h.tick();
+    expect(spy).toHaveBeenCalledTimes(1);
+  });
+});
