@@ -571,6 +571,28 @@ describe('the wire', () => {
   });
 });
 
+describe('the token, when ARM disagrees about its expiry', () => {
+  it('gets a new token once after a 401 and carries on', async () => {
+    // The broker's clock lags cloud time by two hours: its cached token looks fresh to it.
+    const p = createAzureProvisioner(
+      {
+        tenantId: TENANT,
+        clientId: CLIENT_ID,
+        clientSecret: SECRET,
+        endpoints: { login: fake.endpoints.login, arm: fake.endpoints.arm },
+      },
+      () => ({ mode: 'pim' }),
+      { now: () => T0, sleep: () => Promise.resolve() },
+    );
+    await p.preview!(grant().target, [START_VM], VM);
+    clock.advance(2 * HOUR);
+    await p.activity!(grant(), null, identities);
+    const reads = calls('/eventtypes/management/values', 'GET');
+    expect(reads.map((r) => r.status)).toEqual([401, 200]);
+    expect(fake.state.tokensIssued).toBe(2);
+  });
+});
+
 describe('landing', () => {
   it('reloads the denied portal page after the propagation delay, or the portal home', async () => {
     const p = provisioner();
@@ -590,6 +612,8 @@ describe('landing', () => {
     ]) {
       expect((await p.landing(grant(), null, identities, elsewhere)).url).toBe('https://portal.azure.com/');
     }
+    // Azure denials are plain text: nothing to decode.
+    expect(await p.decode!(grant().target, 'anything')).toBeNull();
   });
 });
 
