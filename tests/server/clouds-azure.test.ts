@@ -165,6 +165,9 @@ describe('PIM grants', () => {
     expect(puts.map((r) => r.path)).toEqual([puts[0]!.path, puts[0]!.path]);
     expect(puts.map((r) => r.status)).toEqual([201, 400]);
     expect(calls('/roleAssignmentScheduleRequests/', 'GET').map((r) => r.status)).toEqual([200]);
+    expect(calls('/roleAssignmentScheduleInstances', 'GET')[0]!.query.$filter).toBe(
+      `principalId eq '${ALICE.objectId}'`,
+    );
     expect(second).toEqual(first);
     expect(fake.state.assignmentsFor(ALICE.objectId)).toHaveLength(1);
   });
@@ -244,6 +247,13 @@ describe('PIM grants', () => {
     expect(calls('/roleAssignmentScheduleRequests/', 'PUT').at(-1)!.body).toMatchObject({
       properties: { requestType: 'AdminUpdate' },
     });
+    // Pushing the same expiry again (a retry) finds it in force and sends no second update.
+    await p.grant(extended, identities, CONTEXT);
+    expect(
+      calls('/roleAssignmentScheduleRequests/', 'PUT').filter(
+        (r) => (r.body as { properties: { requestType: string } }).properties.requestType === 'AdminUpdate',
+      ),
+    ).toHaveLength(1);
     clock.advance(HOUR);
     expect(fake.state.allows(ALICE.objectId, SUB, START_VM, VM)).toBe(true);
     clock.advance(30 * MINUTE);

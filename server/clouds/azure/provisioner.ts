@@ -336,9 +336,9 @@ export function createAzureProvisioner(
     if (own.status !== 200) throw armError(own, `read back PIM request ${name}`, now());
     const info = props(own.body);
     const schedule = isObject(info.scheduleInfo) ? info.scheduleInfo : {};
-    const expiration = isObject(schedule.expiration) ? schedule.expiration : {};
-    const end = Date.parse(str(expiration.endDateTime) ?? '');
     const activatedAt = activation(own.body, start);
+    // The end in force is the active instance's: an earlier extension may have moved it.
+    const end = await activeEnd(scope, principalId, roleDefinitionId);
     if (end === grant.expiresAt.getTime()) {
       log(`azure: PIM request ${name} for grant ${grant.id} was already in place`);
       return { ...base, owned: true, activatedAt, endsAt: grant.expiresAt.toISOString() };
@@ -365,6 +365,26 @@ export function createAzureProvisioner(
     if (updated.status !== 200 && updated.status !== 201) throw armError(updated, whatUpdate, now());
     await settle(scope, updateName, updated, whatUpdate);
     return { ...base, owned: true, activatedAt, endsAt: grant.expiresAt.toISOString() };
+  }
+
+  /** The end time (ms) of the principal's active PIM instance of the role at exactly `scope`; NaN if none. */
+  async function activeEnd(scope: string, principalId: string, roleDefinitionId: string): Promise<number> {
+    const filter = encodeURIComponent(`principalId eq '${principalId}'`);
+    const res = await arm.call('GET', {
+      path: `${scope}/providers/Microsoft.Authorization/roleAssignmentScheduleInstances?$filter=${filter}`,
+      apiVersion: PIM_API_VERSION,
+    });
+    if (res.status !== 200) throw armError(res, 'list the active PIM assignments', now());
+    const roleGuid = roleDefinitionId.split('/').pop()!.toLowerCase();
+    const body = isObject(res.body) ? res.body : {};
+    const instance = (Array.isArray(body.value) ? body.value : [])
+      .map(props)
+      .find(
+        (p) =>
+          str(p.scope)?.toLowerCase() === scope.toLowerCase() &&
+          str(p.roleDefinitionId)?.toLowerCase().endsWith(`/${roleGuid}`),
+      );
+    return Date.parse(str(instance?.endDateTime) ?? '');
   }
 
   /** When the assignment became active: Azure's `createdOn`, or the start the broker asked for. */
