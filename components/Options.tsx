@@ -1,0 +1,209 @@
+/**
+ * The options page: where the broker is, and the API token to use with it. The token is never
+ * shown back (only whether one is saved); the page checks the connection after saving and on
+ * load ("Connected as alice").
+ */
+import { useEffect, useState } from 'preact/hooks';
+import { createBrokerClient } from '@/lib/broker-client';
+import { reasonOf } from '@/lib/request-flow';
+import {
+  checkBrokerUrl,
+  clearSettings,
+  loadSettings,
+  saveSettings,
+  type BrokerSettings,
+} from '@/lib/settings';
+import { safeText } from './safe-text';
+
+export interface OptionsDeps {
+  load: () => Promise<BrokerSettings | null>;
+  save: typeof saveSettings;
+  clear: () => Promise<void>;
+  /** Ask for the broker's origin (the demo broker on loopback needs no asking). */
+  requestOrigin: (pattern: string) => Promise<boolean>;
+  fetch?: typeof fetch;
+}
+
+/** Host permissions the manifest grants at install (wxt.config.ts LOCAL_BROKER_MATCHES). */
+const BUILT_IN_HOSTS = new Set(['127.0.0.1', 'localhost']);
+
+/** The origin pattern to request for a broker URL, or null when the manifest already covers it. */
+export function originPattern(url: string): string | null {
+  const u = new URL(url);
+  if (u.protocol === 'http:' && BUILT_IN_HOSTS.has(u.hostname)) return null;
+  // Match patterns carry no port: the host on any port.
+  return `${u.protocol}//${u.hostname}/*`;
+}
+
+type Check =
+  | { kind: 'none' }
+  | { kind: 'checking' }
+  | { kind: 'ok'; user: string | null }
+  | { kind: 'error'; message: string };
+
+async function checkConnection(settings: BrokerSettings, fetchImpl?: typeof fetch): Promise<Check> {
+  const client = createBrokerClient({
+    baseUrl: settings.brokerUrl,
+    getToken: () => Promise.resolve(settings.token),
+    fetch: fetchImpl,
+  });
+  try {
+    const mine = await client.listMyRequests();
+    return { kind: 'ok', user: mine.items[0]?.requester ?? null };
+  } catch (e) {
+    return { kind: 'error', message: reasonOf(e) };
+  }
+}
+
+export function Options(props: { deps: OptionsDeps }) {
+  const { deps } = props;
+  const [url, setUrl] = useState('');
+  const [token, setToken] = useState('');
+  const [hasToken, setHasToken] = useState(false);
+  const [configured, setConfigured] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [check, setCheck] = useState<Check>({ kind: 'none' });
+  const [busy, setBusy] = useState(false);
+
+  async function verify(settings: BrokerSettings) {
+    setCheck({ kind: 'checking' });
+    setCheck(await checkConnection(settings, deps.fetch));
+  }
+
+  useEffect(() => {
+    void deps.load().then((s) => {
+      if (!s) return;
+      setUrl(s.brokerUrl);
+      setHasToken(s.token !== null);
+      setConfigured(true);
+      void verify(s);
+    });
+  }, []);
+
+  async function onSubmit(e: Event) {
+    e.preventDefault();
+    if (busy) return;
+    const checked = checkBrokerUrl(url);
+    if (!checked.ok) {
+      setError(checked.error);
+      return;
+    }
+    // Ask first, while the click still counts as a user gesture.
+    const pattern = originPattern(checked.value.url);
+    const allowed = pattern ? deps.requestOrigin(pattern).catch(() => false) : Promise.resolve(true);
+    setBusy(true);
+    try {
+      if (!(await allowed)) {
+        setError('Broker URL: Unblock needs your permission to reach this broker');
+        return;
+      }
+      const saved = await deps.save({ brokerUrl: url, token: token.trim() ? token : undefined });
+      if (!saved.ok) {
+        setError(saved.error);
+        return;
+      }
+      setError(null);
+      setToken('');
+      setUrl(saved.value.brokerUrl);
+      setHasToken(saved.value.token !== null);
+      setConfigured(true);
+      await verify(saved.value);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function onForget() {
+    await deps.clear();
+    setUrl('');
+    setToken('');
+    setHasToken(false);
+    setConfigured(false);
+    setCheck({ kind: 'none' });
+    setError(null);
+  }
+
+  const insecure = (() => {
+    const c = checkBrokerUrl(url);
+    return c.ok && c.value.insecure;
+  })();
+  const urlError = error?.startsWith('Broker URL') ? error : null;
+  const tokenError = error?.startsWith('API token') ? error : null;
+
+  return (
+    <form class="options" onSubmit={(e) => void onSubmit(e)} noValidate>
+      <h1>Unblock</h1>
+      <p class="hint">
+        Requests you make from an access-denied page are filed with your team&apos;s Unblock broker. Without a
+        broker, they are only saved in this browser.
+      </p>
+      <div class="field">
+        <label for="broker-url">Broker URL</label>
+        <input
+          id="broker-url"
+          type="url"
+          value={url}
+          placeholder="https://unblock.example.com"
+          spellcheck={false}
+          autocomplete="url"
+          aria-invalid={urlError ? true : undefined}
+          aria-describedby={`broker-url-hint${urlError ? ' broker-url-error' : ''}`}
+          onInput={(e) => setUrl(e.currentTarget.value)}
+        />
+        <p id="broker-url-hint" class="hint">
+          The demo broker (<code>npm run broker</code>) is at http://127.0.0.1:8787.
+        </p>
+        {insecure && (
+          <p class="warning" role="note">
+            Plain http: the token would cross the network unencrypted. Use https for a shared broker.
+          </p>
+        )}
+        {urlError && (
+          <p id="broker-url-error" class="error" role="alert">
+            {urlError}
+          </p>
+        )}
+      </div>
+      <div class="field">
+        <label for="api-token">API token</label>
+        <input
+          id="api-token"
+          type="password"
+          value={token}
+          placeholder={hasToken ? 'Saved (leave empty to keep it)' : 'unblock-server token create --user you'}
+          spellcheck={false}
+          autocomplete="off"
+          aria-invalid={tokenError ? true : undefined}
+          aria-describedby={tokenError ? 'api-token-error' : undefined}
+          onInput={(e) => setToken(e.currentTarget.value)}
+        />
+        {tokenError && (
+          <p id="api-token-error" class="error" role="alert">
+            {tokenError}
+          </p>
+        )}
+      </div>
+      <div class="buttons">
+        <button type="submit" class="primary" disabled={busy}>
+          Save
+        </button>
+        {configured && (
+          <button type="button" onClick={() => void onForget()}>
+            Forget broker
+          </button>
+        )}
+      </div>
+      <p class={`connection ${check.kind}`} role="status" aria-live="polite">
+        {check.kind === 'checking' && 'Checking the connection…'}
+        {check.kind === 'ok' &&
+          (check.user ? `Connected as ${safeText(check.user, 120)}` : 'Connected (the token is accepted)')}
+        {check.kind === 'error' && `Not connected: ${safeText(check.message, 300)}`}
+      </p>
+    </form>
+  );
+}
+
+/** The real dependencies, for entrypoints/options/main.tsx. */
+export function browserOptionsDeps(requestOrigin: OptionsDeps['requestOrigin']): OptionsDeps {
+  return { load: loadSettings, save: saveSettings, clear: clearSettings, requestOrigin };
+}
