@@ -117,7 +117,9 @@ describe('options page', () => {
     expect(root.querySelector<HTMLInputElement>('#api-token')!.placeholder).toMatch(/^Saved/);
     expect(connection()).toBe('Connected (the token is accepted)');
     const forget = [...root.querySelectorAll('button')].find((b) => b.textContent === 'Forget broker')!;
-    await act(() => forget.dispatchEvent(new MouseEvent('click', { bubbles: true })));
+    await act(() => {
+      forget.dispatchEvent(new MouseEvent('click', { bubbles: true }));
+    });
     await flush();
     expect(d.clear).toHaveBeenCalled();
     expect(connection()).toBe('');
