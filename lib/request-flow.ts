@@ -102,9 +102,16 @@ type Next = number | 'done';
 const clip = (s: string, max = PROGRESS_TEXT_MAX) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
 const clipAll = (list: readonly string[]) => list.slice(0, 5).map((s) => clip(s));
 
-function isHttps(url: string): boolean {
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/**
+ * Where the broker may send the tab: https, or plain http on this machine's loopback (the demo's
+ * simulated federation sign-in). Never `javascript:`, `data:`, `file:` or an extension page.
+ */
+export function isLandingUrl(url: string): boolean {
   try {
-    return new URL(url).protocol === 'https:';
+    const u = new URL(url);
+    return u.protocol === 'https:' || (u.protocol === 'http:' && LOOPBACK.has(u.hostname));
   } catch {
     return false;
   }
@@ -145,7 +152,8 @@ function denied(r: TrackedRequestView): RequestProgress {
     status: 'denied',
     requestId: r.id,
     comment: comment === null ? null : clip(comment),
-    advice: clipAll(r.decision.advice),
+    // The policies' advice explains a policy refusal; after an approver's it would mislead.
+    advice: r.decision.outcome === 'deny' ? clipAll(r.decision.advice) : [],
   };
 }
 
@@ -227,7 +235,7 @@ export function createRequestFlow(deps: FlowDeps): RequestFlow {
     if (!current || !isConsoleUrl(current)) return finish(rec);
     const landing = await client.landing(grant.id, current);
     if (landing.kind === 'url') {
-      if (!isHttps(landing.url))
+      if (!isLandingUrl(landing.url))
         return finish(rec, failed(rec.requestId, 'The broker sent an unusable sign-in link'));
       await report(rec, {
         status: 'landing',
@@ -238,7 +246,7 @@ export function createRequestFlow(deps: FlowDeps): RequestFlow {
       return finish(rec);
     }
     const target = landing.url ?? current;
-    if (!isHttps(target))
+    if (!isLandingUrl(target))
       return finish(rec, failed(rec.requestId, 'The broker sent an unusable page to reload'));
     await report(rec, { status: 'landing', requestId: rec.requestId, message: clip(landing.message) });
     if (landing.afterMs > 0) {

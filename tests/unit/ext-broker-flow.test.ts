@@ -6,6 +6,7 @@ import { closeDrafts, DB_NAME, trackedStore } from '../../lib/drafts';
 import type { RequestProgress, RequestProgressMessage } from '../../lib/messages';
 import {
   createRequestFlow,
+  isLandingUrl,
   MAX_AGE_MS,
   POLL_MAX_MS,
   POLL_MS,
@@ -273,6 +274,22 @@ describe('request flow', () => {
     expect(h2.statuses().at(-1)).toBe('failed');
   });
 
+  it('accepts landing URLs on https or on loopback http (the demo sign-in) only', () => {
+    expect(isLandingUrl(SIGN_IN)).toBe(true);
+    expect(isLandingUrl('http://127.0.0.1:38557/federation?Action=login')).toBe(true);
+    expect(isLandingUrl('http://localhost:9000/x')).toBe(true);
+    for (const bad of [
+      'http://signin.example.com/federation',
+      'javascript:alert(1)',
+      'data:text/html,hi',
+      'file:///etc/passwd',
+      'chrome-extension://abc/options.html',
+      'not a url',
+    ]) {
+      expect(isLandingUrl(bad), bad).toBe(false);
+    }
+  });
+
   it('denied by an approver: reports the comment and stops', async () => {
     const h = harness();
     await h.flow.file(DRAFT, WHERE);
@@ -286,7 +303,8 @@ describe('request flow', () => {
       status: 'denied',
       requestId: 'req_1',
       comment: 'Use the runbook instead',
-      advice: ['Production writes need an approver from the platform team'],
+      // The policy's "needs an approver" advice would mislead after an approver said no.
+      advice: [],
     });
     expect(h.timers).toEqual([]);
     expect(h.alarm.armed).toBe(false);
