@@ -7,7 +7,7 @@
  * `message`, `fields` and `advice`; a network failure or timeout is `unreachable`. Nothing here
  * logs, and no error message ever contains the token.
  */
-import * as z from 'zod/mini';
+import type * as z from 'zod/mini';
 import {
   AccessRequestList,
   AccessRequestView,
@@ -15,7 +15,6 @@ import {
   ERROR_STATUS,
   GrantView,
   LandingView,
-  ReviewView,
   type ErrorCode,
   type FieldError,
 } from './contract/api';
@@ -23,15 +22,6 @@ import { firstIssueMessage, type NewAccessRequest } from './contract/request';
 
 export const API_PREFIX = '/api/v1';
 export const DEFAULT_TIMEOUT_MS = 15_000;
-
-/**
- * The request view, plus the reviewers' denials when the broker sends them (a newer broker may;
- * views are open objects, so an older one simply omits the field).
- */
-export const TrackedRequestView = z.extend(AccessRequestView, {
-  denials: z.optional(z.array(ReviewView)),
-});
-export type TrackedRequestView = z.infer<typeof TrackedRequestView>;
 
 export type BrokerErrorCode =
   | ErrorCode
@@ -77,8 +67,8 @@ export interface BrokerClientOptions {
 
 export interface BrokerClient {
   readonly baseUrl: string;
-  submitRequest(body: NewAccessRequest): Promise<TrackedRequestView>;
-  getRequest(id: string): Promise<TrackedRequestView>;
+  submitRequest(body: NewAccessRequest): Promise<AccessRequestView>;
+  getRequest(id: string): Promise<AccessRequestView>;
   getGrant(id: string): Promise<GrantView>;
   landing(grantId: string, destination: string | null): Promise<LandingView>;
   /** The caller's own requests (also the cheapest "is this token good" check). */
@@ -198,8 +188,8 @@ export function createBrokerClient(options: BrokerClientOptions): BrokerClient {
 
   return {
     baseUrl,
-    submitRequest: (body) => call('POST', '/requests', TrackedRequestView, body),
-    getRequest: (requestId) => call('GET', `/requests/${id(requestId)}`, TrackedRequestView),
+    submitRequest: (body) => call('POST', '/requests', AccessRequestView, body),
+    getRequest: (requestId) => call('GET', `/requests/${id(requestId)}`, AccessRequestView),
     getGrant: (grantId) => call('GET', `/grants/${id(grantId)}`, GrantView),
     landing: (grantId, destination) =>
       call('POST', `/grants/${id(grantId)}/landing`, LandingView, destination ? { destination } : {}),

@@ -13,7 +13,8 @@
  * Each step is reported to the banner card as a `request-progress` message: statuses and short
  * texts only, never a token or a landing URL. Browser APIs, the clock and timers are injected.
  */
-import { BrokerError, type BrokerClient, type TrackedRequestView } from './broker-client';
+import type { AccessRequestView } from './contract/api';
+import { BrokerError, type BrokerClient } from './broker-client';
 import type { GrantView } from './contract/api';
 import type { NewAccessRequest } from './contract/request';
 import { PROGRESS_TEXT_MAX, type RequestProgress, type RequestProgressMessage } from './messages';
@@ -136,7 +137,7 @@ export function reasonOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-function waiting(r: TrackedRequestView): RequestProgress {
+function waiting(r: AccessRequestView): RequestProgress {
   return {
     status: 'waiting-approval',
     requestId: r.id,
@@ -146,8 +147,8 @@ function waiting(r: TrackedRequestView): RequestProgress {
   };
 }
 
-function denied(r: TrackedRequestView): RequestProgress {
-  const comment = r.denials?.findLast((d) => d.comment)?.comment ?? null;
+function denied(r: AccessRequestView): RequestProgress {
+  const comment = r.denials.findLast((d) => d.comment)?.comment ?? null;
   return {
     status: 'denied',
     requestId: r.id,
@@ -260,7 +261,7 @@ export function createRequestFlow(deps: FlowDeps): RequestFlow {
     return finish(rec);
   }
 
-  async function step(rec: TrackedRequest, loop: Loop, first?: TrackedRequestView): Promise<Next> {
+  async function step(rec: TrackedRequest, loop: Loop, first?: AccessRequestView): Promise<Next> {
     if (rec.phase === 'done') return 'done';
     if (now() - Date.parse(rec.createdAt) > MAX_AGE_MS) {
       return finish(rec, failed(rec.requestId, 'Stopped following the request after 24 hours'));
@@ -336,11 +337,11 @@ export function createRequestFlow(deps: FlowDeps): RequestFlow {
     }
   }
 
-  function start(rec: TrackedRequest, first?: TrackedRequestView): void {
+  function start(rec: TrackedRequest, first?: AccessRequestView): void {
     if (loops.has(rec.requestId)) return;
     const loop: Loop = { delay: POLL_MS };
     loops.set(rec.requestId, loop);
-    const run = async (view?: TrackedRequestView): Promise<void> => {
+    const run = async (view?: AccessRequestView): Promise<void> => {
       loop.cancel = undefined;
       let next: Next;
       try {
@@ -363,7 +364,7 @@ export function createRequestFlow(deps: FlowDeps): RequestFlow {
     draft: { id: string; request: NewAccessRequest },
     where: Where,
   ) {
-    let view: TrackedRequestView;
+    let view: AccessRequestView;
     try {
       view = await client.submitRequest(draft.request);
     } catch (e) {

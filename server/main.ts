@@ -24,6 +24,7 @@ import { openStore, type Db } from './store/db';
 import { lockDataDir } from './store/lock';
 import { migrate } from './store/migrate';
 import { enqueueWebhooks, createWebhookWorker } from './webhooks';
+import { startDemoClouds, type DemoClouds } from '../sim/clouds/demo';
 import { startSimCloud, type SimCloud } from '../sim/clouds/entitlements';
 
 const EVENT_RETENTION_MS = 7 * 24 * 3_600_000;
@@ -42,8 +43,14 @@ export interface BrokerOptions {
   readonly config?: BrokerConfig;
   /** The URL people and clients reach the broker at (login redirects, webhook links). */
   readonly publicUrl?: string;
-  /** Base URL of the simulated clouds; none = start one inside this process. */
+  /** Base URL of the simulated clouds' entitlements API (sim targets); none = start one here. */
   readonly simUrl?: string;
+  /**
+   * The demo configuration's clouds (AWS, Azure and GCP fakes), already started — `npm start`
+   * shares them with the simulated consoles. Without a config file and without this, the broker
+   * starts its own.
+   */
+  readonly demoClouds?: DemoClouds;
   readonly workerId?: string;
   /** How often the worker looks for due grants (ms). */
   readonly sweepMs?: number;
@@ -59,6 +66,8 @@ export interface RunningBroker {
   /** True when running the built-in demo configuration. */
   readonly demo: boolean;
   readonly simCloud: SimCloud | null;
+  /** The fakes the demo configuration runs on (null with a config file). */
+  readonly demoClouds: DemoClouds | null;
   createApiToken(user: string, ttlMs: number, label?: string): Promise<{ token: string; expiresAt: Date }>;
   close(): Promise<void>;
 }
@@ -88,7 +97,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   const loaded: LoadedConfig = options.config
     ? { config: options.config, demo: false, source: 'options' }
     : await loadConfig(options.configFile);
-  const { config } = loaded;
+
   const policy = createPolicyEngine(loadPolicyDir());
 
   const dataDir = options.dataDir ?? './.unblock';
@@ -114,6 +123,11 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   };
   try {
+    // The demo runs on the same provisioners as production, against the clouds' fakes.
+    const ownClouds = loaded.demo && !options.demoClouds ? await startDemoClouds(loaded.config) : null;
+    if (ownClouds) cleanups.push(() => ownClouds.close());
+    const demoClouds = loaded.demo ? (options.demoClouds ?? ownClouds) : null;
+    const config = demoClouds ? demoClouds.config : loaded.config;
     await migrate(db);
 
     const needsSim = config.targets.some((t) => t.provisioner === 'sim');
@@ -270,6 +284,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       db,
       demo: loaded.demo,
       simCloud,
+      demoClouds,
       createApiToken: (user, ttlMs, label) => auth.createApiToken(user, ttlMs, label),
       close: closeAll,
     };

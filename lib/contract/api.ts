@@ -166,6 +166,8 @@ export const AccessRequestView = z.object({
   pendingExpiresAt: DateTime,
   decision: DecisionView,
   approvals: z.array(ReviewView),
+  /** Reviewers who said no, with their comments (a denial by one eligible reviewer decides). */
+  denials: z.array(ReviewView),
   /** Set on extension requests: the grant whose `expiresAt` an approval moves. */
   linkedGrantId: z.nullable(z.string()),
   /** The grant this request produced or extended, once approved. */

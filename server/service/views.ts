@@ -43,6 +43,7 @@ export function requestView(r: AccessRequest, lookup: TargetLookup): AccessReque
       advice: [...r.policy.advice],
     },
     approvals: r.approvals.map((a) => ({ approver: a.approver, at: a.at.toISOString(), comment: a.comment })),
+    denials: r.denials.map((d) => ({ approver: d.approver, at: d.at.toISOString(), comment: d.comment })),
     linkedGrantId: r.linkedGrantId,
     grantId: r.grantId,
   };

@@ -150,6 +150,7 @@ describe('views and errors', () => {
       pendingExpiresAt: at,
       decision: { outcome: 'needs-approval', requiredApprovals: 1, policyIds: ['approve'], advice: ['Ask'] },
       approvals: [{ approver: 'bob', at, comment: null }],
+      denials: [],
       linkedGrantId: null,
       grantId: null,
     };

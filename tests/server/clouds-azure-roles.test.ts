@@ -67,6 +67,9 @@ describe('chooseRole over the built-in catalogue', () => {
     [['Microsoft.Compute/virtualMachines/start/action'], 'Virtual Machine Contributor'],
     // A read anywhere: Reader (`*/read`) is the smallest role carrying it.
     [['Microsoft.Web/sites/read'], 'Reader'],
+    // Lowest risk first: a VM read gets read-only Reader, not the narrower Virtual Machine
+    // Contributor, which could also delete the VM.
+    [['Microsoft.Compute/virtualMachines/read'], 'Reader'],
     // A write outside any service role: Contributor (`*` less the authorization writes) beats Owner.
     [['Microsoft.Web/sites/write'], 'Contributor'],
     // Contributor's notActions exclude authorization writes: User Access Administrator, not Owner, not Contributor.

@@ -19,7 +19,7 @@ import { AccessRequestView } from '../../lib/contract/api';
 import { verifyAudit } from '../../server/store/audit';
 import { openStore, type Db } from '../../server/store/db';
 import { startSimCloud, type SimCloud } from '../../sim/clouds/entitlements';
-import { PRODUCTION, body } from './broker-fixtures';
+import { PRODUCTION, body, testConfig } from './broker-fixtures';
 import { forEachStore } from './pg-harness';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -113,6 +113,8 @@ forEachStore('crash safety', (fixture) => {
       openDb = () => openStore({ dataDir });
     }
     const port = await freePort();
+    const configFile = path.join(tmp, 'broker.json');
+    fs.writeFileSync(configFile, JSON.stringify(await testConfig()));
     const env: NodeJS.ProcessEnv = {
       ...storeEnv,
       PORT: String(port),
@@ -120,7 +122,9 @@ forEachStore('crash safety', (fixture) => {
       UNBLOCK_SIM_URL: sim.url,
       UNBLOCK_SWEEP_MS: '50',
       UNBLOCK_WORKER_ID: `crash-${fixture.engine}`,
-      UNBLOCK_CONFIG: '',
+      // Targets on the simulated entitlements API, which outlives the broker process and so shows
+      // what the "cloud" still holds after each kill.
+      UNBLOCK_CONFIG: configFile,
     };
     const tokens = {
       alice: await run(['token', 'create', '--user', 'alice', '--ttl', '1h'], env),

@@ -158,7 +158,9 @@ forEachStore('broker service', (fixture) => {
     expect(notYours.ok || notYours.error.code).toBe('forbidden');
     expect(value(await broker.cancelRequest(alice, a.id, {})).status).toBe('cancelled');
     const b = value(await broker.createRequest(alice, prodStop()));
-    expect(value(await broker.denyRequest(dave, b.id, { comment: 'use the runbook' })).status).toBe('denied');
+    const denied = value(await broker.denyRequest(dave, b.id, { comment: 'use the runbook' }));
+    expect(denied.status).toBe('denied');
+    expect(denied.denials).toEqual([expect.objectContaining({ approver: 'dave', comment: 'use the runbook' })]);
     const after = await broker.approveRequest(bob, b.id, {});
     expect(after.ok || after.error.code).toBe('conflict');
   });

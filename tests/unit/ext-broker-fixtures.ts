@@ -42,6 +42,7 @@ export function requestView(patch: Partial<AccessRequestView> = {}): AccessReque
       advice: ['Production writes need an approver from the platform team'],
     },
     approvals: [],
+    denials: [],
     linkedGrantId: null,
     grantId: null,
     ...patch,

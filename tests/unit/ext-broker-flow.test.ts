@@ -1,6 +1,7 @@
 import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { BrokerError, type BrokerClient, type TrackedRequestView } from '../../lib/broker-client';
+import type { AccessRequestView } from '../../lib/contract/api';
+import { BrokerError, type BrokerClient } from '../../lib/broker-client';
 import type { GrantView, LandingView } from '../../lib/contract/api';
 import { closeDrafts, DB_NAME, trackedStore } from '../../lib/drafts';
 import type { RequestProgress, RequestProgressMessage } from '../../lib/messages';
@@ -23,7 +24,7 @@ const SIGN_IN = 'https://signin.aws.amazon.com/federation?Action=login&SigninTok
 
 /** The broker as the tests script it: what each call answers next. */
 class FakeBroker {
-  request: TrackedRequestView = requestView();
+  request: AccessRequestView = requestView();
   grant: GrantView = grantView();
   landing: LandingView = { kind: 'url', url: SIGN_IN, expiresAt: '2026-03-02T10:16:00.000Z' };
   submitError?: BrokerError;

@@ -9,6 +9,7 @@
  * subtraction, not a deny). Data-plane operations (blob reads, secret reads) are granted only by
  * `dataActions` minus `notDataActions`: Reader's `*\/read` does not let anyone read a blob.
  */
+import { RISKS, actionRisk, type Risk } from '../../../lib/risk';
 
 /** One entry of `roleDefinitions` as ARM returns it (only the fields used here). */
 export interface RoleDefinition {
@@ -145,7 +146,30 @@ export function roleSize(role: RoleDefinition): number {
 }
 
 /**
- * The smallest role of `catalogue` that grants every one of `actions`, or null when none does.
+ * The risk (lib/risk) of everything a pattern matches: a trailing `*` can be any verb (admin);
+ * otherwise the verb decides, whatever the wildcards before it (`*\/read` only reads).
+ */
+export function patternRisk(pattern: string): Risk {
+  const last = pattern.slice(pattern.lastIndexOf('/') + 1);
+  if (last.includes('*')) return 'admin';
+  return actionRisk('azure', pattern.replace(/\*/g, 'any'));
+}
+
+/** The highest risk of anything the role allows; exclusions are not credited. */
+export function roleRisk(role: RoleDefinition): Risk {
+  let worst: Risk = 'read';
+  for (const p of role.permissions) {
+    for (const pattern of [...p.actions, ...p.dataActions]) {
+      const risk = patternRisk(pattern);
+      if (RISKS.indexOf(risk) > RISKS.indexOf(worst)) worst = risk;
+    }
+  }
+  return worst;
+}
+
+/**
+ * The role of `catalogue` that grants every one of `actions` with the lowest risk (read before
+ * write before admin) and, among those, the smallest; null when none grants them all.
  * Ties (equal size) go to the role naming fewer wildcards, then to the role name, so the choice is
  * stable across catalogue fetches.
  */
@@ -159,9 +183,15 @@ export function chooseRole(
     r.permissions.flatMap((p) => [...p.actions, ...p.dataActions]).filter((x) => x.includes('*')).length;
   const candidates = catalogue
     .filter((r) => planes.every(({ action, data }) => roleGrants(r, action, data)))
-    .map((r) => ({ role: r, size: roleSize(r), wildcards: wildcards(r) }));
+    .map((r) => ({ role: r, risk: RISKS.indexOf(roleRisk(r)), size: roleSize(r), wildcards: wildcards(r) }));
+  // Least privilege in kind before breadth: a read request gets a read-only role (Reader's
+  // `*/read`) rather than a narrower role that can also delete (Virtual Machine Contributor).
   candidates.sort(
-    (x, y) => x.size - y.size || x.wildcards - y.wildcards || x.role.roleName.localeCompare(y.role.roleName),
+    (x, y) =>
+      x.risk - y.risk ||
+      x.size - y.size ||
+      x.wildcards - y.wildcards ||
+      x.role.roleName.localeCompare(y.role.roleName),
   );
   return candidates[0]?.role ?? null;
 }

@@ -1,0 +1,137 @@
+/**
+ * The demo's clouds: the AWS, Azure and GCP fakes started together on one clock, seeded with the
+ * demo configuration's accounts, subscriptions, projects and users, plus the broker config that
+ * points `provisioner: cloud` targets at them. The demo broker thus runs the same provisioners as
+ * production, against wire-level fakes; the simulated consoles ask the same fakes' state whether
+ * the signed-in user may now do what the page needs.
+ */
+import { exportPKCS8, exportSPKI, generateKeyPair } from 'jose';
+import type { BrokerConfig } from '../../server/config/schema';
+import { startAwsFake, type AwsFake } from './aws/fake';
+import { startAzureFake, type AzureFake } from './azure/index';
+import { FakeClock } from './clock';
+import { startGcpFake, type GcpFake } from './gcp/fake';
+
+export const DEMO_TENANT = '9b1c2d3e-4f50-4a6b-8c7d-0e1f2a3b4c5d';
+const BROKER_AZURE_APP = {
+  clientId: 'c0ffee00-0000-4000-8000-00000000b10c',
+  clientSecret: 'demo-broker-secret',
+};
+const BROKER_GCP_SA = 'unblock-broker@acme-dev.iam.gserviceaccount.com';
+const AWS_BROKER_KEY = {
+  accessKeyId: 'AKIADEMOUNBLOCKBROKER',
+  secretAccessKey: 'demo/broker/secret/key/not/real/0000000',
+};
+
+export interface DemoClouds {
+  readonly clock: FakeClock;
+  readonly aws: AwsFake;
+  readonly azure: AzureFake;
+  readonly gcp: GcpFake;
+  /** `config` with every target on `provisioner: cloud` and `clouds.*` pointing at the fakes. */
+  readonly config: BrokerConfig;
+  close(): Promise<void>;
+}
+
+const jitRole = (account: string) => `arn:aws:iam::${account}:role/unblock-jit`;
+const adminRole = (account: string) => `arn:aws:iam::${account}:role/unblock-broker-admin`;
+
+export async function startDemoClouds(config: BrokerConfig, clock = new FakeClock()): Promise<DemoClouds> {
+  const of = (cloud: 'aws' | 'azure' | 'gcp') => config.targets.filter((t) => t.cloud === cloud);
+  const started: { close(): Promise<void> }[] = [];
+  try {
+    const aws = await startAwsFake({
+      clock,
+      accounts: of('aws').map((t) => ({
+        account: t.account,
+        roleArn: jitRole(t.account),
+        adminRoleArn: adminRole(t.account),
+        maxSessionSeconds: 43_200,
+      })),
+    });
+    started.push(aws);
+    const azure = await startAzureFake({
+      clock,
+      tenantId: DEMO_TENANT,
+      subscriptions: of('azure').map((t) => t.account),
+      principals: config.users
+        .filter((u) => u.identities.azure)
+        .map((u) => ({ objectId: u.identities.azure!, upn: u.email ?? `${u.name}@contoso.com` })),
+      brokerClientId: BROKER_AZURE_APP.clientId,
+      brokerClientSecret: BROKER_AZURE_APP.clientSecret,
+    });
+    started.push(azure);
+    const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true });
+    const gcp = await startGcpFake({
+      clock,
+      projects: of('gcp').map((t) => t.account),
+      serviceAccounts: [{ clientEmail: BROKER_GCP_SA, publicKeyPem: await exportSPKI(publicKey) }],
+    });
+    started.push(gcp);
+
+    const demo: BrokerConfig = {
+      ...config,
+      targets: config.targets.map((t) => ({
+        ...t,
+        provisioner: 'cloud' as const,
+        ...(t.cloud === 'aws'
+          ? {
+              aws: {
+                roleArn: jitRole(t.account),
+                adminRoleArn: adminRole(t.account),
+                baselinePolicyArns: [],
+                maxSessionSeconds: 43_200,
+              },
+            }
+          : {}),
+      })),
+      clouds: {
+        aws: {
+          region: 'us-east-1',
+          credentials: AWS_BROKER_KEY,
+          revocationPolicyName: 'unblock-revocations',
+          endpoints: {
+            sts: aws.endpoints.sts,
+            iam: aws.endpoints.iam,
+            cloudTrail: aws.endpoints.cloudTrail,
+            signin: aws.endpoints.signin,
+            console: 'https://console.aws.amazon.com',
+          },
+        },
+        azure: {
+          tenantId: DEMO_TENANT,
+          clientId: BROKER_AZURE_APP.clientId,
+          clientSecret: BROKER_AZURE_APP.clientSecret,
+          endpoints: {
+            login: azure.endpoints.login,
+            arm: azure.endpoints.arm,
+            portal: 'https://portal.azure.com',
+          },
+        },
+        gcp: {
+          serviceAccount: { clientEmail: BROKER_GCP_SA, privateKey: await exportPKCS8(privateKey) },
+          endpoints: {
+            token: gcp.endpoints.token,
+            resourceManager: gcp.endpoints.resourceManager,
+            iam: gcp.endpoints.iam,
+            logging: gcp.endpoints.logging,
+            console: 'https://console.cloud.google.com',
+          },
+        },
+      },
+    };
+    return {
+      clock,
+      aws,
+      azure,
+      gcp,
+      config: demo,
+      close: async () => {
+        await Promise.all(started.map((s) => s.close()));
+      },
+    };
+  } catch (e) {
+    await Promise.all(started.map((s) => s.close().catch(() => undefined)));
+    throw e;
+  }
+}
