@@ -61,7 +61,7 @@ describe('broker client', () => {
                 200,
                 requestView({
                   denials: [{ approver: 'bob', at: '2026-03-02T10:05:00.000Z', comment: 'no' }],
-                } as never),
+                }),
               ),
       ),
     );
