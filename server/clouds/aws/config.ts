@@ -23,6 +23,12 @@ export const AwsCloudConfig = z.strictObject({
       cloudTrail: z.url().optional(),
       /** The federation endpoint (`https://signin.aws.amazon.com/federation`). */
       signin: z.url().optional(),
+      /**
+       * Where browsers are sent for the `Action=login` step, when it differs from where the broker
+       * calls `getSigninToken` (the demo: the fake on loopback for the broker, the simulated
+       * `https://signin.aws.amazon.com/federation` for the browser). Default: `signin`.
+       */
+      signinPublic: z.url().optional(),
       /** The console base, for login `Destination` checks (`https://console.aws.amazon.com`). */
       console: z.url().optional(),
     })

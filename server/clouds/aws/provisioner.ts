@@ -204,6 +204,8 @@ export function createAwsProvisioner(
   const fetchImpl = options.fetch ?? fetch;
   const defaults = partitionDefaults(cloud.region);
   const signinUrl = cloud.endpoints.signin ?? defaults.signin;
+  /** The browser's side of the federation: only the one-time `Action=login` URL uses it. */
+  const signinPublicUrl = cloud.endpoints.signinPublic ?? signinUrl;
   const consoleBase = new URL(cloud.endpoints.console ?? defaults.console);
 
   const brokerCredentials: Credentials = {
@@ -702,7 +704,7 @@ export function createAwsProvisioner(
       });
       return {
         kind: 'url',
-        url: `${signinUrl}?${params.toString()}`,
+        url: `${signinPublicUrl}?${params.toString()}`,
         expiresAt: new Date(
           Math.min(at.getTime() + SIGNIN_TOKEN_TTL_MS, grant.expiresAt.getTime()),
         ).toISOString(),

@@ -21,6 +21,11 @@ export const AzureCloudConfig = z.strictObject({
       portal: z.url().optional(),
     })
     .default({}),
+  /**
+   * How long the denied tab waits before reloading after a grant (ms). Default: 30 s, what Azure
+   * usually needs; a fake that applies grants at once can use far less.
+   */
+  propagationMs: z.number().int().min(0).max(600_000).optional(),
 });
 export type AzureCloudConfig = z.infer<typeof AzureCloudConfig>;
 

@@ -556,7 +556,7 @@ export function createAzureProvisioner(
       return Promise.resolve({
         kind: 'reload',
         url: landingUrl(destination),
-        afterMs: PROPAGATION_MS,
+        afterMs: cloud.propagationMs ?? PROPAGATION_MS,
         message: 'Waiting for Azure to apply the grant',
       });
     },

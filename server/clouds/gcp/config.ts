@@ -22,6 +22,11 @@ export const GcpCloudConfig = z.strictObject({
       console: z.url().optional(),
     })
     .default({}),
+  /**
+   * How long the denied tab waits before reloading after a grant (ms). Default: 120 s, what IAM
+   * usually needs to propagate; a fake that applies grants at once can use far less.
+   */
+  propagationMs: z.number().int().min(0).max(600_000).optional(),
 });
 export type GcpCloudConfig = z.infer<typeof GcpCloudConfig>;
 

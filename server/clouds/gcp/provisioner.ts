@@ -340,7 +340,7 @@ export function createGcpProvisioner(
       return Promise.resolve({
         kind: 'reload',
         url: landingUrl(endpoints.console, grant.target.account, destination),
-        afterMs: GCP_PROPAGATION_MS,
+        afterMs: cloud.propagationMs ?? GCP_PROPAGATION_MS,
         message: 'Waiting for Google Cloud to apply the grant',
       });
     },
