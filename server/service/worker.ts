@@ -44,6 +44,7 @@ import {
   saveGrant,
   saveRequest,
 } from '../store/repo';
+import { claimGrantWork, releaseGrantLease, releaseLeasesOf } from '../store/sweeper';
 import type { TransitionHook } from './broker';
 
 export interface WorkerDeps {
@@ -77,8 +78,6 @@ export interface Worker {
   /** Stop scheduling; waits for the pass in progress. */
   stop(): Promise<void>;
 }
-
-const LIVE = ['approved', 'provisioning', 'provision-failed', 'active', 'revoking', 'revoke-failed'];
 
 /** Thrown inside a transaction when a compare-and-set save lost: roll back, re-read, decide again. */
 class LostRace extends Error {}
@@ -210,39 +209,6 @@ export function createWorker(deps: WorkerDeps): Worker {
     }
   }
 
-  async function claim(at: Date): Promise<string[]> {
-    const { rows } = await db.transaction((tx) =>
-      tx.query<{ id: string }>(
-        `WITH due AS (
-           SELECT id FROM grants
-           WHERE status IN (SELECT jsonb_array_elements_text($5::jsonb))
-             AND (lease_until IS NULL OR lease_until <= $1)
-             AND (
-               status IN ('approved', 'provisioning', 'revoking')
-               OR (status = 'provision-failed' AND (next_attempt_at IS NULL OR next_attempt_at <= $1 OR expires_at <= $1))
-               OR (status = 'active' AND expires_at <= $1)
-               OR (status = 'revoke-failed' AND (next_attempt_at IS NULL OR next_attempt_at <= $1))
-             )
-           ORDER BY expires_at, id
-           LIMIT $2
-           FOR UPDATE SKIP LOCKED
-         )
-         UPDATE grants g SET lease_owner = $3, lease_until = $4
-         FROM due WHERE g.id = due.id
-         RETURNING g.id`,
-        [at, batch, workerId, new Date(at.getTime() + leaseMs), json(LIVE)],
-      ),
-    );
-    return rows.map((r) => r.id).sort();
-  }
-
-  async function release(grantId: string): Promise<void> {
-    await db.query(
-      'UPDATE grants SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2',
-      [grantId, workerId],
-    );
-  }
-
   async function expireRequests(at: Date): Promise<void> {
     const { rows } = await db.query<{ id: string }>(
       `SELECT id FROM access_requests WHERE status = 'pending' AND pending_expires_at <= $1
@@ -270,23 +236,21 @@ export function createWorker(deps: WorkerDeps): Worker {
   async function pass(): Promise<number> {
     if (!releasedOwn) {
       // Leases this worker id held before a restart: nobody is working on them now.
-      await db.query('UPDATE grants SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1', [
-        workerId,
-      ]);
+      await releaseLeasesOf(db, workerId);
       releasedOwn = true;
     }
     const at = now();
     await expireRequests(at);
     let total = 0;
     for (;;) {
-      const ids = await claim(now());
+      const ids = await claimGrantWork(db, now(), batch, workerId, leaseMs);
       for (const id of ids) {
         try {
           await work(id);
         } catch (e) {
           log(`grant ${id}: ${message(e)}`);
         } finally {
-          await release(id).catch(() => undefined);
+          await releaseGrantLease(db, id, workerId).catch(() => undefined);
         }
       }
       total += ids.length;

@@ -8,13 +8,12 @@ export { migrate, migrationStatus, MigrationError } from './migrate';
 export { appendAudit, appendAuditTx, canonicalJson, verifyAudit } from './audit';
 export type { AuditEntry, AuditProblem, AuditRow, AuditVerification } from './audit';
 export {
-  claimDueGrants,
-  completeRevocation,
-  failRevocation,
+  claimGrantWork,
+  releaseGrantLease,
+  releaseLeasesOf,
   releaseStaleLeases,
   DEFAULT_LEASE_MS,
 } from './sweeper';
-export type { ClaimedGrant } from './sweeper';
 export {
   CorruptRecordError,
   MAX_LIST_LIMIT,

@@ -1,92 +1,90 @@
 /**
- * The SQL half of the expiry sweeper: which grants are due for revocation, and who is revoking
- * them. No cloud calls here; the caller revokes (idempotently) and reports back.
+ * The SQL half of the grant worker (server/service/worker.ts): which grants need work now, and
+ * which worker is doing it. No cloud calls and no status changes here — every status change goes
+ * through the domain's transitions and is saved with compare-and-set and its audit row by the
+ * worker; this file only hands out and takes back leases.
  *
- * Claiming is a lease: the claimer marks the grant `revoking` with `lease_owner`/`lease_until`
- * in the same transaction that selected it `FOR UPDATE SKIP LOCKED`, so concurrent sweepers on
- * several replicas skip each other's rows instead of waiting or double-claiming. A replica that
- * dies mid-revocation leaves a lease that runs out; `releaseStaleLeases` (or the next claim, which
- * ignores expired leases) hands the grant to someone else. Completion is fenced on the lease
- * owner, so a sweeper that lost its lease cannot overwrite the new owner's outcome.
+ * Claiming is a lease: `lease_owner`/`lease_until` set in the same statement that selected the
+ * rows `FOR UPDATE SKIP LOCKED`, so concurrent workers on several replicas skip each other's rows
+ * instead of waiting or double-claiming. A worker that dies leaves a lease that runs out; the next
+ * claim (or `releaseStaleLeases`) hands the grant to someone else. A lease does not bump the
+ * grant's version: a user's revoke while the worker calls the cloud still lands, and the worker's
+ * next save from its older snapshot then loses and re-reads (what to do next is the domain's
+ * `grantWork` answer for the new state).
  */
 import type { Db, Tx } from './db';
+import { json } from './db';
 
-export interface ClaimedGrant {
-  id: string;
-  request_id: string;
-  user_id: string;
-  target_cloud: string;
-  target_account: string;
-  target_environment: string;
-  actions: string[];
-  resource: string | null;
-  status: string;
-  expires_at: Date;
-  attempts: number;
-  provider_ref: unknown;
-  revoke_reason: string | null;
-  lease_owner: string;
-  lease_until: Date;
-  version: number;
-}
+/** Statuses in which the cloud may hold (part of) a grant: what the worker ever looks at. */
+const LIVE = ['approved', 'provisioning', 'provision-failed', 'active', 'revoking', 'revoke-failed'];
 
 export const DEFAULT_LEASE_MS = 60_000;
 
 /**
- * Claim up to `limit` grants that must be revoked now and mark them `revoking`, leased to
- * `workerId` until now + leaseMs. Due means any of:
- * - `active` and past `expires_at` (the ordinary expiry);
- * - `revoke-failed` and its retry is due (`next_attempt_at`);
- * - `revoking` with no live lease (an early revoke waiting for a worker, or a crashed worker);
- * - `approved`/`provisioning`/`provision-failed` past `expires_at` with no live lease: provisioning
- *   may have half-happened, and revocation is idempotent, so the grant is taken down rather than
- *   left to finish provisioning after its time is up.
+ * Lease up to `limit` grants that need work at `now` to `workerId` until `now + leaseMs`, soonest
+ * expiry first. Due means (mirroring `grantDueAt` in server/domain/work.ts):
+ * - `approved`, `provisioning`, `revoking`: at once (new work, or a crashed worker's);
+ * - `provision-failed`: its retry is due, or its time is up;
+ * - `active`: its time is up;
+ * - `revoke-failed`: its retry is due.
  */
-export async function claimDueGrants(
+export async function claimGrantWork(
   db: Db,
   now: Date,
   limit: number,
   workerId: string,
   leaseMs: number = DEFAULT_LEASE_MS,
-): Promise<ClaimedGrant[]> {
-  const leaseUntil = new Date(now.getTime() + leaseMs);
-  return db.transaction(async (tx) => {
-    const { rows } = await tx.query<ClaimedGrant>(
+): Promise<string[]> {
+  const { rows } = await db.transaction((tx: Tx) =>
+    tx.query<{ id: string; expires_at: Date }>(
       `WITH due AS (
          SELECT id FROM grants
-         WHERE (lease_until IS NULL OR lease_until <= $1)
+         WHERE status IN (SELECT jsonb_array_elements_text($5::jsonb))
+           AND (lease_until IS NULL OR lease_until <= $1)
            AND (
-             (status = 'active' AND expires_at <= $1)
+             status IN ('approved', 'provisioning', 'revoking')
+             OR (status = 'provision-failed'
+                 AND (next_attempt_at IS NULL OR next_attempt_at <= $1 OR expires_at <= $1))
+             OR (status = 'active' AND expires_at <= $1)
              OR (status = 'revoke-failed' AND (next_attempt_at IS NULL OR next_attempt_at <= $1))
-             OR status = 'revoking'
-             OR (status IN ('approved', 'provisioning', 'provision-failed') AND expires_at <= $1)
            )
          ORDER BY expires_at, id
          LIMIT $2
          FOR UPDATE SKIP LOCKED
        )
-       UPDATE grants g
-       SET status = 'revoking',
-           revoke_reason = COALESCE(g.revoke_reason, 'expired'),
-           lease_owner = $3,
-           lease_until = $4,
-           updated_at = $1,
-           version = g.version + 1
-       FROM due
-       WHERE g.id = due.id
-       RETURNING g.id, g.request_id, g.user_id, g.target_cloud, g.target_account, g.target_environment,
-                 g.actions, g.resource, g.status, g.expires_at, g.attempts, g.provider_ref,
-                 g.revoke_reason, g.lease_owner, g.lease_until, g.version`,
-      [now, limit, workerId, leaseUntil],
-    );
-    return rows.sort((a, b) => a.expires_at.getTime() - b.expires_at.getTime() || a.id.localeCompare(b.id));
-  });
+       UPDATE grants g SET lease_owner = $3, lease_until = $4
+       FROM due WHERE g.id = due.id
+       RETURNING g.id, g.expires_at`,
+      [now, limit, workerId, new Date(now.getTime() + leaseMs), json(LIVE)],
+    ),
+  );
+  return rows
+    .sort((a, b) => a.expires_at.getTime() - b.expires_at.getTime() || (a.id < b.id ? -1 : 1))
+    .map((r) => r.id);
+}
+
+/** The worker is done with the grant for now; false when its lease had already been taken over. */
+export async function releaseGrantLease(db: Db | Tx, grantId: string, workerId: string): Promise<boolean> {
+  const { rows } = await db.query<{ id: string }>(
+    'UPDATE grants SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2 RETURNING id',
+    [grantId, workerId],
+  );
+  return rows.length === 1;
 }
 
 /**
- * Crash recovery, run at start and on every sweep: clear leases that ran out so those grants are
- * claimable (and visibly unowned) again. Returns the ids released.
+ * A restarted worker (same id: host and port) frees what it held before the restart at once,
+ * instead of waiting for the leases to run out: nobody is working on those grants now.
  */
+export async function releaseLeasesOf(db: Db | Tx, workerId: string): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(
+    'UPDATE grants SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1 RETURNING id',
+    [workerId],
+  );
+  return rows.map((r) => r.id).sort();
+}
+
+/** Clear leases that ran out, so those grants are visibly unowned (the next claim takes them anyway). */
 export async function releaseStaleLeases(db: Db | Tx, now: Date): Promise<string[]> {
   const { rows } = await db.query<{ id: string }>(
     `UPDATE grants SET lease_owner = NULL, lease_until = NULL, updated_at = $1
@@ -95,47 +93,4 @@ export async function releaseStaleLeases(db: Db | Tx, now: Date): Promise<string
     [now],
   );
   return rows.map((r) => r.id).sort();
-}
-
-/**
- * The revocation succeeded: `ended` for an expiry, `revoked` for an early revoke. Returns false
- * when `workerId` no longer holds the lease (it ran out and another worker took over): that
- * worker will finish, and idempotent revocation makes the duplicate harmless.
- */
-export async function completeRevocation(
-  db: Db | Tx,
-  grantId: string,
-  workerId: string,
-  now: Date,
-): Promise<boolean> {
-  const { rows } = await db.query<{ id: string }>(
-    `UPDATE grants
-     SET status = CASE WHEN revoke_reason = 'revoked' THEN 'revoked' ELSE 'ended' END,
-         ended_at = $3, attempts = 0, last_error = NULL, next_attempt_at = NULL,
-         lease_owner = NULL, lease_until = NULL, updated_at = $3, version = version + 1
-     WHERE id = $1 AND status = 'revoking' AND lease_owner = $2
-     RETURNING id`,
-    [grantId, workerId, now],
-  );
-  return rows.length === 1;
-}
-
-/** The revocation failed: record it and schedule the retry (backoff is the caller's policy). */
-export async function failRevocation(
-  db: Db | Tx,
-  grantId: string,
-  workerId: string,
-  now: Date,
-  error: string,
-  nextAttemptAt: Date,
-): Promise<boolean> {
-  const { rows } = await db.query<{ id: string }>(
-    `UPDATE grants
-     SET status = 'revoke-failed', attempts = attempts + 1, last_error = $4, next_attempt_at = $5,
-         lease_owner = NULL, lease_until = NULL, updated_at = $3, version = version + 1
-     WHERE id = $1 AND status = 'revoking' AND lease_owner = $2
-     RETURNING id`,
-    [grantId, workerId, now, error, nextAttemptAt],
-  );
-  return rows.length === 1;
 }

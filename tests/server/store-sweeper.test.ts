@@ -1,11 +1,16 @@
+/**
+ * The grant worker's leases (server/store/sweeper.ts): which grants are due, SKIP LOCKED claims
+ * that never overlap across replicas, stale and restarted workers' leases handed back. Statuses
+ * are never changed here (the worker does that through the domain, with audit rows).
+ */
 import { expect, it } from 'vitest';
+import type { Db } from '../../server/store/db';
 import {
-  claimDueGrants,
-  completeRevocation,
-  failRevocation,
+  claimGrantWork,
+  releaseGrantLease,
+  releaseLeasesOf,
   releaseStaleLeases,
 } from '../../server/store/sweeper';
-import type { Db } from '../../server/store/db';
 import { forEachStore } from './pg-harness';
 import { insertGrant, insertRequest } from './store-fixtures';
 
@@ -17,45 +22,61 @@ async function seedGrants(
   n: number,
   expiresAt: (i: number) => Date,
   status = 'active',
+  fields: { nextAttemptAt?: Date } = {},
 ): Promise<void> {
   await db.transaction(async (tx) => {
     for (let i = 0; i < n; i++) {
       const id = String(i).padStart(3, '0');
-      await insertRequest(tx, `req-${id}`, { status: 'approved' });
-      await insertGrant(tx, `grant-${id}`, `req-${id}`, { status, expiresAt: expiresAt(i) });
+      await insertRequest(tx, `req-${status}-${id}`, { status: 'approved' });
+      await insertGrant(tx, `${status}-${id}`, `req-${status}-${id}`, {
+        status,
+        expiresAt: expiresAt(i),
+        ...fields,
+      });
     }
   });
 }
 
-forEachStore('sweeper', (store) => {
-  it('claims only due grants, marks them revoking with a lease, oldest first', async () => {
+forEachStore('grant worker leases', (store) => {
+  it('leases only grants that need work now, soonest expiry first, without touching their status', async () => {
     const db = await store.migrated();
-    await seedGrants(db, 4, (i) => minutes(i - 2)); // 000 and 001 past, 002 due exactly now, 003 not yet
-    const claimed = await claimDueGrants(db, NOW, 10, 'worker-a', 30_000);
-    expect(claimed.map((g) => g.id)).toEqual(['grant-000', 'grant-001', 'grant-002']);
-    for (const g of claimed) {
-      expect(g).toMatchObject({
-        status: 'revoking',
-        lease_owner: 'worker-a',
-        lease_until: new Date(NOW.getTime() + 30_000),
-        revoke_reason: 'expired',
-        actions: ['s3:GetObject'],
-      });
+    await seedGrants(db, 4, (i) => minutes(i - 2)); // active: 000 and 001 past, 002 due now, 003 not yet
+    await seedGrants(db, 1, () => minutes(60), 'approved'); // new: provision at once
+    await seedGrants(db, 1, () => minutes(60), 'revoking'); // early revoke waiting for a worker
+    await seedGrants(db, 1, () => minutes(60), 'provision-failed', { nextAttemptAt: minutes(5) }); // not yet
+    await seedGrants(db, 1, () => minutes(60), 'revoke-failed', { nextAttemptAt: minutes(-1) }); // retry due
+    const claimed = await claimGrantWork(db, NOW, 10, 'worker-a', 600_000);
+    expect(claimed).toEqual([
+      'active-000',
+      'active-001',
+      'active-002',
+      'approved-000',
+      'revoke-failed-000',
+      'revoking-000',
+    ]);
+    const { rows } = await db.query<{ id: string; status: string; lease_owner: string; lease_until: Date }>(
+      'SELECT id, status, lease_owner, lease_until FROM grants WHERE lease_owner IS NOT NULL ORDER BY id',
+    );
+    for (const r of rows) {
+      expect(r).toMatchObject({ lease_owner: 'worker-a', lease_until: new Date(NOW.getTime() + 600_000) });
+      expect(r.id.startsWith(r.status)).toBe(true); // status untouched
     }
-    // Claimed grants are leased: nobody else gets them while the lease runs.
-    expect(await claimDueGrants(db, NOW, 10, 'worker-b')).toEqual([]);
+    // Leased grants are nobody else's while the lease runs.
+    expect(await claimGrantWork(db, NOW, 10, 'worker-b')).toEqual([]);
+    // A provisioning retry is due at its time, or when the grant's own time is up.
+    expect(await claimGrantWork(db, minutes(5), 10, 'worker-b')).toEqual(['provision-failed-000']);
   });
 
-  it('two concurrent sweepers never claim the same grant', async () => {
+  it('two concurrent workers never lease the same grant', async () => {
     const db = await store.migrated();
     await seedGrants(db, 60, () => minutes(-1));
     const other = await store.another(db);
     const claims = await Promise.all(
-      Array.from({ length: 8 }, (_, i) => claimDueGrants(i % 2 ? other : db, NOW, 10, `worker-${i}`)),
+      Array.from({ length: 8 }, (_, i) => claimGrantWork(i % 2 ? other : db, NOW, 10, `worker-${i}`)),
     );
-    const ids = claims.flat().map((g) => g.id);
+    const ids = claims.flat();
     expect(new Set(ids).size).toBe(ids.length);
-    expect(ids.sort()).toEqual(Array.from({ length: 60 }, (_, i) => `grant-${String(i).padStart(3, '0')}`));
+    expect(ids.sort()).toEqual(Array.from({ length: 60 }, (_, i) => `active-${String(i).padStart(3, '0')}`));
     const { rows } = await db.query<{ lease_owner: string; n: number }>(
       'SELECT lease_owner, count(*)::int AS n FROM grants GROUP BY lease_owner ORDER BY lease_owner',
     );
@@ -73,76 +94,35 @@ forEachStore('sweeper', (store) => {
     const held = new Promise<void>((r) => (release = r));
     let locked!: () => void;
     const isLocked = new Promise<void>((r) => (locked = r));
-    // Another replica is mid-claim on grant-000 (row locked, transaction open).
+    // Another replica is mid-claim on active-000 (row locked, transaction open).
     const holder = other.transaction(async (tx) => {
-      await tx.query("SELECT id FROM grants WHERE id = 'grant-000' FOR UPDATE");
+      await tx.query("SELECT id FROM grants WHERE id = 'active-000' FOR UPDATE");
       locked();
       await held;
     });
     await isLocked;
-    const claimed = await claimDueGrants(db, NOW, 10, 'w');
-    expect(claimed.map((g) => g.id)).toEqual(['grant-001', 'grant-002']);
+    expect(await claimGrantWork(db, NOW, 10, 'w')).toEqual(['active-001', 'active-002']);
     release();
     await holder;
-    expect((await claimDueGrants(db, NOW, 10, 'w')).map((g) => g.id)).toEqual(['grant-000']);
+    expect(await claimGrantWork(db, NOW, 10, 'w')).toEqual(['active-000']);
   });
 
-  it('a stale lease (crashed worker) becomes claimable again; a live one does not', async () => {
+  it('hands back a crashed worker’s lease once it runs out, and a restarted worker’s at once', async () => {
     const db = await store.migrated();
-    await seedGrants(db, 2, () => minutes(-10));
-    const [first] = await claimDueGrants(db, NOW, 1, 'crashed', 60_000);
-    expect(first!.id).toBe('grant-000');
-    const [second] = await claimDueGrants(db, NOW, 1, 'alive', 600_000);
-    expect(second!.id).toBe('grant-001');
+    await seedGrants(db, 3, () => minutes(-10));
+    expect(await claimGrantWork(db, NOW, 1, 'crashed', 60_000)).toEqual(['active-000']);
+    expect(await claimGrantWork(db, NOW, 1, 'alive', 600_000)).toEqual(['active-001']);
+    expect(await claimGrantWork(db, NOW, 1, 'host:8787', 600_000)).toEqual(['active-002']);
 
-    const later = minutes(2); // the crashed worker's lease ran out; the live one's did not
-    expect(await releaseStaleLeases(db, later)).toEqual(['grant-000']);
-    const { rows } = await db.query(
-      "SELECT lease_owner, lease_until, status FROM grants WHERE id = 'grant-000'",
-    );
-    expect(rows).toEqual([{ lease_owner: null, lease_until: null, status: 'revoking' }]);
+    const later = minutes(2); // the crashed worker's lease ran out; the others' did not
+    expect(await claimGrantWork(db, later, 10, 'rescuer')).toEqual(['active-000']);
+    // The crashed worker comes back: its lease is gone, so its release changes nothing.
+    expect(await releaseGrantLease(db, 'active-000', 'crashed')).toBe(false);
+    expect(await releaseGrantLease(db, 'active-000', 'rescuer')).toBe(true);
 
-    const retaken = await claimDueGrants(db, later, 10, 'rescuer');
-    expect(retaken.map((g) => g.id)).toEqual(['grant-000']);
-    // The crashed worker comes back: its lease is gone, so it cannot record an outcome.
-    expect(await completeRevocation(db, 'grant-000', 'crashed', later)).toBe(false);
-    expect(await completeRevocation(db, 'grant-000', 'rescuer', later)).toBe(true);
-    const done = await db.query("SELECT status, ended_at, lease_owner FROM grants WHERE id = 'grant-000'");
-    expect(done.rows).toEqual([{ status: 'ended', ended_at: later, lease_owner: null }]);
-  });
-
-  it('claim also takes over expired leases without a release, and leaves early revokes as revoked', async () => {
-    const db = await store.migrated();
-    await seedGrants(db, 1, () => minutes(60));
-    // An early revoke by the requester: revoking, no lease yet, expiry far away.
-    await db.query(
-      "UPDATE grants SET status = 'revoking', revoke_reason = 'revoked', revoked_by = 'alice' WHERE id = 'grant-000'",
-    );
-    const [g] = await claimDueGrants(db, NOW, 10, 'w', 1_000);
-    expect(g).toMatchObject({ id: 'grant-000', revoke_reason: 'revoked' });
-    const [again] = await claimDueGrants(db, minutes(1), 10, 'w2');
-    expect(again!.lease_owner).toBe('w2');
-    expect(await completeRevocation(db, 'grant-000', 'w2', minutes(1))).toBe(true);
-    const { rows } = await db.query("SELECT status FROM grants WHERE id = 'grant-000'");
-    expect(rows).toEqual([{ status: 'revoked' }]);
-  });
-
-  it('failed revocations are retried after their backoff', async () => {
-    const db = await store.migrated();
-    await seedGrants(db, 1, () => minutes(-1));
-    await claimDueGrants(db, NOW, 10, 'w');
-    expect(await failRevocation(db, 'grant-000', 'w', NOW, 'throttled', minutes(5))).toBe(true);
-    const failed = await db.query("SELECT status, attempts, last_error FROM grants WHERE id = 'grant-000'");
-    expect(failed.rows).toEqual([{ status: 'revoke-failed', attempts: 1, last_error: 'throttled' }]);
-    expect(await claimDueGrants(db, minutes(4), 10, 'w')).toEqual([]);
-    expect((await claimDueGrants(db, minutes(5), 10, 'w')).map((g) => g.attempts)).toEqual([1]);
-  });
-
-  it('takes down grants still provisioning past their expiry, but not active ones within it', async () => {
-    const db = await store.migrated();
-    await seedGrants(db, 2, (i) => (i === 0 ? minutes(-1) : minutes(1)), 'provisioning');
-    await insertRequest(db, 'req-active');
-    await insertGrant(db, 'grant-active', 'req-active', { expiresAt: minutes(30) });
-    expect((await claimDueGrants(db, NOW, 10, 'w')).map((g) => g.id)).toEqual(['grant-000']);
+    // The broker on host:8787 restarts: what it held is free again without waiting.
+    expect(await releaseLeasesOf(db, 'host:8787')).toEqual(['active-002']);
+    expect(await claimGrantWork(db, later, 10, 'host:8787')).toEqual(['active-000', 'active-002']);
+    expect(await releaseStaleLeases(db, minutes(30))).toEqual(['active-000', 'active-001', 'active-002']);
   });
 });
