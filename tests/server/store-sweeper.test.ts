@@ -63,8 +63,11 @@ forEachStore('grant worker leases', (store) => {
     }
     // Leased grants are nobody else's while the lease runs.
     expect(await claimGrantWork(db, NOW, 10, 'worker-b')).toEqual([]);
-    // A provisioning retry is due at its time, or when the grant's own time is up.
-    expect(await claimGrantWork(db, minutes(5), 10, 'worker-b')).toEqual(['provision-failed-000']);
+    // Later: active-003's time is up, and the provisioning retry is due.
+    expect(await claimGrantWork(db, minutes(5), 10, 'worker-b')).toEqual([
+      'active-003',
+      'provision-failed-000',
+    ]);
   });
 
   it('two concurrent workers never lease the same grant', async () => {
