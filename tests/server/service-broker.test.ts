@@ -160,7 +160,9 @@ forEachStore('broker service', (fixture) => {
     const b = value(await broker.createRequest(alice, prodStop()));
     const denied = value(await broker.denyRequest(dave, b.id, { comment: 'use the runbook' }));
     expect(denied.status).toBe('denied');
-    expect(denied.denials).toEqual([expect.objectContaining({ approver: 'dave', comment: 'use the runbook' })]);
+    expect(denied.denials).toEqual([
+      expect.objectContaining({ approver: 'dave', comment: 'use the runbook' }),
+    ]);
     const after = await broker.approveRequest(bob, b.id, {});
     expect(after.ok || after.error.code).toBe('conflict');
   });
