@@ -253,6 +253,23 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     }, 3_600_000);
     prune.unref();
     cleanups.push(() => Promise.resolve(clearInterval(prune)));
+    // AWS early revokes leave deny statements on the JIT roles; drop those that can no longer
+    // match a live session (each revoke also does, this catches roles nobody revoked on since).
+    const awsTargets = config.targets.filter((t) => t.cloud === 'aws' && t.provisioner === 'cloud');
+    const sweep = setInterval(() => {
+      for (const t of awsTargets) {
+        const p = provisioners(t);
+        if ('sweepRevocations' in p && typeof p.sweepRevocations === 'function') {
+          (p.sweepRevocations as (account: string) => Promise<number>)(t.account).catch((e: unknown) =>
+            log(
+              `aws ${t.account}: sweeping old revocations failed: ${e instanceof Error ? e.message : String(e)}`,
+            ),
+          );
+        }
+      }
+    }, 3_600_000);
+    sweep.unref();
+    cleanups.push(() => Promise.resolve(clearInterval(sweep)));
     const webhooks = createWebhookWorker({
       db,
       hooks: config.webhooks,
