@@ -258,14 +258,13 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     const awsTargets = config.targets.filter((t) => t.cloud === 'aws' && t.provisioner === 'cloud');
     const sweep = setInterval(() => {
       for (const t of awsTargets) {
-        const p = provisioners(t);
-        if ('sweepRevocations' in p && typeof p.sweepRevocations === 'function') {
-          (p.sweepRevocations as (account: string) => Promise<number>)(t.account).catch((e: unknown) =>
+        provisioners(t)
+          .maintain?.(t)
+          .catch((e: unknown) =>
             log(
               `aws ${t.account}: sweeping old revocations failed: ${e instanceof Error ? e.message : String(e)}`,
             ),
           );
-        }
       }
     }, 3_600_000);
     sweep.unref();

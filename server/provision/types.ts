@@ -101,6 +101,8 @@ export interface Provisioner {
   ): Promise<GrantPreview>;
   /** Decode an encoded denial (AWS `DecodeAuthorizationMessage`); null when this cloud has none. */
   decode?(target: Grant['target'], encodedMessage: string): Promise<DecodedDenial | null>;
+  /** Periodic housekeeping for a target (AWS: drop revocation denies that can no longer match). */
+  maintain?(target: Grant['target']): Promise<void>;
   /** What was done under the grant, from the cloud's audit log, over the grant's window. */
   activity?(
     grant: Grant,

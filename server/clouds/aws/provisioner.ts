@@ -819,5 +819,8 @@ export function createAwsProvisioner(
     },
 
     sweepRevocations: (account) => updateRevocations(account, null),
+    maintain: async (target) => {
+      await updateRevocations(target.account, null);
+    },
   };
 }
