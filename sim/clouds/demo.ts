@@ -23,6 +23,28 @@ const AWS_BROKER_KEY = {
   secretAccessKey: 'demo/broker/secret/key/not/real/0000000',
 };
 
+/**
+ * The federation URL browsers know (`Action=login`): the simulated consoles serve it (host
+ * `signin.aws.amazon.com`, forwarded to the AWS fake) so the console session cookie lands on
+ * `.aws.amazon.com`, where the consoles read it.
+ */
+export const BROWSER_SIGNIN_URL = 'https://signin.aws.amazon.com/federation';
+
+/** The fakes apply grants at once: the denied tab need not wait as long as on the real clouds. */
+export const DEMO_PROPAGATION_MS = 1000;
+
+export interface DemoCloudOptions {
+  /**
+   * Send browsers to `BROWSER_SIGNIN_URL` for the AWS console login (`clouds.aws.endpoints.signinPublic`).
+   * Only for a browser whose host resolver maps `signin.aws.amazon.com` to the simulated consoles
+   * started with these clouds (`npm start`, the e2e loop tests); otherwise the login URL stays on
+   * the fake's loopback endpoint, which Node can follow (default false).
+   */
+  readonly browserSignin?: boolean;
+  /** `clouds.azure.propagationMs` and `clouds.gcp.propagationMs` (default `DEMO_PROPAGATION_MS`). */
+  readonly propagationMs?: number;
+}
+
 export interface DemoClouds {
   readonly clock: FakeClock;
   readonly aws: AwsFake;
@@ -36,7 +58,12 @@ export interface DemoClouds {
 const jitRole = (account: string) => `arn:aws:iam::${account}:role/unblock-jit`;
 const adminRole = (account: string) => `arn:aws:iam::${account}:role/unblock-broker-admin`;
 
-export async function startDemoClouds(config: BrokerConfig, clock = new FakeClock()): Promise<DemoClouds> {
+export async function startDemoClouds(
+  config: BrokerConfig,
+  clock = new FakeClock(),
+  options: DemoCloudOptions = {},
+): Promise<DemoClouds> {
+  const propagationMs = options.propagationMs ?? DEMO_PROPAGATION_MS;
   const of = (cloud: 'aws' | 'azure' | 'gcp') => config.targets.filter((t) => t.cloud === cloud);
   const started: { close(): Promise<void> }[] = [];
   try {
@@ -95,6 +122,7 @@ export async function startDemoClouds(config: BrokerConfig, clock = new FakeCloc
             iam: aws.endpoints.iam,
             cloudTrail: aws.endpoints.cloudTrail,
             signin: aws.endpoints.signin,
+            ...(options.browserSignin ? { signinPublic: BROWSER_SIGNIN_URL } : {}),
             console: 'https://console.aws.amazon.com',
           },
         },
@@ -107,6 +135,7 @@ export async function startDemoClouds(config: BrokerConfig, clock = new FakeCloc
             arm: azure.endpoints.arm,
             portal: 'https://portal.azure.com',
           },
+          propagationMs,
         },
         gcp: {
           serviceAccount: { clientEmail: BROKER_GCP_SA, privateKey: await exportPKCS8(privateKey) },
@@ -117,6 +146,7 @@ export async function startDemoClouds(config: BrokerConfig, clock = new FakeCloc
             logging: gcp.endpoints.logging,
             console: 'https://console.cloud.google.com',
           },
+          propagationMs,
         },
       },
     };

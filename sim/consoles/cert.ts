@@ -15,6 +15,8 @@ export const CERT_HOSTS = [
   '*.us-east-1.console.aws.amazon.com',
   'portal.azure.com',
   'console.cloud.google.com',
+  // The federation sign-in the consoles forward to the AWS fake (started with clouds).
+  'signin.aws.amazon.com',
   'example.com',
 ] as const;
 
