@@ -18,6 +18,8 @@ import { afterAll, beforeAll } from 'vitest';
 import type { Browser, ElementHandle, Page, SerializedAXNode, WebWorker } from 'puppeteer-core';
 import { hostResolverRules, startConsoles } from '../../sim/consoles/server.ts';
 import type { RunningConsoles } from '../../sim/consoles/server.ts';
+import type { DemoClouds } from '../../sim/clouds/demo.ts';
+import type { RunningBroker } from '../../server/main.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const EXT_DIR = path.join(ROOT, '.output', 'chrome-mv3');
@@ -114,9 +116,11 @@ export interface E2E {
 export interface StartOptions {
   /** Load the built extension (default true). */
   extension?: boolean;
+  /** Start the consoles with the demo's cloud fakes: they honour grants and serve AWS sign-in. */
+  clouds?: DemoClouds;
 }
 
-export async function startE2E({ extension = true }: StartOptions = {}): Promise<E2E> {
+export async function startE2E({ extension = true, clouds }: StartOptions = {}): Promise<E2E> {
   const cleanups: Array<() => unknown> = [];
   const cleanup = async () => {
     for (const fn of cleanups.splice(0).reverse()) {
@@ -137,7 +141,7 @@ export async function startE2E({ extension = true }: StartOptions = {}): Promise
       fs.cpSync(built, copy, { recursive: true });
       extDir = copy;
     }
-    const consoles = await startConsoles({ port: 0 });
+    const consoles = await startConsoles({ port: 0, ...(clouds ? { clouds } : {}) });
     cleanups.push(() => consoles.close());
 
     const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'unblock-profile-'));
@@ -524,3 +528,140 @@ export async function clickPageButton(page: Page, selector: string): Promise<voi
 }
 
 export { aria };
+
+// ---------------------------------------------------------------------------------------------
+// The whole loop: demo clouds + broker + consoles that honour grants + the extension
+
+/** The storage.local keys the extension reads its broker from (lib/settings.ts). */
+export const BROKER_KEYS = { url: 'unblock.brokerUrl', token: 'unblock.apiToken' } as const;
+
+/** Sets the extension's broker URL and API token through its service worker. */
+export async function seedBrokerSettings(e2e: E2E, brokerUrl: string, token: string): Promise<void> {
+  const worker = await e2e.serviceWorker();
+  await worker.evaluate(
+    async (keys, url, tok) => {
+      interface Chrome {
+        storage: { local: { set(items: Record<string, string>): Promise<void> } };
+      }
+      await (globalThis as unknown as { chrome: Chrome }).chrome.storage.local.set({
+        [keys.url]: url,
+        [keys.token]: tok,
+      });
+    },
+    BROKER_KEYS,
+    brokerUrl,
+    token,
+  );
+}
+
+export type DemoUser = 'alice' | 'bob' | 'dave' | 'carol';
+
+export interface LoopE2E extends E2E {
+  clouds: DemoClouds;
+  broker: RunningBroker;
+  /** API tokens of the demo users (alice's is the extension's). */
+  tokens: Record<DemoUser, string>;
+  /** Broker log lines (printed by the tests when something fails). */
+  brokerLog: string[];
+  /** Calls the broker API as a demo user. */
+  api(
+    user: DemoUser,
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; json: unknown }>;
+}
+
+/**
+ * Demo clouds (browser sign-in on signin.aws.amazon.com, 1 s propagation), the demo broker on
+ * them (PGlite in memory), the consoles started with the clouds, Chromium with the extension,
+ * and the extension configured with the broker URL and alice's token.
+ */
+export async function startLoopE2E(): Promise<LoopE2E> {
+  // Loaded here, not at the top: the other e2e files need none of the broker.
+  const { demoConfig } = await import('../../server/config/demo.ts');
+  const { startBroker } = await import('../../server/main.ts');
+  const { startDemoClouds } = await import('../../sim/clouds/demo.ts');
+  const cleanups: Array<() => Promise<unknown>> = [];
+  const cleanup = async () => {
+    for (const fn of cleanups.splice(0).reverse()) await fn().catch((e: unknown) => console.warn(e));
+  };
+  try {
+    const clouds = await startDemoClouds(await demoConfig(), undefined, { browserSignin: true });
+    cleanups.push(() => clouds.close());
+    const brokerLog: string[] = [];
+    const broker = await startBroker({
+      demoClouds: clouds,
+      dataDir: 'memory',
+      port: 0,
+      sweepMs: 250,
+      log: (line) => brokerLog.push(line),
+    });
+    cleanups.push(() => broker.close());
+    const tokens = {} as Record<DemoUser, string>;
+    for (const user of ['alice', 'bob', 'dave', 'carol'] as const) {
+      tokens[user] = (await broker.createApiToken(user, 3_600_000, 'e2e')).token;
+    }
+    const e2e = await startE2E({ clouds });
+    cleanups.push(() => e2e.close());
+    await seedBrokerSettings(e2e, broker.url, tokens.alice);
+    const api: LoopE2E['api'] = async (user, method, path, body) => {
+      const res = await fetch(`${broker.url}/api/v1${path}`, {
+        method,
+        headers: { authorization: `Bearer ${tokens[user]}`, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      const text = await res.text();
+      let json: unknown = text;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        // not JSON: keep the text
+      }
+      return { status: res.status, json };
+    };
+    return { ...e2e, clouds, broker, tokens, brokerLog, api, close: cleanup };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
+/** `useE2E` for the loop: one loop session per test file. */
+export function useLoopE2E(onReady: (loop: LoopE2E) => void): void {
+  let pending: Promise<LoopE2E> | null = null;
+  beforeAll(async () => {
+    pending = startLoopE2E();
+    onReady(await pending);
+  });
+  afterAll(async () => {
+    const session = await pending?.catch(() => null);
+    await session?.close();
+  });
+}
+
+/** Waits until some banner card's accessible text matches `re`; returns that card. */
+export async function waitForCard(page: Page, re: RegExp, timeout = 30_000): Promise<BannerCard> {
+  let seen = '';
+  try {
+    return await waitFor(
+      async () => {
+        const cards = await readBanners(page);
+        seen = cards.map((c) => c.text).join('\n---\n');
+        return cards.find((c) => re.test(c.text)) ?? null;
+      },
+      { timeout, interval: 250, what: `a banner card matching ${String(re)}` },
+    );
+  } catch (err) {
+    throw new Error(`${errText(err)}\ncards seen:\n${seen || '(none)'}`, { cause: err });
+  }
+}
+
+/** On the card: types a justification and presses "Request access" with a real click. */
+export async function requestAccessOn(card: BannerCard, justification: string): Promise<void> {
+  const field = await card.handle.$(SEL.justification);
+  const button = await card.handle.$(SEL.request);
+  if (!field || !button) throw new Error(`the card has no request form:\n${card.text}`);
+  await field.type(justification);
+  await button.click();
+}
