@@ -311,7 +311,7 @@ export const SIM_API: Record<string, SimDenial> = {
     action: 'Microsoft.Compute/virtualMachines/read',
     resource: AZURE_DEV_VM_SCOPE,
     content: {
-      title: 'Essentials',
+      title: 'Properties',
       columns: ['Property', 'Value'],
       rows: [
         ['Status', 'Running'],

@@ -1,0 +1,111 @@
+/**
+ * The whole loop on Azure, in a real browser, against the broker's Azure provisioner and the
+ * wire-level fake: (b) a VM read in the dev subscription is approved by policy and the tab reloads
+ * into access; (d) starting a production VM waits for an approver, bob approves through the API,
+ * and alice's tab reloads into access (Start then succeeds).
+ */
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'puppeteer-core';
+import { AccessRequestList } from '../../lib/contract/api.ts';
+import { AZURE, AZURE_DEV, AZURE_DEV_VM_SCOPE } from '../../sim/consoles/messages.ts';
+import { SIM_URLS } from '../../sim/consoles/server.ts';
+import {
+  clickPageButton,
+  requestAccessOn,
+  saveScreenshot,
+  useLoopE2E,
+  waitFor,
+  waitForCard,
+  type LoopE2E,
+} from './harness.ts';
+
+let loop: LoopE2E;
+useLoopE2E((l) => (loop = l));
+
+async function withDiagnostics<T>(page: Page, name: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    await saveScreenshot(page, `FAILED-${name}`).catch(() => undefined);
+    console.error(`broker log (${name}):\n${loop.brokerLog.slice(-40).join('\n')}`);
+    throw err;
+  } finally {
+    await page.close().catch(() => undefined);
+  }
+}
+
+/** Marks the current document, so a reload (a new document) can be told apart. */
+const mark = (page: Page) =>
+  page.evaluate(() => {
+    (window as unknown as { __e2eBeforeLanding?: boolean }).__e2eBeforeLanding = true;
+  });
+const reloaded = (page: Page, timeout: number) =>
+  page.waitForFunction(
+    () =>
+      document.readyState === 'complete' &&
+      !(window as unknown as { __e2eBeforeLanding?: boolean }).__e2eBeforeLanding,
+    { timeout, polling: 250 },
+  );
+
+describe('the loop on Azure', () => {
+  it('(b) dev VM read: denied → Request access → auto-approved → the tab reloads into access', async () => {
+    const page = await loop.open(SIM_URLS.azureVmDev);
+    await withDiagnostics(page, 'loop-azure-dev', async () => {
+      const card = await waitForCard(page, /virtualMachines\/read/);
+      await mark(page);
+      await requestAccessOn(card, 'E2E loop: look at the dev VM');
+      await reloaded(page, 60_000);
+      const content = await page.waitForSelector('[data-sim-content="azure-vm-read-dev"]', {
+        timeout: 30_000,
+      });
+      expect(await content!.evaluate((e) => e.textContent)).toContain('Standard B2s');
+      expect(page.url()).toBe(SIM_URLS.azureVmDev);
+      expect(await page.$('.toast[role="alert"]')).toBeNull();
+      expect(
+        loop.clouds.azure.state.allows(
+          AZURE.objectId,
+          AZURE_DEV.subscription,
+          'Microsoft.Compute/virtualMachines/read',
+          AZURE_DEV_VM_SCOPE,
+        ),
+      ).toBe(true);
+      await saveScreenshot(page, 'loop-azure-dev-landed');
+    });
+  });
+
+  it('(d) prod VM start: waits for approval → bob approves → the tab reloads into access', async () => {
+    const page = await loop.open(SIM_URLS.azureVm);
+    await withDiagnostics(page, 'loop-azure-prod', async () => {
+      await clickPageButton(page, '#vm-start');
+      const card = await waitForCard(page, /virtualMachines\/start\/action/);
+      await requestAccessOn(card, 'E2E loop: start the production VM for the release');
+      await waitForCard(page, /Waiting for approval/, 30_000);
+      await mark(page);
+
+      // Bob, an approver, finds it in his queue and approves it.
+      const pending = await waitFor(
+        async () => {
+          const list = AccessRequestList.parse(
+            (await loop.api('bob', 'GET', '/requests?status=pending')).json,
+          );
+          return list.items.find((r) => r.requester === 'alice' && r.target.account === AZURE.subscription);
+        },
+        { timeout: 10_000, what: "alice's pending request in bob's queue" },
+      );
+      const approve = await loop.api('bob', 'POST', `/requests/${pending.id}/approve`, {
+        comment: 'go ahead',
+      });
+      expect(approve.status, JSON.stringify(approve.json)).toBe(200);
+
+      // The extension notices (it backs off to 15 s between polls), lands, the tab reloads.
+      await reloaded(page, 90_000);
+      expect(page.url()).toBe(SIM_URLS.azureVm);
+      await page.waitForSelector('#vm-start', { timeout: 10_000 });
+      await clickPageButton(page, '#vm-start');
+      const content = await page.waitForSelector('[data-sim-content="azure-vm-start"]', { timeout: 15_000 });
+      expect(await content!.evaluate((e) => e.textContent)).toContain('Running');
+      expect(await page.$eval('#vm-status', (e) => e.textContent)).toBe('Running');
+      await saveScreenshot(page, 'loop-azure-prod-landed');
+    });
+  });
+});
