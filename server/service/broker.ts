@@ -136,6 +136,15 @@ export function createBroker(deps: BrokerDeps) {
     return done(deps.provisionerFor(target));
   }
 
+  /** What the provisioner created for a grant (kept beside the grant row, see the worker). */
+  async function providerRef(grantId: string): Promise<Record<string, unknown> | null> {
+    const { rows } = await db.query<{ provider_ref: Record<string, unknown> | null }>(
+      'SELECT provider_ref FROM grants WHERE id = $1',
+      [grantId],
+    );
+    return rows[0]?.provider_ref ?? null;
+  }
+
   const identitiesOf = (user: string): Promise<CloudIdentities> =>
     deps.identities ? deps.identities(user) : Promise.resolve({});
 
@@ -243,6 +252,30 @@ export function createBroker(deps: BrokerDeps) {
     return { request: issued.value.request, grant, events: [...issued.events] };
   }
 
+  /**
+   * The end of every transaction that may have approved a request: issue (or extend) its grant,
+   * then record all the events with their audit rows. Returns the view and the grant to wake.
+   */
+  async function settle(
+    tx: Tx,
+    p: Principal,
+    decided: AccessRequest,
+    at: Date,
+    transitionEvents: readonly DomainEvent[],
+  ): Promise<{ view: AccessRequestView; grantId: string | null }> {
+    let request = decided;
+    let grant: Grant | null = null;
+    const events = [...transitionEvents];
+    if (request.status === 'approved') {
+      const granted = await grantApproved(tx, request, at);
+      request = granted.request;
+      grant = granted.grant;
+      events.push(...granted.events);
+    }
+    await record(tx, events, requestAudience(request), p.user, { request, grant });
+    return { view: requestView(request, lookup), grantId: grant?.id ?? null };
+  }
+
   function snapshot(
     target: TargetConfig,
     decision: ReturnType<PolicyEngine['decideRequest']>,
@@ -288,18 +321,9 @@ export function createBroker(deps: BrokerDeps) {
     const result = await transact(async (tx) => {
       const inserted = await insertRequest(tx, submitted.value);
       if (!inserted.ok) throw new LostRace(inserted.message);
-      let request = submitted.value;
-      let grant: Grant | null = null;
-      const events: DomainEvent[] = [...submitted.events];
-      if (request.status === 'approved') {
-        const granted = await grantApproved(tx, request, at);
-        request = granted.request;
-        grant = granted.grant;
-        events.push(...granted.events);
-      }
-      await record(tx, events, requestAudience(request), p.user, { request, grant });
-      changedGrant = grant?.id ?? null;
-      return done(requestView(request, lookup));
+      const settled = await settle(tx, p, submitted.value, at, submitted.events);
+      changedGrant = settled.grantId;
+      return done(settled.view);
     });
     if (result.ok && changedGrant) deps.onGrantsChanged?.([changedGrant]);
     return result;
@@ -346,18 +370,9 @@ export function createBroker(deps: BrokerDeps) {
       const step: Result<AccessRequest> = kind === 'approve' ? approve(r, input) : deny(r, input);
       if (!step.ok) return fromDomain(step.error);
       await saveR(tx, step.value, r.version);
-      let request = step.value;
-      let grant: Grant | null = null;
-      const events = [...step.events];
-      if (request.status === 'approved') {
-        const granted = await grantApproved(tx, request, input.at);
-        request = granted.request;
-        grant = granted.grant;
-        events.push(...granted.events);
-      }
-      await record(tx, events, requestAudience(request), p.user, { request, grant });
-      changedGrant = grant?.id ?? null;
-      return done(requestView(request, lookup));
+      const settled = await settle(tx, p, step.value, input.at, step.events);
+      changedGrant = settled.grantId;
+      return done(settled.view);
     });
     if (result.ok && changedGrant) deps.onGrantsChanged?.([changedGrant]);
     return result;
@@ -547,13 +562,9 @@ export function createBroker(deps: BrokerDeps) {
       if (g.status !== 'active') return refuse('conflict', `the grant is ${g.status}, not active`);
       const served = serving(g.target);
       if (!served.ok) return served;
-      const { rows } = await db.query<{ provider_ref: Record<string, unknown> | null }>(
-        'SELECT provider_ref FROM grants WHERE id = $1',
-        [id],
-      );
       const landing = await served.value.landing(
         g,
-        rows[0]?.provider_ref ?? null,
+        await providerRef(id),
         await identitiesOf(p.user),
         body.destination ?? null,
       );
@@ -575,11 +586,7 @@ export function createBroker(deps: BrokerDeps) {
       const served = serving(g.target);
       if (!served.ok) return served;
       if (!served.value.activity) return done({ items: [] });
-      const { rows } = await db.query<{ provider_ref: Record<string, unknown> | null }>(
-        'SELECT provider_ref FROM grants WHERE id = $1',
-        [id],
-      );
-      const items = await served.value.activity(g, rows[0]?.provider_ref ?? null, await identitiesOf(g.user));
+      const items = await served.value.activity(g, await providerRef(id), await identitiesOf(g.user));
       return done({ items: [...items] });
     },
 

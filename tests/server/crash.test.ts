@@ -10,7 +10,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
@@ -20,7 +19,7 @@ import { verifyAudit } from '../../server/store/audit';
 import { openStore, type Db } from '../../server/store/db';
 import { startSimCloud, type SimCloud } from '../../sim/clouds/entitlements';
 import { PRODUCTION, body, testConfig } from './broker-fixtures';
-import { forEachStore } from './pg-harness';
+import { forEachStore, freePort } from './pg-harness';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const CLI = path.join(ROOT, 'bin/unblock-server.js');
@@ -37,17 +36,6 @@ afterEach(() => {
   for (const child of children) child.kill('SIGKILL');
   children.clear();
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function run(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -34,7 +34,8 @@ export function findPgBin(): string | null {
   return majors[0] ? path.join(root, majors[0], 'bin') : null;
 }
 
-async function freePort(): Promise<number> {
+/** A TCP port on 127.0.0.1 that was free a moment ago (for servers started by tests). */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);
