@@ -278,6 +278,18 @@ export type GrantList = z.infer<typeof GrantList>;
 export const AuditList = listOf(AuditEntryView);
 export type AuditList = z.infer<typeof AuditList>;
 
+/** GET /api/v1/me: who the token belongs to, and what the UI should offer them. */
+export const MeView = z.object({
+  user: z.string(),
+  displayName: z.nullable(z.string()),
+  groups: z.array(z.string()),
+  /** Reviews requests on at least one target (the sidebar's queue). */
+  approver: z.boolean(),
+  /** Reads the audit log. */
+  auditor: z.boolean(),
+});
+export type MeView = z.infer<typeof MeView>;
+
 export const Health = z.object({ status: z.literal('ok') });
 export type Health = z.infer<typeof Health>;
 

@@ -42,6 +42,7 @@ export const SCHEMAS = {
   PreviewView: api.PreviewView,
   ActivityEntryView: api.ActivityEntryView,
   ActivityList: api.ActivityList,
+  MeView: api.MeView,
   Health: api.Health,
   ApiError: api.ApiError,
   FieldError: api.FieldError,

@@ -17,6 +17,7 @@ import {
   DecodedView,
   LandingBody,
   LandingView,
+  MeView,
   PreviewView,
   DecisionBody,
   ExtendBody,
@@ -90,6 +91,15 @@ export const ROUTES = [
         contentType: 'application/json',
       },
     },
+  },
+  {
+    operationId: 'getMe',
+    method: 'get',
+    path: `${API_PREFIX}/me`,
+    summary: 'The caller: user name, groups, and whether they approve or audit',
+    tag: 'meta',
+    auth: true,
+    responses: { 200: json('The caller', MeView) },
   },
   {
     operationId: 'createRequest',

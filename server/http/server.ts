@@ -268,6 +268,7 @@ export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res
   };
   // Each handler's query and body were validated against its route's schema just before the call.
   const handlers: Record<Exclude<OperationId, 'streamEvents' | 'getOpenApi' | 'getHealth'>, Handler> = {
+    getMe: (c) => broker.me(need(c)),
     createRequest: (c) => broker.createRequest(need(c), c.body as CreateRequestBody),
     listRequests: (c) => broker.listRequests(need(c), c.query as ListRequestsQuery),
     getRequest: (c) => broker.getRequest(need(c), c.params.id!),

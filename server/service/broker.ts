@@ -21,6 +21,7 @@ import type {
   DecodedView,
   LandingBody,
   LandingView,
+  MeView,
   PreviewView,
   ExtendBody,
   GrantList,
@@ -551,6 +552,19 @@ export function createBroker(deps: BrokerDeps) {
       });
       if (result.ok) deps.onGrantsChanged?.([id]);
       return result;
+    },
+
+    me(p: Principal): Promise<ServiceResult<MeView>> {
+      const approverGroups = new Set(config.targets.map((t) => t.approverGroup));
+      return Promise.resolve(
+        done({
+          user: p.user,
+          displayName: config.users.find((u) => u.name === p.user)?.displayName ?? null,
+          groups: [...p.groups],
+          approver: p.groups.some((g) => approverGroups.has(g)),
+          auditor: isAuditor(p) || isAdmin(p),
+        }),
+      );
     },
 
     async landGrant(p: Principal, id: string, body: LandingBody): Promise<ServiceResult<LandingView>> {

@@ -401,4 +401,18 @@ forEachStore('broker service', (fixture) => {
       items: [],
     });
   });
+
+  it('tells each caller who they are and what to offer them', async () => {
+    const db = await fixture.migrated();
+    const { broker } = await setup(db);
+    expect(value(await broker.me(alice))).toEqual({
+      user: 'alice',
+      displayName: 'Alice (engineer)',
+      groups: ['engineers'],
+      approver: false,
+      auditor: false,
+    });
+    expect(value(await broker.me(bob))).toMatchObject({ approver: true, auditor: false });
+    expect(value(await broker.me(carol))).toMatchObject({ approver: false, auditor: true });
+  });
 });
