@@ -1,74 +1,196 @@
 /**
- * `npm start`: the local demo. Builds the extension, serves the simulated consoles, and — when a
- * display is available — opens Chromium with the extension loaded on a denied console page.
- * Ctrl-C stops everything and removes the temporary browser profile.
+ * `npm start`: the whole loop on this machine. Starts the demo clouds (wire-level AWS, Azure and
+ * GCP fakes), the demo broker on them (real provisioners, store in ./.unblock), the simulated
+ * consoles that honour the broker's grants, builds the extension, and — when a display is
+ * available — opens Chromium with the extension already pointed at the broker as alice, on a denied
+ * console page. Without a display it prints how to do that by hand. Ctrl-C stops everything and
+ * removes the temporary browser profile.
+ *
+ * Environment: PORT (consoles, default 8443), BROKER_PORT (default 8787, a free one if taken),
+ * UNBLOCK_DATA_DIR (default ./.unblock; `memory` for a throwaway store), CHROMIUM_PATH.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import puppeteer, { TargetType, type Browser } from 'puppeteer-core';
+import { DEMO_USERS, demoConfig } from '../server/config/demo.ts';
+import { startBroker, type RunningBroker } from '../server/main.ts';
+import { StoreLockedError } from '../server/store/lock.ts';
+import { startDemoClouds } from './clouds/demo.ts';
 import { hostResolverRules, SIM_URLS, startConsoles } from './consoles/server.ts';
 
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const extDir = path.join(root, '.output', 'chrome-mv3');
-const port = Number(process.env.PORT ?? 8443);
+const consolePort = Number(process.env.PORT ?? 8443);
+const brokerPort = Number(process.env.BROKER_PORT ?? 8787);
+const dataDir = process.env.UNBLOCK_DATA_DIR ?? path.join(root, '.unblock');
 const host = '127.0.0.1';
+const TOKEN_TTL_MS = 12 * 3_600_000;
 
-console.log('Building the extension (.output/chrome-mv3)…');
-execFileSync('npx', ['wxt', 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+/** What to open first: a read on the sandbox account, which the default policy grants at once. */
+const START_URL = SIM_URLS.lambdaFunctionsSandbox;
 
-const consoles = await startConsoles({ port, host });
-const rules = hostResolverRules(consoles.port, host);
-const chromium = [process.env.CHROMIUM_PATH, '/usr/bin/chromium'].find(
-  (p): p is string => !!p && fs.existsSync(p),
-);
-const hasDisplay = Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
-
-console.log(`\nUnblock demo — simulated consoles on ${consoles.origin(host)} (self-signed certificate)\n`);
-for (const [name, url] of Object.entries(SIM_URLS)) console.log(`  ${name.padEnd(20)} ${url}`);
-
-let browser: ChildProcess | null = null;
-let profile: string | null = null;
-if (chromium && hasDisplay) {
-  profile = fs.mkdtempSync(path.join(os.tmpdir(), 'unblock-demo-'));
-  const args = [
-    `--user-data-dir=${profile}`,
-    '--no-first-run',
-    '--no-default-browser-check',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--ignore-certificate-errors',
-    `--host-resolver-rules=${rules}`,
-    `--load-extension=${extDir}`,
-    `--disable-extensions-except=${extDir}`,
-    ...(process.getuid?.() === 0 ? ['--no-sandbox'] : []),
-    SIM_URLS.lambdaFunctions,
-  ];
-  browser = spawn(chromium, args, { stdio: 'ignore' });
-  console.log(`\nOpened Chromium with the extension on the simulated AWS Lambda console (denied page).`);
-  browser.on('exit', () => console.log('Chromium closed; the consoles keep running until Ctrl-C.'));
-} else {
-  console.log(`
-No display${chromium ? '' : ' or Chromium'} found, so no browser was opened. To try it yourself:
-  1. Load the unpacked extension from ${extDir}
-     (chrome://extensions → Developer mode → Load unpacked).
-  2. Start Chromium with the console hosts mapped to this server:
-     chromium --user-data-dir=$(mktemp -d) --ignore-certificate-errors \\
-       --host-resolver-rules="${rules}" \\
-       --load-extension=${extDir} '${SIM_URLS.lambdaFunctions}'`);
-}
-console.log('\nPress Ctrl-C to stop.');
-
+const stops: Array<() => Promise<unknown>> = [];
 let stopping = false;
-const stop = () => {
-  if (stopping) return;
-  stopping = true;
-  browser?.kill('SIGTERM');
-  void consoles.close().then(() => {
-    if (profile) fs.rmSync(profile, { recursive: true, force: true });
-    process.exit(0);
+async function stop(code = 0): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    for (const fn of stops.splice(0).reverse()) {
+      await fn().catch((e: unknown) =>
+        console.error(`stopping: ${e instanceof Error ? e.message : String(e)}`),
+      );
+    }
+  }
+  process.exit(code);
+}
+process.on('SIGINT', () => void stop(0));
+process.on('SIGTERM', () => void stop(0));
+
+const isAddrInUse = (e: unknown) => (e as NodeJS.ErrnoException | null)?.code === 'EADDRINUSE';
+
+async function main(): Promise<void> {
+  console.log('Building the extension (.output/chrome-mv3)…');
+  execFileSync('npx', ['wxt', 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+
+  const clouds = await startDemoClouds(await demoConfig(), undefined, { browserSignin: true });
+  stops.push(() => clouds.close());
+
+  const brokerLog = (line: string) => console.log(`  [broker] ${line}`);
+  const brokerOptions = { demoClouds: clouds, host, log: brokerLog };
+  let store = dataDir;
+  let port = brokerPort;
+  let broker: RunningBroker | undefined;
+  for (let attempt = 0; !broker; attempt++) {
+    try {
+      broker = await startBroker({ ...brokerOptions, dataDir: store, port });
+    } catch (e) {
+      if (attempt < 2 && isAddrInUse(e) && port !== 0) {
+        console.log(`Port ${port} is taken: the broker uses a free port instead.`);
+        port = 0;
+      } else if (attempt < 2 && e instanceof StoreLockedError && store !== 'memory') {
+        console.log(`${e.message}\nThe demo broker keeps its store in memory instead.`);
+        store = 'memory';
+      } else {
+        throw e;
+      }
+    }
+  }
+  stops.push(() => broker.close());
+
+  const consoles = await startConsoles({ port: consolePort, host, clouds }).catch((e: unknown) => {
+    if (!isAddrInUse(e)) throw e;
+    console.log(`Port ${consolePort} is taken: the consoles use a free port instead.`);
+    return startConsoles({ port: 0, host, clouds });
   });
-};
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
+  stops.push(() => consoles.close());
+
+  const alice = await broker.createApiToken('alice', TOKEN_TTL_MS, 'npm start (extension)');
+  const bob = await broker.createApiToken('bob', TOKEN_TTL_MS, 'npm start (approver)');
+  const rules = hostResolverRules(consoles.port, host);
+
+  console.log(`
+Unblock demo
+  Broker     ${broker.url}   (store: ${store})
+  Consoles   ${consoles.origin(host)}   (self-signed certificate; console hostnames mapped here)
+  Users      ${DEMO_USERS.map((u) => `${u.name} (${u.displayName.replace(/^\w+ \((.*)\)$/, '$1')})`).join(', ')}
+             password = user name; sign in at ${broker.url}
+  Pages`);
+  for (const [name, url] of Object.entries(SIM_URLS)) console.log(`    ${name.padEnd(22)} ${url}`);
+  console.log(`
+  Dev-account pages (reads there are granted at once): lambdaFunctionsSandbox, azureVmDev, gcpInstancesDev.
+  Production pages wait for an approver. To approve as bob:
+    curl -s -H 'authorization: Bearer ${bob.token}' '${broker.url}/api/v1/requests?status=pending'
+    curl -s -X POST -H 'authorization: Bearer ${bob.token}' -H 'content-type: application/json' \\
+      -d '{}' '${broker.url}/api/v1/requests/<id>/approve'`);
+
+  const chromium = [process.env.CHROMIUM_PATH, '/usr/bin/chromium'].find(
+    (p): p is string => !!p && fs.existsSync(p),
+  );
+  const hasDisplay = Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
+  if (chromium && hasDisplay) {
+    const browser = await openBrowser(chromium, rules, broker.url, alice.token);
+    console.log(
+      `\nOpened Chromium with the extension (signed in to the broker as alice) on the AWS sandbox Lambda page.`,
+    );
+    browser.on('disconnected', () => {
+      if (!stopping) console.log('Chromium closed; the broker and consoles keep running until Ctrl-C.');
+    });
+  } else {
+    console.log(`
+No display${chromium ? '' : ' or Chromium'} found, so no browser was opened. To try it yourself:
+  1. Start Chromium with the console hosts mapped to the simulated consoles:
+       chromium --user-data-dir=$(mktemp -d) --ignore-certificate-errors \\
+         --host-resolver-rules="${rules}" \\
+         --load-extension=${extDir} '${START_URL}'
+     (or load ${extDir} unpacked: chrome://extensions → Developer mode → Load unpacked)
+  2. In the extension's options page (chrome://extensions → Unblock → Details → Extension options) set
+       Broker URL  ${broker.url}
+       API token   ${alice.token}
+     (alice's token, valid 12 hours)
+  3. Reload the denied page and press "Request access" on the banner.`);
+  }
+  console.log('\nPress Ctrl-C to stop.');
+}
+
+/** Chromium with the extension, its broker settings seeded through the service worker. */
+async function openBrowser(
+  chromium: string,
+  rules: string,
+  brokerUrl: string,
+  token: string,
+): Promise<Browser> {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'unblock-demo-'));
+  stops.push(() => Promise.resolve(fs.rmSync(profile, { recursive: true, force: true })));
+  const browser = await puppeteer.launch({
+    executablePath: chromium,
+    headless: false,
+    userDataDir: profile,
+    ignoreDefaultArgs: ['--disable-extensions', '--enable-automation'],
+    defaultViewport: null,
+    acceptInsecureCerts: true,
+    args: [
+      '--no-first-run',
+      '--no-default-browser-check',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--ignore-certificate-errors',
+      `--host-resolver-rules=${rules}`,
+      `--load-extension=${extDir}`,
+      `--disable-extensions-except=${extDir}`,
+      ...(process.getuid?.() === 0 ? ['--no-sandbox'] : []),
+    ],
+  });
+  // Before removing the profile (stops run in reverse).
+  stops.push(() => browser.close());
+  const target = await browser.waitForTarget(
+    (t) => t.type() === TargetType.SERVICE_WORKER && t.url().startsWith('chrome-extension://'),
+    { timeout: 20_000 },
+  );
+  const worker = await target.worker();
+  if (!worker) throw new Error('the extension has no service worker');
+  await worker.evaluate(
+    async (url, tok) => {
+      interface Chrome {
+        storage: { local: { set(items: Record<string, string>): Promise<void> } };
+      }
+      await (globalThis as unknown as { chrome: Chrome }).chrome.storage.local.set({
+        'unblock.brokerUrl': url,
+        'unblock.apiToken': tok,
+      });
+    },
+    brokerUrl,
+    token,
+  );
+  const [first] = await browser.pages();
+  const page = first ?? (await browser.newPage());
+  await page.goto(START_URL, { waitUntil: 'domcontentloaded' });
+  return browser;
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
+  void stop(1);
+});
