@@ -11,12 +11,21 @@ import type * as z from 'zod/mini';
 import {
   AccessRequestList,
   AccessRequestView,
+  ActivityList,
   ApiError,
+  AuditList,
   ERROR_STATUS,
+  GrantList,
   GrantView,
   LandingView,
+  MeView,
+  PreviewView,
   type ErrorCode,
+  type ExtendBody,
   type FieldError,
+  type ListAuditQuery,
+  type ListGrantsQuery,
+  type ListRequestsQuery,
 } from './contract/api';
 import { firstIssueMessage, type NewAccessRequest } from './contract/request';
 
@@ -75,6 +84,43 @@ export interface BrokerClient {
   listMyRequests(): Promise<AccessRequestList>;
 }
 
+/**
+ * The whole API as the popup and the sidebar use it. A separate interface so code (and test
+ * doubles) that only files and follows requests can keep implementing `BrokerClient` alone.
+ */
+export interface BrokerApi extends BrokerClient {
+  /** Who the token belongs to, and whether they approve or audit. */
+  me(): Promise<MeView>;
+  listRequests(query?: ListRequestsQuery): Promise<AccessRequestList>;
+  listGrants(query?: ListGrantsQuery): Promise<GrantList>;
+  approve(requestId: string, comment?: string): Promise<AccessRequestView>;
+  deny(requestId: string, comment?: string): Promise<AccessRequestView>;
+  cancel(requestId: string): Promise<AccessRequestView>;
+  /** A linked request for more time; policy decides it like any other request. */
+  extendGrant(grantId: string, body: ExtendBody): Promise<AccessRequestView>;
+  revokeGrant(grantId: string, reason?: string): Promise<GrantView>;
+  /** What approving the request would put in place. */
+  preview(requestId: string): Promise<PreviewView>;
+  activity(grantId: string): Promise<ActivityList>;
+  audit(query?: { after?: number; limit?: number }): Promise<AuditList>;
+}
+
+/** `?a=1&b=2` from the defined entries (empty when there are none). */
+function queryString(query: Record<string, string | number | undefined> | undefined): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query ?? {})) {
+    if (value !== undefined) params.set(key, String(value));
+  }
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
+
+/** `{comment}` only when there is one (the broker trims; an empty comment is no comment). */
+function commentBody(key: 'comment' | 'reason', text: string | undefined): Record<string, string> {
+  const trimmed = text?.trim();
+  return trimmed ? { [key]: trimmed } : {};
+}
+
 /** `http://host:8787/api/v1/` → `http://host:8787`. */
 export function normalizeBaseUrl(url: string): string {
   return url
@@ -97,7 +143,7 @@ function describeFailure(e: unknown, timedOut: boolean): string {
   return `could not reach the broker (${detail.slice(0, 200)})`;
 }
 
-export function createBrokerClient(options: BrokerClientOptions): BrokerClient {
+export function createBrokerClient(options: BrokerClientOptions): BrokerApi {
   const baseUrl = normalizeBaseUrl(options.baseUrl);
   const doFetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -194,5 +240,31 @@ export function createBrokerClient(options: BrokerClientOptions): BrokerClient {
     landing: (grantId, destination) =>
       call('POST', `/grants/${id(grantId)}/landing`, LandingView, destination ? { destination } : {}),
     listMyRequests: () => call('GET', '/requests?mine=true', AccessRequestList),
+    me: () => call('GET', '/me', MeView),
+    listRequests: (query) => call('GET', `/requests${queryString(query)}`, AccessRequestList),
+    listGrants: (query) => call('GET', `/grants${queryString(query)}`, GrantList),
+    approve: (requestId, comment) =>
+      call('POST', `/requests/${id(requestId)}/approve`, AccessRequestView, commentBody('comment', comment)),
+    deny: (requestId, comment) =>
+      call('POST', `/requests/${id(requestId)}/deny`, AccessRequestView, commentBody('comment', comment)),
+    cancel: (requestId) => call('POST', `/requests/${id(requestId)}/cancel`, AccessRequestView, {}),
+    extendGrant: (grantId, body) =>
+      call('POST', `/grants/${id(grantId)}/extend`, AccessRequestView, {
+        durationMinutes: body.durationMinutes,
+        justification: body.justification,
+      }),
+    revokeGrant: (grantId, reason) =>
+      call('POST', `/grants/${id(grantId)}/revoke`, GrantView, commentBody('reason', reason)),
+    preview: (requestId) => call('GET', `/requests/${id(requestId)}/preview`, PreviewView),
+    activity: (grantId) => call('GET', `/grants/${id(grantId)}/activity`, ActivityList),
+    audit: (query) =>
+      call(
+        'GET',
+        `/audit${queryString({
+          after: query?.after === undefined ? undefined : Math.max(0, Math.trunc(query.after)),
+          limit: query?.limit === undefined ? undefined : Math.max(1, Math.trunc(query.limit)),
+        })}`,
+        AuditList,
+      ),
   };
 }

@@ -166,6 +166,103 @@ describe('broker client', () => {
     for (const spy of spies) expect(spy).not.toHaveBeenCalled();
   });
 
+  it('calls every popup and sidebar route with the right method, path and body', async () => {
+    const me = { user: 'bob', displayName: 'Bob', groups: ['approvers'], approver: true, auditor: false };
+    const audit = {
+      items: [
+        {
+          seq: 5,
+          at: '2026-03-02T10:00:00.000Z',
+          actor: 'bob',
+          type: 'request.approved',
+          subject: 'req_1',
+          details: {},
+          prevHash: 'a',
+          hash: 'b',
+        },
+      ],
+      nextCursor: null,
+    };
+    const preview = {
+      provisioner: 'aws',
+      summary: 'a session policy',
+      sessionPolicy: { Version: '2012-10-17' },
+    };
+    const { c, fetch } = client((url, init) => {
+      const path = url.replace('http://127.0.0.1:8787/api/v1', '');
+      if (path === '/me') return Promise.resolve(json(200, me));
+      if (path.startsWith('/requests?') || path === '/requests')
+        return Promise.resolve(json(200, { items: [requestView()], nextCursor: null }));
+      if (path.startsWith('/grants?') || path === '/grants')
+        return Promise.resolve(json(200, { items: [grantView()], nextCursor: null }));
+      if (path.endsWith('/preview')) return Promise.resolve(json(200, preview));
+      if (path.endsWith('/activity')) return Promise.resolve(json(200, { items: [] }));
+      if (path.startsWith('/audit')) return Promise.resolve(json(200, audit));
+      if (path.endsWith('/revoke')) return Promise.resolve(json(202, grantView({ status: 'revoking' })));
+      if (path.endsWith('/extend'))
+        return Promise.resolve(json(201, requestView({ linkedGrantId: 'grt_1' })));
+      expect(init.method).toBe('POST');
+      return Promise.resolve(json(200, requestView({ status: 'approved' })));
+    });
+    expect(await c.me()).toEqual(me);
+    expect((await c.listRequests({ status: 'pending' })).items).toHaveLength(1);
+    await c.listRequests();
+    expect((await c.listGrants({ mine: 'true', status: 'active' })).items[0]?.id).toBe('grt_1');
+    await c.listGrants();
+    expect((await c.approve('req/1', '  fine  ')).status).toBe('approved');
+    await c.deny('req_1', 'not now');
+    await c.approve('req_1');
+    await c.cancel('req_1');
+    expect((await c.extendGrant('grt_1', { durationMinutes: 60, justification: 'more' })).linkedGrantId).toBe(
+      'grt_1',
+    );
+    expect((await c.revokeGrant('grt_1', 'done')).status).toBe('revoking');
+    await c.revokeGrant('grt_1');
+    expect((await c.preview('req_1')).sessionPolicy).toEqual({ Version: '2012-10-17' });
+    expect((await c.activity('grt_1')).items).toEqual([]);
+    expect((await c.audit({ after: 4, limit: 20 })).items[0]?.seq).toBe(5);
+    await c.audit();
+    const calls = fetch.mock.calls.map(([u, init]) => [
+      init.method,
+      u.replace('http://127.0.0.1:8787/api/v1', ''),
+      init.body === undefined ? undefined : (JSON.parse(init.body as string) as unknown),
+    ]);
+    expect(calls).toEqual([
+      ['GET', '/me', undefined],
+      ['GET', '/requests?status=pending', undefined],
+      ['GET', '/requests', undefined],
+      ['GET', '/grants?mine=true&status=active', undefined],
+      ['GET', '/grants', undefined],
+      ['POST', '/requests/req%2F1/approve', { comment: 'fine' }],
+      ['POST', '/requests/req_1/deny', { comment: 'not now' }],
+      ['POST', '/requests/req_1/approve', {}],
+      ['POST', '/requests/req_1/cancel', {}],
+      ['POST', '/grants/grt_1/extend', { durationMinutes: 60, justification: 'more' }],
+      ['POST', '/grants/grt_1/revoke', { reason: 'done' }],
+      ['POST', '/grants/grt_1/revoke', {}],
+      ['GET', '/requests/req_1/preview', undefined],
+      ['GET', '/grants/grt_1/activity', undefined],
+      ['GET', '/audit?after=4&limit=20', undefined],
+      ['GET', '/audit', undefined],
+    ]);
+  });
+
+  it('validates the new views too', async () => {
+    const { c } = client(() => Promise.resolve(json(200, { user: 'bob', approver: 'yes' })));
+    expect((await caught(c.me())).code).toBe('invalid_response');
+    const { c: c2 } = client(() => Promise.resolve(json(200, { items: [{ seq: 'x' }], nextCursor: null })));
+    expect((await caught(c2.audit())).code).toBe('invalid_response');
+    const { c: c3 } = client(() =>
+      Promise.resolve(
+        json(403, { error: { code: 'forbidden', message: 'you cannot approve your own request' } }),
+      ),
+    );
+    expect(await caught(c3.approve('req_1'))).toMatchObject({
+      code: 'forbidden',
+      message: 'you cannot approve your own request',
+    });
+  });
+
   it('normalises the base URL', () => {
     expect(normalizeBaseUrl('https://b.example.com/unblock/api/v1/')).toBe('https://b.example.com/unblock');
     expect(normalizeBaseUrl(' http://127.0.0.1:8787 ')).toBe('http://127.0.0.1:8787');
