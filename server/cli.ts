@@ -67,6 +67,13 @@ async function configCheck(file: string | undefined, io: Io): Promise<number> {
   }
   const c = r.config;
   io.out(`${file}: OK — ${c.users.length} users, ${c.groups.length} groups, ${c.targets.length} targets\n`);
+  const simulated = c.targets.filter((t) => t.provisioner === 'sim');
+  if (simulated.length > 0) {
+    io.out(
+      `  warning: ${simulated.map((t) => t.id).join(', ')} use the simulated clouds (provisioner: sim, the default); ` +
+        'grants on them change nothing in the real clouds\n',
+    );
+  }
   return 0;
 }
 
@@ -112,6 +119,13 @@ async function start(io: Io): Promise<number> {
     io.out(
       '  DEMO configuration on simulated clouds: users alice (engineer), bob and dave (approvers), carol (auditor);\n' +
         '  each password is the user name. Set UNBLOCK_CONFIG for a real deployment.\n',
+    );
+  }
+  const simulated = broker.config.targets.filter((t) => t.provisioner === 'sim');
+  if (!broker.demo && simulated.length > 0) {
+    io.out(
+      `  WARNING: ${simulated.map((t) => t.id).join(', ')} use the simulated clouds (provisioner: sim); ` +
+        'their grants change nothing in the real clouds. Set provisioner: cloud and clouds.<cloud>.\n',
     );
   }
   const signal = await io.stopSignal();

@@ -41,6 +41,8 @@ describe('unblock-server', () => {
       const r = await run(['config', 'check', good]);
       expect(r.code).toBe(0);
       expect(r.out).toMatch(/OK — 1 users, 1 groups, 1 targets/);
+      // provisioner defaults to sim: say loudly that such grants are not real.
+      expect(r.out).toMatch(/warning: gcp-dev use the simulated clouds/);
     }
 
     const bad = join(dir, 'bad.yaml');
