@@ -148,7 +148,13 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       );
     };
 
-    const server = http.createServer();
+    // The port is bound first (its number names the worker and the issuer); until everything is
+    // wired, requests get a 503 instead of hanging.
+    const starting = (_req: http.IncomingMessage, res: http.ServerResponse) => {
+      res.writeHead(503, { 'retry-after': '1', 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: 'internal', message: 'the broker is starting' } }));
+    };
+    const server = http.createServer(starting);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(options.port ?? 8787, options.host ?? '127.0.0.1', resolve);
@@ -276,6 +282,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       now,
     });
 
+    server.off('request', starting);
     server.on(
       'request',
       createRequestHandler({
