@@ -23,7 +23,6 @@ import {
   type ErrorCode,
   type ExtendBody,
   type FieldError,
-  type ListAuditQuery,
   type ListGrantsQuery,
   type ListRequestsQuery,
 } from './contract/api';

@@ -1,0 +1,105 @@
+/**
+ * "Extend": ask for more time on a grant. The broker files a linked request that policy decides
+ * like any other; the form then says what happened to it (auto-approved, waiting, refused).
+ */
+import { useState } from 'preact/hooks';
+import type { BrokerApi } from '@/lib/broker-client';
+import type { AccessRequestView, GrantView } from '@/lib/contract/api';
+import { DEFAULT_DURATION_MINUTES, JUSTIFICATION_MAX } from '@/lib/contract/request';
+import { reasonOf } from '@/lib/request-flow';
+import { DurationPicker } from '../DurationPicker';
+import { TextField } from '../TextField';
+import { safeText } from '../safe-text';
+
+export function extendOutcome(r: AccessRequestView): string {
+  switch (r.status) {
+    case 'approved':
+      return 'Extension auto-approved: the new end time shows in a moment.';
+    case 'pending':
+      return r.decision.requiredApprovals > 1
+        ? `Extension waiting for approval (${r.approvals.length} of ${r.decision.requiredApprovals}).`
+        : 'Extension waiting for approval.';
+    case 'denied':
+      return 'Extension refused.';
+    default:
+      return `Extension ${r.status}.`;
+  }
+}
+
+export function ExtendForm(props: {
+  grant: GrantView;
+  client: BrokerApi;
+  onDone: () => void;
+  onClose: () => void;
+}) {
+  const { grant } = props;
+  const [minutes, setMinutes] = useState(DEFAULT_DURATION_MINUTES);
+  const [why, setWhy] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [result, setResult] = useState<AccessRequestView | null>(null);
+  const base = `extend-${grant.id}`;
+
+  async function submit(e: Event) {
+    e.preventDefault();
+    if (!why.trim()) {
+      setError('Say why you need more time');
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    try {
+      const linked = await props.client.extendGrant(grant.id, {
+        durationMinutes: minutes,
+        justification: why.trim(),
+      });
+      setResult(linked);
+      props.onDone();
+    } catch (err) {
+      setError(reasonOf(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  if (result) {
+    const advice = result.decision.advice[0];
+    return (
+      <div class="extend-result" role="status">
+        <p>{extendOutcome(result)}</p>
+        {advice && <p class="muted bidi">{safeText(advice, 300)}</p>}
+        <button type="button" onClick={props.onClose}>
+          Close
+        </button>
+      </div>
+    );
+  }
+  return (
+    <form class="extend" onSubmit={(e) => void submit(e)} aria-label="Extend access">
+      <DurationPicker id={`${base}-duration`} value={minutes} disabled={busy} onChange={setMinutes} />
+      <TextField
+        id={`${base}-why`}
+        label="Why more time?"
+        value={why}
+        maxLength={JUSTIFICATION_MAX}
+        disabled={busy}
+        invalid={!!error}
+        describedBy={error ? `${base}-error` : undefined}
+        onInput={setWhy}
+      />
+      {error && (
+        <p id={`${base}-error`} class="error" role="alert">
+          {safeText(error, 300)}
+        </p>
+      )}
+      <div class="buttons">
+        <button type="submit" class="primary" disabled={busy}>
+          Ask for more time
+        </button>
+        <button type="button" disabled={busy} onClick={props.onClose}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,72 @@
+/**
+ * Approve or deny, with a comment. A denial needs one (the requester reads it). The broker's
+ * refusal (your own request, already decided, not an approver here) is shown as it says it.
+ */
+import { useState } from 'preact/hooks';
+import type { BrokerApi } from '@/lib/broker-client';
+import { COMMENT_MAX, type AccessRequestView } from '@/lib/contract/api';
+import { reasonOf } from '@/lib/request-flow';
+import { safeText } from '../safe-text';
+
+export function DecisionForm(props: {
+  client: BrokerApi;
+  request: AccessRequestView;
+  onDecided: (r: AccessRequestView) => void;
+}) {
+  const id = `decide-${props.request.id}`;
+  const [comment, setComment] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  async function decide(kind: 'approve' | 'deny') {
+    if (kind === 'deny' && !comment.trim()) {
+      setError('A denial needs a comment: say why, the requester will read it');
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    try {
+      const after =
+        kind === 'approve'
+          ? await props.client.approve(props.request.id, comment)
+          : await props.client.deny(props.request.id, comment);
+      setComment('');
+      props.onDecided(after);
+    } catch (e) {
+      setError(reasonOf(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <div class="decide">
+      <div class="field">
+        <label for={`${id}-comment`}>Comment (required to deny)</label>
+        <textarea
+          id={`${id}-comment`}
+          rows={2}
+          maxLength={COMMENT_MAX}
+          value={comment}
+          disabled={busy}
+          aria-invalid={error ? true : undefined}
+          aria-describedby={error ? `${id}-error` : undefined}
+          onInput={(e) => setComment(e.currentTarget.value)}
+        />
+      </div>
+      {error && (
+        <p id={`${id}-error`} class="error" role="alert">
+          {safeText(error, 300)}
+        </p>
+      )}
+      <div class="buttons">
+        <button type="button" class="primary" disabled={busy} onClick={() => void decide('approve')}>
+          Approve
+        </button>
+        <button type="button" class="danger-outline" disabled={busy} onClick={() => void decide('deny')}>
+          Deny
+        </button>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,67 @@
+/** A grant in the sidebar's Grants tab: whose, where, what, time left, and Revoke. */
+import { useState } from 'preact/hooks';
+import type { BrokerApi } from '@/lib/broker-client';
+import type { GrantView } from '@/lib/contract/api';
+import { reasonOf } from '@/lib/request-flow';
+import { ActionRisks } from '../ActionRisks';
+import { ConfirmButton } from '../ConfirmButton';
+import { Countdown } from '../Countdown';
+import { GRANT_STATUS_LABEL, targetName } from '../panel-format';
+import { TargetLine } from '../TargetLine';
+import { safeText } from '../safe-text';
+
+export function GrantRow(props: {
+  client: BrokerApi;
+  grant: GrantView;
+  now?: () => number;
+  onChanged: () => void;
+}) {
+  const g = props.grant;
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const revocable = g.status === 'active' || g.status === 'provision-failed' || g.status === 'provisioning';
+
+  async function revoke() {
+    setBusy(true);
+    setError(null);
+    try {
+      await props.client.revokeGrant(g.id, 'revoked from the Unblock sidebar');
+      props.onChanged();
+    } catch (e) {
+      setError(reasonOf(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <li class="item grant">
+      <div class="item-head">
+        <strong class="bidi">{safeText(g.user, 60)}</strong>
+        {g.status === 'active' ? (
+          <Countdown expiresAt={g.expiresAt} now={props.now} label={targetName(g.target)} />
+        ) : (
+          <span class="status">{GRANT_STATUS_LABEL[g.status]}</span>
+        )}
+      </div>
+      <TargetLine target={g.target} />
+      <ActionRisks actions={g.actions} />
+      {revocable && (
+        <div class="buttons">
+          <ConfirmButton
+            label="Revoke"
+            question={`End ${safeText(g.user, 40)}’s access now?`}
+            confirmLabel="Revoke"
+            disabled={busy}
+            onConfirm={() => void revoke()}
+          />
+        </div>
+      )}
+      {error && (
+        <p class="error" role="alert">
+          {safeText(error, 300)}
+        </p>
+      )}
+    </li>
+  );
+}

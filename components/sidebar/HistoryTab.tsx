@@ -1,0 +1,19 @@
+/** For users who approve nothing: their own requests, pending first, then decided. */
+import type { AccessRequestView } from '@/lib/contract/api';
+import { HistoryItem } from '../popup/HistoryItem';
+import { recentDecided } from '../panel-format';
+
+export function HistoryTab({ requests }: { requests: readonly AccessRequestView[] }) {
+  const pending = requests.filter((r) => r.status === 'pending');
+  const decided = recentDecided(requests, 50);
+  if (!pending.length && !decided.length) {
+    return <p class="empty muted">You have not requested access yet.</p>;
+  }
+  return (
+    <ul class="list" aria-label="My requests">
+      {[...pending, ...decided].map((r) => (
+        <HistoryItem key={r.id} request={r} />
+      ))}
+    </ul>
+  );
+}
