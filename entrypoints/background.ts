@@ -1,11 +1,36 @@
 import { browser } from 'wxt/browser';
 import { defineBackground } from 'wxt/utils/define-background';
+import {
+  brokerToken,
+  createAuth,
+  OAUTH_KEY,
+  REFRESH_ALARM,
+  REFRESH_SKEW_MS,
+  webLock,
+  type Auth,
+} from '@/lib/auth-client';
+import type { Badge } from '@/lib/badge';
 import { createBrokerClient } from '@/lib/broker-client';
-import { saveDraft, trackedStore } from '@/lib/drafts';
+import { notifiedStore, saveDraft, trackedStore } from '@/lib/drafts';
 import { handleMessage, type HandlerDeps } from '@/lib/handle-message';
 import type { RequestProgressMessage } from '@/lib/messages';
+import {
+  createWatchApi,
+  createWatcher,
+  NOTIFICATION_PREFIX,
+  notificationId,
+  type NotificationContent,
+} from '@/lib/notifications';
 import { createRequestFlow, TRACK_ALARM, type FlowDeps } from '@/lib/request-flow';
-import { loadSettings, restrictSettingsAccess } from '@/lib/settings';
+import { API_TOKEN_KEY, BROKER_URL_KEY, loadSettings, restrictSettingsAccess } from '@/lib/settings';
+
+/**
+ * The periodic poll for the badge and notifications (a minute: alarms are the only timer that
+ * survives the worker sleeping). No event stream yet: `GET /api/v1/events` would need a long-lived
+ * fetch, which an MV3 worker cannot keep open; polling is the whole mechanism for now.
+ */
+export const WATCH_ALARM = 'unblock-watch';
+const WATCH_PERIOD_MINUTES = 1;
 
 /** The lazily loaded banner chunk (WXT unlisted script `entrypoints/banner.ts`). */
 const BANNER_FILE = '/banner.js';
@@ -24,14 +49,80 @@ async function injectBanner(tabId: number, frameId: number): Promise<void> {
   }
 }
 
-/** The broker client for the stored settings; the token is read from storage on every call. */
+const auth: Auth = createAuth({
+  storage: browser.storage.local,
+  launchWebAuthFlow: (details) => browser.identity.launchWebAuthFlow(details),
+  redirectUrl: () => browser.identity.getRedirectURL('oauth'),
+  lock: webLock,
+  beforeWrite: restrictSettingsAccess,
+  onSignedOut: (notice) =>
+    void show(notificationId('signed-out', String(Date.now())), {
+      title: 'Signed out of Unblock',
+      message: notice,
+    }),
+});
+
+/** OAuth access token when signed in to this broker, else the API token; read on every call. */
+const getToken = async () => brokerToken(auth, await loadSettings());
+
+/** The broker client for the stored settings. */
 async function brokerClient() {
   const settings = await loadSettings();
   if (!settings) return null;
-  return createBrokerClient({
-    baseUrl: settings.brokerUrl,
-    getToken: async () => (await loadSettings())?.token ?? null,
+  return createBrokerClient({ baseUrl: settings.brokerUrl, getToken });
+}
+
+async function show(id: string, content: NotificationContent): Promise<void> {
+  // Firefox has no notification buttons: there, clicking the notification extends.
+  const buttons = content.extend && !import.meta.env.FIREFOX;
+  await browser.notifications.create(id, {
+    type: 'basic',
+    iconUrl: browser.runtime.getURL('/icon/128.png'),
+    title: content.title,
+    message: content.extend && !buttons ? `${content.message} Click to extend.` : content.message,
+    ...(buttons ? { buttons: [{ title: 'Extend' }] } : {}),
   });
+}
+
+async function setBadge(badge: Badge): Promise<void> {
+  // MV3: action; Firefox MV2: browserAction.
+  const action = browser.action ?? browser.browserAction;
+  if (!action) return;
+  await action.setBadgeText({ text: badge.text });
+  if (badge.text) await action.setBadgeBackgroundColor({ color: badge.color });
+  await action.setTitle({ title: badge.title });
+}
+
+const watcher = createWatcher({
+  async api() {
+    const settings = await loadSettings();
+    return settings ? createWatchApi({ baseUrl: settings.brokerUrl, getToken }) : null;
+  },
+  seen: notifiedStore,
+  show,
+  badge: setBadge,
+  async tracked(requestId) {
+    return (await trackedStore.list()).some((r) => r.requestId === requestId && r.phase !== 'done');
+  },
+});
+
+const poll = () => void watcher.poll().catch(() => undefined);
+
+/** The one-shot alarm that refreshes the access token shortly before it expires. */
+async function scheduleRefresh(): Promise<void> {
+  const s = await auth.session();
+  if (!s) {
+    await browser.alarms.clear(REFRESH_ALARM);
+    return;
+  }
+  await browser.alarms.create(REFRESH_ALARM, {
+    when: Math.max(Date.now() + 1000, s.expiresAt - REFRESH_SKEW_MS),
+  });
+}
+
+async function armWatch(): Promise<void> {
+  if (await browser.alarms.get(WATCH_ALARM)) return;
+  await browser.alarms.create(WATCH_ALARM, { periodInMinutes: WATCH_PERIOD_MINUTES });
 }
 
 const flowDeps: FlowDeps = {
@@ -79,8 +170,45 @@ export default defineBackground(() => {
     return true;
   });
   browser.alarms.onAlarm.addListener((alarm) => {
-    if (alarm.name === TRACK_ALARM) void flow.resume().catch(() => undefined);
+    if (alarm.name === TRACK_ALARM) {
+      void flow.resume().catch(() => undefined);
+      poll();
+    } else if (alarm.name === WATCH_ALARM) {
+      poll();
+    } else if (alarm.name === REFRESH_ALARM) {
+      void auth
+        .refresh()
+        .catch(() => undefined)
+        .then(() => scheduleRefresh())
+        .catch(() => undefined);
+    }
+  });
+  browser.storage.onChanged.addListener((changes, area) => {
+    if (area === 'managed' || (area === 'local' && (BROKER_URL_KEY in changes || API_TOKEN_KEY in changes))) {
+      poll();
+    }
+    if (area === 'local' && OAUTH_KEY in changes) {
+      void scheduleRefresh().catch(() => undefined);
+      // Signed in or out (not a mere refresh): recount at once.
+      const before = changes[OAUTH_KEY]?.oldValue as { brokerUrl?: string } | undefined;
+      const after = changes[OAUTH_KEY]?.newValue as { brokerUrl?: string } | undefined;
+      if (!before || !after || before.brokerUrl !== after.brokerUrl) poll();
+    }
+  });
+  browser.notifications?.onButtonClicked.addListener((id, index) => {
+    if (id.startsWith(NOTIFICATION_PREFIX)) void watcher.onButton(id, index).catch(() => undefined);
+  });
+  browser.notifications?.onClicked.addListener((id) => {
+    if (!id.startsWith(NOTIFICATION_PREFIX)) return;
+    void watcher.onClick(id, !!import.meta.env.FIREFOX).catch(() => undefined);
+    void browser.notifications.clear(id).catch(() => undefined);
   });
   // A new worker (browser start, wake-up after sleep, update): pick up where the last one was.
   void flow.resume().catch(() => undefined);
+  void armWatch().catch(() => undefined);
+  void scheduleRefresh().catch(() => undefined);
+  // Not on every worker start (that is every wake-up): the badge outlives the worker. The browser
+  // starting or the extension being installed or updated clears it, so count then.
+  browser.runtime.onStartup.addListener(poll);
+  browser.runtime.onInstalled.addListener(poll);
 });

@@ -2,16 +2,28 @@
  * The extension's IndexedDB database `unblock`:
  * - store `drafts`: every trusted "Request access" click, broker or not (the record of the click);
  * - store `requests`: requests filed with the broker that the background is following, keyed by
- *   the broker's request id, so a service-worker restart picks them up again (lib/request-flow.ts).
+ *   the broker's request id, so a service-worker restart picks them up again (lib/request-flow.ts);
+ * - store `notified` (version 2): the notifications already shown, keyed by kind + request/grant
+ *   (lib/notifications.ts), so a restarted worker does not show them again.
+ *
+ * Upgrades add whatever store is missing: an install at version 1 gains `notified` on next open.
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { NewAccessRequest } from './contract/request';
 import type { TrackedRequest, TrackedStore } from './request-flow';
 
 export const DB_NAME = 'unblock';
-export const DB_VERSION = 1;
+export const DB_VERSION = 2;
 export const DRAFTS_STORE = 'drafts';
 export const REQUESTS_STORE = 'requests';
+export const NOTIFIED_STORE = 'notified';
+
+/** One notification already shown (or deliberately skipped). */
+export interface NotifiedRecord {
+  id: string;
+  /** Epoch milliseconds. */
+  at: number;
+}
 
 export interface DraftRecord {
   id: string;
@@ -24,12 +36,15 @@ export interface DraftRecord {
 interface UnblockDB extends DBSchema {
   drafts: { key: string; value: DraftRecord; indexes: { createdAt: string } };
   requests: { key: string; value: TrackedRequest };
+  notified: { key: string; value: NotifiedRecord; indexes: { at: number } };
 }
 
 let dbPromise: Promise<IDBPDatabase<UnblockDB>> | undefined;
 
 const hasStores = (db: IDBPDatabase<UnblockDB>) =>
-  db.objectStoreNames.contains(DRAFTS_STORE) && db.objectStoreNames.contains(REQUESTS_STORE);
+  db.objectStoreNames.contains(DRAFTS_STORE) &&
+  db.objectStoreNames.contains(REQUESTS_STORE) &&
+  db.objectStoreNames.contains(NOTIFIED_STORE);
 
 function createStores(db: IDBPDatabase<UnblockDB>): void {
   if (!db.objectStoreNames.contains(DRAFTS_STORE)) {
@@ -39,6 +54,10 @@ function createStores(db: IDBPDatabase<UnblockDB>): void {
   if (!db.objectStoreNames.contains(REQUESTS_STORE)) {
     db.createObjectStore(REQUESTS_STORE, { keyPath: 'requestId' });
   }
+  if (!db.objectStoreNames.contains(NOTIFIED_STORE)) {
+    const store = db.createObjectStore(NOTIFIED_STORE, { keyPath: 'id' });
+    store.createIndex('at', 'at');
+  }
 }
 
 async function open(): Promise<IDBPDatabase<UnblockDB>> {
@@ -47,7 +66,7 @@ async function open(): Promise<IDBPDatabase<UnblockDB>> {
   // only `drafts`.
   const db = await openDB<UnblockDB>(DB_NAME, undefined, { upgrade: createStores });
   if (hasStores(db)) return db;
-  const next = db.version + 1;
+  const next = Math.max(db.version + 1, DB_VERSION);
   db.close();
   return openDB<UnblockDB>(DB_NAME, next, { upgrade: createStores });
 }
@@ -99,6 +118,29 @@ export const trackedStore: TrackedStore = {
   async delete(requestId) {
     const db = await openDrafts();
     await db.delete(REQUESTS_STORE, requestId);
+  },
+};
+
+/** The `notified` store, for the notifications' dedupe. */
+export const notifiedStore = {
+  async has(id: string): Promise<boolean> {
+    const db = await openDrafts();
+    return (await db.getKey(NOTIFIED_STORE, id)) !== undefined;
+  },
+  async add(id: string, at: number): Promise<void> {
+    const db = await openDrafts();
+    await db.put(NOTIFIED_STORE, { id, at });
+  },
+  /** Forgets records older than `before` (epoch ms). */
+  async prune(before: number): Promise<void> {
+    const db = await openDrafts();
+    const tx = db.transaction(NOTIFIED_STORE, 'readwrite');
+    let cursor = await tx.store.index('at').openCursor(IDBKeyRange.upperBound(before, true));
+    while (cursor) {
+      await cursor.delete();
+      cursor = await cursor.continue();
+    }
+    await tx.done;
   },
 };
 

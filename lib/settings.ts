@@ -4,6 +4,12 @@
  * read them, and in MV3 Chrome they cannot (`setAccessLevel`, called on every background start and
  * before every write).
  *
+ * An enterprise policy may set the broker URL instead (`storage.managed`, key `brokerUrl`; schema in
+ * `public/managed_schema.json`): it then wins over the stored one, and the options page shows it
+ * read-only. Chrome reads it from policy (`3rdparty.extensions.<id>.brokerUrl`); Firefox from a
+ * managed-storage manifest (a native-manifest JSON file, `"type": "storage"`, named after the
+ * add-on id `unblock@unblock-access.org`, or the `3rdparty` section of `policies.json`).
+ *
  * For tests: seed both keys from the service worker,
  * `chrome.storage.local.set({ 'unblock.brokerUrl': 'http://127.0.0.1:8787', 'unblock.apiToken': token })`.
  */
@@ -21,7 +27,12 @@ export interface BrokerSettings {
   brokerUrl: string;
   /** Null when only the URL is set (requests then fail with "not signed in"). */
   token: string | null;
+  /** The URL comes from enterprise policy (`storage.managed`) and cannot be changed here. */
+  managed?: boolean;
 }
+
+/** The key in `storage.managed` (see public/managed_schema.json). */
+export const MANAGED_BROKER_URL_KEY = 'brokerUrl';
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -84,16 +95,41 @@ export async function restrictSettingsAccess(): Promise<void> {
   }
 }
 
-/** The settings, or null when no broker URL is set (the extension then only saves drafts). */
+/**
+ * The broker URL set by enterprise policy, or null: none set, not valid, or no managed storage
+ * here (Firefox rejects the call when no managed-storage manifest is installed).
+ */
+export async function loadManagedBrokerUrl(): Promise<string | null> {
+  try {
+    const managed = browser.storage?.managed;
+    if (!managed) return null;
+    const raw = (await managed.get(MANAGED_BROKER_URL_KEY))[MANAGED_BROKER_URL_KEY];
+    if (typeof raw !== 'string') return null;
+    const url = checkBrokerUrl(raw);
+    return url.ok ? url.value.url : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The settings, or null when no broker URL is set (the extension then only saves drafts). A URL
+ * set by policy wins over the stored one.
+ */
 export async function loadSettings(): Promise<BrokerSettings | null> {
-  const stored = await browser.storage.local.get([BROKER_URL_KEY, API_TOKEN_KEY]);
+  const [managedUrl, stored] = await Promise.all([
+    loadManagedBrokerUrl(),
+    browser.storage.local.get([BROKER_URL_KEY, API_TOKEN_KEY]),
+  ]);
+  const rawToken = stored[API_TOKEN_KEY];
+  const checked = typeof rawToken === 'string' ? checkToken(rawToken) : undefined;
+  const token = checked?.ok ? checked.value : null;
+  if (managedUrl) return { brokerUrl: managedUrl, token, managed: true };
   const rawUrl = stored[BROKER_URL_KEY];
   if (typeof rawUrl !== 'string') return null;
   const url = checkBrokerUrl(rawUrl);
   if (!url.ok) return null;
-  const rawToken = stored[API_TOKEN_KEY];
-  const token = typeof rawToken === 'string' ? checkToken(rawToken) : undefined;
-  return { brokerUrl: url.value.url, token: token?.ok ? token.value : null };
+  return { brokerUrl: url.value.url, token };
 }
 
 /**
