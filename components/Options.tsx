@@ -1,18 +1,23 @@
 /**
- * The options page: where the broker is, and the API token to use with it. The token is never
- * shown back (only whether one is saved); the page checks the connection after saving and on
- * load ("Connected as alice").
+ * The options page: where the broker is, signing in to it (OAuth, components/OptionsSignIn.tsx),
+ * or the API token to use with it instead. The token is never shown back (only whether one is
+ * saved); the page checks the connection after saving and on load ("Connected as alice"). A
+ * broker URL set by enterprise policy is shown read-only.
  */
 import { useEffect, useState } from 'preact/hooks';
+import { browser } from 'wxt/browser';
+import { brokerToken, createAuth, webLock } from '@/lib/auth-client';
 import { createBrokerClient } from '@/lib/broker-client';
 import { reasonOf } from '@/lib/request-flow';
 import {
   checkBrokerUrl,
   clearSettings,
   loadSettings,
+  restrictSettingsAccess,
   saveSettings,
   type BrokerSettings,
 } from '@/lib/settings';
+import { OptionsSignIn, type OptionsAuth } from './OptionsSignIn';
 import { safeText } from './safe-text';
 
 export interface OptionsDeps {
@@ -22,6 +27,10 @@ export interface OptionsDeps {
   /** Ask for the broker's origin (the demo broker on loopback needs no asking). */
   requestOrigin: (pattern: string) => Promise<boolean>;
   fetch?: typeof fetch;
+  /** Sign-in with the broker; without it the page offers the API token only. */
+  auth?: OptionsAuth;
+  /** The bearer token for the connection check (default: the saved API token). */
+  token?: (settings: BrokerSettings) => Promise<string | null>;
 }
 
 /** Host permissions the manifest grants at install (wxt.config.ts LOCAL_BROKER_MATCHES). */
@@ -41,11 +50,11 @@ type Check =
   | { kind: 'ok'; user: string | null }
   | { kind: 'error'; message: string };
 
-async function checkConnection(settings: BrokerSettings, fetchImpl?: typeof fetch): Promise<Check> {
+async function checkConnection(settings: BrokerSettings, deps: OptionsDeps): Promise<Check> {
   const client = createBrokerClient({
     baseUrl: settings.brokerUrl,
-    getToken: () => Promise.resolve(settings.token),
-    fetch: fetchImpl,
+    getToken: () => (deps.token ? deps.token(settings) : Promise.resolve(settings.token)),
+    fetch: deps.fetch,
   });
   try {
     const mine = await client.listMyRequests();
@@ -61,13 +70,14 @@ export function Options(props: { deps: OptionsDeps }) {
   const [token, setToken] = useState('');
   const [hasToken, setHasToken] = useState(false);
   const [configured, setConfigured] = useState(false);
+  const [saved, setSaved] = useState<BrokerSettings | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [check, setCheck] = useState<Check>({ kind: 'none' });
   const [busy, setBusy] = useState(false);
 
   async function verify(settings: BrokerSettings) {
     setCheck({ kind: 'checking' });
-    setCheck(await checkConnection(settings, deps.fetch));
+    setCheck(await checkConnection(settings, deps));
   }
 
   useEffect(() => {
@@ -76,6 +86,7 @@ export function Options(props: { deps: OptionsDeps }) {
       setUrl(s.brokerUrl);
       setHasToken(s.token !== null);
       setConfigured(true);
+      setSaved(s);
       void verify(s);
     });
   }, []);
@@ -107,6 +118,7 @@ export function Options(props: { deps: OptionsDeps }) {
       setUrl(saved.value.brokerUrl);
       setHasToken(saved.value.token !== null);
       setConfigured(true);
+      setSaved(saved.value);
       await verify(saved.value);
     } finally {
       setBusy(false);
@@ -114,7 +126,9 @@ export function Options(props: { deps: OptionsDeps }) {
   }
 
   async function onForget() {
+    await deps.auth?.signOut();
     await deps.clear();
+    setSaved(null);
     setUrl('');
     setToken('');
     setHasToken(false);
@@ -123,6 +137,7 @@ export function Options(props: { deps: OptionsDeps }) {
     setError(null);
   }
 
+  const managed = saved?.managed === true;
   const insecure = (() => {
     const c = checkBrokerUrl(url);
     return c.ok && c.value.insecure;
@@ -146,12 +161,20 @@ export function Options(props: { deps: OptionsDeps }) {
           placeholder="https://unblock.example.com"
           spellcheck={false}
           autocomplete="url"
+          readOnly={managed}
+          aria-readonly={managed ? true : undefined}
           aria-invalid={urlError ? true : undefined}
           aria-describedby={`broker-url-hint${urlError ? ' broker-url-error' : ''}`}
           onInput={(e) => setUrl(e.currentTarget.value)}
         />
         <p id="broker-url-hint" class="hint">
-          The demo broker (<code>npm run broker</code>) is at http://127.0.0.1:8787.
+          {managed ? (
+            'Set by your organisation’s policy.'
+          ) : (
+            <>
+              The demo broker (<code>npm run broker</code>) is at http://127.0.0.1:8787.
+            </>
+          )}
         </p>
         {insecure && (
           <p class="warning" role="note">
@@ -164,6 +187,14 @@ export function Options(props: { deps: OptionsDeps }) {
           </p>
         )}
       </div>
+      {deps.auth && saved && (
+        <OptionsSignIn
+          key={saved.brokerUrl}
+          auth={deps.auth}
+          brokerUrl={saved.brokerUrl}
+          onChange={() => void verify(saved)}
+        />
+      )}
       <div class="field">
         <label for="api-token">API token</label>
         <input
@@ -187,7 +218,7 @@ export function Options(props: { deps: OptionsDeps }) {
         <button type="submit" class="primary" disabled={busy}>
           Save
         </button>
-        {configured && (
+        {configured && !managed && (
           <button type="button" onClick={() => void onForget()}>
             Forget broker
           </button>
@@ -205,5 +236,28 @@ export function Options(props: { deps: OptionsDeps }) {
 
 /** The real dependencies, for entrypoints/options/main.tsx. */
 export function browserOptionsDeps(requestOrigin: OptionsDeps['requestOrigin']): OptionsDeps {
-  return { load: loadSettings, save: saveSettings, clear: clearSettings, requestOrigin };
+  const auth = createAuth({
+    storage: browser.storage.local,
+    launchWebAuthFlow: (details) => browser.identity.launchWebAuthFlow(details),
+    redirectUrl: () => browser.identity.getRedirectURL('oauth'),
+    lock: webLock,
+    beforeWrite: restrictSettingsAccess,
+  });
+  return {
+    load: loadSettings,
+    save: saveSettings,
+    clear: clearSettings,
+    requestOrigin,
+    auth: {
+      async status(brokerUrl) {
+        const s = await auth.session();
+        return s && s.brokerUrl === brokerUrl ? { user: s.user } : null;
+      },
+      notice: () => auth.notice(),
+      // Only the name reaches the page's state, never the tokens.
+      signIn: async (brokerUrl) => ({ user: (await auth.signIn(brokerUrl)).user }),
+      signOut: () => auth.signOut(),
+    },
+    token: (settings) => brokerToken(auth, settings),
+  };
 }
