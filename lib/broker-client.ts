@@ -15,6 +15,7 @@ import {
   ApiError,
   AuditList,
   ERROR_STATUS,
+  EventView,
   GrantList,
   GrantView,
   LandingView,
@@ -102,6 +103,62 @@ export interface BrokerApi extends BrokerClient {
   preview(requestId: string): Promise<PreviewView>;
   activity(grantId: string): Promise<ActivityList>;
   audit(query?: { after?: number; limit?: number }): Promise<AuditList>;
+  /**
+   * `GET /api/v1/events` through fetch streaming (so the token goes in `Authorization`, never a
+   * URL). Resolves when the stream ends, rejects with a `BrokerError` when it cannot start.
+   */
+  streamEvents(options: EventStreamOptions): Promise<void>;
+}
+
+export interface EventStreamOptions {
+  /** Resume after this event id (`Last-Event-ID`); events missed meanwhile are replayed. */
+  lastEventId?: string | null;
+  signal?: AbortSignal;
+  /** The stream is open (the broker answered 200). */
+  onOpen?: () => void;
+  onEvent: (event: EventView) => void;
+  /** Some events could not be replayed: reload the lists. */
+  onResync?: () => void;
+}
+
+/** Longest SSE line or event kept (a broker event is a few hundred bytes). */
+const SSE_MAX_BUFFER = 64 * 1024;
+
+/**
+ * Splits a Server-Sent Events byte stream into events (id, event, data); comments and `retry:`
+ * are ignored. Returns a function to feed decoded text chunks.
+ */
+export function sseParser(
+  dispatch: (message: { id: string | null; event: string; data: string }) => void,
+): (chunk: string) => void {
+  let buffer = '';
+  let id: string | null = null;
+  let event = '';
+  let data: string[] = [];
+  return (chunk) => {
+    buffer += chunk;
+    let nl: number;
+    while ((nl = buffer.search(/\r\n|\r|\n/)) >= 0) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(buffer[nl] === '\r' && buffer[nl + 1] === '\n' ? nl + 2 : nl + 1);
+      if (line === '') {
+        if (data.length) dispatch({ id, event: event || 'message', data: data.join('\n') });
+        id = null;
+        event = '';
+        data = [];
+        continue;
+      }
+      if (line.startsWith(':')) continue;
+      const colon = line.indexOf(':');
+      const field = colon < 0 ? line : line.slice(0, colon);
+      let value = colon < 0 ? '' : line.slice(colon + 1);
+      if (value.startsWith(' ')) value = value.slice(1);
+      if (field === 'id') id = value;
+      else if (field === 'event') event = value;
+      else if (field === 'data') data.push(value);
+    }
+    if (buffer.length > SSE_MAX_BUFFER) buffer = '';
+  };
 }
 
 /** `?a=1&b=2` from the defined entries (empty when there are none). */
@@ -231,8 +288,76 @@ export function createBrokerClient(options: BrokerClientOptions): BrokerApi {
 
   const id = (value: string) => encodeURIComponent(value);
 
+  async function streamEvents(opts: EventStreamOptions): Promise<void> {
+    const token = await options.getToken();
+    if (!token) {
+      throw new BrokerError('not_signed_in', 'no API token: set one in the Unblock options');
+    }
+    const headers: Record<string, string> = {
+      Accept: 'text/event-stream',
+      Authorization: `Bearer ${token}`,
+    };
+    if (opts.lastEventId) headers['Last-Event-ID'] = opts.lastEventId;
+    let response: Response;
+    try {
+      response = await doFetch(`${baseUrl}${API_PREFIX}/events`, {
+        method: 'GET',
+        headers,
+        redirect: 'error',
+        credentials: 'omit',
+        cache: 'no-store',
+        signal: opts.signal,
+      });
+    } catch (e) {
+      throw new BrokerError('unreachable', describeFailure(e, false));
+    }
+    if (!response.ok || !response.body) {
+      const err = ApiError.safeParse(await response.json().catch(() => undefined));
+      if (err.success) {
+        const { code, message, fields, advice } = err.data.error;
+        throw new BrokerError(code, message, fields ?? [], advice ?? [], response.status);
+      }
+      throw new BrokerError(
+        codeForStatus(response.status),
+        `the broker answered HTTP ${response.status}`,
+        [],
+        [],
+        response.status,
+      );
+    }
+    opts.onOpen?.();
+    const feed = sseParser((m) => {
+      if (m.event === 'resync') {
+        opts.onResync?.();
+        return;
+      }
+      let json: unknown;
+      try {
+        json = JSON.parse(m.data);
+      } catch {
+        return;
+      }
+      const parsed = EventView.safeParse(json);
+      if (parsed.success) opts.onEvent(parsed.data);
+    });
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        feed(value);
+      }
+    } catch (e) {
+      if (opts.signal?.aborted) return;
+      throw new BrokerError('unreachable', describeFailure(e, false));
+    } finally {
+      reader.releaseLock();
+    }
+  }
+
   return {
     baseUrl,
+    streamEvents,
     submitRequest: (body) => call('POST', '/requests', AccessRequestView, body),
     getRequest: (requestId) => call('GET', `/requests/${id(requestId)}`, AccessRequestView),
     getGrant: (grantId) => call('GET', `/grants/${id(grantId)}`, GrantView),

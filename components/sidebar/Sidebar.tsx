@@ -1,8 +1,9 @@
 /**
  * The side panel (Chrome) / sidebar (Firefox). Approvers get a live queue of requests they may
  * decide (pending, not their own) and the grants they can see, with Revoke; auditors also get the
- * audit trail with its chain checked; everyone else sees their own requests. Polls the broker
- * every 2 s while open.
+ * audit trail with its chain checked; everyone else sees their own requests. Live while open:
+ * follows `GET /api/v1/events` (fetch streaming, resuming with Last-Event-ID) and reloads on each
+ * event; without the stream it polls every 2 s.
  */
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { BrokerError, type BrokerApi } from '@/lib/broker-client';
@@ -19,6 +20,11 @@ import { QueueItem } from './QueueItem';
 import { SidebarTabs, type TabSpec } from './SidebarTabs';
 
 export const POLL_MS = 2000;
+/** With the event stream open, a full reload this often anyway. */
+export const STREAM_SAFETY_POLL_MS = 30_000;
+const EVENT_DEBOUNCE_MS = 150;
+const STREAM_RETRY_MS = 2000;
+const STREAM_RETRY_MAX_MS = 60_000;
 const RECENT_PER_REQUESTER = 5;
 
 export interface SidebarDeps {
@@ -90,7 +96,50 @@ export function Sidebar({ deps }: { deps: SidebarDeps }) {
 
   useEffect(() => {
     let stopped = false;
+    let streaming = false;
     let timer: ReturnType<typeof setInterval> | undefined;
+    let soon: ReturnType<typeof setTimeout> | undefined;
+    const controller = new AbortController();
+    const pollMs = deps.pollMs ?? POLL_MS;
+    // While the event stream is open, poll only now and then (a safety net); else every pollMs.
+    const safetyTicks = Math.max(1, Math.round(STREAM_SAFETY_POLL_MS / pollMs));
+    let ticks = 0;
+    const refreshSoon = () => {
+      if (soon) return;
+      soon = setTimeout(() => {
+        soon = undefined;
+        void refresh();
+      }, EVENT_DEBOUNCE_MS);
+    };
+
+    async function follow(c: BrokerApi) {
+      let lastEventId: string | null = null;
+      let backoff = STREAM_RETRY_MS;
+      while (!stopped) {
+        try {
+          await c.streamEvents({
+            lastEventId,
+            signal: controller.signal,
+            onOpen: () => {
+              streaming = true;
+              backoff = STREAM_RETRY_MS;
+            },
+            onEvent: (e) => {
+              lastEventId = e.id;
+              refreshSoon();
+            },
+            onResync: refreshSoon,
+          });
+        } catch (e) {
+          if (e instanceof BrokerError && (e.code === 'not_signed_in' || e.code === 'unauthorized')) return;
+        }
+        streaming = false;
+        if (stopped) return;
+        await new Promise((r) => setTimeout(r, backoff));
+        backoff = Math.min(backoff * 2, STREAM_RETRY_MAX_MS);
+      }
+    }
+
     void deps.client().then(async (c) => {
       if (stopped) return;
       if (!c) {
@@ -100,11 +149,18 @@ export function Sidebar({ deps }: { deps: SidebarDeps }) {
       clientRef.current = c;
       setClient(c);
       await refresh();
-      if (!stopped) timer = setInterval(() => void refresh(), deps.pollMs ?? POLL_MS);
+      if (stopped) return;
+      timer = setInterval(() => {
+        ticks += 1;
+        if (!streaming || ticks % safetyTicks === 0) void refresh();
+      }, pollMs);
+      void follow(c);
     });
     return () => {
       stopped = true;
+      controller.abort();
       if (timer) clearInterval(timer);
+      if (soon) clearTimeout(soon);
     };
   }, [deps, refresh]);
 

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { BrokerError, createBrokerClient, normalizeBaseUrl } from '../../lib/broker-client';
+import { BrokerError, createBrokerClient, normalizeBaseUrl, sseParser } from '../../lib/broker-client';
 import { grantView, json, newRequest, requestView } from './ext-broker-fixtures';
 
 const TOKEN = 'ubk_secret-token-value';
@@ -261,6 +261,47 @@ describe('broker client', () => {
       code: 'forbidden',
       message: 'you cannot approve your own request',
     });
+  });
+
+  it('parses Server-Sent Events split across chunks, skipping comments and retry', () => {
+    const got: unknown[] = [];
+    const feed = sseParser((m) => got.push(m));
+    feed('retry: 3000\n\n: keep-alive\n\nid: 4');
+    feed('2\nevent: grant.active\ndata: {"a":');
+    feed('1}\n\nevent: resync\r\ndata: {"reason":"replay-truncated"}\r\n\r\n');
+    expect(got).toEqual([
+      { id: '42', event: 'grant.active', data: '{"a":1}' },
+      { id: null, event: 'resync', data: '{"reason":"replay-truncated"}' },
+    ]);
+  });
+
+  it('streams events with the token in Authorization and Last-Event-ID, validating each one', async () => {
+    const event = { id: '43', type: 'request.submitted', at: '2026-03-02T10:00:00.000Z', requestId: 'req_1' };
+    const body = [
+      'retry: 3000\n\n',
+      `id: 43\nevent: request.submitted\ndata: ${JSON.stringify(event)}\n\n`,
+      'id: 44\nevent: bogus\ndata: {"id":"44","type":"nope"}\n\n',
+      'event: resync\ndata: {"reason":"replay-truncated"}\n\n',
+    ].join('');
+    const { c, fetch } = client(() =>
+      Promise.resolve(new Response(body, { status: 200, headers: { 'Content-Type': 'text/event-stream' } })),
+    );
+    const onEvent = vi.fn();
+    const onResync = vi.fn();
+    const onOpen = vi.fn();
+    await c.streamEvents({ lastEventId: '42', onEvent, onResync, onOpen });
+    expect(onOpen).toHaveBeenCalledTimes(1);
+    expect(onEvent.mock.calls).toEqual([[event]]);
+    expect(onResync).toHaveBeenCalledTimes(1);
+    const [url, init] = fetch.mock.calls[0]!;
+    expect(url).toBe('http://127.0.0.1:8787/api/v1/events');
+    expect(init.headers).toMatchObject({ Authorization: `Bearer ${TOKEN}`, 'Last-Event-ID': '42' });
+    expect(url).not.toContain(TOKEN);
+
+    const { c: c2 } = client(() =>
+      Promise.resolve(json(401, { error: { code: 'unauthorized', message: 'bad token' } })),
+    );
+    expect((await caught(c2.streamEvents({ onEvent }))).code).toBe('unauthorized');
   });
 
   it('normalises the base URL', () => {

@@ -24,6 +24,7 @@ const METHODS: Methods[] = [
   'preview',
   'activity',
   'audit',
+  'streamEvents',
 ];
 
 /** Every method rejects unless given; `baseUrl` is the demo broker. */

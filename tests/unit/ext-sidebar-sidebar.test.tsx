@@ -219,6 +219,33 @@ describe('approver queue', () => {
     expect(text()).toContain('new one');
   });
 
+  it('is live through the event stream too, and stops it when closed', async () => {
+    const requests = [carolsRequest];
+    let push!: (id: string) => void;
+    let end!: () => void;
+    const api = broker(requests, {
+      streamEvents: (opts) =>
+        new Promise<void>((resolve) => {
+          opts.onOpen?.();
+          push = (id) =>
+            opts.onEvent({ id, type: 'request.submitted', at: carolsRequest.createdAt, requestId: id });
+          end = resolve;
+        }),
+    });
+    await mount(deps(api, 60_000));
+    expect(api.streamEvents).toHaveBeenCalledTimes(1);
+    expect(api.streamEvents.mock.calls[0]?.[0].lastEventId).toBeNull();
+    requests.push(requestView({ id: 'req_new', requester: 'erin', justification: 'via the stream' }));
+    await act(() => push('7'));
+    await act(() => new Promise((r) => setTimeout(r, 250)));
+    await flush();
+    expect(text()).toContain('via the stream');
+    expect(api.streamEvents.mock.calls[0]?.[0].signal?.aborted).toBe(false);
+    await act(() => render(null, root));
+    expect(api.streamEvents.mock.calls[0]?.[0].signal?.aborted).toBe(true);
+    end();
+  });
+
   it('an empty queue says so', async () => {
     await mount(deps(broker([bobsOwn])));
     expect(text()).toContain('Nothing waiting for you');
