@@ -25,6 +25,8 @@ export interface PopupDeps {
   cache: SnapshotCache;
   openOptions: () => void;
   openTab: (url: string) => void;
+  /** Opens the approvers' side panel / sidebar (absent where the browser has none). */
+  openSidebar?: () => boolean;
   now?: () => number;
   refreshMs?: number;
 }
@@ -135,6 +137,13 @@ export function Popup({ deps }: { deps: PopupDeps }) {
           Settings
         </button>
       </header>
+      {(snapshot.me.approver || snapshot.me.auditor) && deps.openSidebar && (
+        <p>
+          <button type="button" class="link" onClick={() => deps.openSidebar?.()}>
+            {snapshot.me.approver ? 'Open the approvals side panel' : 'Open the audit side panel'}
+          </button>
+        </p>
+      )}
       {!view.fresh && (
         <p class={view.problem ? 'stale error' : 'stale muted'} role="status">
           {view.problem

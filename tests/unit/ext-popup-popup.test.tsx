@@ -372,6 +372,16 @@ describe('popup requests', () => {
     expect(items[1]?.textContent).toContain('bob: “no 10”');
   });
 
+  it('offers approvers the side panel', async () => {
+    const d = { ...deps(brokerWith({ me: meView({ approver: true }) })), openSidebar: vi.fn(() => true) };
+    await mount(d);
+    await click(button(root, 'Open the approvals side panel'));
+    expect(d.openSidebar).toHaveBeenCalledTimes(1);
+    await act(() => render(null, root));
+    await mount({ ...deps(brokerWith()), openSidebar: vi.fn(() => true) });
+    expect(button(root, 'Open the approvals side panel')).toBeUndefined();
+  });
+
   it('renders broker strings as text', async () => {
     const evil = '<img src=x onerror="alert(1)">';
     const api = brokerWith({
