@@ -195,7 +195,7 @@ export default defineBackground(() => {
       if (!before || !after || before.brokerUrl !== after.brokerUrl) poll();
     }
   });
-  browser.notifications?.onButtonClicked.addListener((id, index) => {
+  browser.notifications?.onButtonClicked?.addListener((id, index) => {
     if (id.startsWith(NOTIFICATION_PREFIX)) void watcher.onButton(id, index).catch(() => undefined);
   });
   browser.notifications?.onClicked.addListener((id) => {
