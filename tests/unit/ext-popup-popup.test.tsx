@@ -43,7 +43,7 @@ function brokerWith(snapshot: Partial<PopupSnapshot> = {}, more: Parameters<type
   });
 }
 
-async function mount(d: ReturnType<typeof deps>) {
+async function mount(d: PopupDeps) {
   await act(() => render(<Popup deps={d} />, root));
   await flush();
 }
