@@ -9,7 +9,9 @@ export function QuorumProgress({ request: r }: { request: AccessRequestView }) {
   return (
     <div class="quorum">
       <label>
-        <span>Approvals: {quorumText(r)}</span>{' '}
+        <span>
+          Approvals: {have} of {need}
+        </span>{' '}
         <progress max={need} value={have} aria-valuetext={quorumText(r)} />
       </label>
       {r.approvals.length > 0 && (
