@@ -1,18 +1,36 @@
 /**
- * A broker client for the extension's own pages (popup, sidebar), from the stored settings.
- * The token is read from storage on every call and never handed to the UI.
+ * A broker client for the extension's own pages (popup, sidebar), from the stored settings and
+ * the OAuth session (lib/auth-client.ts): the OAuth access token when signed in to this broker,
+ * else the API token. Tokens are read on every call and never handed to the UI.
  */
 import { browser } from 'wxt/browser';
+import { brokerToken, createAuth, webLock, type Auth } from '@/lib/auth-client';
 import { createBrokerClient, type BrokerApi } from '@/lib/broker-client';
-import { loadSettings } from '@/lib/settings';
+import { loadSettings, restrictSettingsAccess } from '@/lib/settings';
 
-/** Null when no broker URL or no token is set: the page shows "Open settings to sign in". */
+let auth: Auth | undefined;
+
+/** The same OAuth session the background uses; refreshes are serialised across contexts. */
+function pageAuth(): Auth {
+  auth ??= createAuth({
+    storage: browser.storage.local,
+    launchWebAuthFlow: (details) => browser.identity.launchWebAuthFlow(details),
+    redirectUrl: () => browser.identity.getRedirectURL('oauth'),
+    lock: webLock,
+    beforeWrite: restrictSettingsAccess,
+  });
+  return auth;
+}
+
+/** Null when no broker is set, or neither an OAuth session for it nor an API token: "sign in". */
 export async function brokerFromSettings(): Promise<BrokerApi | null> {
   const settings = await loadSettings();
-  if (!settings?.token) return null;
+  if (!settings) return null;
+  const session = await pageAuth().session();
+  if (!settings.token && session?.brokerUrl !== settings.brokerUrl) return null;
   return createBrokerClient({
     baseUrl: settings.brokerUrl,
-    getToken: async () => (await loadSettings())?.token ?? null,
+    getToken: async () => brokerToken(pageAuth(), await loadSettings()),
   });
 }
 
