@@ -372,6 +372,9 @@ const NO_POLICY: Readonly<Record<CedarAction, string>> = {
   breakGlass: 'You are not allowed to use break-glass access.',
 };
 
+/** How many distinct request decisions the engine remembers. */
+const DECISION_CACHE_SIZE = 10_000;
+
 class Engine implements PolicyEngine {
   readonly policies: PolicyEngine['policies'];
 
@@ -390,7 +393,30 @@ class Engine implements PolicyEngine {
     }));
   }
 
+  /**
+   * Decisions depend only on their input and the (immutable) policy set, and the same people ask
+   * for the same actions again and again: remember recent answers. Bounded; oldest forgotten first.
+   */
+  private readonly decided = new Map<string, RequestDecision>();
+
   decideRequest(input: DecideRequestInput): RequestDecision {
+    const key = JSON.stringify([
+      input.user,
+      [...input.groups].sort(),
+      input.target,
+      [...input.actions].sort(),
+      input.durationMinutes,
+      input.hasWildcard ?? null,
+    ]);
+    const known = this.decided.get(key);
+    if (known) return structuredClone(known);
+    const decision = this.decide(input);
+    if (this.decided.size >= DECISION_CACHE_SIZE) this.decided.delete(this.decided.keys().next().value!);
+    this.decided.set(key, decision);
+    return structuredClone(decision);
+  }
+
+  private decide(input: DecideRequestInput): RequestDecision {
     const facts = this.facts(input.user, input.groups, {
       ...input,
       requester: input.user,

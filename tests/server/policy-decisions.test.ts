@@ -303,6 +303,32 @@ describe('decideRequest: default policies', () => {
     expect(d.advice.length).toBeGreaterThan(0);
   });
 
+  it('answers a repeated question from memory, identically, and a changed one afresh', () => {
+    const fresh = createPolicyEngine();
+    const ask = (actions: string[], durationMinutes = 60) =>
+      fresh.decideRequest({
+        user: 'alice',
+        groups: groups('alice'),
+        target: T.awsDev,
+        actions,
+        durationMinutes,
+      });
+    const first = ask(['s3:GetObject']);
+    first.advice.push('tampered by a caller');
+    const again = ask(['s3:GetObject']);
+    expect(again).toEqual(
+      engine.decideRequest({
+        user: 'alice',
+        groups: groups('alice'),
+        target: T.awsDev,
+        actions: ['s3:GetObject'],
+        durationMinutes: 60,
+      }),
+    );
+    expect(again.advice).not.toContain('tampered by a caller');
+    expect(ask(['s3:GetObject'], 600).decision).not.toBe(again.decision); // over the 4 h auto-approval
+  });
+
   it('the caller’s wildcard flag is honoured even when no action contains "*"', () => {
     const d = engine.decideRequest({
       user: 'alice',
