@@ -94,21 +94,22 @@ export async function appendAuditTx(tx: Tx, entry: AuditEntry): Promise<AuditRow
 }
 
 /**
- * Append several rows, in order, inside the caller's transaction: one lock, one read of the
- * chain's head and one INSERT however many rows (a transition usually records two or three
- * events; four round trips instead of a dozen matter on the embedded store).
+ * The next rows of the chain for `entries`, in order, ready to insert: one lock and one read of
+ * the chain's head however many rows. The caller inserts them in the same transaction (see
+ * `insertAuditRowsSql`), which keeps the lock until it commits.
  */
-export async function appendAuditBatchTx(tx: Tx, entries: readonly AuditEntry[]): Promise<AuditRow[]> {
+export async function chainAuditTx(tx: Tx, entries: readonly AuditEntry[]): Promise<AuditRow[]> {
   if (entries.length === 0) return [];
   // Taken before the head is read, in its own statement: a statement's snapshot is taken when it
-  // starts, so reading the head in the same statement as waiting for the lock could see a stale head.
-  await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK_KEY]);
+  // starts, so reading the head in the same statement as waiting for the lock could see a stale
+  // head. An exclusive transaction (PGlite's single connection) has no concurrent writer to wait for.
+  if (!tx.exclusive) await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK_KEY]);
   const head = await tx.query<{ seq: number; hash: string }>(
     'SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1',
   );
   let seq = head.rows[0]?.seq ?? 0;
   let prevHash = head.rows[0]?.hash ?? GENESIS_HASH;
-  const rows: AuditRow[] = entries.map((entry) => {
+  return entries.map((entry) => {
     const at = entry.at ?? new Date();
     // Round-trip details through canonical JSON first so what is hashed is exactly what jsonb will
     // hand back (undefined members dropped, Dates as strings).
@@ -120,13 +121,25 @@ export async function appendAuditBatchTx(tx: Tx, entries: readonly AuditEntry[])
     prevHash = hash;
     return row;
   });
-  await tx.query(
-    `INSERT INTO audit_log (seq, at, actor, type, subject, details, prev_hash, hash)
-     SELECT r.seq, r.at, r.actor, r.type, r.subject, r.details, r.prev_hash, r.hash
-     FROM jsonb_to_recordset($1::jsonb)
-       AS r(seq bigint, at timestamptz, actor text, type text, subject text, details jsonb, prev_hash text, hash text)`,
-    [json(rows.map((r) => ({ ...r, at: r.at.toISOString() })))],
-  );
+}
+
+/**
+ * An INSERT of chained rows whose JSON (see `auditRowsJson`) is parameter `$n`; usable on its own
+ * or as a data-modifying CTE next to other writes of the same transition.
+ */
+export const insertAuditRowsSql = (n: number) =>
+  `INSERT INTO audit_log (seq, at, actor, type, subject, details, prev_hash, hash)
+   SELECT r.seq, r.at, r.actor, r.type, r.subject, r.details, r.prev_hash, r.hash
+   FROM jsonb_to_recordset($${n}::jsonb)
+     AS r(seq bigint, at timestamptz, actor text, type text, subject text, details jsonb, prev_hash text, hash text)`;
+
+export const auditRowsJson = (rows: readonly AuditRow[]) =>
+  json(rows.map((r) => ({ ...r, at: r.at.toISOString() })));
+
+/** Append several rows, in order, inside the caller's transaction. */
+export async function appendAuditBatchTx(tx: Tx, entries: readonly AuditEntry[]): Promise<AuditRow[]> {
+  const rows = await chainAuditTx(tx, entries);
+  if (rows.length > 0) await tx.query(insertAuditRowsSql(1), [auditRowsJson(rows)]);
   return rows;
 }
 

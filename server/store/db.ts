@@ -26,6 +26,11 @@ export interface QueryResult<T> {
 
 /** What a transaction body gets: queries that run on the transaction's own connection. */
 export interface Tx {
+  /**
+   * True when no other transaction can run while this one does (PGlite: one connection, whose
+   * transactions hold its mutex). Lets callers skip locks that only order concurrent writers.
+   */
+  readonly exclusive?: boolean;
   query<T = Row>(sql: string, params?: Params): Promise<QueryResult<T>>;
   /** Several statements separated by `;`, without parameters (migrations). */
   exec(sql: string): Promise<void>;
@@ -163,6 +168,7 @@ function pgliteDb(db: PGlite): Db {
     transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
       return db.transaction(async (t) =>
         fn({
+          exclusive: true,
           async query<R>(sql: string, params: Params = []) {
             const r = await t.query<R>(sql, params as unknown[]);
             return { rows: r.rows };

@@ -29,7 +29,7 @@ import type {
 } from '../domain';
 import { GRANT_STATUSES, REQUEST_STATUSES } from '../domain';
 import type { AuditRow } from './audit';
-import { appendAuditBatchTx } from './audit';
+import { auditRowsJson, chainAuditTx, insertAuditRowsSql } from './audit';
 import type { Db, Tx } from './db';
 import { json } from './db';
 
@@ -621,7 +621,7 @@ export interface EventPayload {
  */
 export async function recordTransition(tx: Tx, record: TransitionRecord): Promise<RecordedTransition> {
   if (record.events.length === 0) return { audit: [], eventIds: [] };
-  const audit = await appendAuditBatchTx(
+  const audit = await chainAuditTx(
     tx,
     record.events.map((event) => {
       const details: Record<string, unknown> = {
@@ -648,15 +648,16 @@ export async function recordTransition(tx: Tx, record: TransitionRecord): Promis
     details: audit[i]!.details,
     auditSeq: audit[i]!.seq,
   }));
-  // One statement inserts the events in order and wakes every broker's event hub
-  // (server/events/hub.ts) at COMMIT; a rollback sends nothing. Hubs read `events WHERE id > last
-  // seen`, which is gap-free only because ids follow commit order: appendAuditBatchTx above took
-  // pg_advisory_xact_lock (released only after this commit is visible) before this INSERT drew
-  // its ids, and the sequence hands out ids one at a time (CACHE 1), so any writer drawing a
-  // larger id waited for this commit. Keep the INSERT after the audit append: an id drawn outside
-  // the lock could commit after a larger one.
+  // One statement writes the audit rows and the events, in order, and wakes every broker's event
+  // hub (server/events/hub.ts) at COMMIT; a rollback sends nothing. Hubs read `events WHERE id >
+  // last seen`, which is gap-free only because ids follow commit order: chainAuditTx above took
+  // pg_advisory_xact_lock (released only after this commit is visible; on PGlite the single
+  // connection serialises transactions anyway) before this INSERT drew its ids, and the sequence
+  // hands out ids one at a time (CACHE 1), so any writer drawing a larger id waited for this commit.
+  // Keep the INSERT after the lock: an id drawn outside it could commit after a larger one.
   const { rows } = await tx.query<{ id: number; seq: number }>(
-    `WITH inserted AS (
+    `WITH audit AS (${insertAuditRowsSql(3)}),
+     inserted AS (
        INSERT INTO events (at, audience, type, payload)
        SELECT e.at, $1::jsonb, e.type, e.payload
        FROM jsonb_to_recordset($2::jsonb) AS e(n integer, at timestamptz, type text, payload jsonb)
@@ -667,6 +668,7 @@ export async function recordTransition(tx: Tx, record: TransitionRecord): Promis
     [
       json(record.audience),
       json(payloads.map((payload, n) => ({ n, at: payload.at, type: payload.type, payload }))),
+      auditRowsJson(audit),
     ],
   );
   const idBySeq = new Map(rows.map((r) => [Number(r.seq), Number(r.id)]));
