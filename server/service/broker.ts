@@ -320,6 +320,17 @@ export function createBroker(deps: BrokerDeps) {
     if (!submitted.ok) return fromDomain(submitted.error);
     let changedGrant: string | null = null;
     const result = await transact(async (tx) => {
+      if (submitted.value.status !== 'approved') {
+        // Nothing to grant: the request row, its audit rows and events in one statement.
+        await recordTransition(tx, {
+          events: submitted.events,
+          audience: requestAudience(submitted.value),
+          actor: p.user,
+          insertRequest: submitted.value,
+        });
+        await deps.onTransition?.(tx, submitted.events, { request: submitted.value, grant: null });
+        return done(requestView(submitted.value, lookup));
+      }
       const inserted = await insertRequest(tx, submitted.value);
       if (!inserted.ok) throw new LostRace(inserted.message);
       const settled = await settle(tx, p, submitted.value, at, submitted.events);

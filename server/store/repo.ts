@@ -594,6 +594,11 @@ export interface TransitionRecord {
    * (e.g. alice submitting a request the policy auto-approves): kept as `details.caller`.
    */
   readonly actor?: string;
+  /**
+   * A new request to insert in the same statement as the audit and event rows (one round trip
+   * for a submission that needs no grant). Its reviews must be empty.
+   */
+  readonly insertRequest?: AccessRequest;
 }
 
 export interface RecordedTransition {
@@ -655,8 +660,17 @@ export async function recordTransition(tx: Tx, record: TransitionRecord): Promis
   // connection serialises transactions anyway) before this INSERT drew its ids, and the sequence
   // hands out ids one at a time (CACHE 1), so any writer drawing a larger id waited for this commit.
   // Keep the INSERT after the lock: an id drawn outside it could commit after a larger one.
+  const request = record.insertRequest;
+  if (request && (request.approvals.length > 0 || request.denials.length > 0)) {
+    throw new Error('recordTransition: insertRequest takes a request without reviews');
+  }
+  const requestCte = request
+    ? `req AS (INSERT INTO access_requests (${REQUEST_COLUMNS})
+         VALUES ($4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13, $14::jsonb, $15, $16::jsonb, $17, $18,
+                 $19, $20, $21, $22)),`
+    : '';
   const { rows } = await tx.query<{ id: number; seq: number }>(
-    `WITH audit AS (${insertAuditRowsSql(3)}),
+    `WITH ${requestCte} audit AS (${insertAuditRowsSql(3)}),
      inserted AS (
        INSERT INTO events (at, audience, type, payload)
        SELECT e.at, $1::jsonb, e.type, e.payload
@@ -669,6 +683,7 @@ export async function recordTransition(tx: Tx, record: TransitionRecord): Promis
       json(record.audience),
       json(payloads.map((payload, n) => ({ n, at: payload.at, type: payload.type, payload }))),
       auditRowsJson(audit),
+      ...(request ? [request.id, ...requestParams(request)] : []),
     ],
   );
   const idBySeq = new Map(rows.map((r) => [Number(r.seq), Number(r.id)]));
