@@ -23,7 +23,9 @@ import { type BenchRow, machineDescription, writeBenchSection } from './report';
 const RATE = 500;
 const DURATION_S = 30;
 const WARMUP_S = 5;
-const CONNECTIONS = 32;
+// Eight clients: with many more, autocannon paces them in lockstep (bursts of one request per
+// connection at once), which measures its burst size rather than the broker.
+const CONNECTIONS = 8;
 const ROOT = path.resolve(import.meta.dirname, '..');
 const CLI = path.join(ROOT, 'bin/unblock-server.js');
 
@@ -64,13 +66,19 @@ const requestBody = (account: string, action: string, i: number) =>
 
 type Scenario = 'decision' | 'mixed';
 
-function run(url: string, token: string, seconds: number, scenario: Scenario): Promise<autocannon.Result> {
+function run(
+  url: string,
+  token: string,
+  seconds: number,
+  scenario: Scenario,
+  rate: number,
+): Promise<autocannon.Result> {
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   let i = 0;
   return autocannon({
     url: `${url}/api/v1/requests`,
     connections: CONNECTIONS,
-    overallRate: RATE,
+    overallRate: rate,
     duration: seconds,
     requests: [
       {
@@ -91,7 +99,7 @@ function run(url: string, token: string, seconds: number, scenario: Scenario): P
   });
 }
 
-async function measure(scenario: Scenario): Promise<autocannon.Result> {
+async function measure(scenario: Scenario, rate = RATE): Promise<autocannon.Result> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'unblock-bench-'));
   const config = { ...(await demoConfig()), rateLimit: { perMinute: 1_000_000, burst: 100_000 } };
   const configFile = path.join(tmp, 'broker.json');
@@ -110,8 +118,8 @@ async function measure(scenario: Scenario): Promise<autocannon.Result> {
   const broker = await startBroker(env);
   try {
     const url = `http://127.0.0.1:${port}`;
-    await run(url, token, WARMUP_S, scenario);
-    return await run(url, token, DURATION_S, scenario);
+    await run(url, token, WARMUP_S, scenario, rate);
+    return await run(url, token, DURATION_S, scenario, rate);
   } finally {
     broker.kill('SIGTERM');
     await new Promise((resolve) => broker.once('exit', resolve));
@@ -122,9 +130,11 @@ async function measure(scenario: Scenario): Promise<autocannon.Result> {
 const errorsOf = (r: autocannon.Result) => r.non2xx + r.errors + r.timeouts;
 
 export async function brokerBench(): Promise<BenchRow[]> {
-  const base = `autocannon, ${CONNECTIONS} connections, fixed ${RATE} req/s for ${DURATION_S} s after ${WARMUP_S} s warm-up, broker process on PGlite (fresh store)`;
+  const base = `autocannon, ${CONNECTIONS} connections, fixed ${RATE} req/s for ${DURATION_S} s after ${WARMUP_S} s warm-up, broker process on PGlite (fresh store); the load generator shares the machine's cores`;
   const decision = await measure('decision');
   const mixed = await measure('mixed');
+  // Where the embedded store still has headroom: the same submissions at half the rate.
+  const half = await measure('decision', RATE / 2);
   const decisionMethod = `${base}; POST /api/v1/requests, prod writes that policy sends to approvers`;
   const mixedMethod = `${base}; POST /api/v1/requests, half prod writes, half sandbox reads auto-approved (each issues a grant the worker provisions into the sim cloud)`;
   const throughput = (r: autocannon.Result) =>
@@ -140,9 +150,16 @@ export async function brokerBench(): Promise<BenchRow[]> {
     {
       name: 'Broker: request submission with policy decision, throughput',
       value: throughput(decision),
-      target: `${RATE} req/s, no errors`,
-      pass: errorsOf(decision) === 0 && decision.requests.average >= RATE * 0.95,
+      target: `${RATE} req/s served (≥ 98 %), no errors`,
+      pass: errorsOf(decision) === 0 && decision.requests.average >= RATE * 0.98,
       method: decisionMethod,
+    },
+    {
+      name: `Broker: request submission with policy decision at ${RATE / 2} req/s, p99 latency`,
+      value: `${half.latency.p99} ms (p50 ${half.latency.p50} ms, ${throughput(half)})`,
+      target: '—',
+      pass: null,
+      method: decisionMethod.replace(`fixed ${RATE} req/s`, `fixed ${RATE / 2} req/s`),
     },
     {
       name: 'Broker: mixed submissions incl. auto-approval and provisioning, p99 latency',
