@@ -247,6 +247,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       },
     });
     const auth = await createAuthService({ db, config, publicUrl, now });
+    cleanups.push(() => auth.close());
     const hub = createEventHub(db, {
       onError: (e) => log(`events: ${e instanceof Error ? e.message : String(e)}`),
     });

@@ -10,19 +10,25 @@ import { hashPassword } from '../identity/password';
 import type { Db } from '../store/db';
 import { OAuthServer } from './oauth';
 import { OidcSignIn } from './oidc';
-import type { AuthResult } from './principal';
-import { authenticateBearer, configUser, insertApiToken } from './tokens';
+import type { AuthResult, Principal } from './principal';
+import { AUTH_CHANNEL, checkBearer, configUser, insertApiToken } from './tokens';
 
 export type { AuthFailure, AuthResult, Principal } from './principal';
 export { AUTH_FAILURE_MESSAGE } from './principal';
 export { OidcConfigError } from './oidc';
 export { TOKEN_PREFIX } from './tokens';
 
+/** How long an accepted bearer token is trusted without asking the store again. */
+const AUTH_CACHE_MS = 5_000;
+const AUTH_CACHE_SIZE = 10_000;
+
 export interface AuthService {
   /** Serves /oauth/* and /.well-known/oauth-authorization-server; false when the path is not one of them. */
   handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean>;
   authenticate(authorization: string | undefined, now?: Date): Promise<AuthResult>;
   createApiToken(user: string, ttlMs: number, label?: string): Promise<{ token: string; expiresAt: Date }>;
+  /** Stops listening for revocations. */
+  close(): Promise<void>;
 }
 
 /** Refused `createApiToken` input (unknown or disabled user, bad lifetime): the CLI prints the message. */
@@ -51,9 +57,38 @@ export async function createAuthService(deps: {
   const dummyPasswordHash = await hashPassword(randomBytes(16).toString('hex'), scryptParams(config));
   const oauth = new OAuthServer({ db, config, issuer, now, oidc, dummyPasswordHash });
 
+  // Recently accepted bearer tokens, so an API call costs no token query: for at most
+  // AUTH_CACHE_MS, never past the token's own expiry, and forgotten by every replica the moment a
+  // revocation commits anywhere (AUTH_CHANNEL). Refusals are never cached.
+  const accepted = new Map<string, { principal: Principal; until: number }>();
+  const forget = () => accepted.clear();
+  const unlisten = await db.listen(AUTH_CHANNEL, forget, forget);
+
   return {
-    handle: (req, res, url) => oauth.handle(req, res, url),
-    authenticate: (authorization, at) => authenticateBearer(db, config, authorization, at ?? now()),
+    async handle(req, res, url) {
+      const handled = await oauth.handle(req, res, url);
+      // A token revoked or a refresh token replayed in this process: forget at once.
+      if (handled && url.pathname.startsWith('/oauth/')) forget();
+      return handled;
+    },
+    async authenticate(authorization, at) {
+      const when = (at ?? now()).getTime();
+      const key = authorization ?? '';
+      const hit = accepted.get(key);
+      if (hit && when < hit.until) return { ok: true, principal: hit.principal };
+      const { result, validUntil } = await checkBearer(db, config, authorization, new Date(when));
+      if (result.ok && validUntil) {
+        if (accepted.size >= AUTH_CACHE_SIZE) accepted.delete(accepted.keys().next().value!);
+        accepted.set(key, {
+          principal: result.principal,
+          until: Math.min(when + AUTH_CACHE_MS, validUntil.getTime()),
+        });
+      } else {
+        accepted.delete(key);
+      }
+      return result;
+    },
+    close: unlisten,
     async createApiToken(user, ttlMs, label) {
       if (!configUser(config, user)) {
         throw new ApiTokenError(

@@ -14,7 +14,7 @@ import { appendAuditTx } from '../store/audit';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { BrokerConfig, UserConfig } from '../config/schema';
 import type { Tx } from '../store/db';
-import type { AuthResult, Principal } from './principal';
+import type { AuthFailure, AuthResult, Principal } from './principal';
 
 export const TOKEN_PREFIX = { access: 'ubk_at_', refresh: 'ubk_rt_', api: 'ubk_api_' } as const;
 export type TokenKind = keyof typeof TOKEN_PREFIX;
@@ -124,6 +124,7 @@ export async function revokeFamily(tx: Tx, family: string, now: Date): Promise<v
     now,
   ]);
   await tx.query('UPDATE tokens SET revoked_at = $2 WHERE family = $1 AND revoked_at IS NULL', [family, now]);
+  await announceRevocation(tx);
 }
 
 export type RefreshOutcome =
@@ -212,7 +213,19 @@ export async function revokeToken(tx: Tx, token: string, clientId: string, now: 
       'UPDATE tokens SET revoked_at = $3 WHERE hash = $1 AND client_id = $2 AND revoked_at IS NULL',
       [sha256(token), clientId, now],
     );
+    await announceRevocation(tx);
   }
+}
+
+/** Every broker's authentication cache listens here (see createAuthService). */
+export const AUTH_CHANNEL = 'unblock_auth';
+
+/**
+ * Tells every broker replica, at commit, to forget the bearer tokens it has recently checked:
+ * whatever revokes a token or disables a user must call this in its transaction.
+ */
+export async function announceRevocation(tx: Pick<Tx, 'query'>): Promise<void> {
+  await tx.query(`SELECT pg_notify('${AUTH_CHANNEL}', '')`);
 }
 
 /** An API token for `unblock-server token create`: no client, no family, no refresh. */
@@ -267,14 +280,25 @@ export async function authenticateBearer(
   authorization: string | undefined,
   now: Date,
 ): Promise<AuthResult> {
-  if (authorization === undefined || authorization.trim() === '') return { ok: false, reason: 'missing' };
+  return (await checkBearer(tx, config, authorization, now)).result;
+}
+
+/** `authenticateBearer`, plus until when an accepted token stays valid (for caching). */
+export async function checkBearer(
+  tx: Pick<Tx, 'query'>,
+  config: BrokerConfig,
+  authorization: string | undefined,
+  now: Date,
+): Promise<{ result: AuthResult; validUntil: Date | null }> {
+  const refuse = (reason: AuthFailure) => ({ result: { ok: false, reason } as const, validUntil: null });
+  if (authorization === undefined || authorization.trim() === '') return refuse('missing');
   // RFC 6750 §2.1: "Bearer" (case-insensitive scheme) and one token68 credential.
   const m = /^Bearer +([^\s]+) *$/i.exec(authorization);
-  if (!m) return { ok: false, reason: 'malformed' };
+  if (!m) return refuse('malformed');
   const token = m[1]!;
   const kind = tokenKind(token);
   // A refresh token is not a bearer credential for the API: only the token endpoint takes it.
-  if (kind !== 'access' && kind !== 'api') return { ok: false, reason: 'unknown' };
+  if (kind !== 'access' && kind !== 'api') return refuse('unknown');
   const { rows } = await tx.query<TokenRow>(
     `SELECT t.user_id, t.client_id, t.sign_in, t.expires_at, t.revoked_at,
             u.groups AS user_groups, u.disabled_at AS user_disabled_at
@@ -284,15 +308,15 @@ export async function authenticateBearer(
   );
   const row = rows[0];
   // The prefix is part of what was hashed, so an access token cannot pass as an API token.
-  if (!row) return { ok: false, reason: 'unknown' };
-  if (row.revoked_at) return { ok: false, reason: 'revoked' };
-  if (row.expires_at.getTime() <= now.getTime()) return { ok: false, reason: 'expired' };
-  if (row.user_disabled_at) return { ok: false, reason: 'disabled' };
+  if (!row) return refuse('unknown');
+  if (row.revoked_at) return refuse('revoked');
+  if (row.expires_at.getTime() <= now.getTime()) return refuse('expired');
+  if (row.user_disabled_at) return refuse('disabled');
   const signIn = asSignIn(row.sign_in);
   const configured = configUser(config, row.user_id);
   // A local or API user removed from the config is no longer a user; an IdP user is one as long
   // as the IdP says so at sign-in (and refresh tokens run out).
-  if (!configured && signIn !== 'oidc') return { ok: false, reason: 'disabled' };
+  if (!configured && signIn !== 'oidc') return refuse('disabled');
   const groups =
     signIn === 'oidc'
       ? mergeGroups(groupsFromJson(row.user_groups), configured?.groups ?? [])
@@ -303,7 +327,7 @@ export async function authenticateBearer(
     tokenKind: kind === 'api' ? 'api' : 'oauth',
     clientId: kind === 'api' ? null : row.client_id,
   };
-  return { ok: true, principal };
+  return { result: { ok: true, principal }, validUntil: row.expires_at };
 }
 
 export function configUser(config: BrokerConfig, name: string): UserConfig | undefined {

@@ -5,6 +5,7 @@
  * (and for the absence of a stack trace). Nothing waits a fixed time: `waitFor` polls a condition.
  */
 import { AUTH_ENDPOINTS } from '../../server/auth/oauth';
+import { announceRevocation } from '../../server/auth/tokens';
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import type * as z from 'zod/mini';
@@ -407,13 +408,21 @@ forEachStore('HTTP API', (fixture) => {
     // Same secret, another prefix: the prefix is part of what is hashed.
     await refused({ authorization: `Bearer ${h.tokens.alice.replace('ubk_api_', 'ubk_at_')}` });
 
-    // Revoked (as `unblock-server token revoke` would: revoked_at set on its hash).
+    // Revoked as every revocation path does it: revoked_at set on its hash, and the broker
+    // replicas told to forget what they accepted (their token cache).
     const revocable = await h.broker.createApiToken('alice', HOUR_MS, 'revocable');
     ok(await h.call('GET', path, { token: revocable.token }), 200, AccessRequestList);
-    await h.db.query('UPDATE tokens SET revoked_at = $2 WHERE hash = $1', [
-      sha256(revocable.token),
-      new Date(),
-    ]);
+    await h.db.transaction(async (tx) => {
+      await tx.query('UPDATE tokens SET revoked_at = $2 WHERE hash = $1', [
+        sha256(revocable.token),
+        new Date(),
+      ]);
+      await announceRevocation(tx);
+    });
+    await waitFor(
+      () => h.call('GET', path, { token: revocable.token }),
+      (r) => r.status === 401,
+    );
     const revoked = await refused({ authorization: `Bearer ${revocable.token}` });
     expect((revoked.json as ApiError).error.message).toMatch(/revoked/);
 
