@@ -3,6 +3,7 @@
  * fake's clock for every instant. Grant, landing, revoke, expiry, decode, activity and the error
  * paths, asserted on what the fake received and on what a console session may then do.
  */
+import { grantFixture } from './domain-fixtures';
 import { STSClient, AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AwsCloudConfig, AwsTargetConfig } from '../../server/clouds/aws/config';
@@ -31,7 +32,7 @@ let fake: AwsFake;
 let logLines: string[];
 
 function grantOf(overrides: Partial<Grant> = {}): Grant {
-  return {
+  return grantFixture({
     id: 'g-1',
     requestId: 'r-123',
     user: 'alice',
@@ -40,17 +41,8 @@ function grantOf(overrides: Partial<Grant> = {}): Grant {
     resource: INSTANCE,
     status: 'active',
     startsAt: clock.now(),
-    expiresAt: new Date(clock.now().getTime() + HOUR),
-    attempts: 0,
-    lastError: null,
-    nextAttemptAt: null,
-    extendedBy: [],
-    revokeReason: null,
-    revokedBy: null,
-    endedAt: null,
-    version: 1,
     ...overrides,
-  };
+  });
 }
 
 const targets: Record<string, AwsTargetConfig> = {

@@ -4,6 +4,7 @@
  * expiry on the fake clock, the role catalogue's paging and cache, the Activity Log, ARM's error
  * shapes and the token cache. Cloud time is frozen and moved by hand: no test waits.
  */
+import { grantFixture } from './domain-fixtures';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAzureProvisioner, deterministicGuid } from '../../server/clouds/azure/provisioner';
 import type { AzureCloudConfig, AzureTargetConfig } from '../../server/clouds/azure/config';
@@ -61,7 +62,7 @@ function provisioner(
 }
 
 function grant(overrides: Partial<Grant> = {}): Grant {
-  return {
+  return grantFixture({
     id: 'g-1',
     requestId: 'r-123',
     user: 'alice@example.com',
@@ -70,17 +71,8 @@ function grant(overrides: Partial<Grant> = {}): Grant {
     resource: VM,
     status: 'provisioning',
     startsAt: clock.now(),
-    expiresAt: new Date(clock.now().getTime() + HOUR),
-    attempts: 0,
-    lastError: null,
-    nextAttemptAt: null,
-    extendedBy: [],
-    revokeReason: null,
-    revokedBy: null,
-    endedAt: null,
-    version: 1,
     ...overrides,
-  };
+  });
 }
 
 const identities = { azure: ALICE.objectId };

@@ -4,6 +4,7 @@
  * custom roles, audit-log activity, errors, and the OAuth token. Cloud time is a FakeClock; the
  * provisioner's backoff sleeps advance it instead of waiting.
  */
+import { grantFixture } from './domain-fixtures';
 import { exportPKCS8, exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createGcpProvisioner, GCP_PROPAGATION_MS } from '../../server/clouds/gcp/provisioner';
@@ -38,7 +39,7 @@ afterEach(async () => {
 });
 
 function grantOf(over: Partial<Grant> = {}): Grant {
-  return {
+  return grantFixture({
     id: 'g-1',
     requestId: 'r-1',
     user: 'alice',
@@ -47,17 +48,8 @@ function grantOf(over: Partial<Grant> = {}): Grant {
     resource: null,
     status: 'provisioning',
     startsAt: NOW,
-    expiresAt: new Date(NOW.getTime() + HOUR),
-    attempts: 0,
-    lastError: null,
-    nextAttemptAt: null,
-    extendedBy: [],
-    revokeReason: null,
-    revokedBy: null,
-    endedAt: null,
-    version: 1,
     ...over,
-  };
+  });
 }
 
 interface Setup {

@@ -119,3 +119,27 @@ export function grantIn(status: GrantStatus): Grant {
       return value(markDue(g, at(2 * HOUR)));
   }
 }
+
+/**
+ * A grant as a provisioner receives it: `what` says who, where and what; it runs for an hour from
+ * `startsAt`, with no failed attempts, revocation or extensions yet.
+ */
+export function grantFixture(
+  what: Pick<Grant, 'user' | 'target' | 'actions' | 'resource' | 'startsAt'> & Partial<Grant>,
+): Grant {
+  return {
+    id: 'g-1',
+    requestId: 'r-1',
+    status: 'provisioning',
+    expiresAt: new Date(what.startsAt.getTime() + HOUR),
+    attempts: 0,
+    lastError: null,
+    nextAttemptAt: null,
+    extendedBy: [],
+    revokeReason: null,
+    revokedBy: null,
+    endedAt: null,
+    version: 1,
+    ...what,
+  };
+}
