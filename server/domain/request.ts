@@ -212,13 +212,18 @@ export function deny(request: AccessRequest, review: ReviewInput): Result<Access
 }
 
 /** The requester withdraws a pending request. */
-export function cancel(request: AccessRequest, by: string, at: Date): Result<AccessRequest> {
+export function cancel(
+  request: AccessRequest,
+  by: string,
+  at: Date,
+  comment: string | null = null,
+): Result<AccessRequest> {
   if (!canTransitionRequest(request.status, 'cancelled')) return illegal(request.status, 'cancelled');
   if (!sameIdentity(by, request.requester)) {
     return fail('not-requester', 'only the requester may cancel a request');
   }
   const cancelled = advance(request, { status: 'cancelled', decidedAt: at });
-  return ok(cancelled, [requestEvent('request.cancelled', cancelled, by, at)]);
+  return ok(cancelled, [requestEvent('request.cancelled', cancelled, by, at, { comment })]);
 }
 
 /** The sweeper's step for a request nobody answered in time. */

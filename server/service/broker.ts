@@ -463,13 +463,14 @@ export function createBroker(deps: BrokerDeps) {
     async cancelRequest(
       p: Principal,
       id: string,
-      _body: DecisionBody,
+      body: DecisionBody,
     ): Promise<ServiceResult<AccessRequestView>> {
       return transact(async (tx) => {
         const loaded = await loadVisibleRequest(tx, p, id);
         if (!loaded.ok) return loaded;
         const r = loaded.value;
-        const step = cancel(r, p.user, now());
+        // The requester's reason stays in the audit trail with the cancellation.
+        const step = cancel(r, p.user, now(), body.comment ?? null);
         if (!step.ok) return fromDomain(step.error);
         await saveR(tx, step.value, r.version);
         await record(tx, step.events, requestAudience(step.value), p.user, {

@@ -318,7 +318,7 @@ describe('deny', () => {
 
 describe('cancel', () => {
   it('lets the requester cancel while pending', () => {
-    const result = cancel(pendingRequest(), 'alice', at(MINUTE));
+    const result = cancel(pendingRequest(), 'alice', at(MINUTE), 'not needed any more');
     expect(value(result)).toMatchObject({ status: 'cancelled', decidedAt: at(MINUTE), version: 2 });
     expect(result.ok && result.events).toEqual([
       {
@@ -327,7 +327,7 @@ describe('cancel', () => {
         grantId: null,
         actor: 'alice',
         at: at(MINUTE),
-        details: {},
+        details: { comment: 'not needed any more' },
       },
     ]);
   });

@@ -156,7 +156,13 @@ forEachStore('broker service', (fixture) => {
     const a = value(await broker.createRequest(alice, prodStop()));
     const notYours = await broker.cancelRequest(bob, a.id, {});
     expect(notYours.ok || notYours.error.code).toBe('forbidden');
-    expect(value(await broker.cancelRequest(alice, a.id, {})).status).toBe('cancelled');
+    expect(value(await broker.cancelRequest(alice, a.id, { comment: 'fixed it myself' })).status).toBe(
+      'cancelled',
+    );
+    const { rows } = await db.query<{ details: { comment: string } }>(
+      "SELECT details FROM audit_log WHERE type = 'request.cancelled'",
+    );
+    expect(rows[0]!.details.comment).toBe('fixed it myself');
     const b = value(await broker.createRequest(alice, prodStop()));
     const denied = value(await broker.denyRequest(dave, b.id, { comment: 'use the runbook' }));
     expect(denied.status).toBe('denied');
