@@ -1,0 +1,144 @@
+/**
+ * The whole loop with a human approver in the extension's side panel, in real browsers: alice
+ * (her own Chromium, as in loop-azure (d)) is denied starting the production VM, asks for access
+ * and waits; bob (a second Chromium with the same build, his own profile and API token) opens the
+ * side panel page, finds her request in his queue by its justification, approves it with a
+ * comment; alice's tab reloads into access and Start succeeds. Alice's own side panel lists the
+ * request as hers, with nothing to approve.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ElementHandle, Page } from 'puppeteer-core';
+import { SIM_URLS } from '../../sim/consoles/server.ts';
+import {
+  clickPageButton,
+  requestAccessOn,
+  saveScreenshot,
+  seedBrokerSettings,
+  startE2E,
+  useLoopE2E,
+  waitForCard,
+  type E2E,
+  type LoopE2E,
+} from './harness.ts';
+
+const JUSTIFICATION = 'E2E sidebar: start the production VM for the hotfix';
+
+let loop: LoopE2E;
+useLoopE2E((l) => (loop = l));
+
+// Bob's browser: registered after alice's loop, so the broker (and bob's token) exist.
+let bobPending: Promise<E2E> | null = null;
+let bob: E2E;
+beforeAll(async () => {
+  bobPending = startE2E();
+  bob = await bobPending;
+  await seedBrokerSettings(bob, loop.broker.url, loop.tokens.bob);
+});
+afterAll(async () => {
+  const session = await bobPending?.catch(() => null);
+  await session?.close();
+});
+
+const sidepanelUrl = (e2e: E2E): string => {
+  if (!e2e.extensionId) throw new Error('started without the extension');
+  return `chrome-extension://${e2e.extensionId}/sidepanel.html`;
+};
+
+/** Marks the current document, so a reload (a new document) can be told apart. */
+const mark = (page: Page) =>
+  page.evaluate(() => {
+    (window as unknown as { __e2eBeforeLanding?: boolean }).__e2eBeforeLanding = true;
+  });
+const reloaded = (page: Page, timeout: number) =>
+  page.waitForFunction(
+    () =>
+      document.readyState === 'complete' &&
+      !(window as unknown as { __e2eBeforeLanding?: boolean }).__e2eBeforeLanding,
+    { timeout, polling: 250 },
+  );
+
+/** The queue item (an `<li>` of the side panel) whose text contains `text`. */
+async function waitForQueueItem(page: Page, text: string, timeout: number): Promise<ElementHandle<Element>> {
+  const handle = await page.waitForFunction(
+    (t) =>
+      [...document.querySelectorAll('ul[aria-label="Requests to decide"] > li')].find((li) =>
+        li.textContent?.includes(t),
+      ) ?? null,
+    { timeout, polling: 250 },
+    text,
+  );
+  const el = handle.asElement() as ElementHandle<Element> | null;
+  if (!el) throw new Error('queue item is not an element');
+  return el;
+}
+
+describe('the loop through the approvers’ side panel', () => {
+  it('Azure prod write waits → bob’s sidebar shows it → bob approves → alice’s tab reloads into access', async () => {
+    const page = await loop.open(SIM_URLS.azureVm);
+    const pages: Page[] = [page];
+    try {
+      // Alice: denied, asks, waits.
+      await clickPageButton(page, '#vm-start');
+      const card = await waitForCard(page, /virtualMachines\/start\/action/);
+      await requestAccessOn(card, JUSTIFICATION);
+      await waitForCard(page, /Waiting for approval/, 30_000);
+      await mark(page);
+
+      // Alice's own side panel: the request is listed as hers (pending), nothing to approve.
+      const mine = await loop.open(sidepanelUrl(loop));
+      pages.push(mine);
+      await mine.waitForSelector('ul[aria-label="My requests"] li.status-pending', { timeout: 30_000 });
+      const aliceView = await mine.evaluate(() => ({
+        text: document.body.innerText,
+        buttons: [...document.querySelectorAll('button')].map((b) => b.textContent?.trim() ?? ''),
+        queue: document.querySelectorAll('ul[aria-label="Requests to decide"]').length,
+      }));
+      expect(aliceView.text).toContain('Alice (engineer)');
+      expect(aliceView.buttons).not.toContain('Approve');
+      expect(aliceView.queue).toBe(0);
+      expect(aliceView.text).not.toContain(JUSTIFICATION);
+      // Back to the console tab: a background tab may be throttled or frozen while it reloads.
+      await mine.close();
+      await page.bringToFront();
+
+      // Bob: his side panel (as a tab) shows alice's request in the queue; he approves it.
+      const panel = await bob.open(sidepanelUrl(bob));
+      pages.push(panel);
+      const item = await waitForQueueItem(panel, JUSTIFICATION, 30_000);
+      expect(await item.evaluate((li) => li.textContent)).toContain('alice');
+      await item.scrollIntoView();
+      await saveScreenshot(panel, 'sidebar-queue', { fullPage: true });
+      const comment = await item.$('textarea');
+      const approve = await item.$('::-p-aria([name="Approve"][role="button"])');
+      if (!comment || !approve) throw new Error('the queue item has no decision form');
+      await comment.type('go ahead, from the sidebar');
+      await approve.click();
+      await panel.waitForFunction(
+        () =>
+          [...document.querySelectorAll('p.ok[role="status"]')].some((p) =>
+            /request approved/.test(p.textContent ?? ''),
+          ),
+        { timeout: 30_000, polling: 250 },
+      );
+      const bobError = await panel.$('p.error[role="alert"]');
+      expect(bobError ? await bobError.evaluate((e) => e.textContent) : null).toBeNull();
+
+      // Alice: the extension notices (it backs off to 15 s between polls), lands, the tab reloads.
+      await reloaded(page, 90_000);
+      expect(page.url()).toBe(SIM_URLS.azureVm);
+      await page.waitForSelector('#vm-start', { timeout: 10_000 });
+      await clickPageButton(page, '#vm-start');
+      const content = await page.waitForSelector('[data-sim-content="azure-vm-start"]', { timeout: 15_000 });
+      expect(await content!.evaluate((e) => e.textContent)).toContain('Running');
+      expect(await page.$eval('#vm-status', (e) => e.textContent)).toBe('Running');
+      await saveScreenshot(page, 'loop-sidebar-landed');
+    } catch (err) {
+      for (const [i, p] of pages.entries())
+        await saveScreenshot(p, `FAILED-loop-sidebar-${i}`).catch(() => undefined);
+      console.error(`broker log:\n${loop.brokerLog.slice(-40).join('\n')}`);
+      throw err;
+    } finally {
+      for (const p of pages) await p.close().catch(() => undefined);
+    }
+  }, 240_000);
+});
