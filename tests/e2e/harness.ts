@@ -665,3 +665,67 @@ export async function requestAccessOn(card: BannerCard, justification: string): 
   await field.type(justification);
   await button.click();
 }
+
+/** Marks the current document, so that a reload (a new document) can be told apart from it. */
+export function markDocument(page: Page): Promise<void> {
+  return page.evaluate(() => {
+    (window as unknown as { __e2eBeforeLanding?: boolean }).__e2eBeforeLanding = true;
+  });
+}
+
+/** Waits until the page marked by `markDocument` has been replaced by a loaded new document. */
+export async function waitForReload(page: Page, timeout: number): Promise<void> {
+  await page.waitForFunction(
+    () =>
+      document.readyState === 'complete' &&
+      !(window as unknown as { __e2eBeforeLanding?: boolean }).__e2eBeforeLanding,
+    { timeout, polling: 250 },
+  );
+}
+
+/** The extension's side panel page, opened as an ordinary tab. */
+export function sidepanelUrl(e2e: E2E): string {
+  if (!e2e.extensionId) throw new Error('started without the extension');
+  return `chrome-extension://${e2e.extensionId}/sidepanel.html`;
+}
+
+/** The queue item (an `<li>` of the side panel's "Requests to decide") whose text contains `text`. */
+export async function waitForQueueItem(
+  page: Page,
+  text: string,
+  timeout: number,
+): Promise<ElementHandle<Element>> {
+  const handle = await page.waitForFunction(
+    (t) =>
+      [...document.querySelectorAll('ul[aria-label="Requests to decide"] > li')].find((li) =>
+        li.textContent?.includes(t),
+      ) ?? null,
+    { timeout, polling: 250 },
+    text,
+  );
+  const el = handle.asElement() as ElementHandle<Element> | null;
+  if (!el) throw new Error('queue item is not an element');
+  return el;
+}
+
+/**
+ * A second browser for an approver, seeded with the loop broker and that user's token. Call after
+ * `useLoopE2E` in the same file, so the broker exists when this one starts.
+ */
+export function useApproverBrowser(
+  user: DemoUser,
+  loop: () => LoopE2E,
+  onReady: (approver: E2E) => void,
+): void {
+  let pending: Promise<E2E> | null = null;
+  beforeAll(async () => {
+    pending = startE2E();
+    const approver = await pending;
+    await seedBrokerSettings(approver, loop().broker.url, loop().tokens[user]);
+    onReady(approver);
+  });
+  afterAll(async () => {
+    const session = await pending?.catch(() => null);
+    await session?.close();
+  });
+}

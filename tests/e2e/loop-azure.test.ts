@@ -17,6 +17,8 @@ import {
   waitFor,
   waitForCard,
   type LoopE2E,
+  markDocument,
+  waitForReload,
 } from './harness.ts';
 
 let loop: LoopE2E;
@@ -34,27 +36,14 @@ async function withDiagnostics<T>(page: Page, name: string, fn: () => Promise<T>
   }
 }
 
-/** Marks the current document, so a reload (a new document) can be told apart. */
-const mark = (page: Page) =>
-  page.evaluate(() => {
-    (window as unknown as { __e2eBeforeLanding?: boolean }).__e2eBeforeLanding = true;
-  });
-const reloaded = (page: Page, timeout: number) =>
-  page.waitForFunction(
-    () =>
-      document.readyState === 'complete' &&
-      !(window as unknown as { __e2eBeforeLanding?: boolean }).__e2eBeforeLanding,
-    { timeout, polling: 250 },
-  );
-
 describe('the loop on Azure', () => {
   it('(b) dev VM read: denied → Request access → auto-approved → the tab reloads into access', async () => {
     const page = await loop.open(SIM_URLS.azureVmDev);
     await withDiagnostics(page, 'loop-azure-dev', async () => {
       const card = await waitForCard(page, /virtualMachines\/read/);
-      await mark(page);
+      await markDocument(page);
       await requestAccessOn(card, 'E2E loop: look at the dev VM');
-      await reloaded(page, 60_000);
+      await waitForReload(page, 60_000);
       const content = await page.waitForSelector('[data-sim-content="azure-vm-read-dev"]', {
         timeout: 30_000,
       });
@@ -80,7 +69,7 @@ describe('the loop on Azure', () => {
       const card = await waitForCard(page, /virtualMachines\/start\/action/);
       await requestAccessOn(card, 'E2E loop: start the production VM for the release');
       await waitForCard(page, /Waiting for approval/, 30_000);
-      await mark(page);
+      await markDocument(page);
 
       // Bob, an approver, finds it in his queue and approves it.
       const pending = await waitFor(
@@ -98,7 +87,7 @@ describe('the loop on Azure', () => {
       expect(approve.status, JSON.stringify(approve.json)).toBe(200);
 
       // The extension notices (it backs off to 15 s between polls), lands, the tab reloads.
-      await reloaded(page, 90_000);
+      await waitForReload(page, 90_000);
       expect(page.url()).toBe(SIM_URLS.azureVm);
       await page.waitForSelector('#vm-start', { timeout: 10_000 });
       await clickPageButton(page, '#vm-start');

@@ -5,14 +5,15 @@
  * her request in his queue by its justification, and denies it with a comment; alice's banner card
  * then shows his comment.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ElementHandle, Page } from 'puppeteer-core';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'puppeteer-core';
 import { SIM_URLS } from '../../sim/consoles/server.ts';
 import {
   requestAccessOn,
   saveScreenshot,
-  seedBrokerSettings,
-  startE2E,
+  sidepanelUrl,
+  useApproverBrowser,
+  waitForQueueItem,
   useLoopE2E,
   waitForCard,
   type E2E,
@@ -24,39 +25,13 @@ const COMMENT = 'Use the staging project for this';
 
 let loop: LoopE2E;
 useLoopE2E((l) => (loop = l));
-
 // Bob's browser: registered after alice's loop, so the broker (and bob's token) exist.
-let bobPending: Promise<E2E> | null = null;
 let bob: E2E;
-beforeAll(async () => {
-  bobPending = startE2E();
-  bob = await bobPending;
-  await seedBrokerSettings(bob, loop.broker.url, loop.tokens.bob);
-});
-afterAll(async () => {
-  const session = await bobPending?.catch(() => null);
-  await session?.close();
-});
-
-const sidepanelUrl = (e2e: E2E): string => {
-  if (!e2e.extensionId) throw new Error('started without the extension');
-  return `chrome-extension://${e2e.extensionId}/sidepanel.html`;
-};
-
-/** The queue item (an `<li>` of the side panel) whose text contains `text`. */
-async function waitForQueueItem(page: Page, text: string, timeout: number): Promise<ElementHandle<Element>> {
-  const handle = await page.waitForFunction(
-    (t) =>
-      [...document.querySelectorAll('ul[aria-label="Requests to decide"] > li')].find((li) =>
-        li.textContent?.includes(t),
-      ) ?? null,
-    { timeout, polling: 250 },
-    text,
-  );
-  const el = handle.asElement() as ElementHandle<Element> | null;
-  if (!el) throw new Error('queue item is not an element');
-  return el;
-}
+useApproverBrowser(
+  'bob',
+  () => loop,
+  (b) => (bob = b),
+);
 
 describe('a denial through the approvers’ side panel', () => {
   it('GCP prod list waits → bob denies with a comment in his sidebar → alice’s card shows the comment', async () => {

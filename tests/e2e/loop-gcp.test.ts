@@ -6,7 +6,15 @@
 import { describe, expect, it } from 'vitest';
 import { GCP, GCP_DEV } from '../../sim/consoles/messages.ts';
 import { SIM_URLS } from '../../sim/consoles/server.ts';
-import { requestAccessOn, saveScreenshot, useLoopE2E, waitForCard, type LoopE2E } from './harness.ts';
+import {
+  markDocument,
+  requestAccessOn,
+  saveScreenshot,
+  useLoopE2E,
+  waitForCard,
+  waitForReload,
+  type LoopE2E,
+} from './harness.ts';
 
 let loop: LoopE2E;
 useLoopE2E((l) => (loop = l));
@@ -17,16 +25,9 @@ describe('the loop on Google Cloud', () => {
     try {
       const card = await waitForCard(page, /compute\.instances\.list/);
       expect(card.text).toContain(GCP_DEV.project);
-      await page.evaluate(() => {
-        (window as unknown as { __e2eBeforeLanding?: boolean }).__e2eBeforeLanding = true;
-      });
+      await markDocument(page);
       await requestAccessOn(card, 'E2E loop: list the dev VMs');
-      await page.waitForFunction(
-        () =>
-          document.readyState === 'complete' &&
-          !(window as unknown as { __e2eBeforeLanding?: boolean }).__e2eBeforeLanding,
-        { timeout: 60_000, polling: 250 },
-      );
+      await waitForReload(page, 60_000);
       const content = await page.waitForSelector('[data-sim-content="gcp-compute-instances-list-dev"]', {
         timeout: 30_000,
       });

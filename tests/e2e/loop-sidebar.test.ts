@@ -6,15 +6,18 @@
  * comment; alice's tab reloads into access and Start succeeds. Alice's own side panel lists the
  * request as hers, with nothing to approve.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ElementHandle, Page } from 'puppeteer-core';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'puppeteer-core';
 import { SIM_URLS } from '../../sim/consoles/server.ts';
 import {
   clickPageButton,
   requestAccessOn,
   saveScreenshot,
-  seedBrokerSettings,
-  startE2E,
+  markDocument,
+  sidepanelUrl,
+  useApproverBrowser,
+  waitForQueueItem,
+  waitForReload,
   useLoopE2E,
   waitForCard,
   type E2E,
@@ -25,52 +28,13 @@ const JUSTIFICATION = 'E2E sidebar: start the production VM for the hotfix';
 
 let loop: LoopE2E;
 useLoopE2E((l) => (loop = l));
-
 // Bob's browser: registered after alice's loop, so the broker (and bob's token) exist.
-let bobPending: Promise<E2E> | null = null;
 let bob: E2E;
-beforeAll(async () => {
-  bobPending = startE2E();
-  bob = await bobPending;
-  await seedBrokerSettings(bob, loop.broker.url, loop.tokens.bob);
-});
-afterAll(async () => {
-  const session = await bobPending?.catch(() => null);
-  await session?.close();
-});
-
-const sidepanelUrl = (e2e: E2E): string => {
-  if (!e2e.extensionId) throw new Error('started without the extension');
-  return `chrome-extension://${e2e.extensionId}/sidepanel.html`;
-};
-
-/** Marks the current document, so a reload (a new document) can be told apart. */
-const mark = (page: Page) =>
-  page.evaluate(() => {
-    (window as unknown as { __e2eBeforeLanding?: boolean }).__e2eBeforeLanding = true;
-  });
-const reloaded = (page: Page, timeout: number) =>
-  page.waitForFunction(
-    () =>
-      document.readyState === 'complete' &&
-      !(window as unknown as { __e2eBeforeLanding?: boolean }).__e2eBeforeLanding,
-    { timeout, polling: 250 },
-  );
-
-/** The queue item (an `<li>` of the side panel) whose text contains `text`. */
-async function waitForQueueItem(page: Page, text: string, timeout: number): Promise<ElementHandle<Element>> {
-  const handle = await page.waitForFunction(
-    (t) =>
-      [...document.querySelectorAll('ul[aria-label="Requests to decide"] > li')].find((li) =>
-        li.textContent?.includes(t),
-      ) ?? null,
-    { timeout, polling: 250 },
-    text,
-  );
-  const el = handle.asElement() as ElementHandle<Element> | null;
-  if (!el) throw new Error('queue item is not an element');
-  return el;
-}
+useApproverBrowser(
+  'bob',
+  () => loop,
+  (b) => (bob = b),
+);
 
 describe('the loop through the approvers’ side panel', () => {
   it('Azure prod write waits → bob’s sidebar shows it → bob approves → alice’s tab reloads into access', async () => {
@@ -82,7 +46,7 @@ describe('the loop through the approvers’ side panel', () => {
       const card = await waitForCard(page, /virtualMachines\/start\/action/);
       await requestAccessOn(card, JUSTIFICATION);
       await waitForCard(page, /Waiting for approval/, 30_000);
-      await mark(page);
+      await markDocument(page);
 
       // Alice's own side panel: the request is listed as hers (pending), nothing to approve.
       const mine = await loop.open(sidepanelUrl(loop));
@@ -124,7 +88,7 @@ describe('the loop through the approvers’ side panel', () => {
       expect(bobError ? await bobError.evaluate((e) => e.textContent) : null).toBeNull();
 
       // Alice: the extension notices (it backs off to 15 s between polls), lands, the tab reloads.
-      await reloaded(page, 90_000);
+      await waitForReload(page, 90_000);
       expect(page.url()).toBe(SIM_URLS.azureVm);
       await page.waitForSelector('#vm-start', { timeout: 10_000 });
       await clickPageButton(page, '#vm-start');
