@@ -130,7 +130,17 @@ function page(name: string, session?: AwsIdentityView): string {
     gcpDev: GCP_DEV,
     ...(session ? { session } : {}),
   }).replace(/</g, '\\u003c');
-  return html.replace('<!--SIM_CONFIG-->', `<script>window.SIM = ${config};</script>`);
+  return html.replace(
+    '<!--SIM_CONFIG-->',
+    `<script>window.SIM = ${config};</script><script>${contentTableScript()}</script>`,
+  );
+}
+
+let contentTableJs: string | undefined;
+/** The success-table renderer every console shares (pages/content-table.js). */
+function contentTableScript(): string {
+  contentTableJs ??= fs.readFileSync(path.join(PAGES_DIR, 'content-table.js'), 'utf8');
+  return contentTableJs;
 }
 
 // ---------------------------------------------------------------------------------------------
