@@ -12,18 +12,9 @@
  * recorded in IndexedDB (`notified`) once shown, so polls and worker restarts never repeat one.
  * Browser APIs, the broker calls and the clock are injected.
  */
-import type * as z from 'zod/mini';
 import { computeBadge, EMPTY_BADGE, type Badge } from './badge';
-import { BrokerError, normalizeBaseUrl } from './broker-client';
-import {
-  AccessRequestList,
-  AccessRequestView,
-  ApiError,
-  GrantList,
-  GrantView,
-  MeView,
-  type ActionView,
-} from './contract/api';
+import { BrokerError, createBrokerClient } from './broker-client';
+import type { AccessRequestView, ActionView, GrantView, MeView } from './contract/api';
 import { reasonOf } from './request-flow';
 
 /** Warn this long before a grant ends. */
@@ -60,79 +51,22 @@ export interface WatchApi {
   ): Promise<AccessRequestView>;
 }
 
+/** The calls the watcher makes, through the one broker client (lib/broker-client.ts). */
 export function createWatchApi(options: {
   baseUrl: string;
   getToken: () => Promise<string | null>;
   fetch?: typeof fetch;
   timeoutMs?: number;
 }): WatchApi {
-  const baseUrl = normalizeBaseUrl(options.baseUrl);
-  const doFetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
-
-  async function call<T>(method: 'GET' | 'POST', path: string, schema: z.ZodMiniType<T>, body?: unknown) {
-    const token = await options.getToken();
-    if (!token) throw new BrokerError('not_signed_in', 'not signed in to the broker');
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), options.timeoutMs ?? 15_000);
-    let status: number;
-    let text: string;
-    try {
-      const response = await doFetch(`${baseUrl}/api/v1${path}`, {
-        method,
-        headers: {
-          Accept: 'application/json',
-          Authorization: `Bearer ${token}`,
-          ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        redirect: 'error',
-        credentials: 'omit',
-        cache: 'no-store',
-        signal: controller.signal,
-      });
-      status = response.status;
-      text = await response.text();
-    } catch (e) {
-      const detail = controller.signal.aborted
-        ? 'no answer in time'
-        : e instanceof Error
-          ? e.message
-          : String(e);
-      throw new BrokerError('unreachable', `could not reach the broker (${detail.slice(0, 200)})`);
-    } finally {
-      clearTimeout(timer);
-    }
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
-    if (status < 200 || status > 299) {
-      const err = ApiError.safeParse(json);
-      if (err.success) {
-        const e = err.data.error;
-        throw new BrokerError(e.code, e.message, e.fields ?? [], e.advice ?? [], status);
-      }
-      throw new BrokerError(
-        status >= 500 ? 'internal' : 'invalid_response',
-        `the broker answered HTTP ${status}`,
-      );
-    }
-    const parsed = schema.safeParse(json);
-    if (!parsed.success) throw new BrokerError('invalid_response', 'unexpected answer from the broker');
-    return parsed.data;
-  }
-
-  const id = encodeURIComponent;
+  const client = createBrokerClient(options);
   return {
-    me: () => call('GET', '/me', MeView),
-    myRequests: async () => (await call('GET', '/requests?mine=true', AccessRequestList)).items,
-    pendingRequests: async () => (await call('GET', '/requests?status=pending', AccessRequestList)).items,
-    activeGrants: async () => (await call('GET', '/grants?mine=true&status=active', GrantList)).items,
-    getGrant: (grantId) => call('GET', `/grants/${id(grantId)}`, GrantView),
-    getRequest: (requestId) => call('GET', `/requests/${id(requestId)}`, AccessRequestView),
-    extendGrant: (grantId, body) => call('POST', `/grants/${id(grantId)}/extend`, AccessRequestView, body),
+    me: () => client.me(),
+    myRequests: async () => (await client.listRequests({ mine: 'true' })).items,
+    pendingRequests: async () => (await client.listRequests({ status: 'pending' })).items,
+    activeGrants: async () => (await client.listGrants({ mine: 'true', status: 'active' })).items,
+    getGrant: (grantId) => client.getGrant(grantId),
+    getRequest: (requestId) => client.getRequest(requestId),
+    extendGrant: (grantId, body) => client.extendGrant(grantId, body),
   };
 }
 
