@@ -2,7 +2,7 @@
  * Words and times for the popup and the sidebar. Everything the broker sends still goes through
  * `safeText` where it is rendered.
  */
-import type { GrantStatus, RequestStatus } from '@/lib/contract/status';
+import { GRANT_LIVE_STATUSES, type GrantStatus, type RequestStatus } from '@/lib/contract/status';
 import type { AccessRequestView, GrantView, TargetView } from '@/lib/contract/api';
 import { CLOUD_NAME } from './labels';
 import { safeText } from './safe-text';
@@ -27,14 +27,7 @@ export const REQUEST_STATUS_LABEL: Record<RequestStatus, string> = {
 };
 
 /** Grants that still hold (or are about to hold, or are losing) access. */
-export const LIVE_GRANT_STATUSES: ReadonlySet<GrantStatus> = new Set([
-  'approved',
-  'provisioning',
-  'provision-failed',
-  'active',
-  'revoking',
-  'revoke-failed',
-]);
+const LIVE_GRANT_STATUSES: ReadonlySet<GrantStatus> = new Set(GRANT_LIVE_STATUSES);
 
 export const isLiveGrant = (g: GrantView): boolean => LIVE_GRANT_STATUSES.has(g.status);
 

@@ -22,6 +22,20 @@ export const GRANT_STATUSES = [
 export const GrantStatus = z.enum(GRANT_STATUSES);
 export type GrantStatus = z.infer<typeof GrantStatus>;
 
+/**
+ * Statuses in which the cloud may hold (part of) the grant: the broker's worker must see every one
+ * of them past `expiresAt`, including the failed ones, or a half-provisioned grant could outlive
+ * its expiry; the popup and sidebar list them as live access.
+ */
+export const GRANT_LIVE_STATUSES: readonly GrantStatus[] = [
+  'approved',
+  'provisioning',
+  'provision-failed',
+  'active',
+  'revoking',
+  'revoke-failed',
+];
+
 /** What the policy engine decided when a request was submitted. */
 export const POLICY_OUTCOMES = ['auto-approve', 'needs-approval', 'deny'] as const;
 export const PolicyOutcome = z.enum(POLICY_OUTCOMES);

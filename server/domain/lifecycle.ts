@@ -27,6 +27,7 @@
  *
  * Extending an active grant changes `expiresAt`, not the status.
  */
+import { GRANT_LIVE_STATUSES } from '../../lib/contract/status';
 import type { GrantStatus, RequestStatus } from './types';
 
 export const REQUEST_TRANSITIONS: Readonly<Record<RequestStatus, readonly RequestStatus[]>> = {
@@ -64,19 +65,8 @@ export function isFinalGrantStatus(status: GrantStatus): boolean {
   return GRANT_TRANSITIONS[status].length === 0;
 }
 
-/**
- * Statuses in which the cloud may hold (part of) the grant: the sweeper must see every one of
- * them past `expiresAt`, including the failed ones, or a half-provisioned grant could outlive
- * its expiry.
- */
-export const GRANT_LIVE_STATUSES: readonly GrantStatus[] = [
-  'approved',
-  'provisioning',
-  'provision-failed',
-  'active',
-  'revoking',
-  'revoke-failed',
-];
+// Declared with the statuses in the shared contract; re-exported for the domain.
+export { GRANT_LIVE_STATUSES };
 
 /** How long a request may wait for a decision before it expires. */
 export const DEFAULT_PENDING_TTL_MS = 24 * 60 * 60 * 1000;

@@ -12,11 +12,9 @@
  * next save from its older snapshot then loses and re-reads (what to do next is the domain's
  * `grantWork` answer for the new state).
  */
+import { GRANT_LIVE_STATUSES } from '../../lib/contract/status';
 import type { Db, Tx } from './db';
 import { json } from './db';
-
-/** Statuses in which the cloud may hold (part of) a grant: what the worker ever looks at. */
-const LIVE = ['approved', 'provisioning', 'provision-failed', 'active', 'revoking', 'revoke-failed'];
 
 export const DEFAULT_LEASE_MS = 60_000;
 
@@ -55,7 +53,7 @@ export async function claimGrantWork(
        UPDATE grants g SET lease_owner = $3, lease_until = $4
        FROM due WHERE g.id = due.id
        RETURNING g.id, g.expires_at`,
-      [now, limit, workerId, new Date(now.getTime() + leaseMs), json(LIVE)],
+      [now, limit, workerId, new Date(now.getTime() + leaseMs), json(GRANT_LIVE_STATUSES)],
     ),
   );
   return rows
