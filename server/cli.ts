@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { ApiTokenError, createAuthService } from './auth';
 import { ConfigError, checkConfigText, loadConfig } from './config/load';
 import { optionsFromEnv, startBroker, type BrokerOptions } from './main';
-import { appendAudit, verifyAudit } from './store/audit';
+import { appendAudit, readAudit, verifyAudit } from './store/audit';
 import { StoreOpenError, describeUrl, openStore, type Db } from './store/db';
 import { StoreLockedError, lockDataDir } from './store/lock';
 import { MigrationError, migrate } from './store/migrate';
@@ -195,24 +195,8 @@ async function auditExport(io: Io): Promise<number> {
   await withStore(options, 'unblock-server audit export', async (db) => {
     let after = 0;
     for (;;) {
-      const { rows } = await db.query<{
-        seq: number;
-        at: Date;
-        actor: string;
-        type: string;
-        subject: string | null;
-        details: unknown;
-        prev_hash: string;
-        hash: string;
-      }>(
-        'SELECT seq, at, actor, type, subject, details, prev_hash, hash FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT 1000',
-        [after],
-      );
-      for (const r of rows) {
-        io.out(
-          `${JSON.stringify({ seq: r.seq, at: r.at.toISOString(), actor: r.actor, type: r.type, subject: r.subject, details: r.details, prevHash: r.prev_hash, hash: r.hash })}\n`,
-        );
-      }
+      const rows = await readAudit(db, after, 1000);
+      for (const row of rows) io.out(`${JSON.stringify(row)}\n`);
       if (rows.length < 1000) return;
       after = rows[rows.length - 1]!.seq;
     }

@@ -53,7 +53,7 @@ import {
 } from '../domain';
 import type { PolicyEngine, PolicyRequest, PolicyTarget } from '../policy/engine';
 import type { CloudIdentities, Provisioner } from '../provision/types';
-import { appendAudit } from '../store/audit';
+import { appendAudit, readAudit } from '../store/audit';
 import type { Db, Tx } from '../store/db';
 import {
   MAX_LIST_LIMIT,
@@ -677,32 +677,11 @@ export function createBroker(deps: BrokerDeps) {
       }
       const after = q.after === undefined ? 0 : Number(q.after);
       const limit = Math.min(Math.max(q.limit === undefined ? 100 : Number(q.limit), 1), MAX_LIST_LIMIT);
-      const { rows } = await db.query<{
-        seq: number;
-        at: Date;
-        actor: string;
-        type: string;
-        subject: string | null;
-        details: Record<string, unknown>;
-        prev_hash: string;
-        hash: string;
-      }>(
-        'SELECT seq, at, actor, type, subject, details, prev_hash, hash FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2',
-        [after, limit + 1],
-      );
+      const rows = await readAudit(db, after, limit + 1);
       const page = rows.slice(0, limit);
       const last = page[page.length - 1];
       return done({
-        items: page.map((r) => ({
-          seq: r.seq,
-          at: r.at.toISOString(),
-          actor: r.actor,
-          type: r.type,
-          subject: r.subject,
-          details: r.details,
-          prevHash: r.prev_hash,
-          hash: r.hash,
-        })),
+        items: page,
         nextCursor: rows.length > limit && last ? String(last.seq) : null,
       });
     },

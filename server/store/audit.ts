@@ -143,6 +143,36 @@ export async function appendAuditBatchTx(tx: Tx, entries: readonly AuditEntry[])
   return rows;
 }
 
+/** One audit row as the API and `audit export` show it (the contract's AuditEntryView). */
+export interface AuditEntryJson {
+  seq: number;
+  at: string;
+  actor: string;
+  type: string;
+  subject: string | null;
+  details: Record<string, unknown>;
+  prevHash: string;
+  hash: string;
+}
+
+/** Up to `limit` rows after sequence number `after`, in chain order. */
+export async function readAudit(db: Db | Tx, after: number, limit: number): Promise<AuditEntryJson[]> {
+  const { rows } = await db.query<AuditRow>(
+    'SELECT seq, at, actor, type, subject, details, prev_hash, hash FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2',
+    [after, limit],
+  );
+  return rows.map((r) => ({
+    seq: r.seq,
+    at: r.at.toISOString(),
+    actor: r.actor,
+    type: r.type,
+    subject: r.subject,
+    details: r.details,
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  }));
+}
+
 export function appendAudit(db: Db, entry: AuditEntry): Promise<AuditRow> {
   return db.transaction((tx) => appendAuditTx(tx, entry));
 }

@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../server/cli';
 
-function run(argv: string[]) {
+function run(argv: string[], env: NodeJS.ProcessEnv = {}) {
   let out = '';
   let err = '';
   return main(argv, {
     out: (s) => (out += s),
     err: (s) => (err += s),
-    env: {},
+    env,
     stopSignal: () => new Promise(() => undefined),
   }).then((code) => ({ code, out, err }));
 }
@@ -77,5 +77,31 @@ describe('unblock-server', () => {
       expect(r.code).toBe(0);
       expect(r.out).toMatch(/^Usage:/);
     }
+  });
+
+  it('token create prints only a token and audits it; audit export and verify read the chain', async () => {
+    const env = { UNBLOCK_DATA_DIR: join(dir, 'store') };
+    const created = await run(['token', 'create', '--user', 'alice', '--ttl', '30m', '--label', 'ci'], env);
+    expect(created.code, created.err).toBe(0);
+    expect(created.out).toMatch(/^ubk_api_[A-Za-z0-9_-]+\n$/);
+
+    const exported = await run(['audit', 'export'], env);
+    expect(exported.code).toBe(0);
+    const lines = exported.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toEqual([
+      expect.objectContaining({ seq: 1, actor: 'operator', type: 'token.created', subject: 'alice' }),
+    ]);
+    expect(JSON.stringify(lines)).not.toContain(created.out.trim()); // the token itself is never audited
+
+    const verified = await run(['audit', 'verify'], env);
+    expect(verified).toMatchObject({ code: 0 });
+    expect(verified.out).toMatch(/audit log OK: 1 entries/);
+
+    const unknown = await run(['token', 'create', '--user', 'mallory'], env);
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toMatch(/no user "mallory"/);
   });
 });
