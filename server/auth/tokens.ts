@@ -274,16 +274,10 @@ export function groupsFromJson(value: unknown): string[] {
  * nothing about how close a guess was (an attacker cannot steer the hash); no secret is ever
  * compared byte by byte in JavaScript.
  */
-export async function authenticateBearer(
-  tx: Pick<Tx, 'query'>,
-  config: BrokerConfig,
-  authorization: string | undefined,
-  now: Date,
-): Promise<AuthResult> {
-  return (await checkBearer(tx, config, authorization, now)).result;
-}
-
-/** `authenticateBearer`, plus until when an accepted token stays valid (for caching). */
+/**
+ * Checks a bearer token against the store: the caller's principal, or why the token is refused;
+ * for an accepted token also until when it stays valid (the auth service caches up to then).
+ */
 export async function checkBearer(
   tx: Pick<Tx, 'query'>,
   config: BrokerConfig,

@@ -1,7 +1,6 @@
 /**
- * The simulated clouds' record of who may do what: the broker's sim provisioner puts a grant
- * here and takes it away again, and (next) the simulated consoles ask it whether a denied action
- * is now allowed. One small HTTP API on loopback, so the broker can run in another process (the
+ * The simulated clouds' record of who may do what, for `provisioner: sim` targets: the broker's
+ * sim provisioner puts a grant here and takes it away again. One small HTTP API on loopback, so the broker can run in another process (the
  * crash test kills the broker and then checks what the "cloud" still holds).
  *
  *   PUT    /sim/v1/entitlements/{grantId}   body: Entitlement fields; 201 created, 200 unchanged
@@ -42,8 +41,6 @@ export interface SimCloud {
   readonly url: string;
   /** Current entitlements (a copy). */
   list(): Entitlement[];
-  /** Whether `identity` may do `action` on `account` at `now` (expired entitlements allow nothing). */
-  allows(cloud: string, account: string, identity: string, action: string, now?: Date): boolean;
   close(): Promise<void>;
 }
 
@@ -116,16 +113,6 @@ export async function startSimCloud(options: { port?: number; host?: string } = 
   return {
     url: `http://127.0.0.1:${port}`,
     list: () => [...entitlements.values()],
-    allows(cloud, account, identity, action, now = new Date()) {
-      return [...entitlements.values()].some(
-        (e) =>
-          e.cloud === cloud &&
-          e.account.toLowerCase() === account.toLowerCase() &&
-          e.identity === identity &&
-          e.actions.includes(action) &&
-          Date.parse(e.expiresAt) > now.getTime(),
-      );
-    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
