@@ -194,9 +194,22 @@ export async function startE2E({ extension = true, clouds }: StartOptions = {}):
           timeout: 10_000,
         },
       );
-      const worker = await target.worker();
-      if (!worker) throw new Error('service worker target has no worker');
-      return worker;
+      // A worker that has just started (or restarted) can be evaluated in before the extension
+      // APIs are bound to its global; wait until chrome.storage is there (CI saw it undefined).
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const worker = await target.worker();
+        if (!worker) throw new Error('service worker target has no worker');
+        const ready = await worker
+          .evaluate(() => {
+            const g = globalThis as unknown as { chrome?: { storage?: { local?: unknown } } };
+            return !!g.chrome?.storage?.local;
+          })
+          .catch(() => false);
+        if (ready) return worker;
+        if (Date.now() > deadline) throw new Error('extension service worker never exposed chrome.storage');
+        await new Promise((r) => setTimeout(r, 100));
+      }
     };
 
     const readDrafts = async (): Promise<DraftRecord[]> => {
