@@ -505,7 +505,10 @@ export async function saveScreenshot(page: Page, name: string, { fullPage = fals
  * Copies a screenshot to docs/screenshots/<name>.png (committed, shown in the README) when the
  * file is missing or UNBLOCK_UPDATE_DOCS_SCREENSHOTS=1, so ordinary test runs leave the tree clean.
  */
-export function publishScreenshot(file: string, name: 'aws' | 'azure' | 'gcp'): string | null {
+export function publishScreenshot(
+  file: string,
+  name: 'aws' | 'azure' | 'gcp' | 'banner' | 'popup' | 'sidebar' | 'options',
+): string | null {
   const dest = path.join(DOCS_SCREENSHOTS_DIR, `${name}.png`);
   if (fs.existsSync(dest) && process.env.UNBLOCK_UPDATE_DOCS_SCREENSHOTS !== '1') return null;
   fs.mkdirSync(DOCS_SCREENSHOTS_DIR, { recursive: true });
@@ -608,12 +611,16 @@ export async function startLoopE2E(): Promise<LoopE2E> {
       dataDir: 'memory',
       port: 0,
       sweepMs: 250,
+      // One clock for the broker and the clouds: a test that moves cloud time forward (a grant
+      // expiring) moves the broker's with it.
+      now: () => clouds.clock.now(),
       log: (line) => brokerLog.push(line),
     });
     cleanups.push(() => broker.close());
     const tokens = {} as Record<DemoUser, string>;
     for (const user of ['alice', 'bob', 'dave', 'carol'] as const) {
-      tokens[user] = (await broker.createApiToken(user, 3_600_000, 'e2e')).token;
+      // A day, so tests that move the clock past a grant's hour keep their tokens.
+      tokens[user] = (await broker.createApiToken(user, 24 * 3_600_000, 'e2e')).token;
     }
     const e2e = await startE2E({ clouds });
     cleanups.push(() => e2e.close());
@@ -700,6 +707,18 @@ export async function waitForReload(page: Page, timeout: number): Promise<void> 
 export function sidepanelUrl(e2e: E2E): string {
   if (!e2e.extensionId) throw new Error('started without the extension');
   return `chrome-extension://${e2e.extensionId}/sidepanel.html`;
+}
+
+/** The extension's popup page, opened as an ordinary tab. */
+export function popupUrl(e2e: E2E): string {
+  if (!e2e.extensionId) throw new Error('started without the extension');
+  return `chrome-extension://${e2e.extensionId}/popup.html`;
+}
+
+/** The extension's options page, opened as an ordinary tab. */
+export function optionsUrl(e2e: E2E): string {
+  if (!e2e.extensionId) throw new Error('started without the extension');
+  return `chrome-extension://${e2e.extensionId}/options.html`;
 }
 
 /** The queue item (an `<li>` of the side panel's "Requests to decide") whose text contains `text`. */
