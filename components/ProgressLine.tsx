@@ -15,16 +15,24 @@ function untilTime(iso: string): string {
   return Number.isNaN(d.getTime()) ? '' : d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 }
 
+/** "bob", "bob or dave", "bob, dave or erin": the people (or groups) the requester waits for. */
+export function whoMayApprove(approvers: readonly string[]): string {
+  const names = approvers.map((a) => safeText(a, 60)).filter(Boolean);
+  if (names.length <= 1) return names[0] ?? '';
+  return `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}`;
+}
+
 /** The main line for a progress status. */
 export function progressText(p: RequestProgress | undefined): string {
   if (!p) return 'Sending the request to the broker…';
   switch (p.status) {
     case 'submitted':
       return `Request ${safeText(p.requestId, 40)} filed`;
-    case 'waiting-approval':
-      return p.requiredApprovals > 1
-        ? `Waiting for approval (${p.approvals} of ${p.requiredApprovals})`
-        : 'Waiting for approval';
+    case 'waiting-approval': {
+      const count = p.requiredApprovals > 1 ? ` (${p.approvals} of ${p.requiredApprovals})` : '';
+      const who = whoMayApprove(p.approvers);
+      return `Waiting for approval${count}${who ? ` from ${who}` : ''}`;
+    }
     case 'denied':
       return p.comment ? `Request denied: “${safeText(p.comment, 200)}”` : 'Request denied';
     case 'provisioning':

@@ -46,6 +46,8 @@ export function isReply(value: unknown): value is Reply {
 
 export const PROGRESS_TEXT_MAX = 500;
 const text = z.string().check(z.maxLength(PROGRESS_TEXT_MAX));
+/** Advice lines and approvers a progress message carries (the card shows the first few). */
+export const PROGRESS_LIST_MAX = 5;
 const id = z.string().check(z.minLength(1), z.maxLength(128));
 
 export const RequestProgress = z.discriminatedUnion('status', [
@@ -54,9 +56,11 @@ export const RequestProgress = z.discriminatedUnion('status', [
     status: z.literal('waiting-approval'),
     requestId: id,
     /** The matching policies' advice, for the requester. */
-    advice: z.array(text).check(z.maxLength(5)),
+    advice: z.array(text).check(z.maxLength(PROGRESS_LIST_MAX)),
     requiredApprovals: z.int().check(z.gte(0), z.lte(100)),
     approvals: z.int().check(z.gte(0), z.lte(100)),
+    /** Who may decide: the configured approvers, else the approver groups. */
+    approvers: z.array(text).check(z.maxLength(PROGRESS_LIST_MAX)),
   }),
   z.object({
     status: z.literal('denied'),
@@ -64,7 +68,7 @@ export const RequestProgress = z.discriminatedUnion('status', [
     /** The approver's comment, if any. */
     comment: z.nullable(text),
     /** Policy advice when policy denied it. */
-    advice: z.array(text).check(z.maxLength(5)),
+    advice: z.array(text).check(z.maxLength(PROGRESS_LIST_MAX)),
   }),
   z.object({ status: z.literal('provisioning'), requestId: id, retrying: z.boolean() }),
   z.object({ status: z.literal('active'), requestId: id, expiresAt: z.iso.datetime() }),

@@ -17,7 +17,12 @@ import type { AccessRequestView } from './contract/api';
 import { BrokerError, type BrokerClient } from './broker-client';
 import type { GrantView } from './contract/api';
 import type { NewAccessRequest } from './contract/request';
-import { PROGRESS_TEXT_MAX, type RequestProgress, type RequestProgressMessage } from './messages';
+import {
+  PROGRESS_LIST_MAX,
+  PROGRESS_TEXT_MAX,
+  type RequestProgress,
+  type RequestProgressMessage,
+} from './messages';
 import { isConsoleUrl } from './page-context';
 
 /** The periodic alarm (the safety net) that resumes following requests after the worker slept. */
@@ -101,7 +106,7 @@ interface Loop {
 type Next = number | 'done';
 
 const clip = (s: string, max = PROGRESS_TEXT_MAX) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
-const clipAll = (list: readonly string[]) => list.slice(0, 5).map((s) => clip(s));
+const clipAll = (list: readonly string[]) => list.slice(0, PROGRESS_LIST_MAX).map((s) => clip(s));
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
@@ -144,6 +149,7 @@ function waiting(r: AccessRequestView): RequestProgress {
     advice: clipAll(r.decision.advice),
     requiredApprovals: Math.min(100, Math.max(0, r.decision.requiredApprovals)),
     approvals: Math.min(100, r.approvals.length),
+    approvers: clipAll(r.decision.approvers.length > 0 ? r.decision.approvers : r.decision.approverGroups),
   };
 }
 

@@ -138,6 +138,13 @@ export const DecisionView = z.object({
   policyIds: z.array(z.string()),
   /** The matching policies' `@advice`, for requester and approver. */
   advice: z.array(z.string()),
+  /** The groups whose members may decide (empty unless `needs-approval`). */
+  approverGroups: z.array(z.string()),
+  /**
+   * The configured members of those groups other than the requester: who the requester is
+   * waiting for. People known only to the identity provider are not listed (the group is).
+   */
+  approvers: z.array(z.string()),
 });
 export type DecisionView = z.infer<typeof DecisionView>;
 

@@ -114,6 +114,10 @@ export function createBroker(deps: BrokerDeps) {
   for (const t of config.targets) targets.set(targetKey(t), t);
   const lookup = (t: Pick<Target, 'cloud' | 'account'>) => targets.get(targetKey(t));
   const auditors = new Set(config.auditorGroups);
+  const groupMembers = new Map<string, string[]>();
+  for (const u of config.users)
+    for (const g of u.groups) groupMembers.set(g, [...(groupMembers.get(g) ?? []), u.name]);
+  const members = (group: string) => groupMembers.get(group) ?? [];
 
   const isAuditor = (p: Principal) => p.groups.some((g) => auditors.has(g));
   const isAdmin = (p: Principal) => p.groups.includes('admins');
@@ -274,7 +278,7 @@ export function createBroker(deps: BrokerDeps) {
       events.push(...granted.events);
     }
     await record(tx, events, requestAudience(request), p.user, { request, grant });
-    return { view: requestView(request, lookup), grantId: grant?.id ?? null };
+    return { view: requestView(request, lookup, members), grantId: grant?.id ?? null };
   }
 
   function snapshot(
@@ -329,7 +333,7 @@ export function createBroker(deps: BrokerDeps) {
           insertRequest: submitted.value,
         });
         await deps.onTransition?.(tx, submitted.events, { request: submitted.value, grant: null });
-        return done(requestView(submitted.value, lookup));
+        return done(requestView(submitted.value, lookup, members));
       }
       const inserted = await insertRequest(tx, submitted.value);
       if (!inserted.ok) throw new LostRace(inserted.message);
@@ -427,7 +431,7 @@ export function createBroker(deps: BrokerDeps) {
 
     async getRequest(p: Principal, id: string): Promise<ServiceResult<AccessRequestView>> {
       const r = await loadVisibleRequest(db, p, id);
-      return r.ok ? done(requestView(r.value, lookup)) : r;
+      return r.ok ? done(requestView(r.value, lookup, members)) : r;
     },
 
     async listRequests(p: Principal, q: ListRequestsQuery): Promise<ServiceResult<AccessRequestList>> {
@@ -452,7 +456,7 @@ export function createBroker(deps: BrokerDeps) {
       const page = rows.slice(0, PAGE_SIZE);
       const last = page[page.length - 1];
       return done({
-        items: page.map((r) => requestView(r, lookup)),
+        items: page.map((r) => requestView(r, lookup, members)),
         nextCursor: rows.length > PAGE_SIZE && last ? encodeCursor(last.createdAt, last.id) : null,
       });
     },
@@ -477,7 +481,7 @@ export function createBroker(deps: BrokerDeps) {
           request: step.value,
           grant: null,
         });
-        return done(requestView(step.value, lookup));
+        return done(requestView(step.value, lookup, members));
       });
     },
 

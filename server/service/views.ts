@@ -8,6 +8,8 @@ import type { TargetConfig } from '../config/schema';
 import type { AccessRequest, Grant, Target } from '../domain';
 
 export type TargetLookup = (target: Target) => TargetConfig | undefined;
+/** The configured users in a group. */
+export type GroupMembers = (group: string) => readonly string[];
 
 function targetView(target: Target, lookup: TargetLookup): TargetView {
   const configured = lookup(target);
@@ -21,7 +23,14 @@ function targetView(target: Target, lookup: TargetLookup): TargetView {
 
 const iso = (d: Date | null) => (d === null ? null : d.toISOString());
 
-export function requestView(r: AccessRequest, lookup: TargetLookup): AccessRequestView {
+export function requestView(
+  r: AccessRequest,
+  lookup: TargetLookup,
+  members: GroupMembers = () => [],
+): AccessRequestView {
+  const needsApproval = r.policy.decision === 'needs-approval';
+  const approverGroups = needsApproval ? [...r.policy.approverGroups] : [];
+  const approvers = [...new Set(approverGroups.flatMap((g) => members(g)))].filter((u) => u !== r.requester);
   return {
     id: r.id,
     requester: r.requester,
@@ -38,9 +47,11 @@ export function requestView(r: AccessRequest, lookup: TargetLookup): AccessReque
     pendingExpiresAt: r.expiresAt.toISOString(),
     decision: {
       outcome: r.policy.decision,
-      requiredApprovals: r.policy.decision === 'needs-approval' ? r.policy.requiredApprovals : 0,
+      requiredApprovals: needsApproval ? r.policy.requiredApprovals : 0,
       policyIds: [...r.policy.policyIds],
       advice: [...r.policy.advice],
+      approverGroups,
+      approvers,
     },
     approvals: r.approvals.map((a) => ({ approver: a.approver, at: a.at.toISOString(), comment: a.comment })),
     denials: r.denials.map((d) => ({ approver: d.approver, at: d.at.toISOString(), comment: d.comment })),

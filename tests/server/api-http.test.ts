@@ -318,6 +318,8 @@ forEachStore('HTTP API', (fixture) => {
     const prod = await submit(h.tokens.alice, prodStop());
     expect(prod.status).toBe('pending');
     expect(prod.decision).toMatchObject({ outcome: 'needs-approval', requiredApprovals: 1 });
+    expect(prod.decision.approvers.length).toBeGreaterThan(0);
+    expect(prod.decision.approvers).not.toContain('alice');
     expect(prod.grantId).toBeNull();
 
     const fetched = ok(

@@ -85,6 +85,11 @@ forEachStore('broker service', (fixture) => {
     const request = value(await broker.createRequest(alice, prodStop()));
     expect(request.status).toBe('pending');
     expect(request.decision).toMatchObject({ outcome: 'needs-approval', requiredApprovals: 1 });
+    // Who alice waits for: the approver group's configured members.
+    expect(request.decision).toMatchObject({ approverGroups: ['approvers'], approvers: ['bob', 'dave'] });
+    // An approver asking for himself waits for the others only.
+    const bobs = value(await broker.createRequest(bob, prodStop()));
+    expect(bobs.decision.approvers).toEqual(['dave']);
 
     const own = await broker.approveRequest(alice, request.id, {});
     expect(own.ok || own.error.code).toBe('forbidden');

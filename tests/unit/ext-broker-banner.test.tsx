@@ -92,8 +92,9 @@ describe('banner progress', () => {
       advice: ['Production writes need a platform approver'],
       requiredApprovals: 2,
       approvals: 1,
+      approvers: ['bob', 'dave', 'erin'],
     });
-    expect(status()).toContain('Waiting for approval (1 of 2)');
+    expect(status()).toContain('Waiting for approval (1 of 2) from bob, dave or erin');
     expect(status()).toContain('Production writes need a platform approver');
     await at({ status: 'provisioning', requestId: 'req_1', retrying: false });
     expect(status()).toBe('Approved; granting access…');

@@ -40,6 +40,8 @@ export function requestView(patch: Partial<AccessRequestView> = {}): AccessReque
       requiredApprovals: 1,
       policyIds: ['prod-writes'],
       advice: ['Production writes need an approver from the platform team'],
+      approverGroups: ['platform'],
+      approvers: ['bob', 'dave'],
     },
     approvals: [],
     denials: [],

@@ -165,6 +165,7 @@ describe('request flow', () => {
         advice: ['Production writes need an approver from the platform team'],
         requiredApprovals: 1,
         approvals: 0,
+        approvers: ['bob', 'dave'],
       },
     ]);
     // Every message goes to the frame that asked, keyed by its draft.
@@ -320,6 +321,8 @@ describe('request flow', () => {
         requiredApprovals: 0,
         policyIds: ['no-iam'],
         advice: ['IAM changes go through Terraform'],
+        approverGroups: [],
+        approvers: [],
       },
     });
     await h.flow.file(DRAFT, WHERE);

@@ -303,7 +303,14 @@ describe('popup grants', () => {
           Promise.resolve(
             requestView({
               status: 'approved',
-              decision: { outcome: 'auto-approve', requiredApprovals: 0, policyIds: [], advice: [] },
+              decision: {
+                outcome: 'auto-approve',
+                requiredApprovals: 0,
+                policyIds: [],
+                advice: [],
+                approverGroups: [],
+                approvers: [],
+              },
             }),
           ),
       },

@@ -81,6 +81,8 @@ const carolsRequest = requestView({
     requiredApprovals: 2,
     policyIds: ['prod-writes'],
     advice: ['Production writes need two approvers'],
+    approverGroups: ['platform'],
+    approvers: ['bob', 'dave'],
   },
   approvals: [{ approver: 'dave', at: '2026-03-02T10:02:00.000Z', comment: null }],
 });
