@@ -14,6 +14,7 @@ import {
   requestAccessOn,
   saveScreenshot,
   markDocument,
+  publishScreenshot,
   sidepanelUrl,
   useApproverBrowser,
   waitForQueueItem,
@@ -45,7 +46,9 @@ describe('the loop through the approvers’ side panel', () => {
       await clickPageButton(page, '#vm-start');
       const card = await waitForCard(page, /virtualMachines\/start\/action/);
       await requestAccessOn(card, JUSTIFICATION);
-      await waitForCard(page, /Waiting for approval/, 30_000);
+      // The card says who alice waits for: the approvers group's members.
+      await waitForCard(page, /Waiting for approval from bob or dave/, 30_000);
+      publishScreenshot(await saveScreenshot(page, 'banner-waiting'), 'banner');
       await markDocument(page);
 
       // Alice's own side panel: the request is listed as hers (pending), nothing to approve.
@@ -70,8 +73,10 @@ describe('the loop through the approvers’ side panel', () => {
       pages.push(panel);
       const item = await waitForQueueItem(panel, JUSTIFICATION, 30_000);
       expect(await item.evaluate((li) => li.textContent)).toContain('alice');
-      await item.scrollIntoView();
-      await saveScreenshot(panel, 'sidebar-queue', { fullPage: true });
+      // The README's picture: a side panel's width, from its header down into the request.
+      await panel.setViewport({ width: 420, height: 900 });
+      await panel.evaluate(() => window.scrollTo(0, 0));
+      publishScreenshot(await saveScreenshot(panel, 'sidebar-queue'), 'sidebar');
       const comment = await item.$('textarea');
       const approve = await item.$('::-p-aria([name="Approve"][role="button"])');
       if (!comment || !approve) throw new Error('the queue item has no decision form');
