@@ -21,6 +21,10 @@ import { StoreLockedError } from '../server/store/lock.ts';
 import { startDemoClouds } from './clouds/demo.ts';
 import { hostResolverRules, SIM_URLS, startConsoles } from './consoles/server.ts';
 
+// The demo runs on the fakes: the AWS SDK's notice that its 2027 releases need Node 22 is for
+// operators of a real broker (the README says so), not for someone trying the loop on Node 20.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const extDir = path.join(root, '.output', 'chrome-mv3');
 const consolePort = Number(process.env.PORT ?? 8443);
@@ -37,11 +41,13 @@ let stopping = false;
 async function stop(code = 0): Promise<never> {
   if (!stopping) {
     stopping = true;
+    console.log('\nStopping the demo…');
     for (const fn of stops.splice(0).reverse()) {
       await fn().catch((e: unknown) =>
         console.error(`stopping: ${e instanceof Error ? e.message : String(e)}`),
       );
     }
+    console.log('Stopped.');
   }
   process.exit(code);
 }
@@ -125,10 +131,11 @@ No display${chromium ? '' : ' or Chromium'} found, so no browser was opened. To 
          --host-resolver-rules="${rules}" \\
          --load-extension=${extDir} '${START_URL}'
      (or load ${extDir} unpacked: chrome://extensions → Developer mode → Load unpacked)
-  2. In the extension's options page (chrome://extensions → Unblock → Details → Extension options) set
-       Broker URL  ${broker.url}
-       API token   ${alice.token}
-     (alice's token, valid 12 hours)
+  2. In the extension's options page (chrome://extensions → Unblock → Details → Extension options)
+     set Broker URL  ${broker.url}
+     then press "Sign in" and sign in as alice (password alice),
+     or paste alice's API token (valid 12 hours) instead:
+       ${alice.token}
   3. Reload the denied page and press "Request access" on the banner.`);
   }
   console.log('\nPress Ctrl-C to stop.');
