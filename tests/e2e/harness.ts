@@ -591,9 +591,10 @@ export interface LoopE2E extends E2E {
 /**
  * Demo clouds (browser sign-in on signin.aws.amazon.com, 1 s propagation), the demo broker on
  * them (PGlite in memory), the consoles started with the clouds, Chromium with the extension,
- * and the extension configured with the broker URL and alice's token.
+ * and the extension configured with the broker URL and alice's token. With `seedToken: false`
+ * the extension is left unconfigured (no broker URL, no token): for tests that sign in.
  */
-export async function startLoopE2E(): Promise<LoopE2E> {
+export async function startLoopE2E({ seedToken = true }: { seedToken?: boolean } = {}): Promise<LoopE2E> {
   // Loaded here, not at the top: the other e2e files need none of the broker.
   const { demoConfig } = await import('../../server/config/demo.ts');
   const { startBroker } = await import('../../server/main.ts');
@@ -624,7 +625,7 @@ export async function startLoopE2E(): Promise<LoopE2E> {
     }
     const e2e = await startE2E({ clouds });
     cleanups.push(() => e2e.close());
-    await seedBrokerSettings(e2e, broker.url, tokens.alice);
+    if (seedToken) await seedBrokerSettings(e2e, broker.url, tokens.alice);
     const api: LoopE2E['api'] = async (user, method, path, body) => {
       const res = await fetch(`${broker.url}/api/v1${path}`, {
         method,
@@ -648,10 +649,13 @@ export async function startLoopE2E(): Promise<LoopE2E> {
 }
 
 /** `useE2E` for the loop: one loop session per test file. */
-export function useLoopE2E(onReady: (loop: LoopE2E) => void): void {
+export function useLoopE2E(
+  onReady: (loop: LoopE2E) => void,
+  options?: Parameters<typeof startLoopE2E>[0],
+): void {
   let pending: Promise<LoopE2E> | null = null;
   beforeAll(async () => {
-    pending = startLoopE2E();
+    pending = startLoopE2E(options);
     onReady(await pending);
   });
   afterAll(async () => {
