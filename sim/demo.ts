@@ -116,9 +116,19 @@ Unblock demo
   );
   const hasDisplay = Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
   if (chromium && hasDisplay) {
-    const browser = await openBrowser(chromium, rules, broker.url, alice.token);
+    const browser = await openBrowser(chromium, rules, broker.url, alice.token, () => START_URL);
+    // Bob, the approver, in a second window with his own profile: his side panel page as a tab.
+    await openBrowser(
+      chromium,
+      rules,
+      broker.url,
+      bob.token,
+      (id) => `chrome-extension://${id}/sidepanel.html`,
+    );
     console.log(
-      `\nOpened Chromium with the extension (signed in to the broker as alice) on the AWS sandbox Lambda page.`,
+      `\nOpened two Chromium windows with the extension: alice on the AWS sandbox Lambda page (press
+"Request access"; reads on dev are granted at once), and bob's approver side panel. Production
+pages (e.g. ${SIM_URLS.lambdaFunctions}) wait for bob's approval there.`,
     );
     browser.on('disconnected', () => {
       if (!stopping) console.log('Chromium closed; the broker and consoles keep running until Ctrl-C.');
@@ -147,6 +157,7 @@ async function openBrowser(
   rules: string,
   brokerUrl: string,
   token: string,
+  startUrl: (extensionId: string) => string,
 ): Promise<Browser> {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'unblock-demo-'));
   stops.push(() => Promise.resolve(fs.rmSync(profile, { recursive: true, force: true })));
@@ -178,22 +189,30 @@ async function openBrowser(
   );
   const worker = await target.worker();
   if (!worker) throw new Error('the extension has no service worker');
-  await worker.evaluate(
-    async (url, tok) => {
-      interface Chrome {
-        storage: { local: { set(items: Record<string, string>): Promise<void> } };
-      }
-      await (globalThis as unknown as { chrome: Chrome }).chrome.storage.local.set({
-        'unblock.brokerUrl': url,
-        'unblock.apiToken': tok,
-      });
-    },
-    brokerUrl,
-    token,
-  );
+  // A just-started worker may not have its extension APIs bound yet: retry for a few seconds.
+  for (let attempt = 0; ; attempt++) {
+    const saved = await worker
+      .evaluate(
+        async (url, tok) => {
+          interface Chrome {
+            storage?: { local: { set(items: Record<string, string>): Promise<void> } };
+          }
+          const storage = (globalThis as unknown as { chrome?: Chrome }).chrome?.storage;
+          if (!storage) return false;
+          await storage.local.set({ 'unblock.brokerUrl': url, 'unblock.apiToken': tok });
+          return true;
+        },
+        brokerUrl,
+        token,
+      )
+      .catch(() => false);
+    if (saved) break;
+    if (attempt >= 50) throw new Error('could not configure the extension (no chrome.storage)');
+    await new Promise((r) => setTimeout(r, 100));
+  }
   const [first] = await browser.pages();
   const page = first ?? (await browser.newPage());
-  await page.goto(START_URL, { waitUntil: 'domcontentloaded' });
+  await page.goto(startUrl(new URL(target.url()).host), { waitUntil: 'domcontentloaded' });
   return browser;
 }
 
