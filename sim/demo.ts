@@ -164,6 +164,10 @@ async function openBrowser(
   const browser = await puppeteer.launch({
     executablePath: chromium,
     headless: false,
+    // Our own SIGINT/SIGTERM handler closes everything in order; puppeteer's would kill Chromium
+    // and exit at once, leaving the broker's store unclosed.
+    handleSIGINT: false,
+    handleSIGTERM: false,
     userDataDir: profile,
     ignoreDefaultArgs: ['--disable-extensions', '--enable-automation'],
     defaultViewport: null,
