@@ -1,7 +1,8 @@
 /**
  * The toolbar popup, for the requester: who is signed in, access they hold now (with a live
  * countdown and Open console / Extend / Revoke), requests still waiting (Cancel), and the last
- * ten decided. Renders at once from the IndexedDB cache, then refreshes from the broker.
+ * ten decided (with whether their access has ended or was revoked). Renders at once from the
+ * IndexedDB cache, then refreshes from the broker.
  */
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { BrokerError, type BrokerApi } from '@/lib/broker-client';
@@ -124,6 +125,8 @@ export function Popup({ deps }: { deps: PopupDeps }) {
     snapshot.requests.filter((r) => r.requester === snapshot.me.user),
     HISTORY_SIZE,
   );
+  // Grants that are over are listed nowhere else: their requests in the history say how they ended.
+  const grantsById = new Map(snapshot.grants.map((g) => [g.id, g]));
 
   return (
     <main class="popup">
@@ -189,7 +192,7 @@ export function Popup({ deps }: { deps: PopupDeps }) {
         {history.length ? (
           <ul class="list">
             {history.map((r) => (
-              <HistoryItem key={r.id} request={r} />
+              <HistoryItem key={r.id} request={r} grant={r.grantId ? grantsById.get(r.grantId) : undefined} />
             ))}
           </ul>
         ) : (

@@ -4,6 +4,7 @@ import { act } from 'preact/test-utils';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Popup, type PopupDeps } from '../../components/popup/Popup';
 import { popupCacheKey, type PopupSnapshot } from '../../components/popup/popup-data';
+import { formatTime } from '../../components/panel-format';
 import { BrokerError } from '../../lib/broker-client';
 import { memoryCache } from '../../lib/cache';
 import { grantView, requestView } from './ext-broker-fixtures';
@@ -377,6 +378,30 @@ describe('popup requests', () => {
     expect(items[0]?.textContent).toContain('Approved');
     expect(items[1]?.textContent).toContain('Denied');
     expect(items[1]?.textContent).toContain('bob: “no 10”');
+  });
+
+  it('says in the history when a request’s grant ended or was revoked (no longer active access)', async () => {
+    const approved = (id: string, grantId: string, minutesAgo: number) =>
+      requestView({ id, status: 'approved', decidedAt: inMinutes(-minutesAgo), grantId });
+    const api = brokerWith({
+      requests: [
+        approved('req_a', 'g_live', 60),
+        approved('req_b', 'g_ended', 70),
+        approved('req_c', 'g_revoked', 80),
+      ],
+      grants: [
+        grantView({ id: 'g_live', requestId: 'req_a', status: 'active', expiresAt: inMinutes(20) }),
+        grantView({ id: 'g_ended', requestId: 'req_b', status: 'ended', endedAt: inMinutes(-5) }),
+        grantView({ id: 'g_revoked', requestId: 'req_c', status: 'revoked', endedAt: inMinutes(-10) }),
+      ],
+    });
+    await mount(deps(api));
+    expect(root.querySelectorAll('.grant')).toHaveLength(1);
+    const [live, ended, revoked] = [...root.querySelectorAll('.history')].map((li) => li.textContent ?? '');
+    expect(live).toContain('Approved');
+    expect(live).not.toMatch(/Access (ended|revoked)/);
+    expect(ended).toContain(`Access ended ${formatTime(inMinutes(-5))}`);
+    expect(revoked).toContain(`Access revoked ${formatTime(inMinutes(-10))}`);
   });
 
   it('offers approvers the side panel', async () => {
