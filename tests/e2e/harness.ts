@@ -765,3 +765,37 @@ export function useApproverBrowser(
     await session?.close();
   });
 }
+
+/**
+ * Evaluates `expression` in the extension's content-script world on `page` (the isolated
+ * execution context Chromium created for the extension there, found over CDP) and returns its
+ * JSON value; promises are awaited. For checking what a content script can and cannot do.
+ */
+export async function evaluateInContentScript(page: Page, expression: string): Promise<unknown> {
+  const cdp = await page.createCDPSession();
+  try {
+    interface Context {
+      id: number;
+      name: string;
+      auxData?: { type?: string };
+    }
+    const contexts: Context[] = [];
+    cdp.on('Runtime.executionContextCreated', (e: { context: Context }) => contexts.push(e.context));
+    await cdp.send('Runtime.enable');
+    // Content scripts run top-frame only (no all_frames); the world is named after the extension.
+    const ctx = await waitFor(
+      () => contexts.find((c) => c.auxData?.type === 'isolated' && c.name === 'Unblock'),
+      { timeout: 15_000, what: 'the extension’s content-script context' },
+    );
+    const r = await cdp.send('Runtime.evaluate', {
+      expression,
+      contextId: ctx.id,
+      awaitPromise: true,
+      returnByValue: true,
+    });
+    if (r.exceptionDetails) throw new Error(`in the content script: ${r.exceptionDetails.text}`);
+    return r.result.value;
+  } finally {
+    await cdp.detach().catch(() => undefined);
+  }
+}
