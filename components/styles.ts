@@ -33,7 +33,7 @@ export const BANNER_CSS = `
 h2 { flex: 1; min-width: 0; margin: 0; font: 600 12.5px/1.3 var(--font); color: inherit; letter-spacing: 0.01em;
   white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .disclose, .dismiss { all: unset; box-sizing: border-box; color: inherit; cursor: pointer; border-radius: 4px; }
-.disclose { font: 400 12px/22px var(--font); padding: 0 6px; opacity: 0.92; }
+.disclose { font: 400 12px/22px var(--font); padding: 0 6px; }
 .disclose::after { content: "▾" / ""; display: inline-block; margin-left: 3px; transition: transform 120ms; }
 .disclose[aria-expanded="true"]::after { transform: rotate(180deg); }
 .dismiss { width: 24px; height: 24px; border-radius: 50%; text-align: center; font: 400 18px/24px var(--font); }
