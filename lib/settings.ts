@@ -99,7 +99,28 @@ export async function restrictSettingsAccess(): Promise<void> {
  * The broker URL set by enterprise policy, or null: none set, not valid, or no managed storage
  * here (Firefox rejects the call when no managed-storage manifest is installed).
  */
-export async function loadManagedBrokerUrl(): Promise<string | null> {
+export function loadManagedBrokerUrl(): Promise<string | null> {
+  // Chromium answers the first storage.managed read only once policy has loaded (seconds after
+  // the browser starts), and the value only changes with policy: read it once per context and
+  // again when the managed area reports a change.
+  managedRead ??= readManagedBrokerUrl();
+  return managedRead;
+}
+
+let managedRead: Promise<string | null> | null = null;
+
+function onStorageChanged(_changes: unknown, area: string): void {
+  if (area === 'managed') managedRead = null;
+}
+
+/** Reads storage.managed again on the next call (tests; a policy change does this itself). */
+export function forgetManagedBrokerUrl(): void {
+  managedRead = null;
+}
+
+async function readManagedBrokerUrl(): Promise<string | null> {
+  const changed = browser.storage?.onChanged;
+  if (changed && !changed.hasListener(onStorageChanged)) changed.addListener(onStorageChanged);
   try {
     const managed = browser.storage?.managed;
     if (!managed) return null;
@@ -108,6 +129,8 @@ export async function loadManagedBrokerUrl(): Promise<string | null> {
     const url = checkBrokerUrl(raw);
     return url.ok ? url.value.url : null;
   } catch {
+    // Not remembered: Firefox without a policy manifest rejects at once, so asking again is cheap.
+    managedRead = null;
     return null;
   }
 }

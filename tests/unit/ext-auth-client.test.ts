@@ -15,14 +15,23 @@ import {
   type OAuthSession,
 } from '../../lib/auth-client';
 import { BrokerError } from '../../lib/broker-client';
-import { API_TOKEN_KEY, BROKER_URL_KEY, loadSettings, saveSettings } from '../../lib/settings';
+import {
+  API_TOKEN_KEY,
+  BROKER_URL_KEY,
+  forgetManagedBrokerUrl,
+  loadSettings,
+  saveSettings,
+} from '../../lib/settings';
 import { json } from './ext-broker-fixtures';
 
 const BROKER = 'https://unblock.example.com';
 const REDIRECT = 'https://abcdefghijklmnopabcdefghijklmnop.chromiumapp.org/oauth';
 const T0 = Date.parse('2026-03-02T10:00:00.000Z');
 
-beforeEach(() => fakeBrowser.reset());
+beforeEach(() => {
+  fakeBrowser.reset();
+  forgetManagedBrokerUrl();
+});
 
 interface Call {
   url: string;
@@ -349,6 +358,17 @@ describe('managed storage', () => {
       token: null,
       managed: true,
     });
+  });
+
+  it('reads the policy once per context, and again when the managed area changes', async () => {
+    await fakeBrowser.storage.local.set({ [BROKER_URL_KEY]: 'http://127.0.0.1:8787' });
+    const get = vi.spyOn(fakeBrowser.storage.managed, 'get');
+    await loadSettings();
+    await loadSettings();
+    expect(get).toHaveBeenCalledTimes(1);
+    await fakeBrowser.storage.managed.set({ brokerUrl: 'https://unblock.corp.example/' });
+    expect(await loadSettings()).toMatchObject({ brokerUrl: 'https://unblock.corp.example', managed: true });
+    expect(get).toHaveBeenCalledTimes(2);
   });
 
   it('ignores an invalid policy value and a browser without managed storage', async () => {
