@@ -51,9 +51,10 @@ export function renderSection(
 const HEADER = [
   '# Benchmarks',
   '',
-  'Produced by `npm run bench` (the extension and CLI section) and `npm run bench:broker` (the broker',
-  'section); each rewrites only its own section. Figures are from the machine and date given with',
-  'them; speed and size targets are checked here, never by timed assertions in tests.',
+  'Produced by `npm run bench` (the extension and CLI section), `npm run bench:broker` (the broker',
+  'section) and `npm run bench:loop` (the whole loop in Chromium); each rewrites only its own',
+  'section. Figures are from the machine and date given with them; speed and size targets are',
+  'checked here, never by timed assertions in tests.',
   '',
 ].join('\n');
 
