@@ -45,10 +45,7 @@ export function originPattern(url: string): string | null {
 }
 
 type Check =
-  | { kind: 'none' }
-  | { kind: 'checking' }
-  | { kind: 'ok'; user: string | null }
-  | { kind: 'error'; message: string };
+  { kind: 'none' } | { kind: 'checking' } | { kind: 'ok'; user: string } | { kind: 'error'; message: string };
 
 async function checkConnection(settings: BrokerSettings, deps: OptionsDeps): Promise<Check> {
   const client = createBrokerClient({
@@ -57,8 +54,9 @@ async function checkConnection(settings: BrokerSettings, deps: OptionsDeps): Pro
     fetch: deps.fetch,
   });
   try {
-    const mine = await client.listMyRequests();
-    return { kind: 'ok', user: mine.items[0]?.requester ?? null };
+    // Who the token belongs to (not the requester of some request: a new user has none).
+    const me = await client.me();
+    return { kind: 'ok', user: me.user };
   } catch (e) {
     return { kind: 'error', message: reasonOf(e) };
   }
@@ -226,8 +224,7 @@ export function Options(props: { deps: OptionsDeps }) {
       </div>
       <p class={`connection ${check.kind}`} role="status" aria-live="polite">
         {check.kind === 'checking' && 'Checking the connection…'}
-        {check.kind === 'ok' &&
-          (check.user ? `Connected as ${safeText(check.user, 120)}` : 'Connected (the token is accepted)')}
+        {check.kind === 'ok' && `Connected as ${safeText(check.user, 120)}`}
         {check.kind === 'error' && `Not connected: ${safeText(check.message, 300)}`}
       </p>
     </form>

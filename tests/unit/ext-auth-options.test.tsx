@@ -8,7 +8,8 @@ import { Options, type OptionsDeps } from '../../components/Options';
 import type { OptionsAuth } from '../../components/OptionsSignIn';
 import { closeDrafts, DB_NAME, NOTIFIED_STORE, notifiedStore, REQUESTS_STORE } from '../../lib/drafts';
 import type { BrokerSettings } from '../../lib/settings';
-import { json, requestView } from './ext-broker-fixtures';
+import { json } from './ext-broker-fixtures';
+import { meView } from './ext-popup-fixtures';
 
 let root: HTMLElement;
 beforeEach(() => {
@@ -31,7 +32,7 @@ const flush = async () => {
 };
 
 function deps(settings: BrokerSettings, auth: OptionsAuth) {
-  const fetchMock = vi.fn(() => Promise.resolve(json(200, { items: [requestView()], nextCursor: null })));
+  const fetchMock = vi.fn(() => Promise.resolve(json(200, meView())));
   return {
     load: vi.fn(() => Promise.resolve(settings)),
     save: vi.fn(() => Promise.resolve({ ok: true as const, value: settings })),
@@ -75,6 +76,7 @@ describe('options page sign-in', () => {
     expect(root.querySelector('.signed-in')?.textContent).toBe('Signed in as alice');
     // The connection check used the OAuth token.
     expect(d.token).toHaveBeenCalled();
+    expect(root.querySelector('.connection')?.textContent).toBe('Connected as alice');
     await act(() => button('Sign out')!.click());
     await flush();
     expect(auth.signOut).toHaveBeenCalled();

@@ -4,7 +4,8 @@ import { act } from 'preact/test-utils';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Options, originPattern, type OptionsDeps } from '../../components/Options';
 import type { BrokerSettings } from '../../lib/settings';
-import { json, requestView } from './ext-broker-fixtures';
+import { json } from './ext-broker-fixtures';
+import { meView } from './ext-popup-fixtures';
 
 let root: HTMLElement;
 beforeEach(() => {
@@ -21,7 +22,7 @@ const flush = () =>
     for (let i = 0; i < 10; i++) await new Promise((r) => setTimeout(r, 0));
   });
 
-function deps(stored: BrokerSettings | null, fetchImpl: () => Promise<Response>) {
+function deps(stored: BrokerSettings | null, fetchImpl: (url: string) => Promise<Response>) {
   let current = stored;
   const d = {
     load: vi.fn(() => Promise.resolve(current)),
@@ -59,7 +60,7 @@ const connection = () => root.querySelector('[role="status"]')?.textContent ?? '
 
 describe('options page', () => {
   it('saves URL and token, and says who it is connected as', async () => {
-    const d = deps(null, () => Promise.resolve(json(200, { items: [requestView()], nextCursor: null })));
+    const d = deps(null, () => Promise.resolve(json(200, meView())));
     await act(() => render(<Options deps={d} />, root));
     await flush();
     expect(root.querySelector('label[for="broker-url"]')?.textContent).toBe('Broker URL');
@@ -71,6 +72,7 @@ describe('options page', () => {
     expect(d.requestOrigin).not.toHaveBeenCalled(); // loopback is in the manifest
     expect(d.save).toHaveBeenCalledWith({ brokerUrl: 'http://127.0.0.1:8787/', token: 'tok-1' });
     expect(connection()).toBe('Connected as alice');
+    expect(d.fetch).toHaveBeenCalledWith('http://127.0.0.1:8787/api/v1/me', expect.anything());
     // The token is never shown back.
     expect(root.querySelector<HTMLInputElement>('#api-token')!.value).toBe('');
     expect(root.innerHTML).not.toContain('tok-1');
@@ -107,15 +109,21 @@ describe('options page', () => {
     expect(root.querySelector('[role="alert"]')?.textContent).toMatch(/permission/);
   });
 
-  it('checks the stored settings on load and can forget the broker', async () => {
-    const d = deps({ brokerUrl: 'http://127.0.0.1:8787', token: 'tok' }, () =>
-      Promise.resolve(json(200, { items: [], nextCursor: null })),
+  it('checks the stored settings on load, names the user who has no requests yet, and can forget the broker', async () => {
+    // The broker knows bob, who has filed nothing: the check asks who the token is, not whose
+    // requests come back.
+    const d = deps({ brokerUrl: 'http://127.0.0.1:8787', token: 'tok' }, (url) =>
+      Promise.resolve(
+        url.endsWith('/api/v1/me')
+          ? json(200, meView({ user: 'bob' }))
+          : json(200, { items: [], nextCursor: null }),
+      ),
     );
     await act(() => render(<Options deps={d} />, root));
     await flush();
     expect(root.querySelector<HTMLInputElement>('#broker-url')!.value).toBe('http://127.0.0.1:8787');
     expect(root.querySelector<HTMLInputElement>('#api-token')!.placeholder).toMatch(/^Saved/);
-    expect(connection()).toBe('Connected (the token is accepted)');
+    expect(connection()).toBe('Connected as bob');
     const forget = [...root.querySelectorAll('button')].find((b) => b.textContent === 'Forget broker')!;
     await act(() => {
       forget.dispatchEvent(new MouseEvent('click', { bubbles: true }));
