@@ -2,7 +2,7 @@
  * "Extend": ask for more time on a grant. The broker files a linked request that policy decides
  * like any other; the form then says what happened to it (auto-approved, waiting, refused).
  */
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { BrokerApi } from '@/lib/broker-client';
 import type { AccessRequestView, GrantView } from '@/lib/contract/api';
 import { DEFAULT_DURATION_MINUTES, JUSTIFICATION_MAX } from '@/lib/contract/request';
@@ -39,6 +39,16 @@ export function ExtendForm(props: {
   const [error, setError] = useState<string | null>(null);
   const [result, setResult] = useState<AccessRequestView | null>(null);
   const base = `extend-${grant.id}`;
+  // The form replaces the Extend button, and the outcome replaces the form: focus follows, so a
+  // keyboard user is not sent back to the top of the popup.
+  const formRef = useRef<HTMLFormElement>(null);
+  const closeRef = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    formRef.current?.querySelector<HTMLElement>('select, input')?.focus();
+  }, []);
+  useEffect(() => {
+    if (result) closeRef.current?.focus();
+  }, [result]);
 
   async function submit(e: Event) {
     e.preventDefault();
@@ -68,14 +78,14 @@ export function ExtendForm(props: {
       <div class="extend-result" role="status">
         <p>{extendOutcome(result)}</p>
         {advice && <p class="muted bidi">{safeText(advice, 300)}</p>}
-        <button type="button" onClick={props.onClose}>
+        <button type="button" ref={closeRef} onClick={props.onClose}>
           Close
         </button>
       </div>
     );
   }
   return (
-    <form class="extend" onSubmit={(e) => void submit(e)} aria-label="Extend access">
+    <form class="extend" ref={formRef} onSubmit={(e) => void submit(e)} aria-label="Extend access">
       <DurationPicker id={`${base}-duration`} value={minutes} disabled={busy} onChange={setMinutes} />
       <TextField
         id={`${base}-why`}

@@ -2,7 +2,7 @@
  * One grant in the popup: where, what (with risk), how long is left, and what the user can do
  * with it. Actions are offered only while the grant is active.
  */
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { BrokerApi } from '@/lib/broker-client';
 import type { GrantView } from '@/lib/contract/api';
 import { isLandingUrl, reasonOf } from '@/lib/request-flow';
@@ -27,6 +27,14 @@ export function GrantItem(props: {
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
   const active = grant.status === 'active';
+  // Closing the Extend form puts focus back on the Extend button it replaced.
+  const extendRef = useRef<HTMLButtonElement>(null);
+  const refocusExtend = useRef(false);
+  useEffect(() => {
+    if (extending || !refocusExtend.current) return;
+    refocusExtend.current = false;
+    extendRef.current?.focus();
+  }, [extending]);
 
   async function openConsole() {
     if (!client) return;
@@ -82,7 +90,7 @@ export function GrantItem(props: {
           <button type="button" class="primary" disabled={busy} onClick={() => void openConsole()}>
             Open console as this grant
           </button>
-          <button type="button" disabled={busy} onClick={() => setExtending(true)}>
+          <button type="button" ref={extendRef} disabled={busy} onClick={() => setExtending(true)}>
             Extend
           </button>
           <ConfirmButton
@@ -99,7 +107,10 @@ export function GrantItem(props: {
           grant={grant}
           client={client}
           onDone={props.onChanged}
-          onClose={() => setExtending(false)}
+          onClose={() => {
+            refocusExtend.current = true;
+            setExtending(false);
+          }}
         />
       )}
       {message && (
