@@ -1,6 +1,7 @@
 /**
  * A button that asks once more before doing something that cannot be undone ("Revoke now").
- * The question replaces the button in place; focus moves to the confirming button.
+ * The question replaces the button in place; focus moves to the confirming button, and back to
+ * the button on "Keep".
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 
@@ -13,12 +14,23 @@ export function ConfirmButton(props: {
 }) {
   const [asking, setAsking] = useState(false);
   const confirmRef = useRef<HTMLButtonElement>(null);
+  const buttonRef = useRef<HTMLButtonElement>(null);
+  /** "Keep" puts focus back on the button the question replaced. */
+  const refocus = useRef(false);
   useEffect(() => {
     if (asking) confirmRef.current?.focus();
+    else if (refocus.current) buttonRef.current?.focus();
+    refocus.current = false;
   }, [asking]);
   if (!asking) {
     return (
-      <button type="button" class="danger-outline" disabled={props.disabled} onClick={() => setAsking(true)}>
+      <button
+        type="button"
+        class="danger-outline"
+        ref={buttonRef}
+        disabled={props.disabled}
+        onClick={() => setAsking(true)}
+      >
         {props.label}
       </button>
     );
@@ -38,7 +50,13 @@ export function ConfirmButton(props: {
       >
         {props.confirmLabel}
       </button>
-      <button type="button" onClick={() => setAsking(false)}>
+      <button
+        type="button"
+        onClick={() => {
+          refocus.current = true;
+          setAsking(false);
+        }}
+      >
         Keep
       </button>
     </span>
