@@ -4,7 +4,7 @@ import { safeText } from '../safe-text';
 export function Unreachable(props: { reason: string; onRetry: () => void; onOpenSettings: () => void }) {
   return (
     <section class="notice" aria-labelledby="unreachable-title">
-      <h2 id="unreachable-title">The broker is unreachable</h2>
+      <h1 id="unreachable-title">The broker is unreachable</h1>
       <p class="error" role="alert">
         {safeText(props.reason, 300)}
       </p>
