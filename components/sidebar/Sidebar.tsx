@@ -226,6 +226,8 @@ export function Sidebar({ deps }: { deps: SidebarDeps }) {
       )}
       <SidebarTabs tabs={tabs} selected={selected} onSelect={setTab} />
       <div role="tabpanel" id={`panel-${selected}`} aria-labelledby={`tab-${selected}`}>
+        {/* The panel's heading (the Audit tab has a visible one), so the items' h3s sit under an h2. */}
+        {selected !== 'audit' && <h2 class="sr-only">{tabs.find((t) => t.id === selected)?.label}</h2>}
         {selected === 'queue' &&
           (queue.length ? (
             <ul class="list" aria-label="Requests to decide">
