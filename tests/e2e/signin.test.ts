@@ -123,11 +123,25 @@ describe('signing in to the broker from the options page', () => {
 
       // Sign in: Chromium opens the broker's authorize page in a window of its own.
       const authorizePrefix = `${loop.broker.url}/oauth/authorize?`;
-      const waitAuth = loop.browser.waitForTarget((t) => t.url().startsWith(authorizePrefix), {
-        timeout: 20_000,
+      const authWindow = async () => {
+        const waitAuth = loop.browser.waitForTarget((t) => t.url().startsWith(authorizePrefix), {
+          timeout: 20_000,
+        });
+        await options.click('::-p-aria([name="Sign in"][role="button"])');
+        return waitAuth;
+      };
+      // Closing that window cancels: the page says so and offers Sign in again.
+      expect(signInButton).not.toBeNull();
+      const abandoned = await authWindow();
+      await (await abandoned.asPage()).close();
+      const failed = await options.waitForSelector('.sign-in .error[role="alert"]', { timeout: 20_000 });
+      expect(await failed!.evaluate((e) => e.textContent)).toMatch(/^Sign-in failed: sign-in did not finish/);
+      await options.waitForSelector('::-p-aria([name="Sign in"][role="button"]):not([disabled])', {
+        timeout: 15_000,
       });
-      await signInButton!.click();
-      const authTarget = await waitAuth;
+      expect(await storedItems([OAUTH_KEY])).toEqual({});
+
+      const authTarget = await authWindow();
       const authorize = new URL(authTarget.url());
       expect(authorize.searchParams.get('client_id')).toBe('unblock-extension');
       expect(authorize.searchParams.get('code_challenge_method')).toBe('S256');
