@@ -18,7 +18,7 @@ export interface OptionsAuth {
 type State =
   | { kind: 'loading' }
   | { kind: 'out'; notice: string | null }
-  | { kind: 'busy' }
+  | { kind: 'busy'; doing: 'in' | 'out' }
   | { kind: 'in'; user: string | null };
 
 export function OptionsSignIn(props: {
@@ -44,7 +44,7 @@ export function OptionsSignIn(props: {
 
   async function signIn() {
     setError(null);
-    setState({ kind: 'busy' });
+    setState({ kind: 'busy', doing: 'in' });
     try {
       const s = await auth.signIn(brokerUrl);
       setState({ kind: 'in', user: s.user });
@@ -57,7 +57,7 @@ export function OptionsSignIn(props: {
 
   async function signOut() {
     setError(null);
-    setState({ kind: 'busy' });
+    setState({ kind: 'busy', doing: 'out' });
     await auth.signOut();
     setState({ kind: 'out', notice: null });
     onChange?.();
@@ -88,7 +88,7 @@ export function OptionsSignIn(props: {
           </button>
         ) : (
           <button type="button" class="primary" disabled={state.kind !== 'out'} onClick={() => void signIn()}>
-            {state.kind === 'busy' ? 'Signing in…' : 'Sign in'}
+            {state.kind !== 'busy' ? 'Sign in' : state.doing === 'in' ? 'Signing in…' : 'Signing out…'}
           </button>
         )}
       </div>

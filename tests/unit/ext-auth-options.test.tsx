@@ -84,6 +84,22 @@ describe('options page sign-in', () => {
     expect(button('Sign in')).toBeDefined();
   });
 
+  it('says "Signing out…", not "Signing in…", while the sign-out is on its way', async () => {
+    const auth = fakeAuth(true);
+    let finish: () => void = () => undefined;
+    auth.signOut.mockImplementationOnce(() => new Promise<void>((resolve) => (finish = resolve)));
+    const d = deps({ brokerUrl: 'https://unblock.example.com', token: null }, auth);
+    await act(() => render(<Options deps={d} />, root));
+    await flush();
+    await act(() => button('Sign out')!.click());
+    await flush();
+    expect(button('Signing in…')).toBeUndefined();
+    expect(button('Signing out…')?.disabled).toBe(true);
+    await act(() => finish());
+    await flush();
+    expect(button('Sign in')?.disabled).toBe(false);
+  });
+
   it('says why the user was signed out, and shows a failed sign-in', async () => {
     const auth = fakeAuth(false, 'Signed out: the broker ended your session (revoked).');
     auth.signIn.mockRejectedValueOnce(new Error('sign-in was cancelled'));
