@@ -12,6 +12,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['tests/unit/**/*.test.{ts,tsx}'],
+          // WXT's fake browser lacks runtime.onConnect (the background's live port).
+          setupFiles: ['tests/unit/setup-fake-ports.ts'],
           mockReset: true,
           restoreMocks: true,
         },

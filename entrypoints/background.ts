@@ -1,4 +1,4 @@
-import { browser } from 'wxt/browser';
+import { browser, type Browser } from 'wxt/browser';
 import { defineBackground } from 'wxt/utils/define-background';
 import {
   brokerToken,
@@ -10,10 +10,11 @@ import {
   type Auth,
 } from '@/lib/auth-client';
 import type { Badge } from '@/lib/badge';
-import { createBrokerClient } from '@/lib/broker-client';
+import { BrokerError, createBrokerClient } from '@/lib/broker-client';
 import { notifiedStore, saveDraft, trackedStore } from '@/lib/drafts';
 import { handleMessage, type HandlerDeps } from '@/lib/handle-message';
-import type { RequestProgressMessage } from '@/lib/messages';
+import { checkPortSender, coalesce, createLiveEvents, type LiveEvents } from '@/lib/live-events';
+import { isHeartbeat, LIVE_PORT, type RequestProgressMessage } from '@/lib/messages';
 import {
   createWatchApi,
   createWatcher,
@@ -26,8 +27,11 @@ import { API_TOKEN_KEY, BROKER_URL_KEY, loadSettings, restrictSettingsAccess } f
 
 /**
  * The periodic poll for the badge and notifications (a minute: alarms are the only timer that
- * survives the worker sleeping). No event stream yet: `GET /api/v1/events` would need a long-lived
- * fetch, which an MV3 worker cannot keep open; polling is the whole mechanism for now.
+ * survives the worker sleeping). It is the fallback: while an extension page is open or a banner
+ * card follows a request, each holds a port (`LIVE_PORT`, heartbeats keep the MV3 worker alive)
+ * and the background follows the broker's event stream (`GET /api/v1/events`, lib/live-events.ts),
+ * polling the watcher and waking the request flow on each event. With nothing connected the worker
+ * may sleep and drop the stream; then this alarm (and TRACK_ALARM for followed requests) polls.
  */
 export const WATCH_ALARM = 'unblock-watch';
 const WATCH_PERIOD_MINUTES = 1;
@@ -107,6 +111,9 @@ const watcher = createWatcher({
 });
 
 const poll = () => void watcher.poll().catch(() => undefined);
+/** After events: one watcher poll for a burst (an approval is several events). */
+const WATCH_COALESCE_MS = 500;
+const pollSoon = coalesce(() => watcher.poll(), WATCH_COALESCE_MS);
 
 /** The one-shot alarm that refreshes the access token shortly before it expires. */
 async function scheduleRefresh(): Promise<void> {
@@ -155,9 +162,45 @@ const flowDeps: FlowDeps = {
   },
 };
 
+/**
+ * Holds the live stream while the port is open. Only from our own pages, or our content script on
+ * a console tab; the only message accepted on it is the heartbeat (which keeps the worker alive).
+ */
+function acceptLivePort(port: Browser.runtime.Port, live: LiveEvents): void {
+  if (port.name !== LIVE_PORT) return;
+  if (checkPortSender(port.sender, browser.runtime.id, browser.runtime.getURL('/'))) {
+    port.disconnect();
+    return;
+  }
+  const release = live.hold();
+  port.onMessage.addListener((message: unknown) => {
+    // The heartbeat needs no answer: its arrival is what keeps the worker alive. Nothing else is
+    // expected on this port; anything else is ignored (never acted on).
+    if (!isHeartbeat(message)) return;
+  });
+  port.onDisconnect.addListener(() => release());
+}
+
 export default defineBackground(() => {
   void restrictSettingsAccess();
   const flow = createRequestFlow(flowDeps);
+  const live = createLiveEvents({
+    async open(options) {
+      const client = await brokerClient();
+      if (!client) throw new BrokerError('not_signed_in', 'no broker configured');
+      await client.streamEvents(options);
+    },
+    onEvent(event) {
+      // Every event names its request (grant events too); a grant merged into another names both.
+      flow.wake(event.requestId, event.grantId);
+      pollSoon();
+    },
+    onResync() {
+      flow.wake();
+      pollSoon();
+    },
+  });
+  browser.runtime.onConnect.addListener((port) => acceptLivePort(port, live));
   const deps: HandlerDeps = {
     runtimeId: browser.runtime.id,
     injectBanner,
@@ -186,13 +229,20 @@ export default defineBackground(() => {
   browser.storage.onChanged.addListener((changes, area) => {
     if (area === 'managed' || (area === 'local' && (BROKER_URL_KEY in changes || API_TOKEN_KEY in changes))) {
       poll();
+      live.restart();
     }
     if (area === 'local' && OAUTH_KEY in changes) {
       void scheduleRefresh().catch(() => undefined);
       // Signed in or out (not a mere refresh): recount at once.
       const before = changes[OAUTH_KEY]?.oldValue as { brokerUrl?: string } | undefined;
       const after = changes[OAUTH_KEY]?.newValue as { brokerUrl?: string } | undefined;
-      if (!before || !after || before.brokerUrl !== after.brokerUrl) poll();
+      if (!before || !after || before.brokerUrl !== after.brokerUrl) {
+        poll();
+        live.restart();
+      } else if (live.state === 'signed-out') {
+        // A refreshed access token: the stream the broker refused may open now.
+        live.restart();
+      }
     }
   });
   browser.notifications?.onButtonClicked?.addListener((id, index) => {

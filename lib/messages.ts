@@ -100,3 +100,27 @@ export function parseProgressMessage(
   const r = RequestProgressMessage.safeParse(raw);
   return r.success ? r.data : undefined;
 }
+
+// ---------------------------------------------------------------------------------------------
+// The live port: extension pages (popup, side panel, options) and a banner following a request
+// connect to the background with this name; while any such port is open, the background follows
+// the broker's event stream (lib/live-events.ts). The connecting side sends a heartbeat (the only
+// message the background accepts on it): since Chrome 114 a port message keeps an MV3 service
+// worker alive, which is otherwise stopped after ~30 s without extension events.
+
+export const LIVE_PORT = 'unblock-live';
+/** Under the ~30 s after which an idle MV3 service worker is stopped. */
+export const HEARTBEAT_MS = 20_000;
+
+export const LiveHeartbeat = z.strictObject({ type: z.literal('heartbeat') });
+export type LiveHeartbeat = z.infer<typeof LiveHeartbeat>;
+export const HEARTBEAT: LiveHeartbeat = { type: 'heartbeat' };
+
+export function isHeartbeat(raw: unknown): raw is LiveHeartbeat {
+  return LiveHeartbeat.safeParse(raw).success;
+}
+
+/** Whether a card is still following its request (final: denied, failed; after landing the page goes). */
+export function isFollowing(progress: RequestProgress): boolean {
+  return progress.status !== 'denied' && progress.status !== 'failed';
+}

@@ -4,8 +4,9 @@
  * 1. file the draft with the broker (`POST /requests`), remember `{requestId, tabId, frameId,
  *    pageUrl}` in IndexedDB so a service-worker restart loses nothing;
  * 2. follow it (`GET /requests/{id}`, then `GET /grants/{grantId}`): every second while something
- *    is happening, backing off while nothing changes or the broker is unreachable; a periodic
- *    alarm (the safety net) resumes following after the worker was stopped;
+ *    is happening, backing off while nothing changes or the broker is unreachable; an event about
+ *    it on the broker's stream (`wake`, lib/live-events.ts) asks at once; a periodic alarm (the
+ *    safety net) resumes following after the worker was stopped;
  * 3. once the grant is active, ask for the landing (`POST /grants/{id}/landing`, destination: the
  *    tab's current console URL) and apply it to that tab: open the one-time sign-in URL, or reload
  *    after the cloud's propagation delay.
@@ -94,13 +95,25 @@ export interface RequestFlow {
   file(draft: { id: string; request: NewAccessRequest }, where: Where): Promise<boolean>;
   /** Picks up every unfinished request from the store (worker start, alarm). */
   resume(): Promise<void>;
+  /**
+   * Something happened at the broker (an event on its stream): the followed requests it concerns
+   * — the one with this request id or grant id; every one when neither is given — are asked about
+   * now instead of when their back-off timer fires, and polling starts again from POLL_MS.
+   */
+  wake(requestId?: string, grantId?: string): void;
   /** Resolves once nothing is in flight (timers may still be pending). For tests. */
   idle(): Promise<void>;
 }
 
 interface Loop {
+  rec: TrackedRequest;
   delay: number;
+  /** Cancels the pending timer (set only while one is pending). */
   cancel?: () => void;
+  /** Runs the next step now. */
+  run: () => Promise<void>;
+  /** Woken while a step was running: run again as soon as it ends. */
+  woken?: boolean;
 }
 
 type Next = number | 'done';
@@ -345,10 +358,9 @@ export function createRequestFlow(deps: FlowDeps): RequestFlow {
 
   function start(rec: TrackedRequest, first?: AccessRequestView): void {
     if (loops.has(rec.requestId)) return;
-    const loop: Loop = { delay: POLL_MS };
-    loops.set(rec.requestId, loop);
     const run = async (view?: AccessRequestView): Promise<void> => {
       loop.cancel = undefined;
+      loop.woken = false;
       let next: Next;
       try {
         next = await step(rec, loop, view);
@@ -360,9 +372,27 @@ export function createRequestFlow(deps: FlowDeps): RequestFlow {
         await disarmIfIdle();
         return;
       }
+      // Woken meanwhile: what this step read may predate the event.
+      if (loop.woken) next = 0;
       loop.cancel = schedule(() => void track(run()), next);
     };
+    const loop: Loop = { rec, delay: POLL_MS, run: () => run() };
+    loops.set(rec.requestId, loop);
     void track(run(first));
+  }
+
+  function wakeLoop(loop: Loop): void {
+    // A reload landing waits for the cloud's propagation delay: nothing to ask the broker.
+    if (loop.rec.phase === 'reload' || loop.rec.phase === 'done') return;
+    loop.delay = POLL_MS;
+    const cancel = loop.cancel;
+    if (!cancel) {
+      loop.woken = true;
+      return;
+    }
+    loop.cancel = undefined;
+    cancel();
+    void track(loop.run());
   }
 
   async function submit(
@@ -423,6 +453,16 @@ export function createRequestFlow(deps: FlowDeps): RequestFlow {
           else await disarmIfIdle();
         })(),
       );
+    },
+
+    wake(requestId, grantId) {
+      for (const loop of [...loops.values()]) {
+        const all = requestId === undefined && grantId === undefined;
+        const mine =
+          (requestId !== undefined && loop.rec.requestId === requestId) ||
+          (grantId !== undefined && loop.rec.grantId === grantId);
+        if (all || mine) wakeLoop(loop);
+      }
     },
 
     async idle() {

@@ -1,4 +1,5 @@
 import { render } from 'preact';
+import { browser } from 'wxt/browser';
 import '@/components/panel.css';
 import {
   brokerFromSettings,
@@ -8,6 +9,7 @@ import {
 } from '@/components/broker-from-settings';
 import { Popup } from '@/components/popup/Popup';
 import { idbCache } from '@/lib/cache';
+import { holdLivePort } from '@/lib/live-port';
 
 render(
   <Popup
@@ -21,3 +23,7 @@ render(
   />,
   document.getElementById('app')!,
 );
+
+// While this page is open the background follows the broker's events (badge, notifications,
+// a waiting banner lands at once); the port closes with the page.
+holdLivePort({ connect: (name) => browser.runtime.connect({ name }) });

@@ -81,6 +81,7 @@ describe('the loop through the approvers’ side panel', () => {
       const approve = await item.$('::-p-aria([name="Approve"][role="button"])');
       if (!comment || !approve) throw new Error('the queue item has no decision form');
       await comment.type('go ahead, from the sidebar');
+      const clickedAt = Date.now();
       await approve.click();
       await panel.waitForFunction(
         () =>
@@ -92,8 +93,13 @@ describe('the loop through the approvers’ side panel', () => {
       const bobError = await panel.$('p.error[role="alert"]');
       expect(bobError ? await bobError.evaluate((e) => e.textContent) : null).toBeNull();
 
-      // Alice: the extension notices (it backs off to 15 s between polls), lands, the tab reloads.
+      // Alice: her waiting banner holds the background's event stream open, so the approval's
+      // event wakes the request flow (no waiting for its next back-off poll, up to 15 s apart);
+      // it lands, and after the cloud's propagation delay the tab reloads.
       await waitForReload(page, 90_000);
+      console.log(
+        `loop-sidebar: approve click → alice's reload ${Date.now() - clickedAt} ms (informational)`,
+      );
       expect(page.url()).toBe(SIM_URLS.azureVm);
       await page.waitForSelector('#vm-start', { timeout: 10_000 });
       await clickPageButton(page, '#vm-start');

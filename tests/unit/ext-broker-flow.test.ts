@@ -428,6 +428,131 @@ describe('request flow', () => {
   });
 });
 
+describe('request flow: wake (an event about the request on the broker’s stream)', () => {
+  /** Files the draft and lets the polls back off until the next one is POLL_MAX_MS away. */
+  async function waitingAndBackedOff(h: Harness): Promise<void> {
+    await h.flow.file(DRAFT, WHERE);
+    await h.flow.idle();
+    while (h.timers[0]!.ms < POLL_MAX_MS) await h.tick();
+    h.broker.calls = [];
+  }
+
+  it('polls a backed-off request at once, lands it, and never waits for the old timer', async () => {
+    const h = harness();
+    await waitingAndBackedOff(h);
+    expect(h.timers.map((t) => t.ms)).toEqual([POLL_MAX_MS]);
+
+    // Bob approves; the grant is active at once. The event wakes the flow: no timer fires.
+    h.broker.request = requestView({ status: 'approved', grantId: 'grt_1' });
+    h.broker.grant = grantView({ status: 'active' });
+    h.flow.wake('req_1');
+    await h.flow.idle();
+    expect(h.broker.calls).toEqual(['request req_1', 'grant grt_1', 'landing']);
+    expect(h.navigations).toEqual([{ tabId: 7, url: SIGN_IN }]);
+    expect(h.timers).toEqual([]);
+  });
+
+  it('starts the back-off again from POLL_MS', async () => {
+    const h = harness();
+    await waitingAndBackedOff(h);
+    // Another approval recorded, still one short: the progress changes.
+    h.broker.request = requestView({
+      decision: { ...requestView().decision, requiredApprovals: 2 },
+      approvals: [{ approver: 'bob', at: '2026-03-02T10:05:00.000Z', comment: null }],
+    });
+    h.flow.wake('req_1');
+    await h.flow.idle();
+    expect(h.broker.calls).toEqual(['request req_1']);
+    expect(h.timers.map((t) => t.ms)).toEqual([POLL_MS]);
+
+    // Nothing changed since: the next wake leaves it one step into the back-off.
+    await h.tick();
+    h.flow.wake();
+    await h.flow.idle();
+    expect(h.timers.map((t) => t.ms)).toEqual([Math.round(POLL_MS * 1.5)]);
+  });
+
+  it('wakes only the request the event names (by request or grant id); no names: all of them', async () => {
+    const h = harness();
+    await h.flow.file(DRAFT, WHERE);
+    h.broker.request = requestView({ id: 'req_2' });
+    await h.flow.file({ id: 'draft-2', request: newRequest() }, WHERE);
+    await h.flow.idle();
+    h.broker.calls = [];
+    expect(h.timers).toHaveLength(2);
+
+    h.flow.wake('req_unrelated');
+    h.flow.wake(undefined, 'grt_unrelated');
+    await h.flow.idle();
+    expect(h.broker.calls).toEqual([]);
+    expect(h.timers).toHaveLength(2);
+
+    h.flow.wake('req_2');
+    await h.flow.idle();
+    expect(h.broker.calls).toEqual(['request req_2']);
+
+    h.broker.calls = [];
+    h.flow.wake();
+    await h.flow.idle();
+    expect(h.broker.calls.sort()).toEqual(['request req_1', 'request req_2']);
+    expect(h.timers).toHaveLength(2);
+
+    // Following the grant: an event that names only the grant wakes it.
+    h.broker.request = requestView({ status: 'approved', grantId: 'grt_2' });
+    h.broker.grant = grantView({ id: 'grt_2', status: 'provisioning' });
+    h.flow.wake('req_2');
+    await h.flow.idle();
+    h.broker.calls = [];
+    h.flow.wake(undefined, 'grt_2');
+    await h.flow.idle();
+    expect(h.broker.calls).toEqual(['grant grt_2']);
+  });
+
+  it('woken while a poll is under way: polls once more right after it', async () => {
+    const h = harness();
+    await waitingAndBackedOff(h);
+    let answer: (v: AccessRequestView) => void = () => undefined;
+    const slow = vi
+      .spyOn(h.broker.client, 'getRequest')
+      .mockImplementationOnce(() => new Promise<AccessRequestView>((r) => (answer = r)));
+    h.flow.wake('req_1'); // the poll starts, and hangs
+    await Promise.resolve();
+    h.flow.wake('req_1'); // the approval lands meanwhile
+    h.flow.wake('req_1');
+    answer(requestView()); // the first answer predates it
+    await h.flow.idle();
+    // One more poll at once (0 ms), not after the back-off.
+    expect(h.timers.map((t) => t.ms)).toEqual([0]);
+    slow.mockRestore();
+    h.broker.calls = [];
+    h.broker.request = requestView({ status: 'approved', grantId: 'grt_1' });
+    h.broker.grant = grantView({ status: 'active' });
+    await h.tick();
+    expect(h.broker.calls).toEqual(['request req_1', 'grant grt_1', 'landing']);
+  });
+
+  it('does not shorten the wait before a reload landing, and is a no-op with nothing followed', async () => {
+    const h = harness();
+    h.flow.wake();
+    h.flow.wake('req_1');
+    await h.flow.idle();
+    expect(h.broker.calls).toEqual([]);
+
+    h.broker.request = requestView({ status: 'approved', grantId: 'grt_1' });
+    h.broker.grant = grantView({ status: 'active' });
+    h.broker.landing = { kind: 'reload', url: null, afterMs: 5000, message: 'Reloading in 5 s' };
+    await h.flow.file(DRAFT, WHERE);
+    await h.flow.idle();
+    expect(h.timers.map((t) => t.ms)).toEqual([5000]);
+    h.broker.calls = [];
+    h.flow.wake('req_1');
+    await h.flow.idle();
+    expect(h.broker.calls).toEqual([]);
+    expect(h.reloads).toEqual([]);
+    expect(h.timers.map((t) => t.ms)).toEqual([5000]);
+  });
+});
+
 describe('request flow restart recovery (IndexedDB)', () => {
   beforeEach(async () => {
     closeDrafts();
