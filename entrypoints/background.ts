@@ -23,7 +23,13 @@ import {
   type NotificationContent,
 } from '@/lib/notifications';
 import { createRequestFlow, TRACK_ALARM, type FlowDeps } from '@/lib/request-flow';
-import { API_TOKEN_KEY, BROKER_URL_KEY, loadSettings, restrictSettingsAccess } from '@/lib/settings';
+import {
+  API_TOKEN_KEY,
+  BROKER_URL_KEY,
+  loadManagedBrokerUrl,
+  loadSettings,
+  restrictSettingsAccess,
+} from '@/lib/settings';
 
 /**
  * The periodic poll for the badge and notifications (a minute: alarms are the only timer that
@@ -183,6 +189,8 @@ function acceptLivePort(port: Browser.runtime.Port, live: LiveEvents): void {
 
 export default defineBackground(() => {
   void restrictSettingsAccess();
+  // Start the (slow, right after browser start) policy read now, so a first click does not wait.
+  void loadManagedBrokerUrl();
   const flow = createRequestFlow(flowDeps);
   const live = createLiveEvents({
     async open(options) {
