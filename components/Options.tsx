@@ -8,6 +8,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { browser } from 'wxt/browser';
 import { brokerToken, createAuth, webLock } from '@/lib/auth-client';
 import { createBrokerClient } from '@/lib/broker-client';
+import { idbCache } from '@/lib/cache';
 import { reasonOf } from '@/lib/request-flow';
 import {
   checkBrokerUrl,
@@ -240,10 +241,21 @@ export function browserOptionsDeps(requestOrigin: OptionsDeps['requestOrigin']):
     lock: webLock,
     beforeWrite: restrictSettingsAccess,
   });
+  // The popup's cached views belong to whoever was signed in: forget them whenever that may change.
+  const cache = idbCache();
+  const forgetting =
+    <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      try {
+        return await fn(...args);
+      } finally {
+        await cache.clear();
+      }
+    };
   return {
     load: loadSettings,
-    save: saveSettings,
-    clear: clearSettings,
+    save: forgetting(saveSettings),
+    clear: forgetting(clearSettings),
     requestOrigin,
     auth: {
       async status(brokerUrl) {
@@ -252,8 +264,8 @@ export function browserOptionsDeps(requestOrigin: OptionsDeps['requestOrigin']):
       },
       notice: () => auth.notice(),
       // Only the name reaches the page's state, never the tokens.
-      signIn: async (brokerUrl) => ({ user: (await auth.signIn(brokerUrl)).user }),
-      signOut: () => auth.signOut(),
+      signIn: forgetting(async (brokerUrl: string) => ({ user: (await auth.signIn(brokerUrl)).user })),
+      signOut: forgetting(() => auth.signOut()),
     },
     token: (settings) => brokerToken(auth, settings),
   };

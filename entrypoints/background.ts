@@ -11,6 +11,7 @@ import {
 } from '@/lib/auth-client';
 import type { Badge } from '@/lib/badge';
 import { BrokerError, createBrokerClient } from '@/lib/broker-client';
+import { idbCache } from '@/lib/cache';
 import { notifiedStore, saveDraft, trackedStore } from '@/lib/drafts';
 import { handleMessage, type HandlerDeps } from '@/lib/handle-message';
 import { checkPortSender, coalesce, createLiveEvents, type LiveEvents } from '@/lib/live-events';
@@ -65,11 +66,14 @@ const auth: Auth = createAuth({
   redirectUrl: () => browser.identity.getRedirectURL('oauth'),
   lock: webLock,
   beforeWrite: restrictSettingsAccess,
-  onSignedOut: (notice) =>
+  onSignedOut: (notice) => {
+    // The popup's cached views were the signed-out user's.
+    void idbCache().clear();
     void show(notificationId('signed-out', String(Date.now())), {
       title: 'Signed out of Unblock',
       message: notice,
-    }),
+    });
+  },
 });
 
 /** OAuth access token when signed in to this broker, else the API token; read on every call. */

@@ -32,6 +32,8 @@ interface CacheDB extends DBSchema {
 export interface SnapshotCache {
   get<T>(key: string, schema: z.ZodMiniType<T>): Promise<Snapshot<T> | undefined>;
   put(key: string, data: unknown, savedAt?: Date): Promise<void>;
+  /** Forgets everything (sign-in, sign-out, another token or broker: the views were someone's). */
+  clear(): Promise<void>;
 }
 
 function parse<T>(stored: StoredSnapshot | undefined, schema: z.ZodMiniType<T>): Snapshot<T> | undefined {
@@ -71,6 +73,13 @@ export function idbCache(): SnapshotCache {
         // A full or unavailable database: the next open fetches from the broker anyway.
       }
     },
+    async clear() {
+      try {
+        await (await open()).clear(SNAPSHOTS_STORE);
+      } catch {
+        // Unavailable: nothing could have been stored either.
+      }
+    },
   };
 }
 
@@ -83,6 +92,10 @@ export function memoryCache(): SnapshotCache & { entries: Map<string, StoredSnap
     put: (key, data, savedAt = new Date()) => {
       // Structured clone, as IndexedDB would: later changes to `data` do not leak in.
       entries.set(key, { key, savedAt: savedAt.toISOString(), data: structuredClone(data) });
+      return Promise.resolve();
+    },
+    clear: () => {
+      entries.clear();
       return Promise.resolve();
     },
   };

@@ -31,6 +31,19 @@ describe('popup cache (IndexedDB unblock-cache)', () => {
     expect(await cache.get(key, PopupSnapshot)).toBeUndefined();
   });
 
+  it('forgets every entry on clear (sign-in, sign-out, another token), for the next popup too', async () => {
+    const key = popupCacheKey('http://127.0.0.1:8787');
+    await idbCache().put(key, snapshot);
+    await idbCache().put(popupCacheKey('https://other.example.com'), snapshot);
+    await idbCache().clear();
+    expect(await idbCache().get(key, PopupSnapshot)).toBeUndefined();
+    expect(await idbCache().get(popupCacheKey('https://other.example.com'), PopupSnapshot)).toBeUndefined();
+    const memory = memoryCache();
+    await memory.put(key, snapshot);
+    await memory.clear();
+    expect(memory.entries.size).toBe(0);
+  });
+
   it('never stores a token: only the views it is given', async () => {
     const cache = memoryCache();
     await cache.put('popup:x', snapshot);
