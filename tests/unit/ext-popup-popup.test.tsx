@@ -293,7 +293,8 @@ describe('popup grants', () => {
     });
     expect(text()).toContain('Extension waiting for approval.');
     expect(text()).toContain('Production writes need an approver');
-    expect(api.listGrants).toHaveBeenCalledTimes(2);
+    // Loaded again after the action (each load asks for the newest page and for the active ones).
+    expect(api.listGrants).toHaveBeenCalledTimes(4);
   });
 
   it('Extend: says when policy approved it at once', async () => {
@@ -340,7 +341,27 @@ describe('popup grants', () => {
     await click(button(root, 'Revoke'));
     await flush();
     expect(api.revokeGrant).toHaveBeenCalledWith('g1');
-    expect(api.listGrants).toHaveBeenCalledTimes(2);
+    // Loaded again after the action (each load asks for the newest page and for the active ones).
+    expect(api.listGrants).toHaveBeenCalledTimes(4);
+  });
+});
+
+describe('popup with a long history', () => {
+  it('still lists an active grant and a pending request that fell off the newest page', async () => {
+    const old = grantView({ id: 'g_old', status: 'active' });
+    const waiting = requestView({ id: 'req_old', justification: 'still waiting from last week' });
+    const api = brokerWith(
+      {},
+      {
+        listGrants: (q?: { status?: string }) => page(q?.status === 'active' ? [old] : []),
+        listRequests: (q?: { status?: string }) => page(q?.status === 'pending' ? [waiting] : []),
+      },
+    );
+    await mount(deps(api));
+    expect(api.listGrants).toHaveBeenCalledWith({ mine: 'true', status: 'active' });
+    expect(api.listRequests).toHaveBeenCalledWith({ mine: 'true', status: 'pending' });
+    expect(button(root, 'Revoke now')).toBeDefined();
+    expect(root.querySelector('.pending')?.textContent).toContain('Cancel request');
   });
 });
 
@@ -360,7 +381,8 @@ describe('popup requests', () => {
     await click(button(item, 'Cancel request'));
     await flush();
     expect(api.cancel).toHaveBeenCalledWith('req_p');
-    expect(api.listRequests).toHaveBeenCalledTimes(2);
+    // Loaded again after the action (each load asks for the newest page and for the pending ones).
+    expect(api.listRequests).toHaveBeenCalledTimes(4);
   });
 
   it('shows the last ten decided requests, newest first, with the reviewer comment', async () => {
