@@ -48,14 +48,42 @@ type View =
   | { kind: 'unreachable'; reason: string }
   | { kind: 'data'; data: Data; problem?: string };
 
+/** Pages of the approver's queue read per refresh (the broker's pages hold 50). */
+export const QUEUE_MAX_PAGES = 4;
+
+/** A list's pages, following `nextCursor`, up to `maxPages`. */
+async function pages<T>(
+  list: (cursor?: string) => Promise<{ items: T[]; nextCursor: string | null }>,
+  maxPages: number,
+): Promise<T[]> {
+  const items: T[] = [];
+  let cursor: string | undefined;
+  for (let n = 0; n < maxPages; n++) {
+    const page = await list(cursor);
+    items.push(...page.items);
+    if (!page.nextCursor) break;
+    cursor = page.nextCursor;
+  }
+  return items;
+}
+
 async function fetchData(client: BrokerApi): Promise<Data> {
   const me = await client.me();
-  const [requests, pending, grants] = await Promise.all([
+  const [requests, pending, recentGrants, activeGrants] = await Promise.all([
     client.listRequests(),
-    me.approver ? client.listRequests({ status: 'pending' }) : Promise.resolve({ items: [] }),
+    me.approver
+      ? pages(
+          (cursor) => client.listRequests({ status: 'pending', ...(cursor ? { cursor } : {}) }),
+          QUEUE_MAX_PAGES,
+        )
+      : Promise.resolve([]),
     client.listGrants(),
+    // Active grants even when newer, ended ones fill the first page.
+    client.listGrants({ status: 'active' }),
   ]);
-  return { me, requests: requests.items, pending: pending.items, grants: grants.items };
+  const seen = new Set(recentGrants.items.map((g) => g.id));
+  const grants = [...recentGrants.items, ...activeGrants.items.filter((g) => !seen.has(g.id))];
+  return { me, requests: requests.items, pending, grants };
 }
 
 export function tabsFor(me: MeView): TabSpec[] {

@@ -249,6 +249,21 @@ describe('approver queue', () => {
     end();
   });
 
+  it('reads the queue past its first page', async () => {
+    const second = requestView({ id: 'req_p2', requester: 'erin', justification: 'on the second page' });
+    const api = broker([], {
+      listRequests: (q) =>
+        q?.status !== 'pending'
+          ? page([])
+          : q.cursor === 'c2'
+            ? page([second])
+            : Promise.resolve({ items: [carolsRequest], nextCursor: 'c2' }),
+    });
+    await mount(deps(api));
+    expect(queueItems()).toHaveLength(2);
+    expect(text()).toContain('on the second page');
+  });
+
   it('an empty queue says so', async () => {
     await mount(deps(broker([bobsOwn])));
     expect(text()).toContain('Nothing waiting for you');
