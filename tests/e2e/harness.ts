@@ -626,26 +626,36 @@ export async function startLoopE2E({ seedToken = true }: { seedToken?: boolean }
     const e2e = await startE2E({ clouds });
     cleanups.push(() => e2e.close());
     if (seedToken) await seedBrokerSettings(e2e, broker.url, tokens.alice);
-    const api: LoopE2E['api'] = async (user, method, path, body) => {
-      const res = await fetch(`${broker.url}/api/v1${path}`, {
-        method,
-        headers: { authorization: `Bearer ${tokens[user]}`, 'content-type': 'application/json' },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      const text = await res.text();
-      let json: unknown = text;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        // not JSON: keep the text
-      }
-      return { status: res.status, json };
-    };
+    const api: LoopE2E['api'] = (user, method, path, body) =>
+      callBroker(broker.url, tokens[user], method, path, body);
     return { ...e2e, clouds, broker, tokens, brokerLog, api, close: cleanup };
   } catch (err) {
     await cleanup();
     throw err;
   }
+}
+
+/** Calls the broker API (`/api/v1<path>`) with a bearer token; the answer as JSON, or as text. */
+export async function callBroker(
+  brokerUrl: string,
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: unknown }> {
+  const res = await fetch(`${brokerUrl}/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  let json: unknown = text;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: res.status, json };
 }
 
 /** `useE2E` for the loop: one loop session per test file. */
@@ -695,6 +705,36 @@ export function markDocument(page: Page): Promise<void> {
   return page.evaluate(() => {
     (window as unknown as { __e2eBeforeLanding?: boolean }).__e2eBeforeLanding = true;
   });
+}
+
+/**
+ * Runs a loop test's body over the pages it opens (it pushes them into `pages` as it goes). On
+ * failure: a screenshot of each page still open, what `extra` adds, and the tail of the broker's
+ * log, then the error again. The pages are closed either way.
+ */
+export async function withLoopDiagnostics<T>(
+  loop: LoopE2E,
+  name: string,
+  pages: Page[],
+  body: () => Promise<T>,
+  extra?: (page: Page) => Promise<string | null>,
+): Promise<T> {
+  try {
+    return await body();
+  } catch (err) {
+    for (const [i, p] of pages.entries()) {
+      if (p.isClosed()) continue;
+      await saveScreenshot(p, `FAILED-${name}-${i}`).catch(() => undefined);
+      const more = await extra?.(p).catch(() => null);
+      if (more) console.error(`${name}, page ${i}:\n${more}`);
+    }
+    const targets = loop.browser.targets().map((t) => `${t.type()} ${t.url()}`);
+    console.error(`browser targets (${name}):\n${targets.join('\n')}`);
+    console.error(`broker log (${name}):\n${loop.brokerLog.slice(-40).join('\n')}`);
+    throw err;
+  } finally {
+    for (const p of pages) await p.close().catch(() => undefined);
+  }
 }
 
 /** Waits until the page marked by `markDocument` has been replaced by a loaded new document. */

@@ -18,6 +18,7 @@ import {
   useLoopE2E,
   waitFor,
   waitForCard,
+  withLoopDiagnostics,
   type LoopE2E,
 } from './harness.ts';
 
@@ -32,16 +33,6 @@ async function alertText(page: Page): Promise<string> {
   );
 }
 
-async function withDiagnostics<T>(page: Page, name: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    await saveScreenshot(page, `FAILED-${name}`).catch(() => undefined);
-    console.error(`broker log (${name}):\n${loop.brokerLog.slice(-40).join('\n')}`);
-    throw err;
-  }
-}
-
 describe('the loop on AWS (sandbox, auto-approved read)', () => {
   it('denied → Request access → signed in on the same tab through signin.aws.amazon.com → content; revoke → denied again', async () => {
     const page = await loop.open(SIM_URLS.lambdaFunctionsSandbox);
@@ -50,7 +41,7 @@ describe('the loop on AWS (sandbox, auto-approved read)', () => {
       if (r.isNavigationRequest() && new URL(r.url()).hostname === 'signin.aws.amazon.com')
         signin.push(new URL(r.url()).pathname);
     });
-    await withDiagnostics(page, 'loop-aws', async () => {
+    await withLoopDiagnostics(loop, 'loop-aws', [page], async () => {
       const card = await waitForCard(page, /lambda:ListFunctions/);
       expect(card.text).toMatch(new RegExp(`${AWS_SANDBOX.account}|${AWS_SANDBOX.accountDisplay}|sandbox`));
       expect(await alertText(page)).toContain(AWS_SANDBOX.principal);
@@ -98,6 +89,5 @@ describe('the loop on AWS (sandbox, auto-approved read)', () => {
       expect(await page.$(CONTENT)).toBeNull();
       await saveScreenshot(page, 'loop-aws-revoked');
     });
-    await page.close();
   });
 });

@@ -5,7 +5,6 @@
  * and alice's tab reloads into access (Start then succeeds).
  */
 import { describe, expect, it } from 'vitest';
-import type { Page } from 'puppeteer-core';
 import { AccessRequestList } from '../../lib/contract/api.ts';
 import { AZURE, AZURE_DEV, AZURE_DEV_VM_SCOPE } from '../../sim/consoles/messages.ts';
 import { SIM_URLS } from '../../sim/consoles/server.ts';
@@ -19,27 +18,16 @@ import {
   type LoopE2E,
   markDocument,
   waitForReload,
+  withLoopDiagnostics,
 } from './harness.ts';
 
 let loop: LoopE2E;
 useLoopE2E((l) => (loop = l));
 
-async function withDiagnostics<T>(page: Page, name: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    await saveScreenshot(page, `FAILED-${name}`).catch(() => undefined);
-    console.error(`broker log (${name}):\n${loop.brokerLog.slice(-40).join('\n')}`);
-    throw err;
-  } finally {
-    await page.close().catch(() => undefined);
-  }
-}
-
 describe('the loop on Azure', () => {
   it('(b) dev VM read: denied → Request access → auto-approved → the tab reloads into access', async () => {
     const page = await loop.open(SIM_URLS.azureVmDev);
-    await withDiagnostics(page, 'loop-azure-dev', async () => {
+    await withLoopDiagnostics(loop, 'loop-azure-dev', [page], async () => {
       const card = await waitForCard(page, /virtualMachines\/read/);
       await markDocument(page);
       await requestAccessOn(card, 'E2E loop: look at the dev VM');
@@ -64,7 +52,7 @@ describe('the loop on Azure', () => {
 
   it('(d) prod VM start: waits for approval → bob approves → the tab reloads into access', async () => {
     const page = await loop.open(SIM_URLS.azureVm);
-    await withDiagnostics(page, 'loop-azure-prod', async () => {
+    await withLoopDiagnostics(loop, 'loop-azure-prod', [page], async () => {
       await clickPageButton(page, '#vm-start');
       const card = await waitForCard(page, /virtualMachines\/start\/action/);
       await requestAccessOn(card, 'E2E loop: start the production VM for the release');

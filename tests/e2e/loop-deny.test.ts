@@ -18,6 +18,7 @@ import {
   waitForCard,
   type E2E,
   type LoopE2E,
+  withLoopDiagnostics,
 } from './harness.ts';
 
 const JUSTIFICATION = 'E2E deny: list the production VMs';
@@ -37,7 +38,7 @@ describe('a denial through the approvers’ side panel', () => {
   it('GCP prod list waits → bob denies with a comment in his sidebar → alice’s card shows the comment', async () => {
     const page = await loop.open(SIM_URLS.gcpInstances);
     const pages: Page[] = [page];
-    try {
+    await withLoopDiagnostics(loop, 'loop-deny', pages, async () => {
       // Alice: denied, asks, waits (production needs an approver).
       const card = await waitForCard(page, /compute\.instances\.list/);
       await requestAccessOn(card, JUSTIFICATION);
@@ -70,13 +71,6 @@ describe('a denial through the approvers’ side panel', () => {
       expect(deniedCard.text).toContain(`“${COMMENT}”`);
       expect(page.url()).toBe(SIM_URLS.gcpInstances);
       await saveScreenshot(page, 'loop-deny');
-    } catch (err) {
-      for (const [i, p] of pages.entries())
-        await saveScreenshot(p, `FAILED-loop-deny-${i}`).catch(() => undefined);
-      console.error(`broker log:\n${loop.brokerLog.slice(-40).join('\n')}`);
-      throw err;
-    } finally {
-      for (const p of pages) await p.close().catch(() => undefined);
-    }
+    });
   }, 240_000);
 });

@@ -14,6 +14,7 @@ import {
   waitForCard,
   waitForReload,
   type LoopE2E,
+  withLoopDiagnostics,
 } from './harness.ts';
 
 let loop: LoopE2E;
@@ -22,7 +23,7 @@ useLoopE2E((l) => (loop = l));
 describe('the loop on Google Cloud', () => {
   it('(c) acme-dev instances: denied → Request access → auto-approved → the tab reloads into access', async () => {
     const page = await loop.open(SIM_URLS.gcpInstancesDev);
-    try {
+    await withLoopDiagnostics(loop, 'loop-gcp-dev', [page], async () => {
       const card = await waitForCard(page, /compute\.instances\.list/);
       expect(card.text).toContain(GCP_DEV.project);
       await markDocument(page);
@@ -38,12 +39,6 @@ describe('the loop on Google Cloud', () => {
         loop.clouds.gcp.state.allows(`user:${GCP.principal}`, GCP_DEV.project, 'compute.instances.list'),
       ).toBe(true);
       await saveScreenshot(page, 'loop-gcp-dev-landed');
-    } catch (err) {
-      await saveScreenshot(page, 'FAILED-loop-gcp-dev').catch(() => undefined);
-      console.error(`broker log:\n${loop.brokerLog.slice(-40).join('\n')}`);
-      throw err;
-    } finally {
-      await page.close().catch(() => undefined);
-    }
+    });
   });
 });

@@ -19,12 +19,12 @@ import {
   clickPageButton,
   markDocument,
   requestAccessOn,
-  saveScreenshot,
   useLoopE2E,
   waitFor,
   waitForCard,
   waitForReload,
   type LoopE2E,
+  withLoopDiagnostics,
 } from './harness.ts';
 
 const JUSTIFICATION = 'E2E live: start the production VM, woken by the event stream';
@@ -82,7 +82,7 @@ function frozenTimers(): Array<[number, number]> | null {
 describe('the live event path', () => {
   it('with the request flow’s back-off frozen, bob’s approval still lands alice’s tab: the event woke it', async () => {
     const page = await loop.open(SIM_URLS.azureVm);
-    try {
+    await withLoopDiagnostics(loop, 'loop-live', [page], async () => {
       await clickPageButton(page, '#vm-start');
       const card = await waitForCard(page, /virtualMachines\/start\/action/);
       await requestAccessOn(card, JUSTIFICATION);
@@ -131,12 +131,6 @@ describe('the live event path', () => {
       await clickPageButton(page, '#vm-start');
       const content = await page.waitForSelector('[data-sim-content="azure-vm-start"]', { timeout: 15_000 });
       expect(await content!.evaluate((e) => e.textContent)).toContain('Running');
-    } catch (err) {
-      await saveScreenshot(page, 'FAILED-loop-live').catch(() => undefined);
-      console.error(`broker log:\n${loop.brokerLog.slice(-40).join('\n')}`);
-      throw err;
-    } finally {
-      await page.close().catch(() => undefined);
-    }
+    });
   }, 240_000);
 });

@@ -26,6 +26,7 @@ import {
   waitForCard,
   waitForReload,
   type LoopE2E,
+  withLoopDiagnostics,
 } from './harness.ts';
 
 let loop: LoopE2E;
@@ -123,173 +124,172 @@ async function waitForPopup(
   }
 }
 
-async function diagnose(pages: Page[], name: string, err: unknown): Promise<never> {
-  for (const [i, p] of pages.entries()) {
-    await saveScreenshot(p, `FAILED-${name}-${i}`).catch(() => undefined);
-    if (p.url().startsWith('chrome-extension://')) console.error(`popup (${name}):\n${await popupText(p)}`);
-  }
-  console.error(`broker log (${name}):\n${loop.brokerLog.slice(-40).join('\n')}`);
-  throw err;
-}
+/** On failure, the popup's text beside its screenshot. */
+const popupTextOf = async (p: Page) =>
+  p.url().startsWith('chrome-extension://') ? `popup:\n${await popupText(p)}` : null;
 
 describe('the requester’s popup in the loop', () => {
   it('(4) a grant expires on the shared clock → the popup lists it as ended; the console denies again', async () => {
     const page = await loop.open(SIM_URLS.lambdaFunctionsSandbox);
     const pages: Page[] = [page];
-    try {
-      // Denied → Request access → auto-approved → signed in on the same tab.
-      const card = await waitForCard(page, /lambda:ListFunctions/);
-      await requestAccessOn(card, 'E2E popup: list the sandbox functions until the grant ends');
-      await page.waitForSelector(LAMBDA_CONTENT, { timeout: 60_000 });
-      expect(await page.$eval(LAMBDA_CONTENT, (e) => e.textContent ?? '')).toContain('sandbox-hello');
-      const grant = await waitFor(() => aliceGrant(AWS_SANDBOX.account, 'active'), {
-        timeout: 10_000,
-        what: 'alice’s active sandbox grant',
-      });
+    await withLoopDiagnostics(
+      loop,
+      'loop-popup-expiry',
+      pages,
+      async () => {
+        // Denied → Request access → auto-approved → signed in on the same tab.
+        const card = await waitForCard(page, /lambda:ListFunctions/);
+        await requestAccessOn(card, 'E2E popup: list the sandbox functions until the grant ends');
+        await page.waitForSelector(LAMBDA_CONTENT, { timeout: 60_000 });
+        expect(await page.$eval(LAMBDA_CONTENT, (e) => e.textContent ?? '')).toContain('sandbox-hello');
+        const grant = await waitFor(() => aliceGrant(AWS_SANDBOX.account, 'active'), {
+          timeout: 10_000,
+          what: 'alice’s active sandbox grant',
+        });
 
-      // The popup: the grant is active access, with the actions and a running countdown.
-      const popup = await loop.open(popupUrl(loop));
-      pages.push(popup);
-      await popup.setViewport({ width: 360, height: 600 });
-      let item: PopupItem | undefined;
-      await waitForPopup(popup, 'the sandbox grant under Active access', async () => {
-        item = (await sectionItems(popup, POPUP.active, AWS_SANDBOX_LINE))[0];
-        return !!item;
-      });
-      expect(item!.text).toContain('sandbox (dev)');
-      expect(item!.text).toContain('lambda:ListFunctions');
-      expect(item!.buttons).toEqual(['Open console as this grant', 'Extend', 'Revoke now']);
-      const first = await timerText(item!);
-      const firstLeft = parseRemaining(first);
-      expect(firstLeft, `timer says "${first}"`).not.toBeNull();
-      // A one-hour grant, just granted: well under the hour left, and far from its end.
-      expect(firstLeft!).toBeLessThanOrEqual(60 * 60);
-      expect(firstLeft!).toBeGreaterThan(30 * 60);
-      // It counts down by itself.
-      await waitFor(
-        async () => {
-          const left = parseRemaining(await timerText(item!));
-          return left !== null && left < firstLeft!;
-        },
-        { timeout: 10_000, what: `the countdown to move on from "${first}"` },
-      );
-      const history = await sectionItems(popup, POPUP.history, AWS_SANDBOX_LINE);
-      expect(history.map((h) => h.text).join('\n')).toContain('Auto-approved');
-      // The README's picture: the popup's own size (360 px wide, as tall as its content).
-      const height = await popup.$eval(POPUP.main, (e) => Math.ceil(e.getBoundingClientRect().height));
-      await popup.setViewport({ width: 360, height: Math.min(Math.max(height, 200), 600) });
-      publishScreenshot(await saveScreenshot(popup, 'popup-active-grant'), 'popup');
+        // The popup: the grant is active access, with the actions and a running countdown.
+        const popup = await loop.open(popupUrl(loop));
+        pages.push(popup);
+        await popup.setViewport({ width: 360, height: 600 });
+        let item: PopupItem | undefined;
+        await waitForPopup(popup, 'the sandbox grant under Active access', async () => {
+          item = (await sectionItems(popup, POPUP.active, AWS_SANDBOX_LINE))[0];
+          return !!item;
+        });
+        expect(item!.text).toContain('sandbox (dev)');
+        expect(item!.text).toContain('lambda:ListFunctions');
+        expect(item!.buttons).toEqual(['Open console as this grant', 'Extend', 'Revoke now']);
+        const first = await timerText(item!);
+        const firstLeft = parseRemaining(first);
+        expect(firstLeft, `timer says "${first}"`).not.toBeNull();
+        // A one-hour grant, just granted: well under the hour left, and far from its end.
+        expect(firstLeft!).toBeLessThanOrEqual(60 * 60);
+        expect(firstLeft!).toBeGreaterThan(30 * 60);
+        // It counts down by itself.
+        await waitFor(
+          async () => {
+            const left = parseRemaining(await timerText(item!));
+            return left !== null && left < firstLeft!;
+          },
+          { timeout: 10_000, what: `the countdown to move on from "${first}"` },
+        );
+        const history = await sectionItems(popup, POPUP.history, AWS_SANDBOX_LINE);
+        expect(history.map((h) => h.text).join('\n')).toContain('Auto-approved');
+        // The README's picture: the popup's own size (360 px wide, as tall as its content).
+        const height = await popup.$eval(POPUP.main, (e) => Math.ceil(e.getBoundingClientRect().height));
+        await popup.setViewport({ width: 360, height: Math.min(Math.max(height, 200), 600) });
+        publishScreenshot(await saveScreenshot(popup, 'popup-active-grant'), 'popup');
 
-      // Cloud and broker time move past the grant's end; the broker's worker ends it.
-      const left = Date.parse(grant.expiresAt) - loop.clouds.clock.now().getTime();
-      expect(left).toBeGreaterThan(0);
-      loop.clouds.clock.advance(left + 60_000);
-      const ended = await waitForGrantStatus(grant.id, 'ended');
-      expect(ended.endedAt).not.toBeNull();
+        // Cloud and broker time move past the grant's end; the broker's worker ends it.
+        const left = Date.parse(grant.expiresAt) - loop.clouds.clock.now().getTime();
+        expect(left).toBeGreaterThan(0);
+        loop.clouds.clock.advance(left + 60_000);
+        const ended = await waitForGrantStatus(grant.id, 'ended');
+        expect(ended.endedAt).not.toBeNull();
 
-      // Reopened, the popup has no active access left and lists the grant as ended.
-      await popup.reload({ waitUntil: 'load' });
-      await waitForPopup(popup, 'the popup to list the sandbox grant as ended', async () => {
-        const active = await sectionItems(popup, POPUP.active, AWS_SANDBOX_LINE);
-        const past = await sectionItems(popup, POPUP.history, AWS_SANDBOX_LINE);
-        return active.length === 0 && past.some((h) => /Access ended/.test(h.text));
-      });
-      const activeRegion = await popup.$(POPUP.active);
-      expect((await readCard(popup, activeRegion!)).text).toContain('No active access');
-      expect(await popup.$(POPUP.revokeNow)).toBeNull();
-      expect(await popup.$$(POPUP.timer)).toHaveLength(0);
-      await saveScreenshot(popup, 'loop-popup-ended');
-      await popup.close();
-      pages.pop();
+        // Reopened, the popup has no active access left and lists the grant as ended.
+        await popup.reload({ waitUntil: 'load' });
+        await waitForPopup(popup, 'the popup to list the sandbox grant as ended', async () => {
+          const active = await sectionItems(popup, POPUP.active, AWS_SANDBOX_LINE);
+          const past = await sectionItems(popup, POPUP.history, AWS_SANDBOX_LINE);
+          return active.length === 0 && past.some((h) => /Access ended/.test(h.text));
+        });
+        const activeRegion = await popup.$(POPUP.active);
+        expect((await readCard(popup, activeRegion!)).text).toContain('No active access');
+        expect(await popup.$(POPUP.revokeNow)).toBeNull();
+        expect(await popup.$$(POPUP.timer)).toHaveLength(0);
+        await saveScreenshot(popup, 'loop-popup-ended');
+        await popup.close();
+        pages.pop();
 
-      // The console: denied again, and the banner offers to ask again.
-      await page.bringToFront();
-      await page.reload({ waitUntil: 'load' });
-      await waitFor(async () => /lambda:ListFunctions/.test(await alertText(page)), {
-        timeout: 15_000,
-        what: 'the console to deny lambda:ListFunctions again',
-      });
-      expect(await page.$(LAMBDA_CONTENT)).toBeNull();
-      const again = await waitForCard(page, /lambda:ListFunctions/);
-      expect(again.buttons).toContain('Request access');
-      await saveScreenshot(page, 'loop-popup-expired-denied');
-    } catch (err) {
-      await diagnose(pages, 'loop-popup-expiry', err);
-    } finally {
-      for (const p of pages) await p.close().catch(() => undefined);
-    }
+        // The console: denied again, and the banner offers to ask again.
+        await page.bringToFront();
+        await page.reload({ waitUntil: 'load' });
+        await waitFor(async () => /lambda:ListFunctions/.test(await alertText(page)), {
+          timeout: 15_000,
+          what: 'the console to deny lambda:ListFunctions again',
+        });
+        expect(await page.$(LAMBDA_CONTENT)).toBeNull();
+        const again = await waitForCard(page, /lambda:ListFunctions/);
+        expect(again.buttons).toContain('Request access');
+        await saveScreenshot(page, 'loop-popup-expired-denied');
+      },
+      popupTextOf,
+    );
   }, 180_000);
 
   it('(5) Revoke now in the popup → the broker revokes the grant → the console denies again', async () => {
     const page = await loop.open(SIM_URLS.gcpInstancesDev);
     const pages: Page[] = [page];
-    try {
-      const card = await waitForCard(page, /compute\.instances\.list/);
-      await markDocument(page);
-      await requestAccessOn(card, 'E2E popup: list the dev VMs, then give the access back');
-      await waitForReload(page, 60_000);
-      await page.waitForSelector(GCP_CONTENT, { timeout: 30_000 });
-      const grant = await waitFor(() => aliceGrant(GCP_DEV.project, 'active'), {
-        timeout: 10_000,
-        what: 'alice’s active acme-dev grant',
-      });
-      const member = `user:${GCP.principal}`;
-      expect(loop.clouds.gcp.state.allows(member, GCP_DEV.project, 'compute.instances.list')).toBe(true);
+    await withLoopDiagnostics(
+      loop,
+      'loop-popup-revoke',
+      pages,
+      async () => {
+        const card = await waitForCard(page, /compute\.instances\.list/);
+        await markDocument(page);
+        await requestAccessOn(card, 'E2E popup: list the dev VMs, then give the access back');
+        await waitForReload(page, 60_000);
+        await page.waitForSelector(GCP_CONTENT, { timeout: 30_000 });
+        const grant = await waitFor(() => aliceGrant(GCP_DEV.project, 'active'), {
+          timeout: 10_000,
+          what: 'alice’s active acme-dev grant',
+        });
+        const member = `user:${GCP.principal}`;
+        expect(loop.clouds.gcp.state.allows(member, GCP_DEV.project, 'compute.instances.list')).toBe(true);
 
-      const popup = await loop.open(popupUrl(loop));
-      pages.push(popup);
-      await popup.setViewport({ width: 360, height: 600 });
-      let item: PopupItem | undefined;
-      await waitForPopup(popup, 'the acme-dev grant under Active access', async () => {
-        item = (await sectionItems(popup, POPUP.active, GCP_DEV_LINE))[0];
-        return !!item?.buttons.includes('Revoke now');
-      });
-      expect(item!.text).toContain('acme-dev (dev)');
-      expect(item!.text).toContain('compute.instances.list');
-      expect(await item!.handle.$(POPUP.timer)).not.toBeNull();
+        const popup = await loop.open(popupUrl(loop));
+        pages.push(popup);
+        await popup.setViewport({ width: 360, height: 600 });
+        let item: PopupItem | undefined;
+        await waitForPopup(popup, 'the acme-dev grant under Active access', async () => {
+          item = (await sectionItems(popup, POPUP.active, GCP_DEV_LINE))[0];
+          return !!item?.buttons.includes('Revoke now');
+        });
+        expect(item!.text).toContain('acme-dev (dev)');
+        expect(item!.text).toContain('compute.instances.list');
+        expect(await item!.handle.$(POPUP.timer)).not.toBeNull();
 
-      // "Revoke now" asks first; "Revoke" (real clicks) does it.
-      const revokeNow = await item!.handle.$(POPUP.revokeNow);
-      await revokeNow!.click();
-      const confirm = await item!.handle.waitForSelector(POPUP.confirm, { timeout: 5000 });
-      const revoke = await confirm!.$(POPUP.revoke);
-      if (!revoke) throw new Error(`the confirmation has no Revoke button:\n${await popupText(popup)}`);
-      await revoke.click();
+        // "Revoke now" asks first; "Revoke" (real clicks) does it.
+        const revokeNow = await item!.handle.$(POPUP.revokeNow);
+        await revokeNow!.click();
+        const confirm = await item!.handle.waitForSelector(POPUP.confirm, { timeout: 5000 });
+        const revoke = await confirm!.$(POPUP.revoke);
+        if (!revoke) throw new Error(`the confirmation has no Revoke button:\n${await popupText(popup)}`);
+        await revoke.click();
 
-      // The broker revokes it (the worker takes the binding away).
-      const revoked = await waitForGrantStatus(grant.id, 'revoked');
-      expect(revoked.endedAt).not.toBeNull();
-      expect(loop.clouds.gcp.state.allows(member, GCP_DEV.project, 'compute.instances.list')).toBe(false);
+        // The broker revokes it (the worker takes the binding away).
+        const revoked = await waitForGrantStatus(grant.id, 'revoked');
+        expect(revoked.endedAt).not.toBeNull();
+        expect(loop.clouds.gcp.state.allows(member, GCP_DEV.project, 'compute.instances.list')).toBe(false);
 
-      // The popup, refreshing itself (no reload): no longer active, listed as revoked.
-      await waitForPopup(popup, 'the popup to list the acme-dev grant as revoked', async () => {
-        const active = await sectionItems(popup, POPUP.active, GCP_DEV_LINE);
-        const past = await sectionItems(popup, POPUP.history, GCP_DEV_LINE);
-        return active.length === 0 && past.some((h) => /Access revoked/.test(h.text));
-      });
-      expect(await popup.$('::-p-aria([role="alert"])')).toBeNull();
-      await saveScreenshot(popup, 'loop-popup-revoked');
-      await popup.close();
-      pages.pop();
+        // The popup, refreshing itself (no reload): no longer active, listed as revoked.
+        await waitForPopup(popup, 'the popup to list the acme-dev grant as revoked', async () => {
+          const active = await sectionItems(popup, POPUP.active, GCP_DEV_LINE);
+          const past = await sectionItems(popup, POPUP.history, GCP_DEV_LINE);
+          return active.length === 0 && past.some((h) => /Access revoked/.test(h.text));
+        });
+        expect(await popup.$('::-p-aria([role="alert"])')).toBeNull();
+        await saveScreenshot(popup, 'loop-popup-revoked');
+        await popup.close();
+        pages.pop();
 
-      // The console: denied again on reload (bounded: the cloud may take a moment).
-      await page.bringToFront();
-      await waitFor(
-        async () => {
-          await page.reload({ waitUntil: 'load' });
-          await page.waitForSelector(`${GCP_CONTENT}, [role="alert"]`, { timeout: 10_000 });
-          return /compute\.instances\.list|additional access/i.test(await alertText(page));
-        },
-        { timeout: 30_000, interval: 1000, what: 'the console to deny compute.instances.list again' },
-      );
-      expect(await page.$(GCP_CONTENT)).toBeNull();
-      const again = await waitForCard(page, /compute\.instances\.list/);
-      expect(again.buttons).toContain('Request access');
-      await saveScreenshot(page, 'loop-popup-revoked-denied');
-    } catch (err) {
-      await diagnose(pages, 'loop-popup-revoke', err);
-    } finally {
-      for (const p of pages) await p.close().catch(() => undefined);
-    }
+        // The console: denied again on reload (bounded: the cloud may take a moment).
+        await page.bringToFront();
+        await waitFor(
+          async () => {
+            await page.reload({ waitUntil: 'load' });
+            await page.waitForSelector(`${GCP_CONTENT}, [role="alert"]`, { timeout: 10_000 });
+            return /compute\.instances\.list|additional access/i.test(await alertText(page));
+          },
+          { timeout: 30_000, interval: 1000, what: 'the console to deny compute.instances.list again' },
+        );
+        expect(await page.$(GCP_CONTENT)).toBeNull();
+        const again = await waitForCard(page, /compute\.instances\.list/);
+        expect(again.buttons).toContain('Request access');
+        await saveScreenshot(page, 'loop-popup-revoked-denied');
+      },
+      popupTextOf,
+    );
   }, 180_000);
 });

@@ -30,6 +30,7 @@ import {
   waitFor,
   waitForCard,
   type LoopE2E,
+  withLoopDiagnostics,
 } from './harness.ts';
 
 const JUSTIFICATION = 'E2E self-approval: start the production VM, then try to approve it myself';
@@ -79,7 +80,7 @@ describe('alice cannot approve her own request', () => {
   it('from her banner, popup, side panel, the API or the console page; bob can', async () => {
     const page = await loop.open(SIM_URLS.azureVm);
     const pages: Page[] = [page];
-    try {
+    await withLoopDiagnostics(loop, 'self-approval', pages, async () => {
       // Alice: denied starting the prod VM; she asks and waits for an approver.
       await clickPageButton(page, '#vm-start');
       const card = await waitForCard(page, /virtualMachines\/start\/action/);
@@ -240,13 +241,6 @@ describe('alice cannot approve her own request', () => {
       expect(decided.map((e) => e.actor)).toContain('bob');
       expect(decided.some((e) => e.type === 'request.approved' && e.actor === 'bob')).toBe(true);
       expect(decided.filter((e) => e.actor === 'alice')).toEqual([]);
-    } catch (err) {
-      for (const [i, p] of pages.entries())
-        if (!p.isClosed()) await saveScreenshot(p, `FAILED-self-approval-${i}`).catch(() => undefined);
-      console.error(`broker log:\n${loop.brokerLog.slice(-40).join('\n')}`);
-      throw err;
-    } finally {
-      for (const p of pages) await p.close().catch(() => undefined);
-    }
+    });
   }, 240_000);
 });

@@ -23,6 +23,7 @@ import {
   waitForCard,
   type E2E,
   type LoopE2E,
+  withLoopDiagnostics,
 } from './harness.ts';
 
 const JUSTIFICATION = 'E2E sidebar: start the production VM for the hotfix';
@@ -41,7 +42,7 @@ describe('the loop through the approvers’ side panel', () => {
   it('Azure prod write waits → bob’s sidebar shows it → bob approves → alice’s tab reloads into access', async () => {
     const page = await loop.open(SIM_URLS.azureVm);
     const pages: Page[] = [page];
-    try {
+    await withLoopDiagnostics(loop, 'loop-sidebar', pages, async () => {
       // Alice: denied, asks, waits.
       await clickPageButton(page, '#vm-start');
       const card = await waitForCard(page, /virtualMachines\/start\/action/);
@@ -107,13 +108,6 @@ describe('the loop through the approvers’ side panel', () => {
       expect(await content!.evaluate((e) => e.textContent)).toContain('Running');
       expect(await page.$eval('#vm-status', (e) => e.textContent)).toBe('Running');
       await saveScreenshot(page, 'loop-sidebar-landed');
-    } catch (err) {
-      for (const [i, p] of pages.entries())
-        await saveScreenshot(p, `FAILED-loop-sidebar-${i}`).catch(() => undefined);
-      console.error(`broker log:\n${loop.brokerLog.slice(-40).join('\n')}`);
-      throw err;
-    } finally {
-      for (const p of pages) await p.close().catch(() => undefined);
-    }
+    });
   }, 240_000);
 });

@@ -18,6 +18,7 @@ import type { Page } from 'puppeteer-core';
 import { SIM_URLS } from '../../sim/consoles/server.ts';
 import {
   BROKER_KEYS,
+  callBroker,
   evaluateInContentScript,
   optionsUrl,
   popupUrl,
@@ -25,6 +26,7 @@ import {
   useLoopE2E,
   waitFor,
   type LoopE2E,
+  withLoopDiagnostics,
 } from './harness.ts';
 
 /** lib/auth-client.ts OAUTH_KEY. */
@@ -52,19 +54,7 @@ async function storedItems(keys: string[]): Promise<Record<string, unknown>> {
   }, keys);
 }
 
-async function brokerMe(token: string): Promise<{ status: number; json: unknown }> {
-  const res = await fetch(`${loop.broker.url}/api/v1/me`, {
-    headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
-  });
-  const text = await res.text();
-  let json: unknown = text;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    // keep the text
-  }
-  return { status: res.status, json };
-}
+const brokerMe = (token: string) => callBroker(loop.broker.url, token, 'GET', '/me');
 
 async function refreshWith(refreshToken: string): Promise<{ status: number; json: unknown }> {
   const res = await fetch(`${loop.broker.url}/oauth/token`, {
@@ -99,7 +89,7 @@ describe('signing in to the broker from the options page', () => {
   it('launchWebAuthFlow → broker login as alice → signed in everywhere, tokens only in the extension → sign out revokes', async () => {
     const extensionId = loop.extensionId!;
     const pages: Page[] = [];
-    try {
+    await withLoopDiagnostics(loop, 'signin', pages, async () => {
       // Nothing configured: the popup asks to sign in.
       expect(await storedItems([BROKER_KEYS.url, BROKER_KEYS.token, OAUTH_KEY])).toEqual({});
       const popup0 = await loop.open(popupUrl(loop));
@@ -244,19 +234,6 @@ describe('signing in to the broker from the options page', () => {
       pages.push(popup2);
       await popup2.waitForSelector('::-p-text(Not signed in)', { timeout: 15_000 });
       expect(await popup2.$('::-p-text(Alice (engineer))')).toBeNull();
-    } catch (err) {
-      for (const [i, p] of pages.entries())
-        if (!p.isClosed()) await saveScreenshot(p, `FAILED-signin-${i}`).catch(() => undefined);
-      console.error(
-        `targets: ${loop.browser
-          .targets()
-          .map((t) => `${t.type()} ${t.url()}`)
-          .join('\n')}`,
-      );
-      console.error(`broker log:\n${loop.brokerLog.slice(-40).join('\n')}`);
-      throw err;
-    } finally {
-      for (const p of pages) await p.close().catch(() => undefined);
-    }
+    });
   }, 180_000);
 });
