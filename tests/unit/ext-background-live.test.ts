@@ -8,10 +8,10 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import background from '../../entrypoints/background';
 import type { AccessRequestView, GrantView } from '../../lib/contract/api';
-import { closeDrafts, DB_NAME, trackedStore } from '../../lib/drafts';
+import { closeDrafts, trackedStore } from '../../lib/drafts';
 import { LIVE_PORT } from '../../lib/messages';
 import { API_TOKEN_KEY, BROKER_URL_KEY } from '../../lib/settings';
-import { grantView, json, requestView } from './ext-broker-fixtures';
+import { grantView, json, requestView, resetBackgroundState } from './ext-broker-fixtures';
 import { fakePort, onConnect, type FakePort } from './setup-fake-ports';
 
 const BROKER = 'http://127.0.0.1:8787';
@@ -82,13 +82,7 @@ function connect(name: string, sender: FakePort['sender']): FakePort {
 }
 
 beforeEach(async () => {
-  fakeBrowser.reset();
-  closeDrafts();
-  await new Promise((resolve, reject) => {
-    const req = indexedDB.deleteDatabase(DB_NAME);
-    req.onsuccess = resolve;
-    req.onerror = reject;
-  });
+  await resetBackgroundState();
   // Timers only: IndexedDB (setImmediate) and the clock stay real.
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
   broker = { request: requestView(), grant: grantView() };

@@ -4,7 +4,7 @@ import { fakeBrowser } from 'wxt/testing/fake-browser';
 import background, { WATCH_ALARM } from '../../entrypoints/background';
 import { computeBadge, REVIEW_COLOR, ACTIVE_COLOR } from '../../lib/badge';
 import type { AccessRequestView, GrantView } from '../../lib/contract/api';
-import { closeDrafts, DB_NAME, notifiedStore } from '../../lib/drafts';
+import { closeDrafts, notifiedStore } from '../../lib/drafts';
 import {
   createWatchApi,
   createWatcher,
@@ -13,7 +13,7 @@ import {
   type NotificationContent,
 } from '../../lib/notifications';
 import { API_TOKEN_KEY, BROKER_URL_KEY } from '../../lib/settings';
-import { grantView, json, requestView } from './ext-broker-fixtures';
+import { grantView, json, requestView, resetBackgroundState } from './ext-broker-fixtures';
 
 const BROKER = 'http://127.0.0.1:8787';
 const NOW = Date.parse('2026-03-02T10:27:00.000Z');
@@ -95,13 +95,7 @@ function watcherFor(w: World, opts: { token?: string | null; now?: number } = {}
 }
 
 beforeEach(async () => {
-  fakeBrowser.reset();
-  closeDrafts();
-  await new Promise((resolve, reject) => {
-    const req = indexedDB.deleteDatabase(DB_NAME);
-    req.onsuccess = resolve;
-    req.onerror = reject;
-  });
+  await resetBackgroundState();
 });
 afterEach(() => {
   closeDrafts();

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import background from '../../entrypoints/background';
 import { closeDrafts, DB_NAME, DRAFTS_STORE, listDrafts, type DraftRecord } from '../../lib/drafts';
+import { resetBackgroundState } from './ext-broker-fixtures';
 import { handleMessage, type HandlerDeps } from '../../lib/handle-message';
 import type { NewAccessRequest } from '../../lib/contract/request';
 
@@ -48,13 +49,7 @@ async function readAll(): Promise<DraftRecord[]> {
 }
 
 beforeEach(async () => {
-  fakeBrowser.reset();
-  closeDrafts();
-  await new Promise((resolve, reject) => {
-    const req = indexedDB.deleteDatabase(DB_NAME);
-    req.onsuccess = resolve;
-    req.onerror = reject;
-  });
+  await resetBackgroundState();
 });
 afterEach(() => closeDrafts());
 

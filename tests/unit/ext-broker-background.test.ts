@@ -2,9 +2,9 @@ import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import background from '../../entrypoints/background';
-import { closeDrafts, DB_NAME, listDrafts, trackedStore } from '../../lib/drafts';
+import { closeDrafts, listDrafts, trackedStore } from '../../lib/drafts';
 import { API_TOKEN_KEY, BROKER_URL_KEY } from '../../lib/settings';
-import { grantView, json, newRequest, requestView } from './ext-broker-fixtures';
+import { grantView, json, newRequest, requestView, resetBackgroundState } from './ext-broker-fixtures';
 
 const PAGE = 'https://console.aws.amazon.com/ec2/home?region=us-east-1';
 const SIGN_IN = 'https://signin.aws.amazon.com/federation?Action=login&SigninToken=secret';
@@ -27,13 +27,7 @@ let tabs: {
 };
 
 beforeEach(async () => {
-  fakeBrowser.reset();
-  closeDrafts();
-  await new Promise((resolve, reject) => {
-    const req = indexedDB.deleteDatabase(DB_NAME);
-    req.onsuccess = resolve;
-    req.onerror = reject;
-  });
+  await resetBackgroundState();
   // Auto-approved, provisioned at once: the flow lands without waiting for a poll.
   fetchMock = vi.fn((url: string) =>
     Promise.resolve(

@@ -1,6 +1,8 @@
 /** Broker views for the extension's broker tests (valid per lib/contract/api.ts). */
+import { fakeBrowser } from 'wxt/testing/fake-browser';
 import type { AccessRequestView, GrantView } from '../../lib/contract/api';
 import type { NewAccessRequest } from '../../lib/contract/request';
+import { closeDrafts, DB_NAME } from '../../lib/drafts';
 
 export const T0 = Date.parse('2026-03-02T10:00:00.000Z');
 
@@ -72,4 +74,15 @@ export function grantView(patch: Partial<GrantView> = {}): GrantView {
 
 export function json(status: number, body: unknown): Response {
   return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
+}
+
+/** A clean slate for tests that start the background: the fake browser reset, the drafts database deleted. */
+export async function resetBackgroundState(): Promise<void> {
+  fakeBrowser.reset();
+  closeDrafts();
+  await new Promise((resolve, reject) => {
+    const req = indexedDB.deleteDatabase(DB_NAME);
+    req.onsuccess = resolve;
+    req.onerror = reject;
+  });
 }
