@@ -27,14 +27,9 @@ export type GrantStatus = z.infer<typeof GrantStatus>;
  * of them past `expiresAt`, including the failed ones, or a half-provisioned grant could outlive
  * its expiry; the popup and sidebar list them as live access.
  */
-export const GRANT_LIVE_STATUSES: readonly GrantStatus[] = [
-  'approved',
-  'provisioning',
-  'provision-failed',
-  'active',
-  'revoking',
-  'revoke-failed',
-];
+export const GRANT_LIVE_STATUSES: readonly GrantStatus[] = GRANT_STATUSES.filter(
+  (s) => s !== 'revoked' && s !== 'ended',
+);
 
 /** What the policy engine decided when a request was submitted. */
 export const POLICY_OUTCOMES = ['auto-approve', 'needs-approval', 'deny'] as const;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Grant, GrantStatus, Result } from '../../server/domain';
 import {
   DEFAULT_RETRY,
+  GRANT_LIVE_STATUSES,
   GRANT_STATUSES,
   GRANT_TRANSITIONS,
   LAST_ERROR_MAX,
@@ -53,6 +54,10 @@ describe('the grant transition table', () => {
       ended: [],
     });
     expect(Object.keys(GRANT_TRANSITIONS).sort()).toEqual([...GRANT_STATUSES].sort());
+  });
+
+  it('counts as live (the worker watches it; the popup lists it) every status that is not final', () => {
+    expect([...GRANT_LIVE_STATUSES]).toEqual(GRANT_STATUSES.filter((s) => GRANT_TRANSITIONS[s].length > 0));
   });
 
   it('never lets an active grant end without going through revoking', () => {
