@@ -31,7 +31,7 @@ export default defineConfig({
     action: { default_title: 'Unblock' },
     // Enterprise policy can set the broker URL (storage.managed). Chrome reads the schema from the
     // manifest; Firefox has no manifest key for it and reads a managed-storage native manifest
-    // (see lib/settings.ts), so the key is Chrome-only.
+    // (see lib/extension/settings.ts), so the key is Chrome-only.
     ...(browser === 'firefox' ? {} : { storage: { managed_schema: 'managed_schema.json' } }),
     host_permissions: [...CONSOLE_MATCHES, ...LOCAL_BROKER_MATCHES],
     // MV2 has no optional_host_permissions: origins go in optional_permissions there.

@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-// Launcher for the `unblock` CLI (lib/cli/main.ts), with no separate build step.
+// Launcher for the `unblock` CLI (cli/main.ts), with no separate build step.
 //
-// First run, and the first run after any source edit: bundle lib/cli/main.ts with esbuild into
+// First run, and the first run after any source edit: bundle cli/main.ts with esbuild into
 // node_modules/.cache/unblock/cli-<key>.mjs. Next to it go a manifest naming every file that went
 // into the bundle and a snapshot of the exact bytes of the project's files (cli-<key>.src).
 // Every run re-checks those files before importing the bundle, so a source edit is never served
 // stale:
-//   - project files (lib/**, package.json, tsconfig, this launcher): byte-for-byte against the
+//   - project files (cli/**, lib/**, package.json, tsconfig, this launcher): byte-for-byte against the
 //     snapshot (no hashing, so no `node:crypto` load on the fast path);
 //   - installed packages (zod): size + mtime + inode, which any reinstall changes.
 // npm packages are bundled too: importing zod's many ESM files costs ~100 ms, the bundle ~10 ms.
@@ -20,7 +20,7 @@ import { basename, dirname, extname, join, relative, resolve, sep } from 'node:p
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const ENTRY = join(ROOT, 'lib', 'cli', 'main.ts');
+const ENTRY = join(ROOT, 'cli', 'main.ts');
 const SELF = fileURLToPath(import.meta.url);
 const MANIFEST = 'cli-manifest.json';
 const MANIFEST_VERSION = 2;

@@ -7,8 +7,8 @@ import {
   JUSTIFICATION_MAX,
   type NewAccessRequest,
 } from '@/lib/contract/request';
-import { isReply, SaveDraftMessage, type RequestProgress } from '@/lib/messages';
-import type { PageContext } from '@/lib/page-context/types';
+import { isReply, SaveDraftMessage, type RequestProgress } from '@/lib/messaging/messages';
+import type { PageContext } from '@/lib/content/page-context/types';
 import { ActionList, ActionsInline } from './ActionList';
 import { permissionPlaceholder, shortResource } from './describe';
 import { DurationPicker, durationLabel } from './DurationPicker';

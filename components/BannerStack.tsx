@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { Denial } from '@/lib/contract/denial';
-import type { RequestProgress, SaveDraftMessage } from '@/lib/messages';
-import type { PageContext } from '@/lib/page-context/types';
+import type { RequestProgress, SaveDraftMessage } from '@/lib/messaging/messages';
+import type { PageContext } from '@/lib/content/page-context/types';
 import { Banner } from './Banner';
 
 export interface BannerEntry {

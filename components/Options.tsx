@@ -6,10 +6,10 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { browser } from 'wxt/browser';
-import { brokerToken, createAuth, webLock } from '@/lib/auth-client';
-import { createBrokerClient } from '@/lib/broker-client';
-import { idbCache } from '@/lib/cache';
-import { reasonOf } from '@/lib/request-flow';
+import { brokerToken, createAuth, webLock } from '@/lib/extension/auth-client';
+import { createBrokerClient } from '@/lib/extension/broker-client';
+import { idbCache } from '@/lib/extension/cache';
+import { reasonOf } from '@/lib/background/request-flow';
 import {
   checkBrokerUrl,
   clearSettings,
@@ -17,7 +17,7 @@ import {
   restrictSettingsAccess,
   saveSettings,
   type BrokerSettings,
-} from '@/lib/settings';
+} from '@/lib/extension/settings';
 import { OptionsSignIn, type OptionsAuth } from './OptionsSignIn';
 import { safeText } from './safe-text';
 

@@ -2,7 +2,7 @@
  * How a request filed with the broker is doing, on the banner card: text only (everything from
  * the broker goes through safeText), one or two short lines.
  */
-import type { RequestProgress } from '@/lib/messages';
+import type { RequestProgress } from '@/lib/messaging/messages';
 import { safeText } from './safe-text';
 
 /** Nothing more will happen for this request: the card may file another. */

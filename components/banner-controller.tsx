@@ -6,9 +6,9 @@
 import { render } from 'preact';
 import type { Denial } from '@/lib/contract/denial';
 import { parseDenials } from '@/lib/denial';
-import type { AnchorRect, CandidateBatch } from '@/lib/handoff';
-import type { RequestProgress, RequestProgressMessage, SaveDraftMessage } from '@/lib/messages';
-import type { PageContext } from '@/lib/page-context/types';
+import type { AnchorRect, CandidateBatch } from '@/lib/content/handoff';
+import type { RequestProgress, RequestProgressMessage, SaveDraftMessage } from '@/lib/messaging/messages';
+import type { PageContext } from '@/lib/content/page-context/types';
 import { BannerStack, type BannerEntry } from './BannerStack';
 import { BANNER_CSS, HEADER_OFFSET } from './styles';
 

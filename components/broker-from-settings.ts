@@ -1,12 +1,12 @@
 /**
  * A broker client for the extension's own pages (popup, sidebar), from the stored settings and
- * the OAuth session (lib/auth-client.ts): the OAuth access token when signed in to this broker,
+ * the OAuth session (lib/extension/auth-client.ts): the OAuth access token when signed in to this broker,
  * else the API token. Tokens are read on every call and never handed to the UI.
  */
 import { browser } from 'wxt/browser';
-import { brokerToken, createAuth, webLock, type Auth } from '@/lib/auth-client';
-import { createBrokerClient, type BrokerApi } from '@/lib/broker-client';
-import { loadSettings, restrictSettingsAccess } from '@/lib/settings';
+import { brokerToken, createAuth, webLock, type Auth } from '@/lib/extension/auth-client';
+import { createBrokerClient, type BrokerApi } from '@/lib/extension/broker-client';
+import { loadSettings, restrictSettingsAccess } from '@/lib/extension/settings';
 
 let auth: Auth | undefined;
 

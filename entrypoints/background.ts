@@ -8,35 +8,35 @@ import {
   REFRESH_SKEW_MS,
   webLock,
   type Auth,
-} from '@/lib/auth-client';
-import type { Badge } from '@/lib/badge';
-import { BrokerError, createBrokerClient } from '@/lib/broker-client';
-import { idbCache } from '@/lib/cache';
-import { notifiedStore, saveDraft, trackedStore } from '@/lib/drafts';
-import { handleMessage, type HandlerDeps } from '@/lib/handle-message';
-import { checkPortSender, coalesce, createLiveEvents, type LiveEvents } from '@/lib/live-events';
-import { isHeartbeat, LIVE_PORT, type RequestProgressMessage } from '@/lib/messages';
+} from '@/lib/extension/auth-client';
+import type { Badge } from '@/lib/background/badge';
+import { BrokerError, createBrokerClient } from '@/lib/extension/broker-client';
+import { idbCache } from '@/lib/extension/cache';
+import { notifiedStore, saveDraft, trackedStore } from '@/lib/background/drafts';
+import { handleMessage, type HandlerDeps } from '@/lib/background/handle-message';
+import { checkPortSender, coalesce, createLiveEvents, type LiveEvents } from '@/lib/background/live-events';
+import { isHeartbeat, LIVE_PORT, type RequestProgressMessage } from '@/lib/messaging/messages';
 import {
   createWatchApi,
   createWatcher,
   NOTIFICATION_PREFIX,
   notificationId,
   type NotificationContent,
-} from '@/lib/notifications';
-import { createRequestFlow, TRACK_ALARM, type FlowDeps } from '@/lib/request-flow';
+} from '@/lib/background/notifications';
+import { createRequestFlow, TRACK_ALARM, type FlowDeps } from '@/lib/background/request-flow';
 import {
   API_TOKEN_KEY,
   BROKER_URL_KEY,
   loadManagedBrokerUrl,
   loadSettings,
   restrictSettingsAccess,
-} from '@/lib/settings';
+} from '@/lib/extension/settings';
 
 /**
  * The periodic poll for the badge and notifications (a minute: alarms are the only timer that
  * survives the worker sleeping). It is the fallback: while an extension page is open or a banner
  * card follows a request, each holds a port (`LIVE_PORT`, heartbeats keep the MV3 worker alive)
- * and the background follows the broker's event stream (`GET /api/v1/events`, lib/live-events.ts),
+ * and the background follows the broker's event stream (`GET /api/v1/events`, lib/background/live-events.ts),
  * polling the watcher and waking the request flow on each event. With nothing connected the worker
  * may sleep and drop the stream; then this alarm (and TRACK_ALARM for followed requests) polls.
  */

@@ -6,9 +6,9 @@
 import { browser } from 'wxt/browser';
 import { defineUnlistedScript } from 'wxt/utils/define-unlisted-script';
 import { BannerController } from '@/components/banner-controller';
-import { bridge } from '@/lib/handoff';
-import { holdLivePort, livePortSwitch } from '@/lib/live-port';
-import { isFollowing, parseProgressMessage, type SaveDraftMessage } from '@/lib/messages';
+import { bridge } from '@/lib/content/handoff';
+import { holdLivePort, livePortSwitch } from '@/lib/messaging/live-port';
+import { isFollowing, parseProgressMessage, type SaveDraftMessage } from '@/lib/messaging/messages';
 
 /** Drafts remembered as followed (like the controller's progress map, bounded). */
 const FOLLOWED_MAX = 50;

@@ -5,9 +5,9 @@
  */
 import { browser } from 'wxt/browser';
 import { defineContentScript } from 'wxt/utils/define-content-script';
-import { handOff, resetBridge, type CandidateBatch } from '@/lib/handoff';
-import { pageContext } from '@/lib/page-context';
-import { createWatcher, type Candidate } from '@/lib/watcher';
+import { handOff, resetBridge, type CandidateBatch } from '@/lib/content/handoff';
+import { pageContext } from '@/lib/content/page-context';
+import { createWatcher, type Candidate } from '@/lib/content/watcher';
 
 /** The console's own header: AWS shows the account id in its account menu. */
 const HEADER_SELECTOR =

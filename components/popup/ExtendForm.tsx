@@ -3,10 +3,10 @@
  * like any other; the form then says what happened to it (auto-approved, waiting, refused).
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { BrokerApi } from '@/lib/broker-client';
+import type { BrokerApi } from '@/lib/extension/broker-client';
 import type { AccessRequestView, GrantView } from '@/lib/contract/api';
 import { DEFAULT_DURATION_MINUTES, JUSTIFICATION_MAX } from '@/lib/contract/request';
-import { reasonOf } from '@/lib/request-flow';
+import { reasonOf } from '@/lib/background/request-flow';
 import { DurationPicker } from '../DurationPicker';
 import { TextField } from '../TextField';
 import { safeText } from '../safe-text';

@@ -3,9 +3,9 @@
  * with it. Actions are offered only while the grant is active.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { BrokerApi } from '@/lib/broker-client';
+import type { BrokerApi } from '@/lib/extension/broker-client';
 import type { GrantView } from '@/lib/contract/api';
-import { isLandingUrl, reasonOf } from '@/lib/request-flow';
+import { isLandingUrl, reasonOf } from '@/lib/background/request-flow';
 import { ActionRisks } from '../ActionRisks';
 import { ConfirmButton } from '../ConfirmButton';
 import { consoleUrlFor } from '../console-url';

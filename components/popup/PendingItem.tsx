@@ -1,8 +1,8 @@
 /** A request of the user's still waiting for approvers, with Cancel. */
 import { useState } from 'preact/hooks';
-import type { BrokerApi } from '@/lib/broker-client';
+import type { BrokerApi } from '@/lib/extension/broker-client';
 import type { AccessRequestView } from '@/lib/contract/api';
-import { reasonOf } from '@/lib/request-flow';
+import { reasonOf } from '@/lib/background/request-flow';
 import { ActionRisks } from '../ActionRisks';
 import { formatTime, quorumText } from '../panel-format';
 import { TargetLine } from '../TargetLine';

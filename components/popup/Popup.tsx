@@ -5,9 +5,9 @@
  * IndexedDB cache, then refreshes from the broker.
  */
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { BrokerError, type BrokerApi } from '@/lib/broker-client';
-import type { SnapshotCache } from '@/lib/cache';
-import { reasonOf } from '@/lib/request-flow';
+import { BrokerError, type BrokerApi } from '@/lib/extension/broker-client';
+import type { SnapshotCache } from '@/lib/extension/cache';
+import { reasonOf } from '@/lib/background/request-flow';
 import { formatTime, isLiveGrant, recentDecided } from '../panel-format';
 import { safeText } from '../safe-text';
 import { GrantItem } from './GrantItem';

@@ -1,6 +1,6 @@
 /** What the popup shows, as one cacheable snapshot of broker views. */
 import * as z from 'zod/mini';
-import type { BrokerApi } from '@/lib/broker-client';
+import type { BrokerApi } from '@/lib/extension/broker-client';
 import { AccessRequestView, GrantView, MeView } from '@/lib/contract/api';
 
 export const PopupSnapshot = z.object({

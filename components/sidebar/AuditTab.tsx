@@ -3,9 +3,9 @@
  * here in the sidebar (across pages too: the previous page's last row is kept).
  */
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import type { BrokerApi } from '@/lib/broker-client';
+import type { BrokerApi } from '@/lib/extension/broker-client';
 import type { AuditEntryView } from '@/lib/contract/api';
-import { reasonOf } from '@/lib/request-flow';
+import { reasonOf } from '@/lib/background/request-flow';
 import { formatTime } from '../panel-format';
 import { safeText } from '../safe-text';
 import { chainText, verifyChain } from './audit-chain';

@@ -3,9 +3,9 @@
  * refusal (your own request, already decided, not an approver here) is shown as it says it.
  */
 import { useState } from 'preact/hooks';
-import type { BrokerApi } from '@/lib/broker-client';
+import type { BrokerApi } from '@/lib/extension/broker-client';
 import { COMMENT_MAX, type AccessRequestView } from '@/lib/contract/api';
-import { reasonOf } from '@/lib/request-flow';
+import { reasonOf } from '@/lib/background/request-flow';
 import { safeText } from '../safe-text';
 
 export function DecisionForm(props: {

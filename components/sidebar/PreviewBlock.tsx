@@ -3,9 +3,9 @@
  * as JSON text, or the Azure/GCP role and everything else that role carries.
  */
 import { useEffect, useState } from 'preact/hooks';
-import type { BrokerApi } from '@/lib/broker-client';
+import type { BrokerApi } from '@/lib/extension/broker-client';
 import type { PreviewView } from '@/lib/contract/api';
-import { reasonOf } from '@/lib/request-flow';
+import { reasonOf } from '@/lib/background/request-flow';
 import { safeText } from '../safe-text';
 
 const POLICY_MAX = 20_000;

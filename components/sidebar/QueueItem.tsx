@@ -3,7 +3,7 @@
  * came from, exactly what approving grants, the policy's decision and advice, quorum progress,
  * the requester's recent requests, and Approve / Deny.
  */
-import type { BrokerApi } from '@/lib/broker-client';
+import type { BrokerApi } from '@/lib/extension/broker-client';
 import type { AccessRequestView } from '@/lib/contract/api';
 import { ActionRisks } from '../ActionRisks';
 import { DENY_KIND_TEXT } from '../labels';

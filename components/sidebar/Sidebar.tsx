@@ -6,9 +6,9 @@
  * event; without the stream it polls every 2 s.
  */
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { BrokerError, type BrokerApi } from '@/lib/broker-client';
+import { BrokerError, type BrokerApi } from '@/lib/extension/broker-client';
 import type { AccessRequestView, GrantView, MeView } from '@/lib/contract/api';
-import { reasonOf } from '@/lib/request-flow';
+import { reasonOf } from '@/lib/background/request-flow';
 import { isLiveGrant } from '../panel-format';
 import { safeText } from '../safe-text';
 import { SignedOut } from '../popup/SignedOut';

@@ -1,7 +1,7 @@
 import { render } from 'preact';
 import { browser } from 'wxt/browser';
 import { browserOptionsDeps, Options } from '@/components/Options';
-import { holdLivePort } from '@/lib/live-port';
+import { holdLivePort } from '@/lib/messaging/live-port';
 
 const deps = browserOptionsDeps((pattern) => browser.permissions.request({ origins: [pattern] }));
 render(<Options deps={deps} />, document.getElementById('app')!);

@@ -8,8 +8,8 @@ import {
   sidebarOpener,
 } from '@/components/broker-from-settings';
 import { Popup } from '@/components/popup/Popup';
-import { idbCache } from '@/lib/cache';
-import { holdLivePort } from '@/lib/live-port';
+import { idbCache } from '@/lib/extension/cache';
+import { holdLivePort } from '@/lib/messaging/live-port';
 
 render(
   <Popup

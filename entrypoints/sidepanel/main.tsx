@@ -3,7 +3,7 @@ import { browser } from 'wxt/browser';
 import '@/components/panel.css';
 import { brokerFromSettings, openOptionsPage } from '@/components/broker-from-settings';
 import { Sidebar } from '@/components/sidebar/Sidebar';
-import { holdLivePort } from '@/lib/live-port';
+import { holdLivePort } from '@/lib/messaging/live-port';
 
 render(
   <Sidebar deps={{ client: brokerFromSettings, openOptions: openOptionsPage }} />,

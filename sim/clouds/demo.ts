@@ -8,7 +8,7 @@
 import { exportPKCS8, exportSPKI, generateKeyPair } from 'jose';
 import type { BrokerConfig } from '../../server/config/schema';
 import { startAwsFake, type AwsFake } from './aws/fake';
-import { startAzureFake, type AzureFake } from './azure/index';
+import { startAzureFake, type AzureFake } from './azure/fake';
 import { FakeClock } from './clock';
 import { startGcpFake, type GcpFake } from './gcp/fake';
 

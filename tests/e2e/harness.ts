@@ -548,7 +548,7 @@ export { aria };
 // ---------------------------------------------------------------------------------------------
 // The whole loop: demo clouds + broker + consoles that honour grants + the extension
 
-/** The storage.local keys the extension reads its broker from (lib/settings.ts). */
+/** The storage.local keys the extension reads its broker from (lib/extension/settings.ts). */
 export const BROKER_KEYS = { url: 'unblock.brokerUrl', token: 'unblock.apiToken' } as const;
 
 /** Sets the extension's broker URL and API token through its service worker. */

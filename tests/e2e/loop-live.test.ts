@@ -12,7 +12,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { AccessRequestList } from '../../lib/contract/api.ts';
-import { POLL_MAX_MS, POLL_MS } from '../../lib/request-flow.ts';
+import { POLL_MAX_MS, POLL_MS } from '../../lib/background/request-flow.ts';
 import { AZURE } from '../../sim/consoles/messages.ts';
 import { SIM_URLS } from '../../sim/consoles/server.ts';
 import {

@@ -14,7 +14,7 @@ import {
   roleSize,
   type RoleDefinition,
 } from '../../server/clouds/azure/roles';
-import { BUILT_IN_ROLES } from '../../sim/clouds/azure';
+import { BUILT_IN_ROLES } from '../../sim/clouds/azure/fake.ts';
 
 const catalogue: RoleDefinition[] = BUILT_IN_ROLES.map((r) => ({
   name: r.name,

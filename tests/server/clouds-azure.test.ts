@@ -11,7 +11,7 @@ import type { AzureCloudConfig, AzureTargetConfig } from '../../server/clouds/az
 import type { Grant } from '../../server/domain';
 import { ProvisionError, type GrantContext, type Provisioner } from '../../server/provision/types';
 import { FakeClock } from '../../sim/clouds/clock';
-import { startAzureFake, type AzureFake, type AzureFakeOptions } from '../../sim/clouds/azure';
+import { startAzureFake, type AzureFake, type AzureFakeOptions } from '../../sim/clouds/azure/fake.ts';
 
 const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 const SUB = '00000000-0000-0000-0000-0000000000aa';

@@ -1,5 +1,5 @@
 /**
- * The real command: spawns `node bin/unblock.js` (the launcher compiles lib/cli on first use).
+ * The real command: spawns `node bin/unblock.js` (the launcher compiles cli/ on first use).
  * No timing assertions here; start-up time is measured by bench/cli-explain.ts.
  */
 import { spawnSync } from 'node:child_process';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DENY_KINDS, ExplainResult } from '../../lib/contract/denial';
 import type { Denial } from '../../lib/contract/denial';
-import { DENY_KIND_TEXT, clean, explain, formatExplanation, lookAlike } from '../../lib/cli/explain';
+import { DENY_KIND_TEXT, clean, explain, formatExplanation, lookAlike } from '../../cli/explain';
 
 const AWS_SENTENCE =
   'User: arn:aws:sts::123456789012:assumed-role/Developer/alice is not authorized to perform: lambda:ListFunctions on resource: * because no identity-based policy allows the lambda:ListFunctions action';

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CliError, MAX_INPUT_BYTES, USAGE, decodeText, main, useColor } from '../../lib/cli/main';
-import type { Io } from '../../lib/cli/main';
+import { CliError, MAX_INPUT_BYTES, USAGE, decodeText, main, useColor } from '../../cli/main';
+import type { Io } from '../../cli/main';
 
 const dir = mkdtempSync(join(tmpdir(), 'unblock-cli-main-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -13,15 +13,15 @@ import {
   REFRESH_SKEW_MS,
   type AuthDeps,
   type OAuthSession,
-} from '../../lib/auth-client';
-import { BrokerError } from '../../lib/broker-client';
+} from '../../lib/extension/auth-client';
+import { BrokerError } from '../../lib/extension/broker-client';
 import {
   API_TOKEN_KEY,
   BROKER_URL_KEY,
   forgetManagedBrokerUrl,
   loadSettings,
   saveSettings,
-} from '../../lib/settings';
+} from '../../lib/extension/settings';
 import { json } from './ext-broker-fixtures';
 
 const BROKER = 'https://unblock.example.com';

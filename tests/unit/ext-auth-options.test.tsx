@@ -6,8 +6,14 @@ import { act } from 'preact/test-utils';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Options, type OptionsDeps } from '../../components/Options';
 import type { OptionsAuth } from '../../components/OptionsSignIn';
-import { closeDrafts, DB_NAME, NOTIFIED_STORE, notifiedStore, REQUESTS_STORE } from '../../lib/drafts';
-import type { BrokerSettings } from '../../lib/settings';
+import {
+  closeDrafts,
+  DB_NAME,
+  NOTIFIED_STORE,
+  notifiedStore,
+  REQUESTS_STORE,
+} from '../../lib/background/drafts';
+import type { BrokerSettings } from '../../lib/extension/settings';
 import { json } from './ext-broker-fixtures';
 import { meView } from './ext-popup-fixtures';
 

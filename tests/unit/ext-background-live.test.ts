@@ -8,9 +8,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import background from '../../entrypoints/background';
 import type { AccessRequestView, GrantView } from '../../lib/contract/api';
-import { closeDrafts, trackedStore } from '../../lib/drafts';
-import { LIVE_PORT } from '../../lib/messages';
-import { API_TOKEN_KEY, BROKER_URL_KEY } from '../../lib/settings';
+import { closeDrafts, trackedStore } from '../../lib/background/drafts';
+import { LIVE_PORT } from '../../lib/messaging/messages';
+import { API_TOKEN_KEY, BROKER_URL_KEY } from '../../lib/extension/settings';
 import { grantView, json, requestView, resetBackgroundState } from './ext-broker-fixtures';
 import { fakePort, onConnect, type FakePort } from './setup-fake-ports';
 

@@ -2,17 +2,17 @@ import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import background, { WATCH_ALARM } from '../../entrypoints/background';
-import { computeBadge, REVIEW_COLOR, ACTIVE_COLOR } from '../../lib/badge';
+import { computeBadge, REVIEW_COLOR, ACTIVE_COLOR } from '../../lib/background/badge';
 import type { AccessRequestView, GrantView } from '../../lib/contract/api';
-import { closeDrafts, notifiedStore } from '../../lib/drafts';
+import { closeDrafts, notifiedStore } from '../../lib/background/drafts';
 import {
   createWatchApi,
   createWatcher,
   EXTEND_JUSTIFICATION,
   expiringGrantId,
   type NotificationContent,
-} from '../../lib/notifications';
-import { API_TOKEN_KEY, BROKER_URL_KEY } from '../../lib/settings';
+} from '../../lib/background/notifications';
+import { API_TOKEN_KEY, BROKER_URL_KEY } from '../../lib/extension/settings';
 import { grantView, json, requestView, resetBackgroundState } from './ext-broker-fixtures';
 
 const BROKER = 'http://127.0.0.1:8787';

@@ -3,9 +3,15 @@ import { openDB } from 'idb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import background from '../../entrypoints/background';
-import { closeDrafts, DB_NAME, DRAFTS_STORE, listDrafts, type DraftRecord } from '../../lib/drafts';
+import {
+  closeDrafts,
+  DB_NAME,
+  DRAFTS_STORE,
+  listDrafts,
+  type DraftRecord,
+} from '../../lib/background/drafts';
 import { resetBackgroundState } from './ext-broker-fixtures';
-import { handleMessage, type HandlerDeps } from '../../lib/handle-message';
+import { handleMessage, type HandlerDeps } from '../../lib/background/handle-message';
 import type { NewAccessRequest } from '../../lib/contract/request';
 
 const request = (): NewAccessRequest => ({
@@ -38,7 +44,7 @@ function send(msg: unknown, sender: object = consoleSender): Promise<unknown> {
   });
 }
 
-/** Read the store the way another component (or the e2e test) would: by name, not through lib/drafts. */
+/** Read the store the way another component (or the e2e test) would: by name, not through lib/background/drafts.ts. */
 async function readAll(): Promise<DraftRecord[]> {
   const db = await openDB(DB_NAME);
   const all = db.objectStoreNames.contains(DRAFTS_STORE)

@@ -7,7 +7,7 @@ import { BannerController, denialKey, stackPlacement } from '../../components/ba
 import { BannerStack } from '../../components/BannerStack';
 import { safeText } from '../../components/safe-text';
 import type { Denial } from '../../lib/contract/denial';
-import type { SaveDraftMessage } from '../../lib/messages';
+import type { SaveDraftMessage } from '../../lib/messaging/messages';
 
 const denial = (patch: Partial<Denial> = {}): Denial => ({
   cloud: 'aws',

@@ -2,8 +2,8 @@ import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import background from '../../entrypoints/background';
-import { closeDrafts, listDrafts, trackedStore } from '../../lib/drafts';
-import { API_TOKEN_KEY, BROKER_URL_KEY } from '../../lib/settings';
+import { closeDrafts, listDrafts, trackedStore } from '../../lib/background/drafts';
+import { API_TOKEN_KEY, BROKER_URL_KEY } from '../../lib/extension/settings';
 import { grantView, json, newRequest, requestView, resetBackgroundState } from './ext-broker-fixtures';
 
 const PAGE = 'https://console.aws.amazon.com/ec2/home?region=us-east-1';

@@ -6,7 +6,11 @@ import { Banner, type BannerProps } from '../../components/Banner';
 import { BannerController } from '../../components/banner-controller';
 import { progressText } from '../../components/ProgressLine';
 import type { Denial } from '../../lib/contract/denial';
-import { parseProgressMessage, type RequestProgress, type SaveDraftMessage } from '../../lib/messages';
+import {
+  parseProgressMessage,
+  type RequestProgress,
+  type SaveDraftMessage,
+} from '../../lib/messaging/messages';
 
 const denial = (): Denial => ({
   cloud: 'aws',

@@ -1,5 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
-import { BrokerError, createBrokerClient, normalizeBaseUrl, sseParser } from '../../lib/broker-client';
+import {
+  BrokerError,
+  createBrokerClient,
+  normalizeBaseUrl,
+  sseParser,
+} from '../../lib/extension/broker-client';
 import { grantView, json, newRequest, requestView } from './ext-broker-fixtures';
 
 const TOKEN = 'ubk_secret-token-value';

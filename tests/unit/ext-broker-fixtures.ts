@@ -2,7 +2,7 @@
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import type { AccessRequestView, GrantView } from '../../lib/contract/api';
 import type { NewAccessRequest } from '../../lib/contract/request';
-import { closeDrafts, DB_NAME } from '../../lib/drafts';
+import { closeDrafts, DB_NAME } from '../../lib/background/drafts';
 
 export const T0 = Date.parse('2026-03-02T10:00:00.000Z');
 

@@ -1,10 +1,10 @@
 import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AccessRequestView } from '../../lib/contract/api';
-import { BrokerError, type BrokerClient } from '../../lib/broker-client';
+import { BrokerError, type BrokerClient } from '../../lib/extension/broker-client';
 import type { GrantView, LandingView } from '../../lib/contract/api';
-import { closeDrafts, DB_NAME, trackedStore } from '../../lib/drafts';
-import type { RequestProgress, RequestProgressMessage } from '../../lib/messages';
+import { closeDrafts, DB_NAME, trackedStore } from '../../lib/background/drafts';
+import type { RequestProgress, RequestProgressMessage } from '../../lib/messaging/messages';
 import {
   createRequestFlow,
   isLandingUrl,
@@ -14,7 +14,7 @@ import {
   type FlowDeps,
   type TrackedRequest,
   type TrackedStore,
-} from '../../lib/request-flow';
+} from '../../lib/background/request-flow';
 import { grantView, newRequest, requestView, T0 } from './ext-broker-fixtures';
 
 const PAGE = 'https://console.aws.amazon.com/ec2/home?region=us-east-1#Instances:';

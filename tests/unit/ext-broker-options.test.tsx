@@ -3,7 +3,7 @@ import { render } from 'preact';
 import { act } from 'preact/test-utils';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Options, originPattern, type OptionsDeps } from '../../components/Options';
-import type { BrokerSettings } from '../../lib/settings';
+import type { BrokerSettings } from '../../lib/extension/settings';
 import { json } from './ext-broker-fixtures';
 import { meView } from './ext-popup-fixtures';
 

@@ -9,7 +9,7 @@ import {
   loadSettings,
   restrictSettingsAccess,
   saveSettings,
-} from '../../lib/settings';
+} from '../../lib/extension/settings';
 
 beforeEach(() => fakeBrowser.reset());
 

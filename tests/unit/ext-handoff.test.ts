@@ -1,5 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
-import { handOff, resetBridge, QUEUE_MAX, type CandidateBatch, type UnblockBridge } from '../../lib/handoff';
+import {
+  handOff,
+  resetBridge,
+  QUEUE_MAX,
+  type CandidateBatch,
+  type UnblockBridge,
+} from '../../lib/content/handoff';
 
 const batch = (text: string): CandidateBatch => ({
   texts: [text],

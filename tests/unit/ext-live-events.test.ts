@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { BrokerError, type EventStreamOptions } from '../../lib/broker-client';
+import { BrokerError, type EventStreamOptions } from '../../lib/extension/broker-client';
 import type { EventView } from '../../lib/contract/api';
 import {
   checkPortSender,
@@ -8,15 +8,21 @@ import {
   RETRY_MAX_MS,
   RETRY_MS,
   type LiveEventsDeps,
-} from '../../lib/live-events';
+} from '../../lib/background/live-events';
 import {
   holdLivePort,
   livePortSwitch,
   RECONNECT_MAX_MS,
   RECONNECT_MS,
   type PortLike,
-} from '../../lib/live-port';
-import { HEARTBEAT_MS, isFollowing, isHeartbeat, LIVE_PORT, type RequestProgress } from '../../lib/messages';
+} from '../../lib/messaging/live-port';
+import {
+  HEARTBEAT_MS,
+  isFollowing,
+  isHeartbeat,
+  LIVE_PORT,
+  type RequestProgress,
+} from '../../lib/messaging/messages';
 
 /** Lets pending promise callbacks run. */
 const flush = async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { NewAccessRequest, firstIssueMessage, isValidAction } from '../../lib/contract/request';
-import { isReply, parseRuntimeMessage } from '../../lib/messages';
-import { checkSender } from '../../lib/handle-message';
+import { isReply, parseRuntimeMessage } from '../../lib/messaging/messages';
+import { checkSender } from '../../lib/background/handle-message';
 
 export const validRequest = (): NewAccessRequest => ({
   target: { cloud: 'aws', account: '222222222222' },

@@ -6,7 +6,7 @@ import {
   gcpPageContext,
   isConsoleUrl,
   pageContext,
-} from '../../lib/page-context';
+} from '../../lib/content/page-context';
 
 const userInfo = (v: object) => `aws-userInfo=${encodeURIComponent(JSON.stringify(v))}`;
 

@@ -2,7 +2,7 @@ import 'fake-indexeddb/auto';
 import { openDB } from 'idb';
 import { describe, expect, it } from 'vitest';
 import { popupCacheKey, PopupSnapshot } from '../../components/popup/popup-data';
-import { CACHE_DB_NAME, idbCache, memoryCache } from '../../lib/cache';
+import { CACHE_DB_NAME, idbCache, memoryCache } from '../../lib/extension/cache';
 import { grantView } from './ext-broker-fixtures';
 import { meView } from './ext-popup-fixtures';
 

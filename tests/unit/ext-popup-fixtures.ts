@@ -1,7 +1,7 @@
 /** Test doubles for the popup and sidebar tests: a fake broker API and a few more views. */
 import { vi, type Mock } from 'vitest';
 import { act } from 'preact/test-utils';
-import type { BrokerApi } from '../../lib/broker-client';
+import type { BrokerApi } from '../../lib/extension/broker-client';
 import type { AuditEntryView, MeView } from '../../lib/contract/api';
 
 type Methods = Exclude<keyof BrokerApi, 'baseUrl'>;

@@ -1,6 +1,12 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createWatcher, extractText, TEXT_CAP, type Candidate, type Watcher } from '../../lib/watcher';
+import {
+  createWatcher,
+  extractText,
+  TEXT_CAP,
+  type Candidate,
+  type Watcher,
+} from '../../lib/content/watcher';
 
 const DENIAL = 'User: arn:aws:iam::222222222222:user/alice is not authorized to perform: s3:ListBucket';
 

@@ -1,6 +1,6 @@
 /**
  * The popup's and sidebar's IndexedDB cache (`unblock-cache`, separate from the background's
- * `unblock` database in `lib/drafts.ts`): the last views the broker sent, so a page renders at
+ * `unblock` database in `lib/background/drafts.ts`): the last views the broker sent, so a page renders at
  * once and then refreshes. Best effort: a failing database is a cache miss, never an error.
  *
  * Only broker views are kept (never the token). They are validated again when read, so a stale

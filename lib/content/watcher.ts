@@ -3,7 +3,7 @@
  * on it, and hand candidates on. Reads only what was added or changed since the last batch (never
  * the whole document after the first scan) and does the reading at idle time.
  */
-import { mayContainDenial } from './denial/prefilter';
+import { mayContainDenial } from '../denial/prefilter';
 
 /** Longest text handed on per node; hostile pages can add megabytes. */
 export const TEXT_CAP = 1_000_000;

@@ -4,7 +4,7 @@
  * message and its sender before acting on it.
  */
 import * as z from 'zod/mini';
-import { NewAccessRequest, firstIssueMessage } from './contract/request';
+import { NewAccessRequest, firstIssueMessage } from '../contract/request';
 
 /** The content core found denial-like text: inject the banner chunk into the sender's frame. */
 export const LoadUiMessage = z.object({ type: z.literal('load-ui') });
@@ -104,7 +104,7 @@ export function parseProgressMessage(
 // ---------------------------------------------------------------------------------------------
 // The live port: extension pages (popup, side panel, options) and a banner following a request
 // connect to the background with this name; while any such port is open, the background follows
-// the broker's event stream (lib/live-events.ts). The connecting side sends a heartbeat (the only
+// the broker's event stream (lib/background/live-events.ts). The connecting side sends a heartbeat (the only
 // message the background accepts on it): since Chrome 114 a port message keeps an MV3 service
 // worker alive, which is otherwise stopped after ~30 s without extension events.
 

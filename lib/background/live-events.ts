@@ -1,8 +1,8 @@
 /**
- * The background's live view of the broker: `GET /api/v1/events` (lib/broker-client.ts
+ * The background's live view of the broker: `GET /api/v1/events` (lib/extension/broker-client.ts
  * `streamEvents`), held open only while someone is looking — an extension page (popup, side
  * panel, options) or a banner card following a request keeps a port open to the background
- * (lib/live-port.ts, entrypoints/background.ts). Without holders the alarms poll, as before.
+ * (lib/messaging/live-port.ts, entrypoints/background.ts). Without holders the alarms poll, as before.
  *
  * - Reference-counted: `hold()` returns its release function; the stream starts with the first
  *   holder and is aborted when the last one leaves.
@@ -16,8 +16,8 @@
  *
  * Pure logic: the stream, the timers and the listeners are injected.
  */
-import { BrokerError, type EventStreamOptions } from './broker-client';
-import type { EventView } from './contract/api';
+import { BrokerError, type EventStreamOptions } from '../extension/broker-client';
+import type { EventView } from '../contract/api';
 import { checkSender, type MessageSender } from './handle-message';
 
 export const RETRY_MS = 1000;

@@ -2,14 +2,14 @@
  * The extension's IndexedDB database `unblock`:
  * - store `drafts`: every trusted "Request access" click, broker or not (the record of the click);
  * - store `requests`: requests filed with the broker that the background is following, keyed by
- *   the broker's request id, so a service-worker restart picks them up again (lib/request-flow.ts);
+ *   the broker's request id, so a service-worker restart picks them up again (lib/background/request-flow.ts);
  * - store `notified` (version 2): the notifications already shown, keyed by kind + request/grant
- *   (lib/notifications.ts), so a restarted worker does not show them again.
+ *   (lib/background/notifications.ts), so a restarted worker does not show them again.
  *
  * Upgrades add whatever store is missing: an install at version 1 gains `notified` on next open.
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
-import type { NewAccessRequest } from './contract/request';
+import type { NewAccessRequest } from '../contract/request';
 import type { TrackedRequest, TrackedStore } from './request-flow';
 
 export const DB_NAME = 'unblock';

@@ -2,7 +2,7 @@
  * Page context per console. Pure functions of (URL, cookie string, header text) so they can be
  * unit-tested without a DOM and shared by the content script and tests.
  */
-import type { Cloud } from '../contract/denial';
+import type { Cloud } from '../../contract/denial';
 import { awsPageContext } from './aws';
 import { azurePageContext } from './azure';
 import { gcpPageContext } from './gcp';

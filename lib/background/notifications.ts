@@ -2,7 +2,7 @@
  * What the background tells the user without being asked, on every poll (the alarms; see
  * entrypoints/background.ts):
  *
- * - the badge (lib/badge.ts): requests others filed that the user can review (approvers), or the
+ * - the badge (lib/background/badge.ts): requests others filed that the user can review (approvers), or the
  *   user's active grants;
  * - notifications: the user's request approved (landing now) or denied (with the reviewer's
  *   comment), five minutes left on a grant (with an *Extend* button: `POST /grants/{id}/extend`
@@ -13,8 +13,8 @@
  * Browser APIs, the broker calls and the clock are injected.
  */
 import { computeBadge, EMPTY_BADGE, type Badge } from './badge';
-import { BrokerError, createBrokerClient } from './broker-client';
-import type { AccessRequestView, ActionView, GrantView, MeView } from './contract/api';
+import { BrokerError, createBrokerClient } from '../extension/broker-client';
+import type { AccessRequestView, ActionView, GrantView, MeView } from '../contract/api';
 import { reasonOf } from './request-flow';
 
 /** Warn this long before a grant ends. */
@@ -37,7 +37,7 @@ export interface NotificationContent {
   extend?: boolean;
 }
 
-/** The broker calls the watcher needs (not all are in lib/broker-client.ts). */
+/** The broker calls the watcher needs (not all are in lib/extension/broker-client.ts). */
 export interface WatchApi {
   me(): Promise<MeView>;
   myRequests(): Promise<AccessRequestView[]>;
@@ -51,7 +51,7 @@ export interface WatchApi {
   ): Promise<AccessRequestView>;
 }
 
-/** The calls the watcher makes, through the one broker client (lib/broker-client.ts). */
+/** The calls the watcher makes, through the one broker client (lib/extension/broker-client.ts). */
 export function createWatchApi(options: {
   baseUrl: string;
   getToken: () => Promise<string | null>;

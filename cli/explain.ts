@@ -2,10 +2,10 @@
  * `unblock explain`: the pure part. Text in, `ExplainResult` out, and a readable rendering of it.
  * No I/O here (see ./main.ts), so the same functions can back tests and other front ends.
  */
-import type { Cloud, Denial, DenyKind, ExplainResult, ParseHints } from '../contract/denial';
-import { parseDenials } from '../denial';
-import type { Risk } from '../risk';
-import { actionRisk, highestRisk } from '../risk';
+import type { Cloud, Denial, DenyKind, ExplainResult, ParseHints } from '../lib/contract/denial';
+import { parseDenials } from '../lib/denial';
+import type { Risk } from '../lib/risk';
+import { actionRisk, highestRisk } from '../lib/risk';
 
 /** Parse every denial in `text`. `isDenial` is true when at least one was found. */
 export function explain(text: string, hints?: ParseHints): ExplainResult {

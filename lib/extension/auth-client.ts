@@ -19,7 +19,7 @@
  */
 import * as z from 'zod/mini';
 import { BrokerError, normalizeBaseUrl } from './broker-client';
-import { MeView } from './contract/api';
+import { MeView } from '../contract/api';
 
 export const OAUTH_KEY = 'unblock.oauth';
 /** Why the user was signed out without asking (shown once on the options page). */

@@ -26,8 +26,8 @@ import {
   type FieldError,
   type ListGrantsQuery,
   type ListRequestsQuery,
-} from './contract/api';
-import { firstIssueMessage, type NewAccessRequest } from './contract/request';
+} from '../contract/api';
+import { firstIssueMessage, type NewAccessRequest } from '../contract/request';
 
 export const API_PREFIX = '/api/v1';
 export const DEFAULT_TIMEOUT_MS = 15_000;

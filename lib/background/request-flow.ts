@@ -5,7 +5,7 @@
  *    pageUrl}` in IndexedDB so a service-worker restart loses nothing;
  * 2. follow it (`GET /requests/{id}`, then `GET /grants/{grantId}`): every second while something
  *    is happening, backing off while nothing changes or the broker is unreachable; an event about
- *    it on the broker's stream (`wake`, lib/live-events.ts) asks at once; a periodic alarm (the
+ *    it on the broker's stream (`wake`, lib/background/live-events.ts) asks at once; a periodic alarm (the
  *    safety net) resumes following after the worker was stopped;
  * 3. once the grant is active, ask for the landing (`POST /grants/{id}/landing`, destination: the
  *    tab's current console URL) and apply it to that tab: open the one-time sign-in URL, or reload
@@ -14,17 +14,17 @@
  * Each step is reported to the banner card as a `request-progress` message: statuses and short
  * texts only, never a token or a landing URL. Browser APIs, the clock and timers are injected.
  */
-import type { AccessRequestView } from './contract/api';
-import { BrokerError, type BrokerClient } from './broker-client';
-import type { GrantView } from './contract/api';
-import type { NewAccessRequest } from './contract/request';
+import type { AccessRequestView } from '../contract/api';
+import { BrokerError, type BrokerClient } from '../extension/broker-client';
+import type { GrantView } from '../contract/api';
+import type { NewAccessRequest } from '../contract/request';
 import {
   PROGRESS_LIST_MAX,
   PROGRESS_TEXT_MAX,
   type RequestProgress,
   type RequestProgressMessage,
-} from './messages';
-import { isConsoleUrl } from './page-context';
+} from '../messaging/messages';
+import { isConsoleUrl } from '../content/page-context';
 
 /** The periodic alarm (the safety net) that resumes following requests after the worker slept. */
 export const TRACK_ALARM = 'unblock-track-requests';

@@ -6,9 +6,9 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import pkg from '../../package.json' with { type: 'json' };
-import { CLOUDS, ExplainResult } from '../contract/denial';
-import type { Cloud, ParseHints } from '../contract/denial';
+import pkg from '../package.json' with { type: 'json' };
+import { CLOUDS, ExplainResult } from '../lib/contract/denial';
+import type { Cloud, ParseHints } from '../lib/contract/denial';
 import { explain, formatExplanation, lookAlike } from './explain';
 
 /** Largest input accepted, file or stdin. */

@@ -1,6 +1,6 @@
 /**
- * The page side of the live port (`LIVE_PORT`, lib/messages.ts): connects to the background so it
- * follows the broker's event stream while this page is open (lib/live-events.ts), sends a
+ * The page side of the live port (`LIVE_PORT`, lib/messaging/messages.ts): connects to the background so it
+ * follows the broker's event stream while this page is open (lib/background/live-events.ts), sends a
  * heartbeat every HEARTBEAT_MS (a port message keeps an MV3 service worker alive), and connects
  * again when the port drops without being released (the worker was restarted or the extension
  * reloaded its background). Browser APIs and timers are injected.

@@ -3,10 +3,10 @@
  * Every message is validated (zod) and must come from our own content script in a top-level or
  * child frame of a console tab; anything else gets `{ok:false}` and no side effect.
  */
-import { parseRuntimeMessage, type Reply } from './messages';
-import { isConsoleUrl } from './page-context';
+import { parseRuntimeMessage, type Reply } from '../messaging/messages';
+import { isConsoleUrl } from '../content/page-context';
 import type { DraftRecord } from './drafts';
-import type { NewAccessRequest } from './contract/request';
+import type { NewAccessRequest } from '../contract/request';
 import type { Where } from './request-flow';
 
 export interface MessageSender {

@@ -1,4 +1,4 @@
-import type { ParseHints } from '../contract/denial';
+import type { ParseHints } from '../../contract/denial';
 
 /**
  * What a console page tells us about the signed-in session. `ParseHints` fills what a denial
