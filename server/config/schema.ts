@@ -10,6 +10,7 @@ import { EVENT_TYPES } from '../../lib/contract/status';
 import { AwsCloudConfig, AwsTargetConfig } from '../clouds/aws/config';
 import { AzureCloudConfig, AzureTargetConfig } from '../clouds/azure/config';
 import { GcpCloudConfig, GcpTargetConfig } from '../clouds/gcp/config';
+import { targetKey } from './targets';
 
 const NAME = /^[a-z][a-z0-9._-]{0,63}$/;
 
@@ -210,7 +211,7 @@ export const BrokerConfig = z
           path: ['targets', i, 'account'],
           message: `"${t.account}" is not a valid ${t.cloud} account id`,
         });
-      const key = `${t.cloud}:${t.account.toLowerCase()}`;
+      const key = targetKey(t);
       if (accounts.has(key))
         ctx.addIssue({
           code: 'custom',
