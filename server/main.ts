@@ -16,7 +16,7 @@ import { serveEvents } from './events/sse';
 import { buildOpenApiDocument } from './http/openapi';
 import { createRequestHandler } from './http/server';
 import { createPolicyEngine, loadPolicyDir } from './policy/engine';
-import { createProvisionerRegistry } from './provision/registry';
+import { createProvisionerRegistry } from './clouds/registry';
 import type { CloudIdentities } from './provision/types';
 import { createBroker, type TransitionHook } from './service/broker';
 import { createWorker } from './service/worker';

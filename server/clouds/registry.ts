@@ -8,12 +8,12 @@
  * first grant.
  */
 import type { Cloud } from '../../lib/contract/denial';
-import { createAwsProvisioner } from '../clouds/aws/provisioner';
-import { createAzureProvisioner } from '../clouds/azure/provisioner';
-import { createGcpProvisioner } from '../clouds/gcp/provisioner';
+import { createAwsProvisioner } from './aws/provisioner';
+import { createAzureProvisioner } from './azure/provisioner';
+import { createGcpProvisioner } from './gcp/provisioner';
 import type { BrokerConfig, TargetConfig } from '../config/schema';
-import { createSimProvisioner } from './sim';
-import type { Provisioner } from './types';
+import { createSimProvisioner } from '../provision/sim';
+import type { Provisioner } from '../provision/types';
 
 export interface RegistryOptions {
   /** Base URL of the simulated clouds' entitlements API (for `provisioner: sim` targets). */
