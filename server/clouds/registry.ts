@@ -9,8 +9,8 @@
  */
 import type { Cloud } from '../../lib/contract/denial';
 import { createAwsProvisioner } from './aws/provisioner';
-import { createAzureProvisioner } from './azure/provisioner';
-import { createGcpProvisioner } from './gcp/provisioner';
+import { createAzureProvisioner } from './azure';
+import { createGcpProvisioner } from './gcp';
 import type { BrokerConfig, TargetConfig } from '../config/schema';
 import { createSimProvisioner } from '../provision/sim';
 import type { Provisioner } from '../provision/types';

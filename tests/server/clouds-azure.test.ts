@@ -6,7 +6,7 @@
  */
 import { grantFixture } from './domain-fixtures';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createAzureProvisioner, deterministicGuid } from '../../server/clouds/azure/provisioner';
+import { createAzureProvisioner, deterministicGuid } from '../../server/clouds/azure';
 import type { AzureCloudConfig, AzureTargetConfig } from '../../server/clouds/azure/config';
 import type { Grant } from '../../server/domain';
 import { ProvisionError, type GrantContext, type Provisioner } from '../../server/provision/types';

@@ -14,7 +14,7 @@ import {
   type IamBinding,
   type IamPolicy,
 } from '../../server/clouds/gcp/policy';
-import { landingUrl } from '../../server/clouds/gcp/provisioner';
+import { landingUrl } from '../../server/clouds/gcp';
 import {
   chooseRoles,
   customRoleId,

@@ -7,7 +7,7 @@
 import { grantFixture } from './domain-fixtures';
 import { exportPKCS8, exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createGcpProvisioner, GCP_PROPAGATION_MS } from '../../server/clouds/gcp/provisioner';
+import { createGcpProvisioner, GCP_PROPAGATION_MS } from '../../server/clouds/gcp';
 import type { Grant } from '../../server/domain';
 import { ProvisionError, type Provisioner } from '../../server/provision/types';
 import { FakeClock } from '../../sim/clouds/clock';
