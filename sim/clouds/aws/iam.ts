@@ -1,0 +1,98 @@
+/**
+ * IAM (Query/XML, API 2010-05-08), the part the broker uses: a role's inline policies
+ * (Put/Get/Delete/ListRolePolicies), where it writes the deny that revokes a grant's sessions.
+ */
+import { parsePolicy, policySize } from './policy';
+import type { QueryService } from './query-protocol';
+import { allows, isAdminSession, roleByName, type AwsState, type Caller, type Role } from './state';
+import { AwsError, xmlEscape } from './wire';
+
+/** IAM's quota on the total size of a role's inline policies (whitespace not counted). */
+const INLINE_POLICIES_MAX_CHARS = 10_240;
+
+function iamRole(state: AwsState, p: URLSearchParams, caller: Caller, action: string): Role {
+  const name = p.get('RoleName') ?? '';
+  const role = roleByName(state, caller.account, name);
+  // IAM is per account: a principal edits roles of its own account, and a JIT session only
+  // when its session policy allows it.
+  const permitted =
+    caller.session === null ||
+    isAdminSession(state, caller) ||
+    (role !== undefined && allows(state, caller.session, `iam:${action}`, role.arn));
+  if (!permitted) {
+    throw new AwsError(
+      403,
+      'AccessDenied',
+      `User: ${caller.arn} is not authorized to perform: iam:${action} on resource: role ${name}`,
+    );
+  }
+  if (!role) throw new AwsError(404, 'NoSuchEntity', `The role with name ${name} cannot be found.`);
+  return role;
+}
+
+function putRolePolicy(role: Role, policyName: string, doc: string): string {
+  if (!/^[\w+=,.@-]{1,128}$/.test(policyName)) {
+    throw new AwsError(400, 'ValidationError', `The specified value for policyName is invalid.`);
+  }
+  try {
+    parsePolicy(doc);
+  } catch (e) {
+    throw new AwsError(400, 'MalformedPolicyDocument', (e as Error).message);
+  }
+  const others = [...role.inline]
+    .filter(([n]) => n !== policyName)
+    .reduce((n, [, d]) => n + policySize(d), 0);
+  if (others + policySize(doc) > INLINE_POLICIES_MAX_CHARS) {
+    throw new AwsError(
+      409,
+      'LimitExceeded',
+      `Maximum policy size of ${INLINE_POLICIES_MAX_CHARS} bytes exceeded for role ${role.name}`,
+    );
+  }
+  role.inline.set(policyName, doc);
+  return '';
+}
+
+function handle(state: AwsState, action: string, p: URLSearchParams, caller: Caller): string | null {
+  const policyName = p.get('PolicyName') ?? '';
+  const missing = (role: Role) =>
+    new AwsError(
+      404,
+      'NoSuchEntity',
+      `The role policy with name ${policyName} cannot be found for role ${role.name}.`,
+    );
+  switch (action) {
+    case 'PutRolePolicy':
+      return putRolePolicy(iamRole(state, p, caller, action), policyName, p.get('PolicyDocument') ?? '');
+    case 'GetRolePolicy': {
+      const role = iamRole(state, p, caller, action);
+      const doc = role.inline.get(policyName);
+      if (doc === undefined) throw missing(role);
+      // IAM returns the document URL-encoded (RFC 3986); the SDK hands it over as is.
+      return `<RoleName>${xmlEscape(role.name)}</RoleName><PolicyName>${xmlEscape(policyName)}</PolicyName><PolicyDocument>${encodeURIComponent(doc)}</PolicyDocument>`;
+    }
+    case 'DeleteRolePolicy': {
+      const role = iamRole(state, p, caller, action);
+      if (!role.inline.delete(policyName)) throw missing(role);
+      return '';
+    }
+    case 'ListRolePolicies': {
+      const role = iamRole(state, p, caller, action);
+      const names = [...role.inline.keys()].sort().map((n) => `<member>${xmlEscape(n)}</member>`);
+      return `<PolicyNames>${names.join('')}</PolicyNames><IsTruncated>false</IsTruncated>`;
+    }
+    default:
+      return null;
+  }
+}
+
+/** IAM's actions, for `queryListener`. IAM is global: signatures are scoped to us-east-1. */
+export function iamApi(state: AwsState): QueryService {
+  return {
+    service: 'iam',
+    ns: 'https://iam.amazonaws.com/doc/2010-05-08/',
+    version: '2010-05-08',
+    scopeRegion: 'us-east-1',
+    handle: (action, p, caller) => handle(state, action, p, caller),
+  };
+}

@@ -1,0 +1,112 @@
+/**
+ * The HTTP plumbing every AWS API of the fake shares, with no state of its own: AWS's error type
+ * and status codes, the SigV4 header check, the Query protocol's XML envelopes, body reading and
+ * a loopback listener (each API is its own server, because the SDKs address services by base URL).
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** An error as AWS answers it: HTTP status, error code, message, and Sender/Receiver fault type. */
+export class AwsError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly type: 'Sender' | 'Receiver' = status >= 500 ? 'Receiver' : 'Sender',
+  ) {
+    super(message);
+  }
+}
+
+/** Status AWS answers a code with, for injected faults. */
+export function faultStatus(code: string): number {
+  if (code === 'AccessDenied' || code === 'AccessDeniedException') return 403;
+  if (code === 'ServiceUnavailable') return 503;
+  if (code === 'InternalFailure' || code === 'InternalError') return 500;
+  return 400;
+}
+
+export const xmlEscape = (s: string) =>
+  s.replace(
+    /[<>&'"]/g,
+    (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!,
+  );
+
+/** ISO-8601 without milliseconds, as AWS writes times in condition keys and events. */
+export const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+export const random = (n: number, alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567') =>
+  Array.from(randomBytes(n), (b) => alphabet[b % alphabet.length]).join('');
+
+export async function readBody(req: http.IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > 1024 * 1024) throw new AwsError(413, 'RequestEntityTooLarge', 'Request body too large');
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export interface Listening {
+  readonly server: http.Server;
+  readonly url: string;
+}
+
+/** Serves `handler` on 127.0.0.1 at a free port. */
+export async function listen(handler: http.RequestListener): Promise<Listening> {
+  const server = http.createServer(handler);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  return { server, url: `http://127.0.0.1:${port}` };
+}
+
+/**
+ * Checks the SigV4 `authorization` header's shape and credential scope (region and service, as
+ * AWS refuses a mis-scoped signature before anything else); returns the access key id. The
+ * signature itself is not verified.
+ */
+export function checkSignature(req: http.IncomingMessage, service: string, scopeRegion: string): string {
+  const auth = req.headers.authorization ?? '';
+  const m =
+    /^AWS4-HMAC-SHA256 Credential=([A-Z0-9]{16,128})\/(\d{8})\/([a-z0-9-]+)\/([a-z0-9-]+)\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=[0-9a-f]{64}$/.exec(
+      auth,
+    );
+  if (!m || !req.headers['x-amz-date']) {
+    throw new AwsError(
+      400,
+      'IncompleteSignature',
+      `Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters and an X-Amz-Date header. Authorization=${auth.split(' ')[0] ?? ''}`,
+    );
+  }
+  if (m[3] !== scopeRegion) {
+    throw new AwsError(
+      403,
+      'SignatureDoesNotMatch',
+      `Credential should be scoped to a valid region, not '${m[3]}'. `,
+    );
+  }
+  if (m[4] !== service) {
+    throw new AwsError(
+      403,
+      'SignatureDoesNotMatch',
+      `Credential should be scoped to correct service: '${service}'. `,
+    );
+  }
+  return m[1]!;
+}
+
+/** The Query protocol's success envelope (`<ActionResponse><ActionResult>…`). */
+export const queryResponse = (ns: string, action: string, result: string) =>
+  `<${action}Response xmlns="${ns}"><${action}Result>${result}</${action}Result>` +
+  `<ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></${action}Response>`;
+
+/** The Query protocol's error envelope. */
+export const queryError = (ns: string, e: AwsError) =>
+  `<ErrorResponse xmlns="${ns}"><Error><Type>${e.type}</Type><Code>${e.code}</Code>` +
+  `<Message>${xmlEscape(e.message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`;
