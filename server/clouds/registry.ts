@@ -8,7 +8,7 @@
  * first grant.
  */
 import type { Cloud } from '../../lib/contract/denial';
-import { createAwsProvisioner } from './aws/provisioner';
+import { createAwsProvisioner } from './aws';
 import { createAzureProvisioner } from './azure';
 import { createGcpProvisioner } from './gcp';
 import type { BrokerConfig, TargetConfig } from '../config/schema';

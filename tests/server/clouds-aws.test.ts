@@ -7,7 +7,7 @@ import { grantFixture } from './domain-fixtures';
 import { STSClient, AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AwsCloudConfig, AwsTargetConfig } from '../../server/clouds/aws/config';
-import { createAwsProvisioner, type AwsProvisioner } from '../../server/clouds/aws/provisioner';
+import { createAwsProvisioner, type AwsProvisioner } from '../../server/clouds/aws';
 import type { Grant } from '../../server/domain';
 import { ProvisionError, type ProviderRef } from '../../server/provision/types';
 import { FakeClock } from '../../sim/clouds/clock';

@@ -1,0 +1,125 @@
+/**
+ * Landing the denied console tab: a federation sign-in token for the grant's session (assumed
+ * again when not in hand), turned into the one-time `Action=login` URL whose `Destination` is the
+ * denied page when it is on the console.
+ */
+import type { Grant } from '../../domain';
+import { ProvisionError, type CloudIdentities, type Landing } from '../../provision/types';
+import { consoleDestination } from '../console-destination';
+import type { AwsContext, HeldSession } from './context';
+import { MAX_CONSOLE_SECONDS, MIN_SESSION_SECONDS, sessionPolicy } from './policies';
+import { assume, sourceIdentity } from './session';
+
+/** How long AWS honours a sign-in token (the login URL is useless after it). */
+const SIGNIN_TOKEN_TTL_MS = 15 * 60_000;
+
+/** The URL's origin, or null when it is not a URL. */
+function originOf(text: string): string | null {
+  try {
+    return new URL(text).origin;
+  } catch {
+    return null;
+  }
+}
+
+/** The login `Destination`: the denied page when it is on the console, else the console home. */
+function safeDestination(ctx: AwsContext, destination: string | null): string {
+  const home = new URL('/console/home', ctx.consoleBase).toString();
+  const url = consoleDestination(destination, ctx.consoleBase, { subdomains: true });
+  if (!url) {
+    const origin = destination ? originOf(destination) : null;
+    if (origin !== null) {
+      ctx.log(
+        `aws: landing destination ${origin} is not on the console (${ctx.consoleBase.origin}): using the console home`,
+      );
+    }
+    return home;
+  }
+  // Multi-session console hosts (`<account>-<random>.<region>.console…`) belong to the session
+  // being replaced: land on the plain regional host instead.
+  const host = ctx.consoleBase.hostname;
+  const labels = url.hostname.slice(0, -host.length - 1).split('.');
+  if (labels.length > 1 && /^\d{12}-[a-z0-9]+$/.test(labels[0]!)) {
+    url.hostname = `${labels.slice(1).join('.')}.${host}`;
+  }
+  return url.toString();
+}
+
+async function signinToken(ctx: AwsContext, session: HeldSession, durationSeconds: number): Promise<string> {
+  const params = new URLSearchParams({
+    Action: 'getSigninToken',
+    SessionDuration: String(durationSeconds),
+    Session: JSON.stringify({
+      sessionId: session.credentials.accessKeyId,
+      sessionKey: session.credentials.secretAccessKey,
+      sessionToken: session.credentials.sessionToken,
+    }),
+  });
+  let res: Response;
+  try {
+    res = await ctx.fetch(`${ctx.signinUrl}?${params.toString()}`, { signal: AbortSignal.timeout(10_000) });
+  } catch (e) {
+    // The request URL holds credentials: never include it, only the error's kind.
+    throw new ProvisionError(`AWS federation sign-in did not answer (${(e as Error).name})`, true);
+  }
+  // No error-body contract (and it could echo the request): only the status is reported.
+  if (!res.ok) {
+    await res.body?.cancel();
+    throw new ProvisionError(
+      `AWS federation sign-in refused the session (HTTP ${res.status})`,
+      res.status >= 500 || res.status === 429,
+      `HTTP${res.status}`,
+    );
+  }
+  const body = (await res.json().catch(() => null)) as { SigninToken?: unknown } | null;
+  if (typeof body?.SigninToken !== 'string') {
+    throw new ProvisionError('AWS federation sign-in answered without a SigninToken', true);
+  }
+  return body.SigninToken;
+}
+
+/** `Provisioner.landing`: a one-time federation login URL into the grant's session. */
+export async function consoleLanding(
+  ctx: AwsContext,
+  grant: Grant,
+  identities: CloudIdentities,
+  destination: string | null,
+): Promise<Landing> {
+  if (['revoking', 'revoke-failed', 'revoked', 'ended'].includes(grant.status)) {
+    throw new ProvisionError(`grant ${grant.id} is ${grant.status}: no console session for it`, false);
+  }
+  const identity = sourceIdentity(grant, identities);
+  const at = ctx.now();
+  const grantLeft = grant.expiresAt.getTime() - at.getTime();
+  if (grantLeft <= 0) throw new ProvisionError(`grant ${grant.id} has ended`, false);
+  let session = ctx.held.get(grant.id);
+  const policy = sessionPolicy(grant.requestId, grant.actions, grant.resource);
+  const credsLeft = session ? session.credentials.expiration.getTime() - at.getTime() : 0;
+  // Assume again after a restart (nothing in memory), when the grant changed, or when the
+  // session ends soon while the grant goes on.
+  if (
+    !session ||
+    session.policy !== policy ||
+    (credsLeft < MIN_SESSION_SECONDS * 1000 && credsLeft < grantLeft)
+  ) {
+    session = await assume(ctx, grant, identity, null);
+  }
+  const left = Math.min(grantLeft, session.credentials.expiration.getTime() - at.getTime());
+  const duration = Math.min(Math.max(Math.floor(left / 1000), MIN_SESSION_SECONDS), MAX_CONSOLE_SECONDS);
+  const token = await signinToken(ctx, session, duration);
+  const consoleEnd = new Date(at.getTime() + duration * 1000);
+  if (consoleEnd > session.latestEnd) session.latestEnd = consoleEnd;
+  const params = new URLSearchParams({
+    Action: 'login',
+    ...(ctx.cloud.issuer ? { Issuer: ctx.cloud.issuer } : {}),
+    Destination: safeDestination(ctx, destination),
+    SigninToken: token,
+  });
+  return {
+    kind: 'url',
+    url: `${ctx.signinPublicUrl}?${params.toString()}`,
+    expiresAt: new Date(
+      Math.min(at.getTime() + SIGNIN_TOKEN_TTL_MS, grant.expiresAt.getTime()),
+    ).toISOString(),
+  };
+}
