@@ -2,7 +2,7 @@
  * The broker's event hub: one per process, feeding every open `GET /api/v1/events` stream.
  *
  * The `events` table is the log; notifications only say "look again". `recordTransition`
- * (server/store/repo.ts) sends `pg_notify('unblock_events', id)` with each event, delivered at
+ * (server/store/transitions.ts) sends `pg_notify('unblock_events', id)` with each event, delivered at
  * commit to every broker replica. On a notification, or on a slow safety poll (notifications are
  * lost while a LISTEN connection is down, and the reconnect callback may itself race a commit),
  * the hub reads `events WHERE id > lastSeen ORDER BY id` ONCE for all subscribers and fans the
@@ -22,23 +22,17 @@
  */
 import type { Principal } from '../auth/principal';
 import type { Db, Unlisten } from '../store/db';
-import { json } from '../store/db';
-import type { EventAudience, EventPayload } from '../store/repo';
+import type { StoredEvent } from '../store/events';
+import { newestEventId, readEventsAfter, readVisibleEvents } from '../store/events';
+import type { EventAudience } from '../store/transitions';
+
+export type { StoredEvent } from '../store/events';
 
 /** The channel recordTransition notifies on (the literal there must match). */
 export const EVENTS_CHANNEL = 'unblock_events';
 export const DEFAULT_REPLAY_LIMIT = 1000;
 export const DEFAULT_POLL_MS = 2_000;
 const DEFAULT_BATCH_SIZE = 500;
-
-/** One row of `events`. */
-export interface StoredEvent {
-  readonly id: number;
-  readonly at: Date;
-  readonly type: string;
-  readonly audience: EventAudience;
-  readonly payload: EventPayload;
-}
 
 /**
  * Why a subscriber may have missed events and should reload state:
@@ -97,8 +91,6 @@ export function canSee(principal: Principal, audience: EventAudience): boolean {
   const groups: readonly unknown[] = Array.isArray(audience.groups) ? audience.groups : [];
   return users.includes(principal.user) || principal.groups.some((g) => groups.includes(g));
 }
-
-const COLUMNS = 'id, at, type, audience, payload';
 
 interface Subscriber {
   readonly principal: Principal;
@@ -159,10 +151,7 @@ export function createEventHub(db: Db, options: EventHubOptions = {}): EventHub 
   /** Reads and fans out everything committed after lastSeen. Run only inside serial(). */
   async function catchUp(): Promise<void> {
     for (;;) {
-      const { rows } = await db.query<StoredEvent>(
-        `SELECT ${COLUMNS} FROM events WHERE id > $1 ORDER BY id LIMIT $2`,
-        [lastSeen, batchSize],
-      );
+      const rows = await readEventsAfter(db, lastSeen, batchSize);
       for (const event of rows) {
         lastSeen = event.id;
         fanOut(event);
@@ -206,8 +195,7 @@ export function createEventHub(db: Db, options: EventHubOptions = {}): EventHub 
       // LISTEN before reading the newest id, so nothing commits unnoticed in between.
       unlisten = await db.listen(EVENTS_CHANNEL, onNotify, wake);
       try {
-        const { rows } = await db.query<{ max: number | null }>('SELECT max(id) AS max FROM events');
-        lastSeen = rows[0]?.max ?? 0;
+        lastSeen = await newestEventId(db);
       } catch (e) {
         await unlisten().catch(() => undefined);
         unlisten = null;
@@ -234,16 +222,12 @@ export function createEventHub(db: Db, options: EventHubOptions = {}): EventHub 
 
   /** The newest `replayLimit`+1 visible events in (afterId, lastSeen], oldest first. */
   async function replayRows(principal: Principal, afterId: number): Promise<StoredEvent[]> {
-    const { rows } = await db.query<StoredEvent>(
-      `SELECT ${COLUMNS} FROM events
-       WHERE id > $1 AND id <= $2
-         AND (audience -> 'users' @> $3::jsonb
-              OR audience -> 'groups' ?| ARRAY(SELECT jsonb_array_elements_text($4::jsonb)))
-       ORDER BY id DESC
-       LIMIT $5`,
-      [afterId, lastSeen, json([principal.user]), json(principal.groups), replayLimit + 1],
+    const rows = await readVisibleEvents(
+      db,
+      { afterId, upToId: lastSeen, limit: replayLimit + 1 },
+      { user: principal.user, groups: principal.groups },
     );
-    return rows.reverse().filter((e) => canSee(principal, e.audience));
+    return rows.filter((e) => canSee(principal, e.audience));
   }
 
   return {

@@ -4,6 +4,7 @@
  * age: a quiet broker still lets a client that reconnects replay what it missed.
  */
 import type { Db } from '../store/db';
+import { deleteEventsOlderThan } from '../store/events';
 
 export const DEFAULT_KEEP_EVENTS = 1000;
 
@@ -15,17 +16,5 @@ export async function pruneEvents(db: Db, olderThan: Date, options: { keep?: num
   const keep = options.keep ?? DEFAULT_KEEP_EVENTS;
   if (!Number.isInteger(keep) || keep < 0)
     throw new RangeError(`keep must be a non-negative integer, got ${keep}`);
-  // The boundary is the id of the newest event that may go (the (keep+1)-th newest); with fewer
-  // rows it is NULL and nothing matches.
-  const { rows } = await db.query<{ deleted: number }>(
-    `WITH doomed AS (
-       DELETE FROM events
-       WHERE at < $1
-         AND id <= (SELECT id FROM events ORDER BY id DESC OFFSET $2 LIMIT 1)
-       RETURNING 1
-     )
-     SELECT count(*)::int AS deleted FROM doomed`,
-    [olderThan, keep],
-  );
-  return rows[0]?.deleted ?? 0;
+  return deleteEventsOlderThan(db, olderThan, keep);
 }

@@ -32,6 +32,7 @@ import { AUTH_FAILURE_MESSAGE, type AuthResult, type Principal } from '../auth/p
 import type { Broker } from '../service/broker';
 import type { ServiceResult } from '../service/errors';
 import type { Db } from '../store/db';
+import { ping } from '../store/health';
 import { ROUTES, pathParams, type OperationId, type Route } from './routes';
 import { RateLimiter } from './rate-limit';
 
@@ -324,7 +325,7 @@ export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res
     const operationId = route.operationId as OperationId;
     switch (operationId) {
       case 'getHealth': {
-        await db.query('SELECT 1');
+        await ping(db);
         return send(res, 200, { status: 'ok' });
       }
       case 'getOpenApi':

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { WebhookConfig } from '../config/schema';
 import type { DomainEvent } from '../domain/result';
 import type { Tx } from '../store/db';
+import { insertWebhookDelivery } from '../store/webhook-outbox';
 import type { WebhookContext } from './render';
 import { renderBody } from './render';
 
@@ -33,22 +34,17 @@ export async function enqueueWebhooks(
     const eventId = randomUUID();
     for (const hook of hooks) {
       if (!wants(hook, event)) continue;
-      await tx.query(
-        `INSERT INTO webhook_deliveries
-           (webhook, kind, url, event_type, event_id, request_id, grant_id, body, next_attempt_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-        [
-          hook.name,
-          hook.kind,
-          hook.url,
-          event.type,
-          eventId,
-          event.requestId,
-          event.grantId,
-          renderBody(hook.kind, event, context, eventId),
-          event.at,
-        ],
-      );
+      await insertWebhookDelivery(tx, {
+        webhook: hook.name,
+        kind: hook.kind,
+        url: hook.url,
+        eventType: event.type,
+        eventId,
+        requestId: event.requestId,
+        grantId: event.grantId,
+        body: renderBody(hook.kind, event, context, eventId),
+        firstAttemptAt: event.at,
+      });
       queued++;
     }
   }

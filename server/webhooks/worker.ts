@@ -17,6 +17,14 @@
 import type { WebhookConfig } from '../config/schema';
 import { retryDelayMs, type RetryPolicy } from '../domain/lifecycle';
 import type { Db } from '../store/db';
+import {
+  claimDueDeliveries,
+  markDelivered,
+  markGivenUp,
+  releaseDelivery,
+  scheduleRetry,
+  type ClaimedDelivery,
+} from '../store/webhook-outbox';
 import { resolveSecret, signBody } from './sign';
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -65,15 +73,6 @@ export interface WebhookWorker {
   start(intervalMs: number): void;
   /** Stop the loop and wait for a run in progress to finish. */
   stop(): Promise<void>;
-}
-
-interface ClaimedRow {
-  id: number;
-  webhook: string;
-  kind: string;
-  event_type: string;
-  body: string;
-  attempts: number;
 }
 
 type Outcome =
@@ -147,30 +146,19 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
   const log = options.log ?? ((line: string) => console.error(line));
   const hooks = new Map(options.hooks.map((h) => [h.name, h]));
 
-  async function claim(at: Date): Promise<ClaimedRow[]> {
-    return db.transaction(async (tx) => {
-      const { rows } = await tx.query<ClaimedRow>(
-        `WITH due AS (
-           SELECT id FROM webhook_deliveries
-           WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1
-             AND (lease_until IS NULL OR lease_until <= $1)
-           ORDER BY next_attempt_at, id
-           LIMIT $2
-           FOR UPDATE SKIP LOCKED
-         )
-         UPDATE webhook_deliveries d
-         SET lease_owner = $3, lease_until = $4
-         FROM due
-         WHERE d.id = due.id
-         RETURNING d.id, d.webhook, d.kind, d.event_type, d.body, d.attempts`,
-        [at, batchSize, workerId, new Date(at.getTime() + leaseMs)],
-      );
-      return rows.sort((a, b) => a.id - b.id);
-    });
+  async function claim(at: Date): Promise<ClaimedDelivery[]> {
+    return db.transaction((tx) =>
+      claimDueDeliveries(tx, {
+        now: at,
+        limit: batchSize,
+        owner: workerId,
+        leaseUntil: new Date(at.getTime() + leaseMs),
+      }),
+    );
   }
 
   /** One POST. Never throws: every failure becomes an outcome. */
-  async function attempt(row: ClaimedRow): Promise<Outcome> {
+  async function attempt(row: ClaimedDelivery): Promise<Outcome> {
     const hook = hooks.get(row.webhook);
     if (!hook) return { kind: 'give-up', error: `webhook "${row.webhook}" is no longer configured` };
     if (hook.kind !== row.kind) {
@@ -196,7 +184,7 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
         };
       }
       const timestamp = Math.floor(now().getTime() / 1000);
-      headers['X-Unblock-Event'] = row.event_type;
+      headers['X-Unblock-Event'] = row.eventType;
       headers['X-Unblock-Delivery'] = String(row.id);
       headers['X-Unblock-Timestamp'] = String(timestamp);
       headers['X-Unblock-Signature'] = signBody(secret, timestamp, row.body);
@@ -247,54 +235,44 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
   }
 
   /** Write the outcome, fenced on our lease; what to count it as, or null when another worker took the row over. */
-  async function record(row: ClaimedRow, outcome: Outcome): Promise<keyof WebhookRunResult | null> {
+  async function record(row: ClaimedDelivery, outcome: Outcome): Promise<keyof WebhookRunResult | null> {
     const at = now();
     const attempts = row.attempts + 1;
-    let result: keyof WebhookRunResult;
-    let sql: string;
-    let params: unknown[];
+    const lease = { id: row.id, owner: workerId };
     if (outcome.kind === 'delivered') {
-      result = 'delivered';
-      sql = `UPDATE webhook_deliveries
-             SET delivered_at = $3, attempts = $4, last_error = NULL, url = $5, lease_owner = NULL, lease_until = NULL
-             WHERE id = $1 AND lease_owner = $2 RETURNING id`;
-      params = [row.id, workerId, at, attempts, outcome.url];
-    } else if (outcome.kind === 'give-up' || attempts >= maxAttempts) {
-      result = 'failed';
+      return (await markDelivered(db, lease, { at, attempts, url: outcome.url })) ? 'delivered' : null;
+    }
+    if (outcome.kind === 'give-up' || attempts >= maxAttempts) {
       const error =
         outcome.kind === 'retry' ? `${outcome.error} (gave up after ${attempts} attempts)` : outcome.error;
-      sql = `UPDATE webhook_deliveries
-             SET failed_at = $3, attempts = $4, last_error = $5, url = COALESCE($6, url), lease_owner = NULL, lease_until = NULL
-             WHERE id = $1 AND lease_owner = $2 RETURNING id`;
-      params = [row.id, workerId, at, attempts, error.slice(0, 1000), outcome.url ?? null];
-    } else {
-      result = 'retried';
-      const backoff = retryDelayMs(row.attempts, retry);
-      const asked = outcome.retryAfterMs === null ? 0 : Math.min(outcome.retryAfterMs, RETRY_AFTER_CAP_MS);
-      const next = new Date(at.getTime() + Math.max(backoff, asked));
-      sql = `UPDATE webhook_deliveries
-             SET next_attempt_at = $3, attempts = $4, last_error = $5, url = COALESCE($6, url), lease_owner = NULL, lease_until = NULL
-             WHERE id = $1 AND lease_owner = $2 RETURNING id`;
-      params = [row.id, workerId, next, attempts, outcome.error.slice(0, 1000), outcome.url ?? null];
+      const written = await markGivenUp(db, lease, {
+        at,
+        attempts,
+        error: error.slice(0, 1000),
+        url: outcome.url ?? null,
+      });
+      return written ? 'failed' : null;
     }
-    const { rows } = await db.query(sql, params);
-    return rows.length === 1 ? result : null;
+    const backoff = retryDelayMs(row.attempts, retry);
+    const asked = outcome.retryAfterMs === null ? 0 : Math.min(outcome.retryAfterMs, RETRY_AFTER_CAP_MS);
+    const written = await scheduleRetry(db, lease, {
+      nextAttemptAt: new Date(at.getTime() + Math.max(backoff, asked)),
+      attempts,
+      error: outcome.error.slice(0, 1000),
+      url: outcome.url ?? null,
+    });
+    return written ? 'retried' : null;
   }
 
   /** Hand rows back unattempted (their webhook just failed in this batch), attempts unchanged. */
-  async function release(rows: readonly ClaimedRow[]): Promise<void> {
-    for (const row of rows) {
-      await db.query(
-        'UPDATE webhook_deliveries SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2',
-        [row.id, workerId],
-      );
-    }
+  async function release(rows: readonly ClaimedDelivery[]): Promise<void> {
+    for (const row of rows) await releaseDelivery(db, { id: row.id, owner: workerId });
   }
 
   async function runBatch(): Promise<{ result: WebhookRunResult; claimed: number }> {
     const claimed = await claim(now());
     const result: WebhookRunResult = { delivered: 0, failed: 0, retried: 0 };
-    const byHook = new Map<string, ClaimedRow[]>();
+    const byHook = new Map<string, ClaimedDelivery[]>();
     for (const row of claimed) byHook.set(row.webhook, [...(byHook.get(row.webhook) ?? []), row]);
     await Promise.all(
       [...byHook.values()].map(async (rows) => {
