@@ -9,7 +9,7 @@ import { browser } from 'wxt/browser';
 import { brokerToken, createAuth, webLock } from '@/lib/extension/auth-client';
 import { createBrokerClient } from '@/lib/extension/broker-client';
 import { idbCache } from '@/lib/extension/cache';
-import { reasonOf } from '@/lib/background/request-flow';
+import { reasonOf } from '@/lib/extension/broker-reason';
 import {
   checkBrokerUrl,
   clearSettings,

@@ -17,8 +17,8 @@ import { handleMessage, type HandlerDeps } from '@/lib/background/handle-message
 import { checkPortSender, coalesce, createLiveEvents, type LiveEvents } from '@/lib/background/live-events';
 import { isHeartbeat, LIVE_PORT, type RequestProgressMessage } from '@/lib/messaging/messages';
 import {
-  createWatchApi,
-  createWatcher,
+  createBrokerNotifier,
+  createNotifierApi,
   NOTIFICATION_PREFIX,
   notificationId,
   type NotificationContent,
@@ -37,7 +37,7 @@ import {
  * survives the worker sleeping). It is the fallback: while an extension page is open or a banner
  * card follows a request, each holds a port (`LIVE_PORT`, heartbeats keep the MV3 worker alive)
  * and the background follows the broker's event stream (`GET /api/v1/events`, lib/background/live-events.ts),
- * polling the watcher and waking the request flow on each event. With nothing connected the worker
+ * polling the notifier and waking the request flow on each event. With nothing connected the worker
  * may sleep and drop the stream; then this alarm (and TRACK_ALARM for followed requests) polls.
  */
 export const WATCH_ALARM = 'unblock-watch';
@@ -107,10 +107,10 @@ async function setBadge(badge: Badge): Promise<void> {
   await action.setTitle({ title: badge.title });
 }
 
-const watcher = createWatcher({
+const notifier = createBrokerNotifier({
   async api() {
     const settings = await loadSettings();
-    return settings ? createWatchApi({ baseUrl: settings.brokerUrl, getToken }) : null;
+    return settings ? createNotifierApi({ baseUrl: settings.brokerUrl, getToken }) : null;
   },
   seen: notifiedStore,
   show,
@@ -120,10 +120,10 @@ const watcher = createWatcher({
   },
 });
 
-const poll = () => void watcher.poll().catch(() => undefined);
-/** After events: one watcher poll for a burst (an approval is several events). */
+const poll = () => void notifier.poll().catch(() => undefined);
+/** After events: one notifier poll for a burst (an approval is several events). */
 const WATCH_COALESCE_MS = 500;
-const pollSoon = coalesce(() => watcher.poll(), WATCH_COALESCE_MS);
+const pollSoon = coalesce(() => notifier.poll(), WATCH_COALESCE_MS);
 
 /** The one-shot alarm that refreshes the access token shortly before it expires. */
 async function scheduleRefresh(): Promise<void> {
@@ -258,11 +258,11 @@ export default defineBackground(() => {
     }
   });
   browser.notifications?.onButtonClicked?.addListener((id, index) => {
-    if (id.startsWith(NOTIFICATION_PREFIX)) void watcher.onButton(id, index).catch(() => undefined);
+    if (id.startsWith(NOTIFICATION_PREFIX)) void notifier.onButton(id, index).catch(() => undefined);
   });
   browser.notifications?.onClicked.addListener((id) => {
     if (!id.startsWith(NOTIFICATION_PREFIX)) return;
-    void watcher.onClick(id, !!import.meta.env.FIREFOX).catch(() => undefined);
+    void notifier.onClick(id, !!import.meta.env.FIREFOX).catch(() => undefined);
     void browser.notifications.clear(id).catch(() => undefined);
   });
   // A new worker (browser start, wake-up after sleep, update): pick up where the last one was.

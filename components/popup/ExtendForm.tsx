@@ -6,10 +6,10 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { BrokerApi } from '@/lib/extension/broker-client';
 import type { AccessRequestView, GrantView } from '@/lib/contract/api';
 import { DEFAULT_DURATION_MINUTES, JUSTIFICATION_MAX } from '@/lib/contract/request';
-import { reasonOf } from '@/lib/background/request-flow';
 import { DurationPicker } from '../DurationPicker';
 import { TextField } from '../TextField';
 import { safeText } from '../safe-text';
+import { useBrokerAction } from '../use-broker-action';
 
 export function extendOutcome(r: AccessRequestView): string {
   switch (r.status) {
@@ -35,8 +35,7 @@ export function ExtendForm(props: {
   const { grant } = props;
   const [minutes, setMinutes] = useState(DEFAULT_DURATION_MINUTES);
   const [why, setWhy] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, run, fail } = useBrokerAction();
   const [result, setResult] = useState<AccessRequestView | null>(null);
   const base = `extend-${grant.id}`;
   // The form replaces the Extend button, and the outcome replaces the form: focus follows, so a
@@ -53,23 +52,17 @@ export function ExtendForm(props: {
   async function submit(e: Event) {
     e.preventDefault();
     if (!why.trim()) {
-      setError('Say why you need more time');
+      fail('Say why you need more time');
       return;
     }
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const linked = await props.client.extendGrant(grant.id, {
         durationMinutes: minutes,
         justification: why.trim(),
       });
       setResult(linked);
       props.onDone();
-    } catch (err) {
-      setError(reasonOf(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   if (result) {

@@ -5,7 +5,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { BrokerApi } from '@/lib/extension/broker-client';
 import type { GrantView } from '@/lib/contract/api';
-import { isLandingUrl, reasonOf } from '@/lib/background/request-flow';
+import { landingStep } from '@/lib/extension/landing';
 import { ActionRisks } from '../ActionRisks';
 import { ConfirmButton } from '../ConfirmButton';
 import { consoleUrlFor } from '../console-url';
@@ -13,6 +13,7 @@ import { Countdown } from '../Countdown';
 import { GRANT_STATUS_LABEL, targetName } from '../panel-format';
 import { TargetLine } from '../TargetLine';
 import { safeText } from '../safe-text';
+import { useBrokerAction } from '../use-broker-action';
 import { ExtendForm } from './ExtendForm';
 
 export function GrantItem(props: {
@@ -24,8 +25,8 @@ export function GrantItem(props: {
 }) {
   const { grant, client } = props;
   const [extending, setExtending] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
+  const action = useBrokerAction();
+  const { busy } = action;
   const active = grant.status === 'active';
   // Closing the Extend form puts focus back on the Extend button it replaced.
   const extendRef = useRef<HTMLButtonElement>(null);
@@ -36,41 +37,29 @@ export function GrantItem(props: {
     extendRef.current?.focus();
   }, [extending]);
 
-  async function openConsole() {
-    if (!client) return;
-    setBusy(true);
-    setMessage(null);
-    try {
-      const landing = await client.landing(grant.id, null);
-      if (landing.kind === 'url') {
-        if (!isLandingUrl(landing.url)) throw new Error('The broker sent an unusable sign-in link');
-        props.openTab(landing.url);
-      } else {
-        const url = landing.url && isLandingUrl(landing.url) ? landing.url : consoleUrlFor(grant.target);
-        props.openTab(url);
-        if (landing.afterMs > 0) setMessage({ text: safeText(landing.message, 200), error: false });
-      }
-    } catch (e) {
-      setMessage({ text: reasonOf(e), error: true });
-    } finally {
-      setBusy(false);
-    }
+  function openConsole(c: BrokerApi) {
+    return action.run(async () => {
+      const landing = await c.landing(grant.id, null);
+      const next = landingStep(landing, { page: consoleUrlFor(grant.target), pageWhenUnusable: true });
+      if (next.kind === 'unusable') throw new Error(next.reason);
+      props.openTab(next.url);
+      if (next.kind === 'load' && next.afterMs > 0) return safeText(next.message, 200);
+    });
   }
 
-  async function revoke() {
-    if (!client) return;
-    setBusy(true);
-    setMessage(null);
-    try {
-      await client.revokeGrant(grant.id);
-      setMessage({ text: 'Revoking access…', error: false });
+  function revoke(c: BrokerApi) {
+    return action.run(async () => {
+      await c.revokeGrant(grant.id);
       props.onChanged();
-    } catch (e) {
-      setMessage({ text: reasonOf(e), error: true });
-    } finally {
-      setBusy(false);
-    }
+      return 'Revoking access…';
+    });
   }
+
+  const message = action.error
+    ? { text: action.error, error: true }
+    : action.done
+      ? { text: action.done, error: false }
+      : null;
 
   return (
     <li class={`item grant cloud-${grant.target.cloud}`}>
@@ -87,7 +76,7 @@ export function GrantItem(props: {
       {grant.lastError && <p class="error bidi">{safeText(grant.lastError, 200)}</p>}
       {active && client && !extending && (
         <div class="buttons">
-          <button type="button" class="primary" disabled={busy} onClick={() => void openConsole()}>
+          <button type="button" class="primary" disabled={busy} onClick={() => void openConsole(client)}>
             Open console as this grant
           </button>
           <button type="button" ref={extendRef} disabled={busy} onClick={() => setExtending(true)}>
@@ -98,7 +87,7 @@ export function GrantItem(props: {
             question="End this access now?"
             confirmLabel="Revoke"
             disabled={busy}
-            onConfirm={() => void revoke()}
+            onConfirm={() => void revoke(client)}
           />
         </div>
       )}

@@ -1,35 +1,26 @@
 /** A request of the user's still waiting for approvers, with Cancel. */
-import { useState } from 'preact/hooks';
 import type { BrokerApi } from '@/lib/extension/broker-client';
 import type { AccessRequestView } from '@/lib/contract/api';
-import { reasonOf } from '@/lib/background/request-flow';
 import { ActionRisks } from '../ActionRisks';
 import { formatTime, quorumText } from '../panel-format';
 import { TargetLine } from '../TargetLine';
 import { safeText } from '../safe-text';
+import { useBrokerAction } from '../use-broker-action';
 
 export function PendingItem(props: {
   request: AccessRequestView;
   client: BrokerApi | null;
   onChanged: () => void;
 }) {
-  const r = props.request;
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { request: r, client } = props;
+  const { busy, error, run } = useBrokerAction();
   const advice = r.decision.advice[0];
 
-  async function cancel() {
-    if (!props.client) return;
-    setBusy(true);
-    setError(null);
-    try {
-      await props.client.cancel(r.id);
+  function cancel(c: BrokerApi) {
+    return run(async () => {
+      await c.cancel(r.id);
       props.onChanged();
-    } catch (e) {
-      setError(reasonOf(e));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (
@@ -46,9 +37,9 @@ export function PendingItem(props: {
         {r.linkedGrantId ? ' · more time on an active grant' : ''}
       </p>
       {advice && <p class="muted bidi">{safeText(advice, 300)}</p>}
-      {props.client && (
+      {client && (
         <div class="buttons">
-          <button type="button" disabled={busy} onClick={() => void cancel()}>
+          <button type="button" disabled={busy} onClick={() => void cancel(client)}>
             Cancel request
           </button>
         </div>

@@ -7,7 +7,7 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { BrokerError, type BrokerApi } from '@/lib/extension/broker-client';
 import type { SnapshotCache } from '@/lib/extension/cache';
-import { reasonOf } from '@/lib/background/request-flow';
+import { reasonOf } from '@/lib/extension/broker-reason';
 import { formatTime, isLiveGrant, recentDecided } from '../panel-format';
 import { safeText } from '../safe-text';
 import { GrantItem } from './GrantItem';

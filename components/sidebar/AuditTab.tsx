@@ -5,9 +5,9 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { BrokerApi } from '@/lib/extension/broker-client';
 import type { AuditEntryView } from '@/lib/contract/api';
-import { reasonOf } from '@/lib/background/request-flow';
 import { formatTime } from '../panel-format';
 import { safeText } from '../safe-text';
+import { useBrokerAction } from '../use-broker-action';
 import { chainText, verifyChain } from './audit-chain';
 
 export const AUDIT_PAGE = 50;
@@ -24,24 +24,16 @@ interface Page {
 export function AuditTab(props: { client: BrokerApi; pageSize?: number }) {
   const size = props.pageSize ?? AUDIT_PAGE;
   const [stack, setStack] = useState<Page[]>([]);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useBrokerAction();
 
   const load = useCallback(
-    async (after: number, prev: AuditEntryView | null, replaceTop: boolean) => {
-      setBusy(true);
-      setError(null);
-      try {
+    (after: number, prev: AuditEntryView | null, replaceTop: boolean) =>
+      run(async () => {
         const list = await props.client.audit({ after, limit: size });
         const page: Page = { after, rows: list.items, prev, hasMore: list.nextCursor !== null };
         setStack((s) => (replaceTop ? [...s.slice(0, -1), page] : [...s, page]));
-      } catch (e) {
-        setError(reasonOf(e));
-      } finally {
-        setBusy(false);
-      }
-    },
-    [props.client, size],
+      }),
+    [props.client, size, run],
   );
 
   useEffect(() => {

@@ -5,8 +5,8 @@
 import { useState } from 'preact/hooks';
 import type { BrokerApi } from '@/lib/extension/broker-client';
 import { COMMENT_MAX, type AccessRequestView } from '@/lib/contract/api';
-import { reasonOf } from '@/lib/background/request-flow';
 import { safeText } from '../safe-text';
+import { useBrokerAction } from '../use-broker-action';
 
 export function DecisionForm(props: {
   client: BrokerApi;
@@ -15,28 +15,21 @@ export function DecisionForm(props: {
 }) {
   const id = `decide-${props.request.id}`;
   const [comment, setComment] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, run, fail } = useBrokerAction();
 
   async function decide(kind: 'approve' | 'deny') {
     if (kind === 'deny' && !comment.trim()) {
-      setError('A denial needs a comment: say why, the requester will read it');
+      fail('A denial needs a comment: say why, the requester will read it');
       return;
     }
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const after =
         kind === 'approve'
           ? await props.client.approve(props.request.id, comment)
           : await props.client.deny(props.request.id, comment);
       setComment('');
       props.onDecided(after);
-    } catch (e) {
-      setError(reasonOf(e));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (

@@ -1,14 +1,13 @@
 /** A grant in the sidebar's Grants tab: whose, where, what, time left, and Revoke. */
-import { useState } from 'preact/hooks';
 import type { BrokerApi } from '@/lib/extension/broker-client';
 import type { GrantView } from '@/lib/contract/api';
-import { reasonOf } from '@/lib/background/request-flow';
 import { ActionRisks } from '../ActionRisks';
 import { ConfirmButton } from '../ConfirmButton';
 import { Countdown } from '../Countdown';
 import { GRANT_STATUS_LABEL, targetName } from '../panel-format';
 import { TargetLine } from '../TargetLine';
 import { safeText } from '../safe-text';
+import { useBrokerAction } from '../use-broker-action';
 
 export function GrantRow(props: {
   client: BrokerApi;
@@ -17,21 +16,14 @@ export function GrantRow(props: {
   onChanged: () => void;
 }) {
   const g = props.grant;
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, run } = useBrokerAction();
   const revocable = g.status === 'active' || g.status === 'provision-failed' || g.status === 'provisioning';
 
-  async function revoke() {
-    setBusy(true);
-    setError(null);
-    try {
+  function revoke() {
+    return run(async () => {
       await props.client.revokeGrant(g.id, 'revoked from the Unblock sidebar');
       props.onChanged();
-    } catch (e) {
-      setError(reasonOf(e));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (

@@ -5,7 +5,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { BrokerApi } from '@/lib/extension/broker-client';
 import type { PreviewView } from '@/lib/contract/api';
-import { reasonOf } from '@/lib/background/request-flow';
+import { reasonOf } from '@/lib/extension/broker-reason';
 import { safeText } from '../safe-text';
 
 const POLICY_MAX = 20_000;

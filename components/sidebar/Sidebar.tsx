@@ -8,7 +8,7 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { BrokerError, type BrokerApi } from '@/lib/extension/broker-client';
 import type { AccessRequestView, GrantView, MeView } from '@/lib/contract/api';
-import { reasonOf } from '@/lib/background/request-flow';
+import { reasonOf } from '@/lib/extension/broker-reason';
 import { isLiveGrant } from '../panel-format';
 import { safeText } from '../safe-text';
 import { SignedOut } from '../popup/SignedOut';

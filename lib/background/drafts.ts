@@ -10,7 +10,7 @@
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { NewAccessRequest } from '../contract/request';
-import type { TrackedRequest, TrackedStore } from './request-flow';
+import type { TrackedRequest, TrackedStore } from './tracked-request';
 
 export const DB_NAME = 'unblock';
 export const DB_VERSION = 2;

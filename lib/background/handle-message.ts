@@ -7,7 +7,7 @@ import { parseRuntimeMessage, type Reply } from '../messaging/messages';
 import { isConsoleUrl } from '../content/page-context';
 import type { DraftRecord } from './drafts';
 import type { NewAccessRequest } from '../contract/request';
-import type { Where } from './request-flow';
+import type { Where } from './tracked-request';
 
 export interface MessageSender {
   id?: string;

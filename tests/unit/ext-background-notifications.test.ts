@@ -6,8 +6,8 @@ import { computeBadge, REVIEW_COLOR, ACTIVE_COLOR } from '../../lib/background/b
 import type { AccessRequestView, GrantView } from '../../lib/contract/api';
 import { closeDrafts, notifiedStore } from '../../lib/background/drafts';
 import {
-  createWatchApi,
-  createWatcher,
+  createBrokerNotifier,
+  createNotifierApi,
   EXTEND_JUSTIFICATION,
   expiringGrantId,
   type NotificationContent,
@@ -70,10 +70,10 @@ function watcherFor(w: World, opts: { token?: string | null; now?: number } = {}
   const fetchMock = fakeFetch(w);
   const shown: Array<[string, NotificationContent]> = [];
   const badges: Array<{ text: string; color: string; title: string }> = [];
-  const watcher = createWatcher({
+  const watcher = createBrokerNotifier({
     api: () =>
       Promise.resolve(
-        createWatchApi({
+        createNotifierApi({
           baseUrl: BROKER,
           getToken: () => Promise.resolve(opts.token === undefined ? 'tok' : opts.token),
           fetch: fetchMock as unknown as typeof fetch,

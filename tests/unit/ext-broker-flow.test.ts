@@ -5,16 +5,10 @@ import { BrokerError, type BrokerClient } from '../../lib/extension/broker-clien
 import type { GrantView, LandingView } from '../../lib/contract/api';
 import { closeDrafts, DB_NAME, trackedStore } from '../../lib/background/drafts';
 import type { RequestProgress, RequestProgressMessage } from '../../lib/messaging/messages';
-import {
-  createRequestFlow,
-  isLandingUrl,
-  MAX_AGE_MS,
-  POLL_MAX_MS,
-  POLL_MS,
-  type FlowDeps,
-  type TrackedRequest,
-  type TrackedStore,
-} from '../../lib/background/request-flow';
+import { createRequestFlow, POLL_MAX_MS, POLL_MS, type FlowDeps } from '../../lib/background/request-flow';
+import { MAX_AGE_MS } from '../../lib/background/request-steps';
+import type { TrackedRequest, TrackedStore } from '../../lib/background/tracked-request';
+import { isLandingUrl } from '../../lib/extension/landing';
 import { grantView, newRequest, requestView, T0 } from './ext-broker-fixtures';
 
 const PAGE = 'https://console.aws.amazon.com/ec2/home?region=us-east-1#Instances:';
