@@ -1,7 +1,7 @@
 /**
  * The grant's edit of a project's IAM policy, as pure functions: what `setIamPolicy` should be
  * sent after adding or removing this grant's conditional binding. The provisioner does the
- * read-modify-write around them (server/clouds/gcp/provisioner.ts).
+ * read-modify-write around them (server/clouds/gcp/project-policy.ts).
  *
  * Every binding not marked with this grant's condition title is passed through untouched: other
  * grants' bindings, other people's conditional bindings on the same role, and fields this code
