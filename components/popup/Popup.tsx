@@ -4,12 +4,12 @@
  * ten decided (with whether their access has ended or was revoked). Renders at once from the
  * IndexedDB cache, then refreshes from the broker.
  */
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { BrokerError, type BrokerApi } from '@/lib/extension/broker-client';
+import { useMemo } from 'preact/hooks';
+import type { BrokerApi } from '@/lib/extension/broker-client';
 import type { SnapshotCache } from '@/lib/extension/cache';
-import { reasonOf } from '@/lib/extension/broker-reason';
 import { formatTime, isLiveGrant, recentDecided } from '../panel-format';
 import { safeText } from '../safe-text';
+import { usePanelSnapshot, type PanelSource } from '../use-panel-snapshot';
 import { GrantItem } from './GrantItem';
 import { HistoryItem } from './HistoryItem';
 import { PendingItem } from './PendingItem';
@@ -32,61 +32,25 @@ export interface PopupDeps {
   refreshMs?: number;
 }
 
-type View =
-  | { kind: 'loading' }
-  | { kind: 'signed-out'; reason?: string }
-  | { kind: 'unreachable'; reason: string }
-  | { kind: 'data'; snapshot: PopupSnapshot; savedAt: string; fresh: boolean; problem?: string };
-
 const CLOUD_ORDER = { aws: 0, azure: 1, gcp: 2 } as const;
 
+/** The popup's snapshot: cached per broker, asked again every `refreshMs`. */
+function popupSource(deps: PopupDeps): PanelSource<PopupSnapshot> {
+  return {
+    client: deps.client,
+    load: fetchPopupSnapshot,
+    cache: { store: deps.cache, key: popupCacheKey, schema: PopupSnapshot },
+    now: deps.now,
+    keepFresh(_client, refresh) {
+      const timer = setInterval(() => void refresh(), deps.refreshMs ?? POPUP_REFRESH_MS);
+      return () => clearInterval(timer);
+    },
+  };
+}
+
 export function Popup({ deps }: { deps: PopupDeps }) {
-  const [view, setView] = useState<View>({ kind: 'loading' });
-  const [client, setClient] = useState<BrokerApi | null>(null);
-  const clientRef = useRef<BrokerApi | null>(null);
-
-  const refresh = useCallback(async () => {
-    const c = clientRef.current;
-    if (!c) return;
-    try {
-      const snapshot = await fetchPopupSnapshot(c);
-      const savedAt = new Date((deps.now ?? Date.now)());
-      setView({ kind: 'data', snapshot, savedAt: savedAt.toISOString(), fresh: true });
-      await deps.cache.put(popupCacheKey(c.baseUrl), snapshot, savedAt);
-    } catch (e) {
-      if (e instanceof BrokerError && (e.code === 'not_signed_in' || e.code === 'unauthorized')) {
-        setView({ kind: 'signed-out', reason: reasonOf(e) });
-        return;
-      }
-      const reason = reasonOf(e);
-      setView((v) =>
-        v.kind === 'data' ? { ...v, fresh: false, problem: reason } : { kind: 'unreachable', reason },
-      );
-    }
-  }, [deps]);
-
-  useEffect(() => {
-    let stopped = false;
-    void (async () => {
-      const c = await deps.client();
-      if (stopped) return;
-      if (!c) {
-        setView({ kind: 'signed-out' });
-        return;
-      }
-      clientRef.current = c;
-      setClient(c);
-      const cached = await deps.cache.get(popupCacheKey(c.baseUrl), PopupSnapshot);
-      if (stopped) return;
-      if (cached) setView({ kind: 'data', snapshot: cached.data, savedAt: cached.savedAt, fresh: false });
-      await refresh();
-    })();
-    const timer = setInterval(() => void refresh(), deps.refreshMs ?? POPUP_REFRESH_MS);
-    return () => {
-      stopped = true;
-      clearInterval(timer);
-    };
-  }, [deps, refresh]);
+  const source = useMemo(() => popupSource(deps), [deps]);
+  const { view, client, refresh } = usePanelSnapshot(source);
 
   const openOptions = () => deps.openOptions();
 

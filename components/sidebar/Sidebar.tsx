@@ -5,26 +5,22 @@
  * follows `GET /api/v1/events` (fetch streaming, resuming with Last-Event-ID) and reloads on each
  * event; without the stream it polls every 2 s.
  */
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { BrokerError, type BrokerApi } from '@/lib/extension/broker-client';
-import type { AccessRequestView, GrantView, MeView } from '@/lib/contract/api';
-import { reasonOf } from '@/lib/extension/broker-reason';
+import { useMemo, useState } from 'preact/hooks';
+import type { BrokerApi } from '@/lib/extension/broker-client';
+import type { AccessRequestView, MeView } from '@/lib/contract/api';
 import { isLiveGrant } from '../panel-format';
 import { safeText } from '../safe-text';
 import { SignedOut } from '../popup/SignedOut';
 import { Unreachable } from '../popup/Unreachable';
+import { usePanelSnapshot, type PanelSource } from '../use-panel-snapshot';
 import { AuditTab } from './AuditTab';
+import { followBroker } from './follow-broker';
 import { GrantRow } from './GrantRow';
 import { HistoryTab } from './HistoryTab';
 import { QueueItem } from './QueueItem';
+import { fetchSidebarData, type SidebarData } from './sidebar-data';
 import { SidebarTabs, type TabSpec } from './SidebarTabs';
 
-export const POLL_MS = 2000;
-/** With the event stream open, a full reload this often anyway. */
-export const STREAM_SAFETY_POLL_MS = 30_000;
-const EVENT_DEBOUNCE_MS = 150;
-const STREAM_RETRY_MS = 2000;
-const STREAM_RETRY_MAX_MS = 60_000;
 const RECENT_PER_REQUESTER = 5;
 
 export interface SidebarDeps {
@@ -34,56 +30,15 @@ export interface SidebarDeps {
   pollMs?: number;
 }
 
-interface Data {
-  me: MeView;
-  /** Everything the caller may see, newest first (their own, and their queue's). */
-  requests: AccessRequestView[];
-  pending: AccessRequestView[];
-  grants: GrantView[];
-}
-
-type View =
-  | { kind: 'loading' }
-  | { kind: 'signed-out'; reason?: string }
-  | { kind: 'unreachable'; reason: string }
-  | { kind: 'data'; data: Data; problem?: string };
-
-/** Pages of the approver's queue read per refresh (the broker's pages hold 50). */
-export const QUEUE_MAX_PAGES = 4;
-
-/** A list's pages, following `nextCursor`, up to `maxPages`. */
-async function pages<T>(
-  list: (cursor?: string) => Promise<{ items: T[]; nextCursor: string | null }>,
-  maxPages: number,
-): Promise<T[]> {
-  const items: T[] = [];
-  let cursor: string | undefined;
-  for (let n = 0; n < maxPages; n++) {
-    const page = await list(cursor);
-    items.push(...page.items);
-    if (!page.nextCursor) break;
-    cursor = page.nextCursor;
-  }
-  return items;
-}
-
-async function fetchData(client: BrokerApi): Promise<Data> {
-  const me = await client.me();
-  const [requests, pending, recentGrants, activeGrants] = await Promise.all([
-    client.listRequests(),
-    me.approver
-      ? pages(
-          (cursor) => client.listRequests({ status: 'pending', ...(cursor ? { cursor } : {}) }),
-          QUEUE_MAX_PAGES,
-        )
-      : Promise.resolve([]),
-    client.listGrants(),
-    // Active grants even when newer, ended ones fill the first page.
-    client.listGrants({ status: 'active' }),
-  ]);
-  const seen = new Set(recentGrants.items.map((g) => g.id));
-  const grants = [...recentGrants.items, ...activeGrants.items.filter((g) => !seen.has(g.id))];
-  return { me, requests: requests.items, pending, grants };
+/** The side panel's snapshot: no cache, live through the event stream (or polling) while open. */
+function sidebarSource(deps: SidebarDeps): PanelSource<SidebarData> {
+  return {
+    client: deps.client,
+    load: fetchSidebarData,
+    now: deps.now,
+    oneAtATime: true,
+    keepFresh: (client, refresh) => followBroker(client, refresh, deps.pollMs),
+  };
 }
 
 export function tabsFor(me: MeView): TabSpec[] {
@@ -96,101 +51,10 @@ export function tabsFor(me: MeView): TabSpec[] {
 }
 
 export function Sidebar({ deps }: { deps: SidebarDeps }) {
-  const [view, setView] = useState<View>({ kind: 'loading' });
-  const [client, setClient] = useState<BrokerApi | null>(null);
+  const source = useMemo(() => sidebarSource(deps), [deps]);
+  const { view, client, refresh } = usePanelSnapshot(source);
   const [tab, setTab] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
-  const clientRef = useRef<BrokerApi | null>(null);
-  const inFlight = useRef(false);
-
-  const refresh = useCallback(async () => {
-    const c = clientRef.current;
-    if (!c || inFlight.current) return;
-    inFlight.current = true;
-    try {
-      const data = await fetchData(c);
-      setView({ kind: 'data', data });
-    } catch (e) {
-      if (e instanceof BrokerError && (e.code === 'not_signed_in' || e.code === 'unauthorized')) {
-        setView({ kind: 'signed-out', reason: reasonOf(e) });
-        return;
-      }
-      const reason = reasonOf(e);
-      setView((v) => (v.kind === 'data' ? { ...v, problem: reason } : { kind: 'unreachable', reason }));
-    } finally {
-      inFlight.current = false;
-    }
-  }, []);
-
-  useEffect(() => {
-    let stopped = false;
-    let streaming = false;
-    let timer: ReturnType<typeof setInterval> | undefined;
-    let soon: ReturnType<typeof setTimeout> | undefined;
-    const controller = new AbortController();
-    const pollMs = deps.pollMs ?? POLL_MS;
-    // While the event stream is open, poll only now and then (a safety net); else every pollMs.
-    const safetyTicks = Math.max(1, Math.round(STREAM_SAFETY_POLL_MS / pollMs));
-    let ticks = 0;
-    const refreshSoon = () => {
-      if (soon) return;
-      soon = setTimeout(() => {
-        soon = undefined;
-        void refresh();
-      }, EVENT_DEBOUNCE_MS);
-    };
-
-    async function follow(c: BrokerApi) {
-      let lastEventId: string | null = null;
-      let backoff = STREAM_RETRY_MS;
-      while (!stopped) {
-        try {
-          await c.streamEvents({
-            lastEventId,
-            signal: controller.signal,
-            onOpen: () => {
-              streaming = true;
-              backoff = STREAM_RETRY_MS;
-            },
-            onEvent: (e) => {
-              lastEventId = e.id;
-              refreshSoon();
-            },
-            onResync: refreshSoon,
-          });
-        } catch (e) {
-          if (e instanceof BrokerError && (e.code === 'not_signed_in' || e.code === 'unauthorized')) return;
-        }
-        streaming = false;
-        if (stopped) return;
-        await new Promise((r) => setTimeout(r, backoff));
-        backoff = Math.min(backoff * 2, STREAM_RETRY_MAX_MS);
-      }
-    }
-
-    void deps.client().then(async (c) => {
-      if (stopped) return;
-      if (!c) {
-        setView({ kind: 'signed-out' });
-        return;
-      }
-      clientRef.current = c;
-      setClient(c);
-      await refresh();
-      if (stopped) return;
-      timer = setInterval(() => {
-        ticks += 1;
-        if (!streaming || ticks % safetyTicks === 0) void refresh();
-      }, pollMs);
-      void follow(c);
-    });
-    return () => {
-      stopped = true;
-      controller.abort();
-      if (timer) clearInterval(timer);
-      if (soon) clearTimeout(soon);
-    };
-  }, [deps, refresh]);
 
   if (view.kind === 'loading') {
     return (
@@ -218,7 +82,7 @@ export function Sidebar({ deps }: { deps: SidebarDeps }) {
     );
   }
 
-  const { data } = view;
+  const data = view.snapshot;
   const tabs = tabsFor(data.me);
   const selected = tabs.some((t) => t.id === tab) ? tab! : tabs[0]!.id;
   const queue = data.pending.filter((r) => r.status === 'pending' && r.requester !== data.me.user);
