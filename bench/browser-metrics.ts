@@ -3,7 +3,7 @@
  * heavy synthetic page (sim/consoles/pages/bench.html).
  */
 import type { Page } from 'puppeteer-core';
-import { startE2E, type E2E } from '../tests/e2e/harness';
+import { startExtensionBrowser, type ExtensionBrowser } from '../sim/browser/session';
 import { median, type BenchRow } from './report';
 
 const AWS_BENCH = 'https://us-east-1.console.aws.amazon.com/bench/heavy';
@@ -11,7 +11,7 @@ const AWS_BENCH = 'https://us-east-1.console.aws.amazon.com/bench/heavy';
 const PLAIN_BENCH = 'https://example.com/bench/heavy';
 
 /** Main-thread time (CDP `TaskDuration`, seconds) spent while the page mutates for `duration` s. */
-async function mainThreadSeconds(e2e: E2E, url: string, duration: number): Promise<number> {
+async function mainThreadSeconds(e2e: ExtensionBrowser, url: string, duration: number): Promise<number> {
   const page = await e2e.open(`${url}?autostart=0&nodes=20000&rate=1000&duration=${duration}`);
   try {
     const cdp = await page.createCDPSession();
@@ -51,7 +51,7 @@ async function denialToBanner(page: Page): Promise<number> {
   return (await page.evaluate(DENIAL_TO_BANNER)) as number;
 }
 
-async function latencySamples(e2e: E2E, nodes: number, samples: number): Promise<number[]> {
+async function latencySamples(e2e: ExtensionBrowser, nodes: number, samples: number): Promise<number[]> {
   const out: number[] = [];
   for (let i = 0; i < samples; i++) {
     const page = await e2e.open(`${AWS_BENCH}?autostart=0&nodes=${nodes}`);
@@ -63,7 +63,7 @@ async function latencySamples(e2e: E2E, nodes: number, samples: number): Promise
 }
 
 export async function browserMetrics({ pairs = 5, samples = 20, duration = 10 } = {}): Promise<BenchRow[]> {
-  const e2e = await startE2E();
+  const e2e = await startExtensionBrowser();
   try {
     const ratios: number[] = [];
     const withExt: number[] = [];

@@ -28,19 +28,17 @@ import type { Page } from 'puppeteer-core';
 import { AWS_SANDBOX } from '../sim/consoles/messages';
 import { POLL_MS } from '../lib/background/request-flow';
 import { SIM_URLS } from '../sim/consoles/server';
+import { SEL, waitForCard } from '../sim/browser/banner';
+import { chromiumPath } from '../sim/browser/chromium';
+import { startDemoLoop, type DemoLoop } from '../sim/browser/loop';
 import {
-  chromiumPath,
   popupUrl,
   seedBrokerSettings,
   sidepanelUrl,
-  startE2E,
-  startLoopE2E,
-  waitFor,
-  waitForCard,
-  SEL,
-  type E2E,
-  type LoopE2E,
-} from '../tests/e2e/harness';
+  startExtensionBrowser,
+  type ExtensionBrowser,
+} from '../sim/browser/session';
+import { waitFor } from '../sim/browser/wait';
 import { machineDescription, median, BENCH_FILE } from './report';
 
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 10) || 10);
@@ -224,12 +222,12 @@ interface GrantItem {
   target: { account: string | null };
 }
 
-async function aliceGrants(loop: LoopE2E): Promise<GrantItem[]> {
+async function aliceGrants(loop: DemoLoop): Promise<GrantItem[]> {
   const res = await loop.api('alice', 'GET', '/grants?mine=true');
   return (res.json as { items: GrantItem[] }).items;
 }
 
-async function revokeAndWait(loop: LoopE2E, grantId: string): Promise<void> {
+async function revokeAndWait(loop: DemoLoop, grantId: string): Promise<void> {
   const res = await loop.api('alice', 'POST', `/grants/${grantId}/revoke`, { reason: 'benchmark: next run' });
   if (res.status !== 202) throw new Error(`revoke ${grantId}: ${res.status} ${JSON.stringify(res.json)}`);
   await waitFor(
@@ -239,7 +237,7 @@ async function revokeAndWait(loop: LoopE2E, grantId: string): Promise<void> {
   );
 }
 
-async function landingRun(loop: LoopE2E, hits: Hit[], seen: Set<string>, run: number): Promise<LandingRun> {
+async function landingRun(loop: DemoLoop, hits: Hit[], seen: Set<string>, run: number): Promise<LandingRun> {
   // A fresh tab on the denied page: the previous grant was revoked, so the console session that
   // the last landing left in the cookie jar is denied again and the banner offers a new request.
   const page = await loop.open(SIM_URLS.lambdaFunctionsSandbox);
@@ -318,7 +316,7 @@ async function landingRun(loop: LoopE2E, hits: Hit[], seen: Set<string>, run: nu
   }
 }
 
-async function measureLanding(loop: LoopE2E, hits: Hit[]): Promise<LandingRun[]> {
+async function measureLanding(loop: DemoLoop, hits: Hit[]): Promise<LandingRun[]> {
   const seen = new Set<string>();
   const out: LandingRun[] = [];
   // One run more than counted: the first pays one-off costs that no later click sees (policy engine
@@ -370,7 +368,7 @@ const prodWrite = (justification: string) => ({
   pageUrl: 'https://console.aws.amazon.com/ec2/home',
 });
 
-async function measureSidebar(loop: LoopE2E, bob: E2E, hits: Hit[]): Promise<number[]> {
+async function measureSidebar(loop: DemoLoop, bob: ExtensionBrowser, hits: Hit[]): Promise<number[]> {
   const from = hits.length;
   const panel = await bob.open(sidepanelUrl(bob));
   try {
@@ -458,7 +456,7 @@ interface PopupRun {
   fcp: number | null;
 }
 
-async function openPopup(e2e: E2E): Promise<PopupRun> {
+async function openPopup(e2e: ExtensionBrowser): Promise<PopupRun> {
   const page = await e2e.browser.newPage();
   try {
     await page.evaluateOnNewDocument(POPUP_PROBE);
@@ -505,7 +503,7 @@ async function openPopup(e2e: E2E): Promise<PopupRun> {
 }
 
 /** Drops the popup's cache (from the service worker: no page holds the database open). */
-async function clearPopupCache(e2e: E2E): Promise<void> {
+async function clearPopupCache(e2e: ExtensionBrowser): Promise<void> {
   const worker = await e2e.serviceWorker();
   await worker.evaluate(
     () =>
@@ -516,7 +514,7 @@ async function clearPopupCache(e2e: E2E): Promise<void> {
   );
 }
 
-async function measurePopup(loop: LoopE2E): Promise<{ cold: PopupRun[]; cached: PopupRun[] }> {
+async function measurePopup(loop: DemoLoop): Promise<{ cold: PopupRun[]; cached: PopupRun[] }> {
   // Two more live grants besides the last landing's, so the list has a few rows to render.
   for (const action of ['s3:GetObject', 'ec2:DescribeInstances']) {
     const res = await loop.api('alice', 'POST', '/requests', {
@@ -554,8 +552,8 @@ async function measurePopup(loop: LoopE2E): Promise<{ cold: PopupRun[]; cached: 
 if (process.env.BENCH_SKIP_BUILD !== '1') execFileSync('npm', ['run', 'build:chrome'], { stdio: 'inherit' });
 
 const hits = recordHttp();
-const loop = await startLoopE2E();
-let bob: E2E | null = null;
+const loop = await startDemoLoop();
+let bob: ExtensionBrowser | null = null;
 try {
   const chromium = `Chromium ${(await loop.browser.version()).split('/').pop()} (${chromiumPath()})`;
   process.stdout.write(`bench:loop: ${chromium}, ${RUNS} runs per measure\n`);
@@ -564,7 +562,7 @@ try {
   const landing = await measureLanding(loop, hits);
 
   process.stdout.write('bench:loop: request submitted → approver’s side panel…\n');
-  bob = await startE2E();
+  bob = await startExtensionBrowser();
   await seedBrokerSettings(bob, loop.broker.url, loop.tokens.bob);
   const sidebar = await measureSidebar(loop, bob, hits);
 

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { ApiTokenError, createAuthService } from './auth';
 import { ConfigError, checkConfigText, loadConfig } from './config/load';
-import { optionsFromEnv, startBroker, type BrokerOptions } from './main';
+import { optionsFromEnv, startBroker, type BrokerOptions, type RunningBroker } from './main';
 import { appendAudit, readAudit, verifyAudit } from './store/audit';
 import { StoreOpenError, describeUrl, openStore, type Db } from './store/db';
 import { StoreLockedError, lockDataDir } from './store/lock';
@@ -50,6 +50,15 @@ const stdio: Io = {
 };
 
 class UsageError extends Error {}
+
+/**
+ * The simulators, handed over by the launcher (bin/unblock-server.js), the one place that composes
+ * the product with sim/: the built-in demo configuration runs on the clouds' fakes, and
+ * `provisioner: sim` targets need the simulated entitlements API unless UNBLOCK_SIM_URL names one.
+ */
+export interface Simulation {
+  startSimulatedBroker(options: Omit<BrokerOptions, 'provisioners' | 'demo'>): Promise<RunningBroker>;
+}
 
 async function configCheck(file: string | undefined, io: Io): Promise<number> {
   if (!file) throw new UsageError('config check: missing FILE');
@@ -109,9 +118,21 @@ export function parseTtl(text: string): number {
   return Number(m[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'm' | 'h' | 'd'];
 }
 
-async function start(io: Io): Promise<number> {
+async function start(io: Io, simulation: Simulation | undefined): Promise<number> {
   const options = optionsFromEnv(io.env);
-  const broker = await startBroker(options);
+  const loaded = await loadConfig(options.configFile);
+  const simulated =
+    loaded.demo || (!options.simUrl && loaded.config.targets.some((t) => t.provisioner === 'sim'));
+  let broker: RunningBroker;
+  if (!simulated) broker = await startBroker({ ...options, config: loaded.config });
+  else if (simulation) broker = await simulation.startSimulatedBroker(options);
+  else {
+    throw new ConfigError(loaded.source, [
+      loaded.demo
+        ? 'the demo configuration runs on the simulated clouds, which only bin/unblock-server.js provides; set UNBLOCK_CONFIG'
+        : 'provisioner: sim targets need the simulated entitlements API: set UNBLOCK_SIM_URL',
+    ]);
+  }
   io.out(`Unblock broker listening on ${broker.url}\n`);
   io.out(`  store: ${storeName(options)}\n`);
   io.out(`  API: ${broker.url}/api/v1 (OpenAPI: ${broker.url}/api/v1/openapi.json)\n`);
@@ -121,10 +142,10 @@ async function start(io: Io): Promise<number> {
         '  each password is the user name. Set UNBLOCK_CONFIG for a real deployment.\n',
     );
   }
-  const simulated = broker.config.targets.filter((t) => t.provisioner === 'sim');
-  if (!broker.demo && simulated.length > 0) {
+  const simTargets = broker.config.targets.filter((t) => t.provisioner === 'sim');
+  if (!broker.demo && simTargets.length > 0) {
     io.out(
-      `  WARNING: ${simulated.map((t) => t.id).join(', ')} use the simulated clouds (provisioner: sim); ` +
+      `  WARNING: ${simTargets.map((t) => t.id).join(', ')} use the simulated clouds (provisioner: sim); ` +
         'their grants change nothing in the real clouds. Set provisioner: cloud and clouds.<cloud>.\n',
     );
   }
@@ -204,14 +225,14 @@ async function auditExport(io: Io): Promise<number> {
   return 0;
 }
 
-export async function main(argv: string[], io: Io = stdio): Promise<number> {
+export async function main(argv: string[], io: Io = stdio, simulation?: Simulation): Promise<number> {
   const [cmd, sub, ...rest] = argv;
   try {
     if (!cmd || cmd === 'help' || cmd === '--help' || cmd === '-h') {
       io.out(USAGE);
       return cmd ? 0 : 2;
     }
-    if (cmd === 'start') return await start(io);
+    if (cmd === 'start') return await start(io, simulation);
     if (cmd === 'migrate') return await migrateCommand(io);
     if (cmd === 'token' && sub === 'create') return await tokenCreate(rest, io);
     if (cmd === 'audit' && sub === 'verify') return await auditVerify(io);

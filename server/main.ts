@@ -8,7 +8,8 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import { createAuthService } from './auth';
 import { loadConfig, type LoadedConfig } from './config/load';
-import type { BrokerConfig, TargetConfig } from './config/schema';
+import type { BrokerConfig } from './config/schema';
+import { targetIndex } from './config/targets';
 import type { Grant } from './domain';
 import { createEventHub } from './events/hub';
 import { pruneEvents } from './events/retention';
@@ -16,7 +17,7 @@ import { serveEvents } from './events/sse';
 import { buildOpenApiDocument } from './http/openapi';
 import { createRequestHandler } from './http/server';
 import { createPolicyEngine, loadPolicyDir } from './policy/engine';
-import { createProvisionerRegistry } from './clouds/registry';
+import { createProvisionerRegistry, type ProvisionerFor } from './clouds/registry';
 import type { CloudIdentities } from './provision/types';
 import { createBroker, type TransitionHook } from './service/broker';
 import { createWorker } from './service/worker';
@@ -24,8 +25,6 @@ import { openStore, type Db } from './store/db';
 import { lockDataDir } from './store/lock';
 import { migrate } from './store/migrate';
 import { enqueueWebhooks, createWebhookWorker } from './webhooks';
-import { startDemoClouds, type DemoClouds } from '../sim/clouds/demo';
-import { startSimCloud, type SimCloud } from '../sim/clouds/entitlements';
 
 const EVENT_RETENTION_MS = 7 * 24 * 3_600_000;
 
@@ -39,18 +38,23 @@ export interface BrokerOptions {
   readonly db?: Db;
   /** Config file; none = the built-in demo configuration. */
   readonly configFile?: string;
-  /** Or the config itself (tests). */
+  /** Or the config itself (tests, the demo). */
   readonly config?: BrokerConfig;
+  /** With `config`: it is the built-in demo's (said on start; `RunningBroker.demo`). */
+  readonly demo?: boolean;
   /** The URL people and clients reach the broker at (login redirects, webhook links). */
   readonly publicUrl?: string;
-  /** Base URL of the simulated clouds' entitlements API (sim targets); none = start one here. */
+  /**
+   * Base URL of the simulated clouds' entitlements API, for `provisioner: sim` targets
+   * (`UNBLOCK_SIM_URL`). The broker never starts simulators itself: sim/broker.ts does, for the
+   * demo and tests.
+   */
   readonly simUrl?: string;
   /**
-   * The demo configuration's clouds (AWS, Azure and GCP fakes), already started — `npm start`
-   * shares them with the simulated consoles. Without a config file and without this, the broker
-   * starts its own.
+   * Which provisioner grants on which target. Default: the clouds' own APIs as `config` says
+   * (server/clouds/registry.ts), with `simUrl` for `provisioner: sim` targets.
    */
-  readonly demoClouds?: DemoClouds;
+  readonly provisioners?: ProvisionerFor;
   readonly workerId?: string;
   /** How often the worker looks for due grants (ms). */
   readonly sweepMs?: number;
@@ -65,9 +69,6 @@ export interface RunningBroker {
   readonly db: Db;
   /** True when running the built-in demo configuration. */
   readonly demo: boolean;
-  readonly simCloud: SimCloud | null;
-  /** The fakes the demo configuration runs on (null with a config file). */
-  readonly demoClouds: DemoClouds | null;
   createApiToken(user: string, ttlMs: number, label?: string): Promise<{ token: string; expiresAt: Date }>;
   close(): Promise<void>;
 }
@@ -95,8 +96,10 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const now = options.now ?? (() => new Date());
   const loaded: LoadedConfig = options.config
-    ? { config: options.config, demo: false, source: 'options' }
+    ? { config: options.config, demo: options.demo ?? false, source: 'options' }
     : await loadConfig(options.configFile);
+  const { config } = loaded;
+  const targets = targetIndex(config.targets);
 
   const policy = createPolicyEngine(loadPolicyDir());
 
@@ -123,30 +126,18 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   };
   try {
-    // The demo runs on the same provisioners as production, against the clouds' fakes.
-    const ownClouds = loaded.demo && !options.demoClouds ? await startDemoClouds(loaded.config) : null;
-    if (ownClouds) cleanups.push(() => ownClouds.close());
-    const demoClouds = loaded.demo ? (options.demoClouds ?? ownClouds) : null;
-    const config = demoClouds ? demoClouds.config : loaded.config;
     await migrate(db);
 
-    const needsSim = config.targets.some((t) => t.provisioner === 'sim');
-    const simCloud = needsSim && !options.simUrl ? await startSimCloud() : null;
-    if (simCloud) cleanups.push(() => simCloud.close());
-    const provisioners = createProvisionerRegistry(config, {
-      simUrl: options.simUrl ?? simCloud?.url ?? null,
-      now,
-      log,
-    });
-    const targetOf = (t: Pick<TargetConfig, 'cloud' | 'account'>) =>
-      config.targets.find((c) => c.cloud === t.cloud && c.account.toLowerCase() === t.account.toLowerCase());
-    const provisionerFor = (grant: Grant) => {
-      const target = targetOf(grant.target);
+    const provisioners =
+      options.provisioners ?? createProvisionerRegistry(config, { simUrl: options.simUrl ?? null, now, log });
+    const provisionerFor = (grant: Grant) =>
       // A grant on a target since removed from config: its cloud's provisioner still takes it down.
-      return provisioners(
-        target ?? { ...grant.target, provisioner: config.clouds[grant.target.cloud] ? 'cloud' : 'sim' },
+      provisioners(
+        targets.find(grant.target) ?? {
+          ...grant.target,
+          provisioner: config.clouds[grant.target.cloud] ? 'cloud' : 'sim',
+        },
       );
-    };
 
     // The port is bound first (its number names the worker and the issuer); until everything is
     // wired, requests get a 503 instead of hanging.
@@ -181,9 +172,6 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       return rows[0]?.cloud_identities ?? {};
     };
 
-    const targetName = (cloud: string, account: string) =>
-      config.targets.find((t) => t.cloud === cloud && t.account.toLowerCase() === account.toLowerCase())
-        ?.name ?? account;
     const onTransition: TransitionHook | undefined =
       config.webhooks.length === 0
         ? undefined
@@ -200,7 +188,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
                         config.users.find((u) => u.name === request.requester)?.displayName ?? null,
                       target: {
                         ...request.target,
-                        name: targetName(request.target.cloud, request.target.account),
+                        name: targets.nameOf(request.target),
                       },
                       actions: request.actions,
                       resource: request.resource,
@@ -225,10 +213,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),
       ...(onTransition ? { onTransition } : {}),
       audienceGroups: (grant) => {
-        const group = config.targets.find(
-          (t) =>
-            t.cloud === grant.target.cloud && t.account.toLowerCase() === grant.target.account.toLowerCase(),
-        )?.approverGroup;
+        const group = targets.find(grant.target)?.approverGroup;
         return group ? [group] : [];
       },
       log,
@@ -307,8 +292,6 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       config,
       db,
       demo: loaded.demo,
-      simCloud,
-      demoClouds,
       createApiToken: (user, ttlMs, label) => auth.createApiToken(user, ttlMs, label),
       close: closeAll,
     };

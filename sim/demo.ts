@@ -14,10 +14,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import puppeteer, { TargetType, type Browser } from 'puppeteer-core';
+import type { Browser } from 'puppeteer-core';
 import { DEMO_USERS, demoConfig } from '../server/config/demo.ts';
-import { startBroker, type RunningBroker } from '../server/main.ts';
 import { StoreLockedError } from '../server/store/lock.ts';
+import {
+  chromiumPath,
+  extensionIdOf,
+  extensionServiceWorker,
+  launchChromium,
+  seedBrokerSettingsIn,
+} from './browser/chromium.ts';
+import { startSimulatedBroker, type SimulatedBroker } from './broker.ts';
 import { startDemoClouds } from './clouds/demo.ts';
 import { hostResolverRules, SIM_URLS, startConsoles } from './consoles/server.ts';
 
@@ -67,10 +74,10 @@ async function main(): Promise<void> {
   const brokerOptions = { demoClouds: clouds, host, log: brokerLog };
   let store = dataDir;
   let port = brokerPort;
-  let broker: RunningBroker | undefined;
+  let broker: SimulatedBroker | undefined;
   for (let attempt = 0; !broker; attempt++) {
     try {
-      broker = await startBroker({ ...brokerOptions, dataDir: store, port });
+      broker = await startSimulatedBroker({ ...brokerOptions, dataDir: store, port });
     } catch (e) {
       if (attempt < 2 && isAddrInUse(e) && port !== 0) {
         console.log(`Port ${port} is taken: the broker uses a free port instead.`);
@@ -111,20 +118,18 @@ Unblock demo
     curl -s -X POST -H 'authorization: Bearer ${bob.token}' -H 'content-type: application/json' \\
       -d '{}' '${broker.url}/api/v1/requests/<id>/approve'`);
 
-  const chromium = [process.env.CHROMIUM_PATH, '/usr/bin/chromium'].find(
-    (p): p is string => !!p && fs.existsSync(p),
-  );
+  const chromium = (() => {
+    try {
+      return chromiumPath();
+    } catch {
+      return null;
+    }
+  })();
   const hasDisplay = Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
   if (chromium && hasDisplay) {
-    const browser = await openBrowser(chromium, rules, broker.url, alice.token, () => START_URL);
+    const browser = await openBrowser(rules, broker.url, alice.token, () => START_URL);
     // Bob, the approver, in a second window with his own profile: his side panel page as a tab.
-    await openBrowser(
-      chromium,
-      rules,
-      broker.url,
-      bob.token,
-      (id) => `chrome-extension://${id}/sidepanel.html`,
-    );
+    await openBrowser(rules, broker.url, bob.token, (id) => `chrome-extension://${id}/sidepanel.html`);
     console.log(
       `\nOpened two Chromium windows with the extension: alice on the AWS sandbox Lambda page (press
 "Request access"; reads on dev are granted at once), and bob's approver side panel. Production
@@ -134,10 +139,12 @@ pages (e.g. ${SIM_URLS.lambdaFunctions}) wait for bob's approval there.`,
       if (!stopping) console.log('Chromium closed; the broker and consoles keep running until Ctrl-C.');
     });
   } else {
+    // Chromium refuses to start as root without --no-sandbox: print the command that works here.
+    const asRoot = process.getuid?.() === 0;
     console.log(`
 No display${chromium ? '' : ' or Chromium'} found, so no browser was opened. To try it yourself:
   1. Start Chromium with the console hosts mapped to the simulated consoles:
-       chromium --user-data-dir=$(mktemp -d) --ignore-certificate-errors \\
+       ${chromium ?? 'chromium'}${asRoot ? ' --no-sandbox' : ''} --user-data-dir=$(mktemp -d) --ignore-certificate-errors \\
          --host-resolver-rules="${rules}" \\
          --load-extension=${extDir} '${START_URL}'
      (or load ${extDir} unpacked: chrome://extensions → Developer mode → Load unpacked)
@@ -151,9 +158,8 @@ No display${chromium ? '' : ' or Chromium'} found, so no browser was opened. To 
   console.log('\nPress Ctrl-C to stop.');
 }
 
-/** Chromium with the extension, its broker settings seeded through the service worker. */
+/** Chromium in a window with the extension, its broker settings seeded through the service worker. */
 async function openBrowser(
-  chromium: string,
   rules: string,
   brokerUrl: string,
   token: string,
@@ -161,62 +167,22 @@ async function openBrowser(
 ): Promise<Browser> {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'unblock-demo-'));
   stops.push(() => Promise.resolve(fs.rmSync(profile, { recursive: true, force: true })));
-  const browser = await puppeteer.launch({
-    executablePath: chromium,
+  const browser = await launchChromium({
+    extensionDir: extDir,
+    hostResolverRules: rules,
+    userDataDir: profile,
     headless: false,
     // Our own SIGINT/SIGTERM handler closes everything in order; puppeteer's would kill Chromium
     // and exit at once, leaving the broker's store unclosed.
-    handleSIGINT: false,
-    handleSIGTERM: false,
-    userDataDir: profile,
-    ignoreDefaultArgs: ['--disable-extensions', '--enable-automation'],
-    defaultViewport: null,
-    acceptInsecureCerts: true,
-    args: [
-      '--no-first-run',
-      '--no-default-browser-check',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--ignore-certificate-errors',
-      `--host-resolver-rules=${rules}`,
-      `--load-extension=${extDir}`,
-      `--disable-extensions-except=${extDir}`,
-      ...(process.getuid?.() === 0 ? ['--no-sandbox'] : []),
-    ],
+    ownSignals: true,
   });
   // Before removing the profile (stops run in reverse).
   stops.push(() => browser.close());
-  const target = await browser.waitForTarget(
-    (t) => t.type() === TargetType.SERVICE_WORKER && t.url().startsWith('chrome-extension://'),
-    { timeout: 20_000 },
-  );
-  const worker = await target.worker();
-  if (!worker) throw new Error('the extension has no service worker');
-  // A just-started worker may not have its extension APIs bound yet: retry for a few seconds.
-  for (let attempt = 0; ; attempt++) {
-    const saved = await worker
-      .evaluate(
-        async (url, tok) => {
-          interface Chrome {
-            storage?: { local: { set(items: Record<string, string>): Promise<void> } };
-          }
-          const storage = (globalThis as unknown as { chrome?: Chrome }).chrome?.storage;
-          if (!storage) return false;
-          await storage.local.set({ 'unblock.brokerUrl': url, 'unblock.apiToken': tok });
-          return true;
-        },
-        brokerUrl,
-        token,
-      )
-      .catch(() => false);
-    if (saved) break;
-    if (attempt >= 50) throw new Error('could not configure the extension (no chrome.storage)');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const extensionId = await extensionIdOf(browser, 20_000);
+  await seedBrokerSettingsIn(await extensionServiceWorker(browser, extensionId), brokerUrl, token);
   const [first] = await browser.pages();
   const page = first ?? (await browser.newPage());
-  await page.goto(startUrl(new URL(target.url()).host), { waitUntil: 'domcontentloaded' });
+  await page.goto(startUrl(extensionId), { waitUntil: 'domcontentloaded' });
   return browser;
 }
 

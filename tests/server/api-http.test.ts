@@ -24,7 +24,7 @@ import {
 import { sha256 } from '../../server/auth/tokens';
 import { BrokerConfig } from '../../server/config/schema';
 import { ROUTES } from '../../server/http/routes';
-import { startBroker, type RunningBroker } from '../../server/main';
+import { startSimulatedBroker as startBroker, type SimulatedBroker as RunningBroker } from '../../sim/broker';
 import type { Db } from '../../server/store/db';
 import { CLI, exchange, pkce, signIn, standardParams, type Broker as AuthBroker } from './auth/harness';
 import { PRODUCTION, body, testConfig } from './broker-fixtures';

@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, expect, it } from 'vitest';
 import { BrokerConfig } from '../../server/config/schema';
-import { startBroker, type RunningBroker } from '../../server/main';
+import { startSimulatedBroker as startBroker, type SimulatedBroker as RunningBroker } from '../../sim/broker';
 import { verifySignature } from '../../server/webhooks';
 import { PRODUCTION, body, testConfig } from './broker-fixtures';
 import { forEachStore } from './pg-harness';

@@ -7,7 +7,7 @@
 import { afterEach, expect, it } from 'vitest';
 import { GrantView, LandingView } from '../../lib/contract/api';
 import { demoConfig } from '../../server/config/demo';
-import { startBroker, type RunningBroker } from '../../server/main';
+import { startSimulatedBroker as startBroker, type SimulatedBroker as RunningBroker } from '../../sim/broker';
 import type { Db } from '../../server/store/db';
 import { AWS_CONSOLE_COOKIE } from '../../sim/clouds/aws/fake';
 import { startDemoClouds, type DemoClouds } from '../../sim/clouds/demo';
