@@ -12,7 +12,7 @@ export type CelNode =
   | { readonly kind: 'and' | 'or'; readonly left: CelNode; readonly right: CelNode }
   | { readonly kind: 'not'; readonly operand: CelNode };
 
-/** IAM's limit on logical operators in one expression (cloud-mechanics.md §3.3). */
+/** IAM's limit on logical operators in one expression (docs/cloud-mechanics.md §3.3). */
 export const MAX_LOGICAL_OPERATORS = 12;
 
 export class CelError extends Error {
