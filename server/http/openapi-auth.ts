@@ -4,7 +4,7 @@
  * JSON contract, and the auth module serves them. Tests check this list against the endpoints the
  * auth module actually serves, so neither can grow alone.
  */
-import type { JsonSchema } from './openapi';
+import type { JsonSchema } from './json-schema';
 
 const form = (properties: Record<string, JsonSchema>, required: string[]): JsonSchema => ({
   required: true,

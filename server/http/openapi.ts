@@ -8,11 +8,12 @@
  * building the document throws if a route uses one that is not, so the document cannot silently
  * inline an anonymous copy.
  */
-import { AUTH_PATHS } from './openapi-auth';
 import * as z from 'zod/mini';
 import { toJSONSchema } from 'zod/v4/core';
 import * as api from '../../lib/contract/api';
 import { RequestDenial, RequestTarget } from '../../lib/contract/request';
+import type { JsonSchema } from './json-schema';
+import { AUTH_PATHS } from './openapi-auth';
 import { errorCodes, pathParams, ROUTES, type Route } from './routes';
 
 /** The named schemas of the document, in the order they appear under `components.schemas`. */
@@ -48,7 +49,7 @@ export const SCHEMAS = {
   FieldError: api.FieldError,
 } as const satisfies Record<string, z.ZodMiniType>;
 
-export type JsonSchema = Record<string, unknown>;
+export type { JsonSchema };
 
 const SCHEMA_REF = '#/components/schemas/';
 const ref = (name: string): JsonSchema => ({ $ref: `${SCHEMA_REF}${name}` });
