@@ -6,9 +6,10 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { browser } from 'wxt/browser';
-import { brokerToken, createAuth, webLock } from '@/lib/extension/auth-client';
+import { brokerToken, createAuth } from '@/lib/extension/auth-client';
 import { createBrokerClient } from '@/lib/extension/broker-client';
 import { idbCache } from '@/lib/extension/cache';
+import { webLock } from '@/lib/extension/web-lock';
 import { reasonOf } from '@/lib/extension/broker-reason';
 import {
   checkBrokerUrl,

@@ -4,9 +4,10 @@
  * else the API token. Tokens are read on every call and never handed to the UI.
  */
 import { browser } from 'wxt/browser';
-import { brokerToken, createAuth, webLock, type Auth } from '@/lib/extension/auth-client';
+import { brokerToken, createAuth, type Auth } from '@/lib/extension/auth-client';
 import { createBrokerClient, type BrokerApi } from '@/lib/extension/broker-client';
 import { loadSettings, restrictSettingsAccess } from '@/lib/extension/settings';
+import { webLock } from '@/lib/extension/web-lock';
 
 let auth: Auth | undefined;
 

@@ -3,12 +3,12 @@ import { defineBackground } from 'wxt/utils/define-background';
 import {
   brokerToken,
   createAuth,
-  OAUTH_KEY,
   REFRESH_ALARM,
   REFRESH_SKEW_MS,
-  webLock,
   type Auth,
 } from '@/lib/extension/auth-client';
+import { OAUTH_KEY } from '@/lib/extension/auth-session';
+import { webLock } from '@/lib/extension/web-lock';
 import type { Badge } from '@/lib/background/badge';
 import { BrokerError, createBrokerClient } from '@/lib/extension/broker-client';
 import { idbCache } from '@/lib/extension/cache';

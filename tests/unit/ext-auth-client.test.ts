@@ -1,19 +1,14 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
+import { brokerToken, createAuth, REFRESH_SKEW_MS, type AuthDeps } from '../../lib/extension/auth-client';
+import { AUTH_NOTICE_KEY, OAUTH_KEY, type OAuthSession } from '../../lib/extension/auth-session';
+import { CLIENT_ID } from '../../lib/extension/oauth-http';
 import {
-  AUTH_NOTICE_KEY,
   authorizeUrl,
   base64url,
-  brokerToken,
-  CLIENT_ID,
-  createAuth,
   createPkce,
-  OAUTH_KEY,
   readAuthorizationResponse,
-  REFRESH_SKEW_MS,
-  type AuthDeps,
-  type OAuthSession,
-} from '../../lib/extension/auth-client';
+} from '../../lib/extension/oauth-sign-in';
 import { BrokerError } from '../../lib/extension/broker-client';
 import {
   API_TOKEN_KEY,
