@@ -8,10 +8,11 @@ import { randomBytes } from 'node:crypto';
 import type { BrokerConfig } from '../config/schema';
 import { hashPassword } from '../identity/password';
 import type { Db } from '../store/db';
-import { OAuthServer } from './oauth';
+import { isUserDisabled } from '../store/users';
+import { createOAuthServer } from './oauth';
 import { OidcSignIn } from './oidc';
 import type { AuthResult, Principal } from './principal';
-import { AUTH_CHANNEL, checkBearer, configUser, insertApiToken } from './tokens';
+import { AUTH_CHANNEL, checkBearer, configUser, issueApiToken } from './tokens';
 
 export type { AuthFailure, AuthResult, Principal } from './principal';
 export { AUTH_FAILURE_MESSAGE } from './principal';
@@ -55,7 +56,7 @@ export async function createAuthService(deps: {
   const issuer = deps.publicUrl.replace(/\/+$/, '');
   const oidc = config.auth.oidc ? new OidcSignIn(config.auth.oidc, `${issuer}/oauth/oidc/callback`) : null;
   const dummyPasswordHash = await hashPassword(randomBytes(16).toString('hex'), scryptParams(config));
-  const oauth = new OAuthServer({ db, config, issuer, now, oidc, dummyPasswordHash });
+  const oauth = createOAuthServer({ db, config, issuer, now, oidc, dummyPasswordHash });
 
   // Recently accepted bearer tokens, so an API call costs no token query: for at most
   // AUTH_CACHE_MS, never past the token's own expiry, and forgotten by every replica the moment a
@@ -103,12 +104,8 @@ export async function createAuthService(deps: {
       const issuedAt = now();
       const expiresAt = new Date(issuedAt.getTime() + ttlMs);
       const token = await db.transaction(async (tx) => {
-        const { rows } = await tx.query<{ disabled_at: Date | null }>(
-          'SELECT disabled_at FROM users WHERE id = $1',
-          [user],
-        );
-        if (rows[0]?.disabled_at) throw new ApiTokenError(`user "${user}" is disabled`);
-        return insertApiToken(tx, user, expiresAt, label ?? null, issuedAt);
+        if (await isUserDisabled(tx, user)) throw new ApiTokenError(`user "${user}" is disabled`);
+        return issueApiToken(tx, user, expiresAt, label ?? null, issuedAt);
       });
       return { token, expiresAt };
     },

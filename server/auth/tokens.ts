@@ -13,7 +13,23 @@ import { SYSTEM_ACTOR } from '../domain/result';
 import { appendAuditTx } from '../store/audit';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { BrokerConfig, UserConfig } from '../config/schema';
+import {
+  AUTH_CHANNEL,
+  announceRevocation,
+  findBearerToken,
+  insertAccessToken,
+  insertApiToken,
+  revokeAccessToken,
+  revokeAccessTokensOfFamily,
+} from '../store/bearer-tokens';
 import type { Tx } from '../store/db';
+import {
+  findRefreshTokenFamily,
+  insertRefreshToken,
+  lockRefreshToken,
+  markRefreshTokenUsed,
+  revokeRefreshTokensOfFamily,
+} from '../store/refresh-tokens';
 import type { AuthFailure, AuthResult, Principal } from './principal';
 
 export const TOKEN_PREFIX = { access: 'ubk_at_', refresh: 'ubk_rt_', api: 'ubk_api_' } as const;
@@ -82,34 +98,21 @@ export async function issuePair(
 ): Promise<TokenPair> {
   const accessToken = newToken('access');
   const refreshToken = newToken('refresh');
-  await tx.query(
-    `INSERT INTO tokens (hash, user_id, client_id, scope, family, sign_in, created_at, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-    [
-      sha256(accessToken),
-      grant.userId,
-      grant.clientId,
-      grant.scope,
-      grant.family,
-      grant.signIn,
-      now,
-      new Date(now.getTime() + ttl.accessMs),
-    ],
-  );
-  await tx.query(
-    `INSERT INTO refresh_tokens (hash, user_id, client_id, scope, family, sign_in, created_at, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-    [
-      sha256(refreshToken),
-      grant.userId,
-      grant.clientId,
-      grant.scope,
-      grant.family,
-      grant.signIn,
-      now,
-      new Date(now.getTime() + ttl.refreshMs),
-    ],
-  );
+  const issued = { userId: grant.userId, clientId: grant.clientId, scope: grant.scope, family: grant.family };
+  await insertAccessToken(tx, {
+    ...issued,
+    hash: sha256(accessToken),
+    signIn: grant.signIn,
+    createdAt: now,
+    expiresAt: new Date(now.getTime() + ttl.accessMs),
+  });
+  await insertRefreshToken(tx, {
+    ...issued,
+    hash: sha256(refreshToken),
+    signIn: grant.signIn,
+    createdAt: now,
+    expiresAt: new Date(now.getTime() + ttl.refreshMs),
+  });
   return { accessToken, refreshToken, expiresIn: Math.floor(ttl.accessMs / 1000), scope: grant.scope };
 }
 
@@ -119,28 +122,14 @@ export function newFamily(): string {
 
 /** Revokes every refresh token of the family and every access token issued from it. */
 export async function revokeFamily(tx: Tx, family: string, now: Date): Promise<void> {
-  await tx.query('UPDATE refresh_tokens SET revoked_at = $2 WHERE family = $1 AND revoked_at IS NULL', [
-    family,
-    now,
-  ]);
-  await tx.query('UPDATE tokens SET revoked_at = $2 WHERE family = $1 AND revoked_at IS NULL', [family, now]);
+  await revokeRefreshTokensOfFamily(tx, family, now);
+  await revokeAccessTokensOfFamily(tx, family, now);
   await announceRevocation(tx);
 }
 
 export type RefreshOutcome =
   | { ok: true; pair: TokenPair }
   | { ok: false; reason: 'unknown' | 'wrong-client' | 'revoked' | 'expired' | 'reused' | 'user-gone' };
-
-interface RefreshRow {
-  user_id: string;
-  client_id: string | null;
-  scope: string | null;
-  family: string;
-  sign_in: string | null;
-  expires_at: Date;
-  used_at: Date | null;
-  revoked_at: Date | null;
-}
 
 /**
  * Rotation: the presented refresh token is marked used and a new pair issued in its family. Runs
@@ -156,38 +145,33 @@ export async function rotateRefreshToken(
   userMayContinue: (userId: string, signIn: SignIn) => Promise<boolean>,
 ): Promise<RefreshOutcome> {
   if (tokenKind(refreshToken) !== 'refresh') return { ok: false, reason: 'unknown' };
-  // FOR UPDATE: two concurrent refreshes with one token serialize here; the second sees used_at.
-  const { rows } = await tx.query<RefreshRow>(
-    `SELECT user_id, client_id, scope, family, sign_in, expires_at, used_at, revoked_at
-       FROM refresh_tokens WHERE hash = $1 FOR UPDATE`,
-    [sha256(refreshToken)],
-  );
-  const row = rows[0];
+  // Locked (FOR UPDATE): two concurrent refreshes with one token serialize here; the second sees usedAt.
+  const row = await lockRefreshToken(tx, sha256(refreshToken));
   if (!row) return { ok: false, reason: 'unknown' };
-  if (row.client_id !== clientId) return { ok: false, reason: 'wrong-client' };
-  if (row.revoked_at) return { ok: false, reason: 'revoked' };
-  if (row.used_at) {
+  if (row.clientId !== clientId) return { ok: false, reason: 'wrong-client' };
+  if (row.revokedAt) return { ok: false, reason: 'revoked' };
+  if (row.usedAt) {
     await revokeFamily(tx, row.family, now);
     // A replayed refresh token means it leaked (or a client is broken): auditors should see it.
     await appendAuditTx(tx, {
       actor: SYSTEM_ACTOR,
       type: 'auth.refresh-token-reused',
-      subject: row.user_id,
+      subject: row.userId,
       details: { clientId, family: row.family, action: 'revoked the token family' },
       at: now,
     });
     return { ok: false, reason: 'reused' };
   }
-  if (row.expires_at.getTime() <= now.getTime()) return { ok: false, reason: 'expired' };
-  const signIn = asSignIn(row.sign_in);
-  if (!(await userMayContinue(row.user_id, signIn))) {
+  if (row.expiresAt.getTime() <= now.getTime()) return { ok: false, reason: 'expired' };
+  const signIn = asSignIn(row.signIn);
+  if (!(await userMayContinue(row.userId, signIn))) {
     await revokeFamily(tx, row.family, now);
     return { ok: false, reason: 'user-gone' };
   }
-  await tx.query('UPDATE refresh_tokens SET used_at = $2 WHERE hash = $1', [sha256(refreshToken), now]);
+  await markRefreshTokenUsed(tx, sha256(refreshToken), now);
   const pair = await issuePair(
     tx,
-    { userId: row.user_id, clientId, scope: row.scope ?? '', family: row.family, signIn },
+    { userId: row.userId, clientId, scope: row.scope ?? '', family: row.family, signIn },
     now,
     ttl,
   );
@@ -202,34 +186,19 @@ export async function rotateRefreshToken(
 export async function revokeToken(tx: Tx, token: string, clientId: string, now: Date): Promise<void> {
   const kind = tokenKind(token);
   if (kind === 'refresh') {
-    const { rows } = await tx.query<{ family: string; client_id: string | null }>(
-      'SELECT family, client_id FROM refresh_tokens WHERE hash = $1',
-      [sha256(token)],
-    );
-    const row = rows[0];
-    if (row && row.client_id === clientId) await revokeFamily(tx, row.family, now);
+    const row = await findRefreshTokenFamily(tx, sha256(token));
+    if (row && row.clientId === clientId) await revokeFamily(tx, row.family, now);
   } else if (kind === 'access') {
-    await tx.query(
-      'UPDATE tokens SET revoked_at = $3 WHERE hash = $1 AND client_id = $2 AND revoked_at IS NULL',
-      [sha256(token), clientId, now],
-    );
+    await revokeAccessToken(tx, sha256(token), clientId, now);
     await announceRevocation(tx);
   }
 }
 
-/** Every broker's authentication cache listens here (see createAuthService). */
-export const AUTH_CHANNEL = 'unblock_auth';
-
-/**
- * Tells every broker replica, at commit, to forget the bearer tokens it has recently checked:
- * whatever revokes a token or disables a user must call this in its transaction.
- */
-export async function announceRevocation(tx: Pick<Tx, 'query'>): Promise<void> {
-  await tx.query(`SELECT pg_notify('${AUTH_CHANNEL}', '')`);
-}
+/** The revocation channel and its announcement live with the token rows; re-exported for auth's users. */
+export { AUTH_CHANNEL, announceRevocation };
 
 /** An API token for `unblock-server token create`: no client, no family, no refresh. */
-export async function insertApiToken(
+export async function issueApiToken(
   tx: Tx,
   userId: string,
   expiresAt: Date,
@@ -237,26 +206,12 @@ export async function insertApiToken(
   now: Date,
 ): Promise<string> {
   const token = newToken('api');
-  await tx.query(
-    `INSERT INTO tokens (hash, user_id, client_id, scope, family, label, sign_in, created_at, expires_at)
-     VALUES ($1, $2, NULL, NULL, NULL, $3, 'api', $4, $5)`,
-    [sha256(token), userId, label, now, expiresAt],
-  );
+  await insertApiToken(tx, { hash: sha256(token), userId, label, createdAt: now, expiresAt });
   return token;
 }
 
 function asSignIn(value: string | null): SignIn {
   return value === 'oidc' || value === 'api' ? value : 'local';
-}
-
-interface TokenRow {
-  user_id: string;
-  client_id: string | null;
-  sign_in: string | null;
-  expires_at: Date;
-  revoked_at: Date | null;
-  user_groups: unknown;
-  user_disabled_at: Date | null;
 }
 
 /** Deduplicated and sorted, as `Principal.groups` promises. */
@@ -270,13 +225,12 @@ export function groupsFromJson(value: unknown): string[] {
 }
 
 /**
- * Bearer token → principal. The token is looked up by its sha256, so the lookup's timing says
- * nothing about how close a guess was (an attacker cannot steer the hash); no secret is ever
- * compared byte by byte in JavaScript.
- */
-/**
  * Checks a bearer token against the store: the caller's principal, or why the token is refused;
  * for an accepted token also until when it stays valid (the auth service caches up to then).
+ *
+ * The token is looked up by its sha256, so the lookup's timing says nothing about how close a
+ * guess was (an attacker cannot steer the hash); no secret is ever compared byte by byte in
+ * JavaScript.
  */
 export async function checkBearer(
   tx: Pick<Tx, 'query'>,
@@ -293,35 +247,28 @@ export async function checkBearer(
   const kind = tokenKind(token);
   // A refresh token is not a bearer credential for the API: only the token endpoint takes it.
   if (kind !== 'access' && kind !== 'api') return refuse('unknown');
-  const { rows } = await tx.query<TokenRow>(
-    `SELECT t.user_id, t.client_id, t.sign_in, t.expires_at, t.revoked_at,
-            u.groups AS user_groups, u.disabled_at AS user_disabled_at
-       FROM tokens t LEFT JOIN users u ON u.id = t.user_id
-      WHERE t.hash = $1`,
-    [sha256(token)],
-  );
-  const row = rows[0];
+  const row = await findBearerToken(tx, sha256(token));
   // The prefix is part of what was hashed, so an access token cannot pass as an API token.
   if (!row) return refuse('unknown');
-  if (row.revoked_at) return refuse('revoked');
-  if (row.expires_at.getTime() <= now.getTime()) return refuse('expired');
-  if (row.user_disabled_at) return refuse('disabled');
-  const signIn = asSignIn(row.sign_in);
-  const configured = configUser(config, row.user_id);
+  if (row.revokedAt) return refuse('revoked');
+  if (row.expiresAt.getTime() <= now.getTime()) return refuse('expired');
+  if (row.userDisabledAt) return refuse('disabled');
+  const signIn = asSignIn(row.signIn);
+  const configured = configUser(config, row.userId);
   // A local or API user removed from the config is no longer a user; an IdP user is one as long
   // as the IdP says so at sign-in (and refresh tokens run out).
   if (!configured && signIn !== 'oidc') return refuse('disabled');
   const groups =
     signIn === 'oidc'
-      ? mergeGroups(groupsFromJson(row.user_groups), configured?.groups ?? [])
+      ? mergeGroups(groupsFromJson(row.userGroups), configured?.groups ?? [])
       : mergeGroups(configured?.groups ?? []);
   const principal: Principal = {
-    user: row.user_id,
+    user: row.userId,
     groups,
     tokenKind: kind === 'api' ? 'api' : 'oauth',
-    clientId: kind === 'api' ? null : row.client_id,
+    clientId: kind === 'api' ? null : row.clientId,
   };
-  return { result: { ok: true, principal }, validUntil: row.expires_at };
+  return { result: { ok: true, principal }, validUntil: row.expiresAt };
 }
 
 export function configUser(config: BrokerConfig, name: string): UserConfig | undefined {
