@@ -2,8 +2,10 @@
  * `unblock explain`: the pure part. Text in, `ExplainResult` out, and a readable rendering of it.
  * No I/O here (see ./main.ts), so the same functions can back tests and other front ends.
  */
-import type { Cloud, Denial, DenyKind, ExplainResult, ParseHints } from '../lib/contract/denial';
+import { CLOUD_FACTS, type Cloud } from '../lib/clouds';
+import type { Denial, ExplainResult, ParseHints } from '../lib/contract/denial';
 import { parseDenials } from '../lib/denial';
+import { DENY_KIND_FACTS, denyKindRecord, type DenyKind } from '../lib/deny-kinds';
 import type { Risk } from '../lib/risk';
 import { actionRisk, highestRisk } from '../lib/risk';
 
@@ -14,7 +16,7 @@ export function explain(text: string, hints?: ParseHints): ExplainResult {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Look-alikes (denial-formats.md §5): only used to word the "no denial found" message.
+// Look-alikes (docs/denial-formats.md §5): only used to word the "no denial found" message.
 
 const LOOK_ALIKES: readonly [RegExp, string][] = [
   [
@@ -73,54 +75,19 @@ export interface FormatOptions {
   lookAlike?: string | null;
 }
 
-const CLOUD_NAME: Record<Cloud, string> = { aws: 'AWS', azure: 'Azure', gcp: 'Google Cloud' };
-const ACCOUNT_WORD: Record<Cloud, string> = { aws: 'account', azure: 'subscription', gcp: 'project' };
+/** A table's sentence mid-line: a capitalised first word lower-cased (not `AWS`), final full stop dropped. */
+function midSentence(sentence: string): string {
+  const text = sentence.replace(/\.$/, '');
+  return /^[A-Z][a-z]/.test(text) ? text.charAt(0).toLowerCase() + text.slice(1) : text;
+}
 
-/** The deny kind in plain words. */
-export const DENY_KIND_TEXT: Record<DenyKind, string> = {
-  implicit: 'no policy allows this action (a missing permission)',
-  'explicit-scp':
-    'blocked by an organisation guardrail (service/resource control policy or VPC endpoint policy)',
-  'explicit-boundary': 'blocked by the permissions boundary on your identity',
-  'explicit-identity': 'explicitly denied by a policy attached to your identity',
-  'session-policy': 'your current session is scoped down by a session policy',
-  'resource-policy': "the resource's own policy does not let you in",
-  'azure-rbac': 'no role assignment grants this action at this scope',
-  'azure-policy': 'blocked by Azure Policy, a deny assignment or a lock',
-  'gcp-iam': 'no IAM role grants this permission (or an IAM deny policy blocks it)',
-  'gcp-scope': 'blocked outside IAM (OAuth scopes, VPC Service Controls or organisation policy)',
-  unknown: 'the message does not say why',
-};
+/** What the cloud calls the account, in lower case (`subscription`). */
+function accountWord(cloud: Cloud): string {
+  return CLOUD_FACTS[cloud].accountNoun.toLowerCase();
+}
 
-/** Who owns the block when a grant cannot help. */
-const WHO_TO_ASK: Record<DenyKind, string> = {
-  implicit: 'ask your cloud administrators',
-  'explicit-scp': "talk to your AWS organisation's administrators (the owners of the guardrail policy)",
-  'explicit-boundary': 'talk to whoever manages your permissions boundary (usually the cloud platform team)',
-  'explicit-identity': 'talk to whoever manages the policies attached to your user or role',
-  'session-policy': 'start a new session without the restricting session policy',
-  'resource-policy':
-    'ask the owner of the resource to allow you in its policy (bucket policy, key policy, trust policy)',
-  'azure-rbac': 'talk to your Azure administrators',
-  'azure-policy': 'talk to the owners of the Azure Policy assignment, deny assignment or lock',
-  'gcp-iam': 'talk to your Google Cloud IAM administrators',
-  'gcp-scope': 'talk to your Google Cloud platform or security team',
-  unknown: 'talk to your cloud administrators',
-};
-
-const DEFAULT_REASON: Record<DenyKind, string> = {
-  implicit: 'the permission is missing but a grant is not allowed here',
-  'explicit-scp': 'an explicit deny or guardrail is evaluated before any grant',
-  'explicit-boundary': 'a permissions boundary caps every grant to your identity',
-  'explicit-identity': 'an explicit deny wins over any grant',
-  'session-policy': 'the session policy caps every grant in this session',
-  'resource-policy': 'the resource policy, not your identity, decides',
-  'azure-rbac': 'a role assignment would not change this block',
-  'azure-policy': 'Azure Policy, deny assignments and locks apply regardless of roles',
-  'gcp-iam': 'an IAM deny policy or access boundary applies regardless of roles',
-  'gcp-scope': 'OAuth scopes, VPC Service Controls and organisation policy sit outside IAM',
-  unknown: 'the cause is not a missing permission',
-};
+/** The deny kind in plain words, mid-line (the banner's sentence, lib/deny-kinds.ts). */
+export const DENY_KIND_TEXT: Record<DenyKind, string> = denyKindRecord((facts) => midSentence(facts.text));
 
 const SOURCE_TEXT: Record<NonNullable<Denial['source']>, string> = {
   console: 'web console',
@@ -184,15 +151,15 @@ function target(d: Denial): string {
   const where: string[] = [];
   if (d.resource) where.push(`on ${d.resource}`);
   // The account is worth naming unless the resource already does (ARNs, Azure scopes, GCP names).
-  if (d.account && !d.resource?.includes(d.account)) where.push(`in ${ACCOUNT_WORD[d.cloud]} ${d.account}`);
-  return where.length > 0 ? where.join(' ') : `(the ${ACCOUNT_WORD[d.cloud]} and resource are not named)`;
+  if (d.account && !d.resource?.includes(d.account)) where.push(`in ${accountWord(d.cloud)} ${d.account}`);
+  return where.length > 0 ? where.join(' ') : `(the ${accountWord(d.cloud)} and resource are not named)`;
 }
 
 function formatDenial(raw: Denial, index: number, total: number, paint: ReturnType<typeof painter>): string {
   const d = cleanDenial(raw);
   const lines: string[] = [];
   const count = total > 1 ? ` ${index + 1} of ${total}` : '';
-  lines.push(paint('bold', `Access denied${count} — ${CLOUD_NAME[d.cloud]}`));
+  lines.push(paint('bold', `Access denied${count} — ${CLOUD_FACTS[d.cloud].label}`));
   const field = (label: string, value: string): void => {
     lines.push(`  ${paint('dim', (label ? `${label}:` : '').padEnd(13))} ${value}`);
   };
@@ -210,10 +177,7 @@ function formatDenial(raw: Denial, index: number, total: number, paint: ReturnTy
   }
   if (d.operation) field('Operation', d.operation);
   field('Resource', d.resource ?? paint('dim', 'not named'));
-  field(
-    ACCOUNT_WORD[d.cloud][0]!.toUpperCase() + ACCOUNT_WORD[d.cloud].slice(1),
-    d.account ?? paint('dim', 'not named'),
-  );
+  field(CLOUD_FACTS[d.cloud].accountNoun, d.account ?? paint('dim', 'not named'));
   field('Principal', d.principal ?? paint('dim', 'not named'));
   field('Why', DENY_KIND_TEXT[d.denyKind]);
   if (d.policyId) field('Policy', d.policyId);
@@ -249,8 +213,11 @@ function formatDenial(raw: Denial, index: number, total: number, paint: ReturnTy
     }
     lines.push(`  ${paint('dim', 'e.g. `unblock request …` once the broker is set up')}`);
   } else {
-    const reason = (d.reason ?? DEFAULT_REASON[d.denyKind]).replace(/[.\s]+$/, '');
-    lines.push(`  ${paint('red', 'A grant will not help:')} ${reason} — ${WHO_TO_ASK[d.denyKind]}.`);
+    const facts = DENY_KIND_FACTS[d.denyKind];
+    const reason = (d.reason ?? facts.noGrant).replace(/[.\s]+$/, '');
+    lines.push(
+      `  ${paint('red', 'A grant will not help:')} ${reason} — talk to ${midSentence(facts.owner)}.`,
+    );
   }
   return lines.join('\n');
 }

@@ -1,19 +1,15 @@
 import { useState } from 'preact/hooks';
-import type { Denial } from '@/lib/contract/denial';
-import { EXCERPT_MAX, type Cloud } from '@/lib/contract/denial';
-import {
-  CLOUD_LABEL,
-  DEFAULT_DURATION_MINUTES,
-  JUSTIFICATION_MAX,
-  type NewAccessRequest,
-} from '@/lib/contract/request';
+import { CLOUD_FACTS } from '@/lib/clouds';
+import { DEFAULT_DURATION_MINUTES, EXCERPT_MAX, JUSTIFICATION_MAX } from '@/lib/contract/constants';
+import type { Cloud, Denial } from '@/lib/contract/denial';
+import type { NewAccessRequest } from '@/lib/contract/request';
+import { DENY_KIND_FACTS } from '@/lib/deny-kinds';
 import { isReply, SaveDraftMessage, type RequestProgress } from '@/lib/messaging/messages';
 import type { PageContext } from '@/lib/content/page-context/types';
 import { ActionList, ActionsInline } from './ActionList';
 import { permissionPlaceholder, shortResource } from './describe';
 import { DurationPicker, durationLabel } from './DurationPicker';
 import { ProgressLine, progressSettled } from './ProgressLine';
-import { ACCOUNT_NOUN, BLOCK_OWNER, CLOUD_NAME, DENY_KIND_TEXT } from './labels';
 import { EXCERPT_DISPLAY_MAX, safeText } from './safe-text';
 import { TextField } from './TextField';
 
@@ -68,7 +64,7 @@ function fieldErrors(
   if (field === 'justification') return { justification: `Justification: ${detail}` };
   if (field === 'actions')
     return {
-      permission: `Permission to request: not a valid ${CLOUD_LABEL[cloud]} permission (like ${example}, no wildcards)`,
+      permission: `Permission to request: not a valid ${CLOUD_FACTS[cloud].label} permission (like ${example}, no wildcards)`,
     };
   return { form: `Cannot send the request: ${safeText(issue.message, 160)}` };
 }
@@ -182,7 +178,7 @@ export function Banner(props: BannerProps) {
   return (
     <article class={`card theme-${cloud}`} aria-labelledby={titleId} onKeyDown={onKeyDown}>
       <header class="bar">
-        <h2 id={titleId}>Access denied — {CLOUD_NAME[cloud]}</h2>
+        <h2 id={titleId}>Access denied — {CLOUD_FACTS[cloud].label}</h2>
         <button
           type="button"
           class="disclose"
@@ -219,7 +215,9 @@ export function Banner(props: BannerProps) {
                 for <strong>{durationLabel(duration)}</strong>
               </span>
             </p>
-            {denial.denyKind !== 'unknown' && <p class="why clamp">{DENY_KIND_TEXT[denial.denyKind]}</p>}
+            {denial.denyKind !== 'unknown' && (
+              <p class="why clamp">{DENY_KIND_FACTS[denial.denyKind].text}</p>
+            )}
             {!named && (
               <div class="perm-row">
                 <TextField
@@ -298,9 +296,11 @@ export function Banner(props: BannerProps) {
             <p class="why clamp">
               {named ? <ActionsInline cloud={cloud} actions={denial.actions} /> : 'This request'}
               {target}:{' '}
-              <span class="bidi">{safeText(denial.reason ?? DENY_KIND_TEXT[denial.denyKind], 300)}</span>
+              <span class="bidi">
+                {safeText(denial.reason ?? DENY_KIND_FACTS[denial.denyKind].text, 300)}
+              </span>
             </p>
-            <p class="owner clamp">Who can change this: {BLOCK_OWNER[denial.denyKind]}</p>
+            <p class="owner clamp">Who can change this: {DENY_KIND_FACTS[denial.denyKind].owner}</p>
           </>
         )}
         <div id={detailsId} class="details" hidden={!open}>
@@ -321,7 +321,7 @@ export function Banner(props: BannerProps) {
             )}
             {account && (
               <>
-                <dt>{ACCOUNT_NOUN[cloud]}</dt>
+                <dt>{CLOUD_FACTS[cloud].accountNoun}</dt>
                 <dd class="bidi">
                   {safeText(account, 80)}
                   {label && ` (${safeText(label, 64)})`}
@@ -335,7 +335,7 @@ export function Banner(props: BannerProps) {
               </>
             )}
             <dt>Why</dt>
-            <dd>{DENY_KIND_TEXT[denial.denyKind]}</dd>
+            <dd>{DENY_KIND_FACTS[denial.denyKind].text}</dd>
             {denial.policyId && (
               <>
                 <dt>Blocked by</dt>
@@ -345,7 +345,7 @@ export function Banner(props: BannerProps) {
             {!denial.requestable && (
               <>
                 <dt>Owner</dt>
-                <dd>{BLOCK_OWNER[denial.denyKind]}</dd>
+                <dd>{DENY_KIND_FACTS[denial.denyKind].owner}</dd>
               </>
             )}
             {denial.encodedMessage && (

@@ -2,6 +2,7 @@
  * Short forms for the card's one-line headline. Everything here works on page-derived text, so the
  * results still go through `safeText` before they are rendered.
  */
+import { CLOUD_FACTS } from '@/lib/clouds';
 import type { Cloud, Denial } from '@/lib/contract/denial';
 
 /**
@@ -72,8 +73,6 @@ export function permissionPlaceholder(denial: Denial, pageUrl: string): string {
   if (cloud === 'aws') {
     const service = awsService(denial, pageUrl);
     if (service) return `${service}:${op ?? 'Action'}`;
-    return 'service:Action';
   }
-  if (cloud === 'azure') return 'Microsoft.Provider/resourceType/action';
-  return 'service.resource.verb';
+  return CLOUD_FACTS[cloud].actionShape;
 }

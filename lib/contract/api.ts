@@ -8,13 +8,13 @@
  * can add fields without breaking older extensions). Times are ISO 8601 date-time strings in UTC.
  */
 import * as z from 'zod/mini';
-import { RISKS } from '../risk';
+import { ACCOUNT_MAX, COMMENT_MAX, ENCODED_MESSAGE_MAX, REASON_MAX, RISKS, URL_MAX } from './constants';
 import { Cloud, DenyKind } from './denial';
 import { DurationMinutes, Justification, NewAccessRequest, strictObject } from './request';
 import { EVENT_TYPES, EventType, GrantStatus, PolicyOutcome, RequestStatus } from './status';
 
-export const COMMENT_MAX = 1000;
-export const REASON_MAX = 500;
+// Kept for components/sidebar/DecisionForm.tsx; the lead removes it.
+export { COMMENT_MAX } from './constants';
 
 const optionalText = (field: string, max: number) =>
   z.optional(
@@ -50,7 +50,7 @@ export const LandingBody = strictObject('', {
   destination: z.optional(
     z
       .url({ protocol: /^https$/, error: 'destination: must be an https URL' })
-      .check(z.maxLength(4096, 'destination: at most 4096 characters')),
+      .check(z.maxLength(URL_MAX, `destination: at most ${URL_MAX} characters`)),
   ),
 });
 export type LandingBody = z.infer<typeof LandingBody>;
@@ -61,13 +61,13 @@ export const DecodeBody = strictObject('', {
     cloud: Cloud,
     account: z
       .string('target.account: required')
-      .check(z.maxLength(128, 'target.account: at most 128 characters')),
+      .check(z.maxLength(ACCOUNT_MAX, `target.account: at most ${ACCOUNT_MAX} characters`)),
   }),
   encodedMessage: z
     .string('encodedMessage: required')
     .check(
       z.minLength(1, 'encodedMessage: required'),
-      z.maxLength(16_384, 'encodedMessage: at most 16384 characters'),
+      z.maxLength(ENCODED_MESSAGE_MAX, `encodedMessage: at most ${ENCODED_MESSAGE_MAX} characters`),
     ),
 });
 export type DecodeBody = z.infer<typeof DecodeBody>;

@@ -4,28 +4,19 @@
  * declared once, here, with `zod/mini` to keep extension bundles small.
  */
 import * as z from 'zod/mini';
+import { CLOUDS } from '../clouds';
+import { DENY_KIND_FACTS, DENY_KINDS } from '../deny-kinds';
 
-export const CLOUDS = ['aws', 'azure', 'gcp'] as const;
+// The lists live with their tables (lib/clouds.ts, lib/deny-kinds.ts); the contract re-exports
+// them with the zod enums built from them.
+export { CLOUDS, DENY_KINDS };
 export const Cloud = z.enum(CLOUDS);
 export type Cloud = z.infer<typeof Cloud>;
 
 /**
- * Why the cloud said no. Only some kinds can be fixed by granting access: see `GUARDRAIL_KINDS`
- * and ../shared/docs/denial-formats.md §6.
+ * Why the cloud said no. Only some kinds can be fixed by granting access: see `grantCanHelp`
+ * (lib/deny-kinds.ts) and docs/denial-formats.md §6.
  */
-export const DENY_KINDS = [
-  'implicit', // AWS: no identity-based policy allows the action (missing allow)
-  'explicit-scp', // AWS: SCP / RCP / VPC endpoint policy (explicit deny or no allow) — an org guardrail
-  'explicit-boundary', // AWS: permissions boundary (explicit deny or no allow)
-  'explicit-identity', // AWS: explicit deny in an identity-based policy (or an unnamed explicit deny)
-  'session-policy', // AWS: the session is scoped down by a session policy (missing allow)
-  'resource-policy', // AWS: resource-based policy (explicit deny or no allow)
-  'azure-rbac', // Azure: no role assignment grants the action at the scope
-  'azure-policy', // Azure: Azure Policy, deny assignment, lock — a governance block
-  'gcp-iam', // GCP: IAM allow missing (or an IAM deny policy, same wording)
-  'gcp-scope', // GCP: OAuth scopes / VPC Service Controls / organisation policy
-  'unknown', // the text does not say why (bare "Access Denied", no reason clause, encoded only)
-] as const;
 export const DenyKind = z.enum(DENY_KINDS);
 export type DenyKind = z.infer<typeof DenyKind>;
 
@@ -34,13 +25,9 @@ export type DenyKind = z.infer<typeof DenyKind>;
  * boundary caps every role, Azure Policy and deny assignments override role assignments, VPC
  * Service Controls and org policies sit above IAM). The banner explains them instead of offering a
  * request, and the broker refuses requests that carry one.
+ * Kept for server/service/broker.ts; the lead switches it to `grantCanHelp` and removes it.
  */
-export const GUARDRAIL_KINDS: readonly DenyKind[] = [
-  'explicit-scp',
-  'explicit-boundary',
-  'azure-policy',
-  'gcp-scope',
-];
+export const GUARDRAIL_KINDS: readonly DenyKind[] = DENY_KINDS.filter((k) => DENY_KIND_FACTS[k].guardrail);
 
 export const DENIAL_SOURCES = ['console', 'api', 'cli', 'sdk', 'terraform', 'cloudformation'] as const;
 export const DenialSource = z.enum(DENIAL_SOURCES);
@@ -48,9 +35,6 @@ export type DenialSource = z.infer<typeof DenialSource>;
 
 export const Confidence = z.enum(['high', 'medium', 'low']);
 export type Confidence = z.infer<typeof Confidence>;
-
-/** Longest excerpt kept from the original text (the UI truncates further). */
-export const EXCERPT_MAX = 2000;
 
 export const Denial = z.object({
   cloud: Cloud,

@@ -4,39 +4,28 @@
  * error message names the field it is about: the banner shows these messages to the user.
  */
 import * as z from 'zod/mini';
-import { Cloud, DenyKind, EXCERPT_MAX } from './denial';
+import { CLOUD_FACTS } from '../clouds';
+import {
+  ACCOUNT_MAX,
+  ACTION_MAX,
+  ACTIONS_PER_REQUEST_MAX,
+  DURATION_MAX,
+  DURATION_MIN,
+  ENCODED_MESSAGE_MAX,
+  EXCERPT_MAX,
+  JUSTIFICATION_MAX,
+  RESOURCE_MAX,
+  TICKET_MAX,
+  URL_MAX,
+} from './constants';
+import { Cloud, DenyKind } from './denial';
 
-/** Durations the UI offers; the contract accepts any whole number of minutes in range. */
-export const DURATION_CHOICES = [15, 60, 240, 480] as const;
-export const DEFAULT_DURATION_MINUTES = 60;
-export const DURATION_MIN = 15;
-export const DURATION_MAX = 720;
-export const JUSTIFICATION_MAX = 500;
-export const ACTION_MAX = 256;
+// Kept for components/popup/ExtendForm.tsx and components/DurationPicker.tsx; the lead removes it.
+export { DEFAULT_DURATION_MINUTES, DURATION_CHOICES, JUSTIFICATION_MAX } from './constants';
 
-/**
- * One grantable permission per cloud, wildcards excluded: a request names exactly what the page
- * said was missing, never a pattern that would quietly grant more.
- */
-export const ACTION_GRAMMAR: Record<Cloud, RegExp> = {
-  // service:Action, e.g. s3:GetObject, ec2:StartInstances
-  aws: /^[a-z0-9][a-z0-9-]*:[A-Za-z0-9]+$/,
-  // Provider.Namespace/type[/subtype...]/operation, e.g. Microsoft.Compute/virtualMachines/start/action
-  azure: /^[A-Za-z][A-Za-z0-9]*(?:\.[A-Za-z0-9]+)+(?:\/[A-Za-z0-9_.-]+)+$/,
-  // service.resource.verb, e.g. compute.instances.start, iam.serviceAccounts.actAs
-  gcp: /^[a-z][a-z0-9]*(?:\.[A-Za-z0-9]+){2,}$/,
-};
-
-export const ACTION_EXAMPLE: Record<Cloud, string> = {
-  aws: 's3:GetObject',
-  azure: 'Microsoft.Compute/virtualMachines/start/action',
-  gcp: 'compute.instances.start',
-};
-
-export const CLOUD_LABEL: Record<Cloud, string> = { aws: 'AWS', azure: 'Azure', gcp: 'Google Cloud' };
-
+/** One grantable permission of the cloud's grammar (lib/clouds.ts), no wildcards, bounded length. */
 export function isValidAction(cloud: Cloud, action: string): boolean {
-  return action.length <= ACTION_MAX && ACTION_GRAMMAR[cloud].test(action);
+  return action.length <= ACTION_MAX && CLOUD_FACTS[cloud].actionGrammar.test(action);
 }
 
 const boundedString = (field: string, max: number) =>
@@ -67,14 +56,14 @@ export function strictObject<Shape extends z.core.$ZodLooseShape>(field: string,
 export const RequestTarget = strictObject('target', {
   cloud: Cloud,
   /** AWS account id, Azure subscription id or GCP project id; null when neither page nor message said. */
-  account: z.nullable(boundedString('target.account', 128)),
+  account: z.nullable(boundedString('target.account', ACCOUNT_MAX)),
 });
 export type RequestTarget = z.infer<typeof RequestTarget>;
 
 export const RequestDenial = strictObject('denial', {
   excerpt: boundedString('denial.excerpt', EXCERPT_MAX),
   denyKind: DenyKind,
-  encodedMessage: z.nullable(boundedString('denial.encodedMessage', 16_384)),
+  encodedMessage: z.nullable(boundedString('denial.encodedMessage', ENCODED_MESSAGE_MAX)),
 });
 export type RequestDenial = z.infer<typeof RequestDenial>;
 
@@ -101,20 +90,27 @@ export const NewAccessRequest = strictObject('', {
     .array(z.string().check(z.trim(), z.minLength(1, 'actions: an action cannot be empty')))
     .check(
       z.minLength(1, 'actions: name at least one permission to request'),
-      z.maxLength(20, 'actions: at most 20 permissions per request'),
+      z.maxLength(
+        ACTIONS_PER_REQUEST_MAX,
+        `actions: at most ${ACTIONS_PER_REQUEST_MAX} permissions per request`,
+      ),
     ),
-  resource: z.nullable(boundedString('resource', 2048)),
+  resource: z.nullable(boundedString('resource', RESOURCE_MAX)),
   durationMinutes: DurationMinutes,
   justification: Justification,
   ticket: z.optional(
     z
       .string()
-      .check(z.trim(), z.minLength(1, 'ticket: empty'), z.maxLength(64, 'ticket: at most 64 characters')),
+      .check(
+        z.trim(),
+        z.minLength(1, 'ticket: empty'),
+        z.maxLength(TICKET_MAX, `ticket: at most ${TICKET_MAX} characters`),
+      ),
   ),
   denial: RequestDenial,
   pageUrl: z
     .url({ protocol: /^https$/, error: 'pageUrl: must be an https URL' })
-    .check(z.maxLength(4096, 'pageUrl: at most 4096 characters')),
+    .check(z.maxLength(URL_MAX, `pageUrl: at most ${URL_MAX} characters`)),
 }).check(
   z.superRefine((req, ctx) => {
     req.actions.forEach((action, i) => {
@@ -123,7 +119,7 @@ export const NewAccessRequest = strictObject('', {
           code: 'custom',
           input: action,
           path: ['actions', i],
-          message: `actions: "${action.slice(0, 80)}" is not a valid ${CLOUD_LABEL[req.target.cloud]} permission (like ${ACTION_EXAMPLE[req.target.cloud]}, no wildcards)`,
+          message: `actions: "${action.slice(0, 80)}" is not a valid ${CLOUD_FACTS[req.target.cloud].label} permission (like ${CLOUD_FACTS[req.target.cloud].actionExample}, no wildcards)`,
         });
       }
     });

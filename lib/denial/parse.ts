@@ -1,9 +1,12 @@
 /**
- * The parsing pipeline (denial-formats.md §6 "order of evaluation"): normalise → every family
- * parser emits candidates → look-alike / placeholder / framing checks per message → merge the
- * pieces of one message (code + sentence, EC2 sentence + blob, prose + ErrorInfo) → wrapper
+ * The parsing pipeline (docs/denial-formats.md §6 "order of evaluation"): normalise → every
+ * family parser emits candidates → look-alike / placeholder / framing checks per message → merge
+ * the pieces of one message (code + sentence, EC2 sentence + blob, prose + ErrorInfo) → wrapper
  * source/operation, hints → de-duplicate by (cloud, actions, resource) in order of appearance.
  */
+// The contract's constants carry no zod; its zod modules are imported for types only, so the
+// parser's bundle stays free of zod.
+import { EXCERPT_MAX } from '../contract/constants';
 import type { Denial, ParseHints } from '../contract/denial';
 import { parseAws } from './aws';
 import { parseAzure } from './azure';
@@ -15,11 +18,6 @@ import { hasPlaceholder, LOOKALIKE_RE, placeholderIn } from './lookalikes';
 import { collapse, normalise } from './normalise';
 import { detectOperation, detectSource, hasAwsFrame } from './wrappers';
 
-/**
- * Mirrors the contract's `EXCERPT_MAX` (a unit test checks they agree): importing the value would
- * pull zod into the parser's runtime bundle, and the parser must stay `import type`-only.
- */
-export const EXCERPT_MAX = 2000;
 /** Pieces further apart than this are different messages, even inside one paragraph. */
 const MESSAGE_GAP = 2500;
 /** Pieces this close belong together even across a blank line (console panel sections). */

@@ -3,7 +3,8 @@
  * next to each action in the extension's banner and the CLI, so a requester (and an approver)
  * sees at a glance whether a request reads, changes, or controls access/secrets.
  *
- * Pure and dependency-free on purpose: this module is bundled into the banner chunk.
+ * Pure and light on purpose (no zod, only the contract's constants): this module is bundled into
+ * the banner chunk.
  *
  * Levels:
  * - `read`  — looks at resources or data without changing them.
@@ -28,10 +29,11 @@
  *   and can write tables.
  * - Unknown or malformed strings fall back to `write`, never to `read`.
  */
-import type { Cloud } from '../contract/denial';
+import type { Cloud } from '../clouds';
+import type { Risk } from '../contract/constants';
 
-export const RISKS = ['read', 'write', 'admin'] as const;
-export type Risk = (typeof RISKS)[number];
+// The levels are part of the contract (an action view carries one); declared there without zod.
+export { RISKS, type Risk } from '../contract/constants';
 
 /** One word per level, for badges. */
 export const RISK_LABEL: Readonly<Record<Risk, string>> = {

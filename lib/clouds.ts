@@ -1,0 +1,103 @@
+/**
+ * What Unblock knows about each cloud, in one table: its name for people, what it calls the
+ * account a request targets, the console the extension reads, and how one of its permissions is
+ * spelled. Pure data and pure functions (no browser or Node API, no zod): the WXT config (host
+ * permissions), the content script, the contract, the parser's consumers and the CLI all read it.
+ */
+
+export const CLOUDS = ['aws', 'azure', 'gcp'] as const;
+export type Cloud = (typeof CLOUDS)[number];
+
+export interface CloudFacts {
+  /** The cloud's name for people. */
+  readonly label: string;
+  /** What the cloud calls the account a request targets, capitalised as a field label. */
+  readonly accountNoun: string;
+  /**
+   * Match patterns of the console hosts (`https://<host>/*`): the manifest's host permissions,
+   * the content script's `matches` and `consoleCloud` all come from these. As in the browser,
+   * `*.host` also matches `host` itself.
+   */
+  readonly consoleMatches: readonly string[];
+  /** The console's home page, on `account` where the console takes it in the URL. */
+  readonly consoleHome: (account: string) => string;
+  /**
+   * One grantable permission, wildcards excluded: a request names exactly what the page said was
+   * missing, never a pattern that would quietly grant more.
+   */
+  readonly actionGrammar: RegExp;
+  /** A real permission in that grammar, for messages. */
+  readonly actionExample: string;
+  /** The grammar in words, for a field's placeholder when nothing better is known. */
+  readonly actionShape: string;
+}
+
+export const CLOUD_FACTS: Readonly<Record<Cloud, CloudFacts>> = {
+  aws: {
+    label: 'AWS',
+    accountNoun: 'Account',
+    // Regional and multi-session consoles: <region>.console…, <account>-<random>.<region>.console…
+    consoleMatches: ['https://console.aws.amazon.com/*', 'https://*.console.aws.amazon.com/*'],
+    // The console picks the account from the signed-in session, not from the URL.
+    consoleHome: () => 'https://console.aws.amazon.com/console/home',
+    // service:Action, e.g. s3:GetObject, ec2:StartInstances
+    actionGrammar: /^[a-z0-9][a-z0-9-]*:[A-Za-z0-9]+$/,
+    actionExample: 's3:GetObject',
+    actionShape: 'service:Action',
+  },
+  azure: {
+    label: 'Azure',
+    accountNoun: 'Subscription',
+    consoleMatches: ['https://portal.azure.com/*'],
+    consoleHome: (account) =>
+      `https://portal.azure.com/#@/resource/subscriptions/${encodeURIComponent(account)}/overview`,
+    // Provider.Namespace/type[/subtype...]/operation, e.g. Microsoft.Compute/virtualMachines/start/action
+    actionGrammar: /^[A-Za-z][A-Za-z0-9]*(?:\.[A-Za-z0-9]+)+(?:\/[A-Za-z0-9_.-]+)+$/,
+    actionExample: 'Microsoft.Compute/virtualMachines/start/action',
+    actionShape: 'Microsoft.Provider/resourceType/action',
+  },
+  gcp: {
+    label: 'Google Cloud',
+    accountNoun: 'Project',
+    consoleMatches: ['https://console.cloud.google.com/*'],
+    consoleHome: (account) =>
+      `https://console.cloud.google.com/home/dashboard?project=${encodeURIComponent(account)}`,
+    // service.resource.verb, e.g. compute.instances.start, iam.serviceAccounts.actAs
+    actionGrammar: /^[a-z][a-z0-9]*(?:\.[A-Za-z0-9]+){2,}$/,
+    actionExample: 'compute.instances.start',
+    actionShape: 'service.resource.verb',
+  },
+};
+
+/** One value per cloud, from its facts (`cloudRecord((f) => f.label)`). */
+export function cloudRecord<T>(pick: (facts: CloudFacts, cloud: Cloud) => T): Record<Cloud, T> {
+  return Object.fromEntries(CLOUDS.map((c) => [c, pick(CLOUD_FACTS[c], c)])) as Record<Cloud, T>;
+}
+
+/** Every console's match patterns: the manifest's host permissions and the content script's `matches`. */
+export const CONSOLE_MATCHES: readonly string[] = CLOUDS.flatMap((c) => CLOUD_FACTS[c].consoleMatches);
+
+/** Whether `hostname` is the host of the match pattern `pattern` (`https://<host>/*`). */
+function hostMatches(pattern: string, hostname: string): boolean {
+  const host = /^https:\/\/([^/]+)\/\*$/.exec(pattern)?.[1];
+  if (!host) return false;
+  if (!host.startsWith('*.')) return hostname === host;
+  const parent = host.slice(2);
+  return hostname === parent || hostname.endsWith(`.${parent}`);
+}
+
+/** Which console a hostname belongs to; undefined for anything else. */
+export function consoleCloud(hostname: string): Cloud | undefined {
+  return CLOUDS.find((c) => CLOUD_FACTS[c].consoleMatches.some((p) => hostMatches(p, hostname)));
+}
+
+/** True for an https URL on one of the console hosts (the content script's match patterns). */
+export function isConsoleUrl(url: string | undefined): boolean {
+  if (!url) return false;
+  try {
+    const u = new URL(url);
+    return u.protocol === 'https:' && consoleCloud(u.hostname) !== undefined;
+  } catch {
+    return false;
+  }
+}
