@@ -1,12 +1,13 @@
 /**
- * Azure phrase families (denial-formats.md §3): ARM `AuthorizationFailed` (both wordings and the
- * template-preflight variant), `LinkedAuthorizationFailed` (only the *missing* action on the
+ * Azure phrase families (docs/denial-formats.md §3): ARM `AuthorizationFailed` (both wordings and
+ * the template-preflight variant), `LinkedAuthorizationFailed` (only the *missing* action on the
  * linked scope), deny assignments, Key Vault RBAC and access-policy wordings, storage
  * `AuthorizationPermissionMismatch`, Azure Policy, the portal's permission list and Entra's
  * directory-role denial.
  */
 import type { Candidate } from './candidate';
 import { candidate } from './candidate';
+import { kindOf } from './classify';
 import type { Doc } from './context';
 import { firstIn, lastIn } from './context';
 import { isMasked, joinWrapped, readQuoted, skipSpace, trimToken } from './normalise';
@@ -88,8 +89,7 @@ function authorizationFailed(doc: Doc, out: Candidate[]): void {
         resource,
         principal: principalBefore(doc, m.index, 0),
         account: subscriptionOf(resource),
-        denyKind: blocked ? 'azure-policy' : 'azure-rbac',
-        requestable: !blocked,
+        ...kindOf(blocked ? 'azure-policy' : 'azure-rbac'),
         confidence: 'high',
         family: linked ? 'az-linked' : 'az-authz',
       }),
@@ -116,8 +116,7 @@ function governance(doc: Doc, out: Candidate[]): void {
         resource: null,
         principal: principalBefore(doc, h.pos, 0),
         account: sub && new RegExp(`^${GUID}$`).test(sub) ? sub : null,
-        denyKind: 'azure-policy',
-        requestable: false,
+        ...kindOf('azure-policy'),
         reason:
           'The linked subscription belongs to another tenant that does not trust yours; a role assignment cannot help.',
         confidence: 'high',
@@ -147,8 +146,7 @@ function governance(doc: Doc, out: Candidate[]): void {
         resource,
         principal: principalBefore(doc, h.pos, 0),
         account: subscriptionOf(resource),
-        denyKind: 'azure-policy',
-        requestable: false,
+        ...kindOf('azure-policy'),
         reason: 'A deny assignment blocks this action; a role assignment cannot override it.',
         policyId: (h.value2 && !isMasked(h.value2) ? h.value2 : h.value) || null,
         confidence: 'high',
@@ -195,8 +193,7 @@ function keyVault(doc: Doc, out: Candidate[]): void {
         resource,
         principal: caller?.[1] ? callerPrincipal(caller[1]) : null,
         account: subscriptionOf(resource),
-        denyKind: 'azure-rbac',
-        requestable: true,
+        ...kindOf('azure-rbac'),
         confidence: action ? 'high' : 'medium',
         family: 'az-kv-rbac',
       }),
@@ -217,8 +214,7 @@ function keyVault(doc: Doc, out: Candidate[]): void {
         actions: [],
         resource: vault,
         principal: who?.[1] ? callerPrincipal(who[1]) : null,
-        denyKind: 'azure-policy',
-        requestable: false,
+        ...kindOf('azure-policy'),
         reason:
           "The key vault uses access policies; the vault's access policy must be changed, a role assignment cannot help.",
         confidence: 'high',
@@ -239,8 +235,7 @@ function storage(doc: Doc, out: Candidate[]): void {
         end: h.end,
         cloud: 'azure',
         actions: [],
-        denyKind: 'azure-rbac',
-        requestable: true,
+        ...kindOf('azure-rbac'),
         confidence: 'medium',
         family: 'az-storage',
       }),
@@ -291,8 +286,7 @@ function policy(doc: Doc, out: Candidate[]): void {
         actions: [],
         resource,
         account: subscriptionOf(resource),
-        denyKind: 'azure-policy',
-        requestable: false,
+        ...kindOf('azure-policy'),
         reason:
           'Azure Policy disallows this request; it needs a policy exemption or a compliant request, not a role.',
         policyId,
@@ -320,8 +314,7 @@ function portal(doc: Doc, out: Candidate[]): void {
         end: h.end,
         cloud: 'azure',
         actions,
-        denyKind: 'azure-rbac',
-        requestable: true,
+        ...kindOf('azure-rbac'),
         confidence: 'medium',
         source: 'console',
         family: 'az-portal',
@@ -338,6 +331,7 @@ function portal(doc: Doc, out: Candidate[]): void {
         end: h.end,
         cloud: 'azure',
         actions: [],
+        // Not a cloud permission at all: the broker's grants cannot activate a directory role.
         denyKind: 'unknown',
         requestable: false,
         reason:
