@@ -1,13 +1,7 @@
 import { defineConfig } from 'wxt';
 import preact from '@preact/preset-vite';
-
-/** Console hosts the extension reads. Keep in sync with entrypoints/content.ts `matches`. */
-export const CONSOLE_MATCHES = [
-  'https://console.aws.amazon.com/*',
-  'https://*.console.aws.amazon.com/*',
-  'https://portal.azure.com/*',
-  'https://console.cloud.google.com/*',
-];
+// Console hosts the extension reads: the cloud table, which the content script's `matches` read too.
+import { CONSOLE_MATCHES } from './lib/clouds';
 
 /** The demo broker (`npm run broker`) on loopback, any port. */
 export const LOCAL_BROKER_MATCHES = ['http://127.0.0.1/*', 'http://localhost/*'];

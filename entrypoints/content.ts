@@ -5,6 +5,7 @@
  */
 import { browser } from 'wxt/browser';
 import { defineContentScript } from 'wxt/utils/define-content-script';
+import { CONSOLE_MATCHES } from '@/lib/clouds';
 import { handOff, resetBridge, type CandidateBatch } from '@/lib/content/handoff';
 import { pageContext } from '@/lib/content/page-context';
 import { createWatcher, type Candidate } from '@/lib/content/watcher';
@@ -35,13 +36,8 @@ async function requestUi(): Promise<boolean> {
 }
 
 export default defineContentScript({
-  // Keep in sync with CONSOLE_MATCHES in wxt.config.ts (host_permissions).
-  matches: [
-    'https://console.aws.amazon.com/*',
-    'https://*.console.aws.amazon.com/*',
-    'https://portal.azure.com/*',
-    'https://console.cloud.google.com/*',
-  ],
+  // The same console hosts as the manifest's host permissions (wxt.config.ts): one table.
+  matches: [...CONSOLE_MATCHES],
   runAt: 'document_idle',
   main(ctx) {
     resetBridge();

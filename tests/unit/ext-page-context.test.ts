@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { consoleCloud, isConsoleUrl } from '../../lib/clouds';
 import {
   awsPageContext,
   azurePageContext,
-  consoleCloud,
   gcpPageContext,
-  isConsoleUrl,
   pageContext,
 } from '../../lib/content/page-context';
 
