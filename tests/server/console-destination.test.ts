@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { consoleDestination } from '../../server/clouds/console-destination';
+import { consoleDestination } from '../../server/provision/console-destination';
 
 const portal = new URL('https://portal.azure.com');
 const aws = new URL('https://console.aws.amazon.com');

@@ -5,7 +5,7 @@
  */
 import type { Grant } from '../../domain';
 import { ProvisionError, type CloudIdentities, type Landing } from '../../provision/types';
-import { consoleDestination } from '../console-destination';
+import { consoleDestination } from '../../provision/console-destination';
 import type { AwsContext, HeldSession } from './context';
 import { MAX_CONSOLE_SECONDS, MIN_SESSION_SECONDS, sessionPolicy } from './policies';
 import { assume, sourceIdentity } from './session';

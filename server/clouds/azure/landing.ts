@@ -3,7 +3,7 @@
  * apply. Only a page on the configured portal is reloaded; anything else goes to the portal home.
  */
 import type { Landing } from '../../provision/types';
-import { consoleDestination } from '../console-destination';
+import { consoleDestination } from '../../provision/console-destination';
 import type { AzureContext } from './context';
 
 /**

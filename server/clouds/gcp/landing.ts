@@ -4,7 +4,7 @@
  */
 import type { Grant } from '../../domain';
 import type { Landing } from '../../provision/types';
-import { consoleDestination } from '../console-destination';
+import { consoleDestination } from '../../provision/console-destination';
 import type { GcpContext } from './context';
 
 /**
