@@ -5,17 +5,15 @@
  * broker URL set by enterprise policy is shown read-only.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { browser } from 'wxt/browser';
-import { brokerToken, createAuth } from '@/lib/extension/auth-client';
+import { brokerToken } from '@/lib/extension/auth-client';
+import { browserAuth } from '@/lib/extension/browser-auth';
 import { createBrokerClient } from '@/lib/extension/broker-client';
 import { idbCache } from '@/lib/extension/cache';
-import { webLock } from '@/lib/extension/web-lock';
 import { reasonOf } from '@/lib/extension/broker-reason';
 import {
   checkBrokerUrl,
   clearSettings,
   loadSettings,
-  restrictSettingsAccess,
   saveSettings,
   type BrokerSettings,
 } from '@/lib/extension/settings';
@@ -235,13 +233,7 @@ export function Options(props: { deps: OptionsDeps }) {
 
 /** The real dependencies, for entrypoints/options/main.tsx. */
 export function browserOptionsDeps(requestOrigin: OptionsDeps['requestOrigin']): OptionsDeps {
-  const auth = createAuth({
-    storage: browser.storage.local,
-    launchWebAuthFlow: (details) => browser.identity.launchWebAuthFlow(details),
-    redirectUrl: () => browser.identity.getRedirectURL('oauth'),
-    lock: webLock,
-    beforeWrite: restrictSettingsAccess,
-  });
+  const auth = browserAuth();
   // The popup's cached views belong to whoever was signed in: forget them whenever that may change.
   const cache = idbCache();
   const forgetting =

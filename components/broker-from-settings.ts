@@ -4,22 +4,16 @@
  * else the API token. Tokens are read on every call and never handed to the UI.
  */
 import { browser } from 'wxt/browser';
-import { brokerToken, createAuth, type Auth } from '@/lib/extension/auth-client';
+import { brokerToken, type Auth } from '@/lib/extension/auth-client';
+import { browserAuth } from '@/lib/extension/browser-auth';
 import { createBrokerClient, type BrokerApi } from '@/lib/extension/broker-client';
-import { loadSettings, restrictSettingsAccess } from '@/lib/extension/settings';
-import { webLock } from '@/lib/extension/web-lock';
+import { loadSettings } from '@/lib/extension/settings';
 
 let auth: Auth | undefined;
 
 /** The same OAuth session the background uses; refreshes are serialised across contexts. */
 function pageAuth(): Auth {
-  auth ??= createAuth({
-    storage: browser.storage.local,
-    launchWebAuthFlow: (details) => browser.identity.launchWebAuthFlow(details),
-    redirectUrl: () => browser.identity.getRedirectURL('oauth'),
-    lock: webLock,
-    beforeWrite: restrictSettingsAccess,
-  });
+  auth ??= browserAuth();
   return auth;
 }
 

@@ -1,14 +1,8 @@
 import { browser, type Browser } from 'wxt/browser';
 import { defineBackground } from 'wxt/utils/define-background';
-import {
-  brokerToken,
-  createAuth,
-  REFRESH_ALARM,
-  REFRESH_SKEW_MS,
-  type Auth,
-} from '@/lib/extension/auth-client';
+import { brokerToken, REFRESH_ALARM, REFRESH_SKEW_MS, type Auth } from '@/lib/extension/auth-client';
 import { OAUTH_KEY } from '@/lib/extension/auth-session';
-import { webLock } from '@/lib/extension/web-lock';
+import { browserAuth } from '@/lib/extension/browser-auth';
 import type { Badge } from '@/lib/background/badge';
 import { BrokerError, createBrokerClient } from '@/lib/extension/broker-client';
 import { idbCache } from '@/lib/extension/cache';
@@ -60,20 +54,13 @@ async function injectBanner(tabId: number, frameId: number): Promise<void> {
   }
 }
 
-const auth: Auth = createAuth({
-  storage: browser.storage.local,
-  launchWebAuthFlow: (details) => browser.identity.launchWebAuthFlow(details),
-  redirectUrl: () => browser.identity.getRedirectURL('oauth'),
-  lock: webLock,
-  beforeWrite: restrictSettingsAccess,
-  onSignedOut: (notice) => {
-    // The popup's cached views were the signed-out user's.
-    void idbCache().clear();
-    void show(notificationId('signed-out', String(Date.now())), {
-      title: 'Signed out of Unblock',
-      message: notice,
-    });
-  },
+const auth: Auth = browserAuth((notice) => {
+  // The popup's cached views were the signed-out user's.
+  void idbCache().clear();
+  void show(notificationId('signed-out', String(Date.now())), {
+    title: 'Signed out of Unblock',
+    message: notice,
+  });
 });
 
 /** OAuth access token when signed in to this broker, else the API token; read on every call. */
