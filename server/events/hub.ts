@@ -99,188 +99,222 @@ interface Subscriber {
   cursor: number;
 }
 
+/** One hub's state, shared by the functions below; each hub (one per process) has its own. */
+interface HubState {
+  readonly db: Db;
+  readonly pollMs: number;
+  readonly replayLimit: number;
+  readonly batchSize: number;
+  readonly onError: (error: unknown) => void;
+  readonly subscribers: Set<Subscriber>;
+  /** Newest event id read (and fanned out). */
+  lastSeen: number;
+  started: boolean;
+  closed: boolean;
+  ready: Promise<void> | null;
+  unlisten: Unlisten | null;
+  pollTimer: NodeJS.Timeout | null;
+  /** One step at a time (see the file comment): a promise chain as a mutex. */
+  chain: Promise<unknown>;
+  /** Wake-ups coalesce: notifications arriving during a read cause one more read, not one each. */
+  waking: Promise<void> | null;
+  again: boolean;
+}
+
 export function createEventHub(db: Db, options: EventHubOptions = {}): EventHub {
-  const pollMs = options.pollMs ?? DEFAULT_POLL_MS;
   const replayLimit = options.replayLimit ?? DEFAULT_REPLAY_LIMIT;
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
-  const onError =
-    options.onError ??
-    ((e: unknown) => {
-      console.error(
-        `events: cannot read new events (retrying): ${e instanceof Error ? e.message : String(e)}`,
-      );
-    });
   if (!Number.isInteger(replayLimit) || replayLimit < 1)
     throw new RangeError('replayLimit must be a positive integer');
   if (!Number.isInteger(batchSize) || batchSize < 1)
     throw new RangeError('batchSize must be a positive integer');
-
-  const subscribers = new Set<Subscriber>();
-  let lastSeen = 0;
-  let started = false;
-  let closed = false;
-  let ready: Promise<void> | null = null;
-  let unlisten: Unlisten | null = null;
-  let pollTimer: NodeJS.Timeout | null = null;
-
-  // One step at a time (see the file comment): a promise chain as a mutex.
-  let chain: Promise<unknown> = Promise.resolve();
-  function serial<T>(step: () => Promise<T>): Promise<T> {
-    const result = chain.then(step);
-    chain = result.catch(() => undefined);
-    return result;
-  }
-
-  function deliver(sub: Subscriber, message: HubMessage): void {
-    try {
-      sub.onMessage(message);
-    } catch (e) {
-      subscribers.delete(sub);
-      onError(e);
-    }
-  }
-
-  function fanOut(event: StoredEvent): void {
-    for (const sub of subscribers) {
-      if (event.id <= sub.cursor) continue;
-      sub.cursor = event.id;
-      if (canSee(sub.principal, event.audience)) deliver(sub, { kind: 'event', event });
-    }
-  }
-
-  /** Reads and fans out everything committed after lastSeen. Run only inside serial(). */
-  async function catchUp(): Promise<void> {
-    for (;;) {
-      const rows = await readEventsAfter(db, lastSeen, batchSize);
-      for (const event of rows) {
-        lastSeen = event.id;
-        fanOut(event);
-      }
-      if (rows.length < batchSize || closed) return;
-    }
-  }
-
-  // Wake-ups coalesce: notifications arriving during a read cause one more read, not one each.
-  let waking: Promise<void> | null = null;
-  let again = false;
-  function wake(): void {
-    if (!started || closed) return;
-    if (waking) {
-      again = true;
-      return;
-    }
-    waking = (async () => {
-      try {
-        do {
-          again = false;
-          await serial(catchUp);
-        } while (again && !closed);
-      } catch (e) {
-        onError(e);
-      } finally {
-        waking = null;
-      }
-    })();
-  }
-
-  function onNotify(payload: string): void {
-    // Already read (e.g. by a poll, or several notifications for one commit): nothing to do.
-    const id = Number(payload);
-    if (Number.isSafeInteger(id) && id <= lastSeen) return;
-    wake();
-  }
-
-  function start(): Promise<void> {
-    ready ??= (async () => {
-      // LISTEN before reading the newest id, so nothing commits unnoticed in between.
-      unlisten = await db.listen(EVENTS_CHANNEL, onNotify, wake);
-      try {
-        lastSeen = await newestEventId(db);
-      } catch (e) {
-        await unlisten().catch(() => undefined);
-        unlisten = null;
-        throw e;
-      }
-      if (closed) {
-        // close() ran while we were starting: it waits for this, then finds nothing to stop.
-        const stop = unlisten;
-        unlisten = null;
-        await stop();
-        return;
-      }
-      started = true;
-      pollTimer = setInterval(wake, pollMs);
-      pollTimer.unref(); // the HTTP server keeps the process alive, not this
-      // A notification that arrived before `started` was ignored: look once now.
-      wake();
-    })().catch((e: unknown) => {
-      ready = null; // the next subscribe tries again
-      throw e;
-    });
-    return ready;
-  }
-
-  /** The newest `replayLimit`+1 visible events in (afterId, lastSeen], oldest first. */
-  async function replayRows(principal: Principal, afterId: number): Promise<StoredEvent[]> {
-    const rows = await readVisibleEvents(
-      db,
-      { afterId, upToId: lastSeen, limit: replayLimit + 1 },
-      { user: principal.user, groups: principal.groups },
-    );
-    return rows.filter((e) => canSee(principal, e.audience));
-  }
-
+  const hub: HubState = {
+    db,
+    pollMs: options.pollMs ?? DEFAULT_POLL_MS,
+    replayLimit,
+    batchSize,
+    onError:
+      options.onError ??
+      ((e: unknown) => {
+        console.error(
+          `events: cannot read new events (retrying): ${e instanceof Error ? e.message : String(e)}`,
+        );
+      }),
+    subscribers: new Set(),
+    lastSeen: 0,
+    started: false,
+    closed: false,
+    ready: null,
+    unlisten: null,
+    pollTimer: null,
+    chain: Promise.resolve(),
+    waking: null,
+    again: false,
+  };
   return {
     get subscriberCount() {
-      return subscribers.size;
+      return hub.subscribers.size;
     },
-
-    async subscribe(principal, afterId, onMessage) {
-      if (afterId !== null && (!Number.isSafeInteger(afterId) || afterId < 0)) {
-        throw new RangeError(`afterId must be a non-negative integer, got ${afterId}`);
-      }
-      if (closed) throw new Error('the event hub is closed');
-      await start();
-      return serial(async () => {
-        if (closed) throw new Error('the event hub is closed');
-        const sub: Subscriber = { principal, onMessage, cursor: lastSeen };
-        if (afterId !== null) {
-          // The client may have seen newer events through another replica than this hub has read.
-          if (afterId > lastSeen) await catchUp();
-          if (afterId > lastSeen) {
-            onMessage({ kind: 'resync', reason: 'unknown-last-event-id' });
-          } else if (afterId < lastSeen) {
-            const rows = await replayRows(principal, afterId);
-            if (rows.length > replayLimit) {
-              rows.shift();
-              onMessage({ kind: 'resync', reason: 'replay-truncated' });
-            }
-            for (const event of rows) onMessage({ kind: 'event', event });
-          }
-          sub.cursor = lastSeen;
-        }
-        subscribers.add(sub);
-        return {
-          close() {
-            subscribers.delete(sub);
-          },
-        };
-      });
-    },
-
-    async close() {
-      if (closed) return;
-      closed = true;
-      if (pollTimer) clearInterval(pollTimer);
-      pollTimer = null;
-      await ready?.catch(() => undefined);
-      await waking;
-      await chain;
-      await unlisten?.();
-      unlisten = null;
-      const subs = [...subscribers];
-      subscribers.clear();
-      for (const sub of subs) deliver(sub, { kind: 'closed' });
-    },
+    subscribe: (principal, afterId, onMessage) => subscribe(hub, principal, afterId, onMessage),
+    close: () => close(hub),
   };
+}
+
+function serial<T>(hub: HubState, step: () => Promise<T>): Promise<T> {
+  const result = hub.chain.then(step);
+  hub.chain = result.catch(() => undefined);
+  return result;
+}
+
+function deliver(hub: HubState, sub: Subscriber, message: HubMessage): void {
+  try {
+    sub.onMessage(message);
+  } catch (e) {
+    hub.subscribers.delete(sub);
+    hub.onError(e);
+  }
+}
+
+function fanOut(hub: HubState, event: StoredEvent): void {
+  for (const sub of hub.subscribers) {
+    if (event.id <= sub.cursor) continue;
+    sub.cursor = event.id;
+    if (canSee(sub.principal, event.audience)) deliver(hub, sub, { kind: 'event', event });
+  }
+}
+
+/** Reads and fans out everything committed after lastSeen. Run only inside serial(). */
+async function catchUp(hub: HubState): Promise<void> {
+  for (;;) {
+    const rows = await readEventsAfter(hub.db, hub.lastSeen, hub.batchSize);
+    for (const event of rows) {
+      hub.lastSeen = event.id;
+      fanOut(hub, event);
+    }
+    if (rows.length < hub.batchSize || hub.closed) return;
+  }
+}
+
+function wake(hub: HubState): void {
+  if (!hub.started || hub.closed) return;
+  if (hub.waking) {
+    hub.again = true;
+    return;
+  }
+  hub.waking = (async () => {
+    try {
+      do {
+        hub.again = false;
+        await serial(hub, () => catchUp(hub));
+      } while (hub.again && !hub.closed);
+    } catch (e) {
+      hub.onError(e);
+    } finally {
+      hub.waking = null;
+    }
+  })();
+}
+
+function onNotify(hub: HubState, payload: string): void {
+  // Already read (e.g. by a poll, or several notifications for one commit): nothing to do.
+  const id = Number(payload);
+  if (Number.isSafeInteger(id) && id <= hub.lastSeen) return;
+  wake(hub);
+}
+
+function start(hub: HubState): Promise<void> {
+  hub.ready ??= (async () => {
+    // LISTEN before reading the newest id, so nothing commits unnoticed in between.
+    const unlisten = await hub.db.listen(
+      EVENTS_CHANNEL,
+      (payload) => onNotify(hub, payload),
+      () => wake(hub),
+    );
+    hub.unlisten = unlisten;
+    try {
+      hub.lastSeen = await newestEventId(hub.db);
+    } catch (e) {
+      await unlisten().catch(() => undefined);
+      hub.unlisten = null;
+      throw e;
+    }
+    if (hub.closed) {
+      // close() ran while we were starting: it waits for this, then finds nothing to stop.
+      hub.unlisten = null;
+      await unlisten();
+      return;
+    }
+    hub.started = true;
+    hub.pollTimer = setInterval(() => wake(hub), hub.pollMs);
+    hub.pollTimer.unref(); // the HTTP server keeps the process alive, not this
+    // A notification that arrived before `started` was ignored: look once now.
+    wake(hub);
+  })().catch((e: unknown) => {
+    hub.ready = null; // the next subscribe tries again
+    throw e;
+  });
+  return hub.ready;
+}
+
+/** The newest `replayLimit`+1 visible events in (afterId, lastSeen], oldest first. */
+async function replayRows(hub: HubState, principal: Principal, afterId: number): Promise<StoredEvent[]> {
+  const rows = await readVisibleEvents(
+    hub.db,
+    { afterId, upToId: hub.lastSeen, limit: hub.replayLimit + 1 },
+    { user: principal.user, groups: principal.groups },
+  );
+  return rows.filter((e) => canSee(principal, e.audience));
+}
+
+async function subscribe(
+  hub: HubState,
+  principal: Principal,
+  afterId: number | null,
+  onMessage: (message: HubMessage) => void,
+): Promise<Subscription> {
+  if (afterId !== null && (!Number.isSafeInteger(afterId) || afterId < 0)) {
+    throw new RangeError(`afterId must be a non-negative integer, got ${afterId}`);
+  }
+  if (hub.closed) throw new Error('the event hub is closed');
+  await start(hub);
+  return serial(hub, async () => {
+    if (hub.closed) throw new Error('the event hub is closed');
+    const sub: Subscriber = { principal, onMessage, cursor: hub.lastSeen };
+    if (afterId !== null) {
+      // The client may have seen newer events through another replica than this hub has read.
+      if (afterId > hub.lastSeen) await catchUp(hub);
+      if (afterId > hub.lastSeen) {
+        onMessage({ kind: 'resync', reason: 'unknown-last-event-id' });
+      } else if (afterId < hub.lastSeen) {
+        const rows = await replayRows(hub, principal, afterId);
+        if (rows.length > hub.replayLimit) {
+          rows.shift();
+          onMessage({ kind: 'resync', reason: 'replay-truncated' });
+        }
+        for (const event of rows) onMessage({ kind: 'event', event });
+      }
+      sub.cursor = hub.lastSeen;
+    }
+    hub.subscribers.add(sub);
+    return {
+      close() {
+        hub.subscribers.delete(sub);
+      },
+    };
+  });
+}
+
+async function close(hub: HubState): Promise<void> {
+  if (hub.closed) return;
+  hub.closed = true;
+  if (hub.pollTimer) clearInterval(hub.pollTimer);
+  hub.pollTimer = null;
+  await hub.ready?.catch(() => undefined);
+  await hub.waking;
+  await hub.chain;
+  await hub.unlisten?.();
+  hub.unlisten = null;
+  const subs = [...hub.subscribers];
+  hub.subscribers.clear();
+  for (const sub of subs) deliver(hub, sub, { kind: 'closed' });
 }
