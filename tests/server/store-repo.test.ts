@@ -13,18 +13,9 @@ import {
 } from '../../server/domain';
 import { verifyAudit } from '../../server/store/audit';
 import type { Db, Tx } from '../../server/store/db';
-import {
-  getGrant,
-  getRequest,
-  insertGrant,
-  insertRequest,
-  listGrants,
-  listRequests,
-  recordTransition,
-  requestAudience,
-  saveGrant,
-  saveRequest,
-} from '../../server/store/repo';
+import { getGrant, insertGrant, listGrants, saveGrant } from '../../server/store/grants';
+import { getRequest, insertRequest, listRequests, saveRequest } from '../../server/store/requests';
+import { recordTransition, requestAudience } from '../../server/store/transitions';
 import { APPROVERS, HOUR, MINUTE, T0, at, draft, pendingRequest, policy, value } from './domain-fixtures';
 import { forEachStore } from './pg-harness';
 
