@@ -27,25 +27,18 @@ import {
   revoked,
   startProvisioning,
   startRevoking,
-  type AccessRequest,
-  type DomainEvent,
   type Grant,
   type Result,
   type RetryPolicy,
 } from '../domain';
-import type { CloudIdentities, GrantContext, ProviderRef, Provisioner } from '../provision/types';
-import type { Db, Tx } from '../store/db';
-import { json } from '../store/db';
-import {
-  getGrant,
-  getRequest,
-  recordTransition,
-  requestAudience,
-  saveGrant,
-  saveRequest,
-} from '../store/repo';
+import type { CloudIdentities, GrantContext, Provisioner } from '../provision/types';
+import { storedOrConflict, withCompareAndSet } from '../store/compare-and-set';
+import type { Db } from '../store/db';
+import { getGrant, getProviderRef, saveGrant, saveProviderRef } from '../store/grants';
+import { getRequest, listOverduePendingRequestIds, saveRequest } from '../store/requests';
 import { claimGrantWork, releaseGrantLease, releaseLeasesOf } from '../store/sweeper';
-import type { TransitionHook } from './broker';
+import { requestAudience } from '../store/transitions';
+import { recordEvents, type TransitionHook } from './transition';
 
 export interface WorkerDeps {
   readonly db: Db;
@@ -79,16 +72,157 @@ export interface Worker {
   stop(): Promise<void>;
 }
 
-/** Thrown inside a transaction when a compare-and-set save lost: roll back, re-read, decide again. */
-class LostRace extends Error {}
+/** What the worker's steps share: the dependencies with their defaults filled in. */
+interface WorkerContext {
+  readonly db: Db;
+  readonly deps: WorkerDeps;
+  readonly now: () => Date;
+  readonly retry: RetryPolicy;
+  readonly log: (line: string) => void;
+}
+
+const message = (e: unknown) => (e instanceof Error ? e.message : String(e)).replace(/\s+/g, ' ').trim();
+
+/** Applies `step` to the grant as stored now and saves it; null when the grant is gone or kept racing. */
+function commitGrant(
+  ctx: WorkerContext,
+  grantId: string,
+  step: (g: Grant) => Result<Grant> | null,
+): Promise<Grant | null> {
+  const { deps } = ctx;
+  return withCompareAndSet(
+    ctx.db,
+    async (tx) => {
+      const g = await getGrant(tx, grantId);
+      if (!g) return null;
+      const next = step(g);
+      if (!next) return g;
+      if (!next.ok) return g;
+      storedOrConflict(await saveGrant(tx, next.value, g.version));
+      // The request is needed only for webhook messages; the audience comes from config.
+      const request = deps.onTransition || !deps.audienceGroups ? await getRequest(tx, g.requestId) : null;
+      const groups = deps.audienceGroups
+        ? [...deps.audienceGroups(next.value)]
+        : [...(request?.policy.approverGroups ?? [])];
+      await recordEvents(
+        tx,
+        deps.onTransition,
+        { events: next.events, audience: { users: [next.value.user], groups } },
+        { request, grant: next.value },
+      );
+      return next.value;
+    },
+    { onExhausted: () => null },
+  );
+}
+
+/** The justification and ticket of the request behind the grant (clouds record them with it). */
+async function grantContext(ctx: WorkerContext, grant: Grant): Promise<GrantContext> {
+  const request = await getRequest(ctx.db, grant.requestId);
+  return { justification: request?.justification ?? '', ticket: request?.ticket ?? null };
+}
+
+/** Drives one claimed grant until it needs nothing more now (at most a few steps). */
+async function work(ctx: WorkerContext, grantId: string): Promise<void> {
+  const { db, deps, now, retry, log } = ctx;
+  const commit = (step: (g: Grant) => Result<Grant> | null) => commitGrant(ctx, grantId, step);
+  for (let step = 0; step < 6; step++) {
+    const grant = await getGrant(db, grantId);
+    if (!grant) return;
+    const todo = grantWork(grant, now());
+    if (todo === null) return;
+    const provisioner = deps.provisionerFor(grant);
+    switch (todo) {
+      case 'expire':
+        await commit((g) => (grantWork(g, now()) === 'expire' ? markDue(g, now()) : null));
+        break;
+      case 'provision':
+        if (!(await commit((g) => startProvisioning(g, now())))?.status.startsWith('provisioning')) return;
+      // falls through: call the cloud
+      case 'resume-provisioning': {
+        const identities = await deps.identities(grant.user);
+        try {
+          const ref = await provisioner.grant(grant, identities, await grantContext(ctx, grant));
+          await saveProviderRef(db, grantId, ref);
+          await commit((g) => (g.status === 'provisioning' ? provisioned(g, now()) : null));
+        } catch (e) {
+          log(`grant ${grantId}: provisioning failed: ${message(e)}`);
+          await commit((g) =>
+            g.status === 'provisioning' ? provisionFailed(g, message(e), now(), retry) : null,
+          );
+          return;
+        }
+        break;
+      }
+      case 'revoke':
+        if ((await commit((g) => startRevoking(g, now())))?.status !== 'revoking') return;
+      // falls through: call the cloud
+      case 'resume-revoking': {
+        const identities = await deps.identities(grant.user);
+        try {
+          await provisioner.revoke(grant, await getProviderRef(db, grantId), identities);
+          await commit((g) => (g.status === 'revoking' ? revoked(g, now()) : null));
+        } catch (e) {
+          log(`grant ${grantId}: revocation failed: ${message(e)}`);
+          await commit((g) => (g.status === 'revoking' ? revokeFailed(g, message(e), now(), retry) : null));
+          return;
+        }
+        break;
+      }
+    }
+  }
+}
+
+async function expireRequests(ctx: WorkerContext, at: Date): Promise<void> {
+  for (const id of await listOverduePendingRequestIds(ctx.db, at, 100)) {
+    // One attempt: a lost race means someone decided the request meanwhile.
+    await withCompareAndSet(
+      ctx.db,
+      async (tx) => {
+        const r = await getRequest(tx, id);
+        if (!r) return;
+        const step = expirePending(r, at);
+        if (!step.ok) return;
+        storedOrConflict(await saveRequest(tx, step.value, r.version));
+        await recordEvents(
+          tx,
+          ctx.deps.onTransition,
+          { events: step.events, audience: requestAudience(step.value) },
+          { request: step.value, grant: null },
+        );
+      },
+      { attempts: 1, onExhausted: () => undefined },
+    );
+  }
+}
+
+/** Pushes an active grant's current expiry to the cloud; best effort (logged, never thrown). */
+async function reapply(ctx: WorkerContext, grantId: string): Promise<void> {
+  const { db, deps, log } = ctx;
+  const grant = await getGrant(db, grantId);
+  if (!grant || grant.status !== 'active') return;
+  try {
+    const ref = await deps
+      .provisionerFor(grant)
+      .grant(grant, await deps.identities(grant.user), await grantContext(ctx, grant));
+    await saveProviderRef(db, grantId, ref);
+  } catch (e) {
+    log(`grant ${grantId}: could not push the new expiry to the cloud: ${message(e)}`);
+  }
+}
 
 export function createWorker(deps: WorkerDeps): Worker {
   const { db, workerId } = deps;
-  const now = deps.now ?? (() => new Date());
-  const leaseMs = deps.leaseMs ?? 60_000;
-  const retry = deps.retry ?? DEFAULT_RETRY;
-  const batch = deps.batch ?? 20;
   const log = deps.log ?? (() => undefined);
+  const ctx: WorkerContext = {
+    db,
+    deps,
+    now: deps.now ?? (() => new Date()),
+    retry: deps.retry ?? DEFAULT_RETRY,
+    log,
+  };
+  const leaseMs = deps.leaseMs ?? 60_000;
+  const batch = deps.batch ?? 20;
 
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<number> | null = null;
@@ -96,157 +230,19 @@ export function createWorker(deps: WorkerDeps): Worker {
   let stopped = true;
   let releasedOwn = false;
 
-  async function commitGrant(
-    grantId: string,
-    step: (g: Grant) => Result<Grant> | null,
-  ): Promise<Grant | null> {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      try {
-        return await db.transaction(async (tx) => {
-          const g = await getGrant(tx, grantId);
-          if (!g) return null;
-          const next = step(g);
-          if (!next) return g;
-          if (!next.ok) return g;
-          const saved = await saveGrant(tx, next.value, g.version);
-          if (!saved.ok) throw new LostRace(saved.message);
-          // The request is needed only for webhook messages; the audience comes from config.
-          const request =
-            deps.onTransition || !deps.audienceGroups ? await getRequest(tx, g.requestId) : null;
-          await record(tx, next.events, next.value, request);
-          return next.value;
-        });
-      } catch (e) {
-        if (!(e instanceof LostRace)) throw e;
-      }
-    }
-    return null;
-  }
-
-  async function record(tx: Tx, events: readonly DomainEvent[], grant: Grant, request: AccessRequest | null) {
-    if (events.length === 0) return;
-    await recordTransition(tx, {
-      events,
-      audience: {
-        users: [grant.user],
-        groups: deps.audienceGroups
-          ? [...deps.audienceGroups(grant)]
-          : [...(request?.policy.approverGroups ?? [])],
-      },
-    });
-    await deps.onTransition?.(tx, events, { request, grant });
-  }
-
-  async function providerRef(grantId: string): Promise<ProviderRef | null> {
-    const { rows } = await db.query<{ provider_ref: ProviderRef | null }>(
-      'SELECT provider_ref FROM grants WHERE id = $1',
-      [grantId],
-    );
-    return rows[0]?.provider_ref ?? null;
-  }
-
-  /** The justification and ticket of the request behind the grant (clouds record them with it). */
-  async function grantContext(grant: Grant): Promise<GrantContext> {
-    const request = await getRequest(db, grant.requestId);
-    return { justification: request?.justification ?? '', ticket: request?.ticket ?? null };
-  }
-
-  const message = (e: unknown) => (e instanceof Error ? e.message : String(e)).replace(/\s+/g, ' ').trim();
-
-  /** Drives one claimed grant until it needs nothing more now (at most a few steps). */
-  async function work(grantId: string): Promise<void> {
-    for (let step = 0; step < 6; step++) {
-      const grant = await getGrant(db, grantId);
-      if (!grant) return;
-      const todo = grantWork(grant, now());
-      if (todo === null) return;
-      const provisioner = deps.provisionerFor(grant);
-      switch (todo) {
-        case 'expire':
-          await commitGrant(grantId, (g) => (grantWork(g, now()) === 'expire' ? markDue(g, now()) : null));
-          break;
-        case 'provision':
-          if (
-            !(await commitGrant(grantId, (g) => startProvisioning(g, now())))?.status.startsWith(
-              'provisioning',
-            )
-          )
-            return;
-        // falls through: call the cloud
-        case 'resume-provisioning': {
-          const identities = await deps.identities(grant.user);
-          try {
-            const ref = await provisioner.grant(grant, identities, await grantContext(grant));
-            await db.query('UPDATE grants SET provider_ref = $2::jsonb WHERE id = $1', [grantId, json(ref)]);
-            await commitGrant(grantId, (g) => (g.status === 'provisioning' ? provisioned(g, now()) : null));
-          } catch (e) {
-            log(`grant ${grantId}: provisioning failed: ${message(e)}`);
-            await commitGrant(grantId, (g) =>
-              g.status === 'provisioning' ? provisionFailed(g, message(e), now(), retry) : null,
-            );
-            return;
-          }
-          break;
-        }
-        case 'revoke':
-          if ((await commitGrant(grantId, (g) => startRevoking(g, now())))?.status !== 'revoking') return;
-        // falls through: call the cloud
-        case 'resume-revoking': {
-          const identities = await deps.identities(grant.user);
-          try {
-            await provisioner.revoke(grant, await providerRef(grantId), identities);
-            await commitGrant(grantId, (g) => (g.status === 'revoking' ? revoked(g, now()) : null));
-          } catch (e) {
-            log(`grant ${grantId}: revocation failed: ${message(e)}`);
-            await commitGrant(grantId, (g) =>
-              g.status === 'revoking' ? revokeFailed(g, message(e), now(), retry) : null,
-            );
-            return;
-          }
-          break;
-        }
-      }
-    }
-  }
-
-  async function expireRequests(at: Date): Promise<void> {
-    const { rows } = await db.query<{ id: string }>(
-      `SELECT id FROM access_requests WHERE status = 'pending' AND pending_expires_at <= $1
-       ORDER BY pending_expires_at LIMIT 100`,
-      [at],
-    );
-    for (const { id } of rows) {
-      await db
-        .transaction(async (tx) => {
-          const r = await getRequest(tx, id);
-          if (!r) return;
-          const step = expirePending(r, at);
-          if (!step.ok) return;
-          const saved = await saveRequest(tx, step.value, r.version);
-          if (!saved.ok) throw new LostRace(saved.message); // someone decided it meanwhile
-          await recordTransition(tx, { events: step.events, audience: requestAudience(step.value) });
-          await deps.onTransition?.(tx, step.events, { request: step.value, grant: null });
-        })
-        .catch((e: unknown) => {
-          if (!(e instanceof LostRace)) throw e;
-        });
-    }
-  }
-
   async function pass(): Promise<number> {
     if (!releasedOwn) {
       // Leases this worker id held before a restart: nobody is working on them now.
       await releaseLeasesOf(db, workerId);
       releasedOwn = true;
     }
-    const at = now();
-    await expireRequests(at);
+    await expireRequests(ctx, ctx.now());
     let total = 0;
     for (;;) {
-      const ids = await claimGrantWork(db, now(), batch, workerId, leaseMs);
+      const ids = await claimGrantWork(db, ctx.now(), batch, workerId, leaseMs);
       for (const id of ids) {
         try {
-          await work(id);
+          await work(ctx, id);
         } catch (e) {
           log(`grant ${id}: ${message(e)}`);
         } finally {
@@ -291,18 +287,7 @@ export function createWorker(deps: WorkerDeps): Worker {
       if (stopped) return;
       void runOnce().catch((e: unknown) => log(`worker pass failed: ${message(e)}`));
     },
-    async reapply(grantId: string) {
-      const grant = await getGrant(db, grantId);
-      if (!grant || grant.status !== 'active') return;
-      try {
-        const ref = await deps
-          .provisionerFor(grant)
-          .grant(grant, await deps.identities(grant.user), await grantContext(grant));
-        await db.query('UPDATE grants SET provider_ref = $2::jsonb WHERE id = $1', [grantId, json(ref)]);
-      } catch (e) {
-        log(`grant ${grantId}: could not push the new expiry to the cloud: ${message(e)}`);
-      }
-    },
+    reapply: (grantId: string) => reapply(ctx, grantId),
     async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);

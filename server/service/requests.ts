@@ -1,0 +1,195 @@
+/**
+ * Requests: submitting one (from a denial, or an extension of a grant), reading and listing
+ * them, and the requester cancelling one. Policy decides a new request at once; one it
+ * approves is settled (granted) in the same transaction (approval.ts).
+ */
+import type {
+  AccessRequestList,
+  AccessRequestView,
+  CreateRequestBody,
+  DecisionBody,
+  ListRequestsQuery,
+} from '../../lib/contract/api';
+import { GUARDRAIL_KINDS } from '../../lib/contract/denial';
+import type { Principal } from '../auth/principal';
+import type { TargetConfig } from '../config/schema';
+import { cancel, submitRequest, type AccessRequest, type PolicyDecisionSnapshot } from '../domain';
+import type { PolicyEngine } from '../policy/engine';
+import { storedOrConflict } from '../store/compare-and-set';
+import { insertRequest, listRequests as listStoredRequests, saveRequest } from '../store/requests';
+import { recordTransition, requestAudience } from '../store/transitions';
+import { settle } from './approval';
+import { PAGE_SIZE, policyTarget, record, transact, type BrokerContext } from './context';
+import { done, fromDomain, invalidField, type ServiceResult } from './errors';
+import { decodeCursor, encodeCursor } from './paging';
+import { requestView } from './views';
+import { loadVisibleRequest, seesEverything } from './visibility';
+
+function snapshot(
+  target: TargetConfig,
+  decision: ReturnType<PolicyEngine['decideRequest']>,
+): PolicyDecisionSnapshot {
+  return {
+    decision: decision.decision,
+    requiredApprovals: decision.requiredApprovals,
+    policyIds: decision.policyIds,
+    advice: decision.advice,
+    approverGroups: [target.approverGroup],
+  };
+}
+
+/** Submits a new request or an extension (`linkedGrant`), decided by policy at once. */
+export async function submit(
+  ctx: BrokerContext,
+  p: Principal,
+  target: TargetConfig,
+  draft: Parameters<typeof submitRequest>[0],
+): Promise<ServiceResult<AccessRequestView>> {
+  if (draft.durationMinutes > target.maxDurationMinutes) {
+    return invalidField(
+      'durationMinutes',
+      `durationMinutes: at most ${target.maxDurationMinutes} minutes on ${target.name}`,
+    );
+  }
+  const decision = ctx.policy.decideRequest({
+    user: p.user,
+    groups: p.groups,
+    target: policyTarget(target),
+    actions: draft.actions,
+    durationMinutes: draft.durationMinutes,
+  });
+  const at = ctx.now();
+  const submitted = submitRequest(draft, {
+    id: ctx.newId('req'),
+    requester: p.user,
+    now: at,
+    policy: snapshot(target, decision),
+    pendingTtlMs: ctx.pendingTtlMs,
+  });
+  if (!submitted.ok) return fromDomain(submitted.error);
+  let changedGrant: string | null = null;
+  const result = await transact(ctx, async (tx) => {
+    if (submitted.value.status !== 'approved') {
+      // Nothing to grant: the request row, its audit rows and events in one statement.
+      await recordTransition(tx, {
+        events: submitted.events,
+        audience: requestAudience(submitted.value),
+        actor: p.user,
+        insertRequest: submitted.value,
+      });
+      await ctx.onTransition?.(tx, submitted.events, { request: submitted.value, grant: null });
+      return done(requestView(submitted.value, ctx.lookup, ctx.members));
+    }
+    storedOrConflict(await insertRequest(tx, submitted.value));
+    const settled = await settle(ctx, tx, p, submitted.value, at, submitted.events);
+    changedGrant = settled.grantId;
+    return done(settled.view);
+  });
+  if (result.ok && changedGrant) ctx.onGrantsChanged?.([changedGrant]);
+  return result;
+}
+
+export async function createRequest(
+  ctx: BrokerContext,
+  p: Principal,
+  body: CreateRequestBody,
+): Promise<ServiceResult<AccessRequestView>> {
+  if (body.target.account === null) {
+    return invalidField(
+      'target.account',
+      'target.account: the denial did not name the account; choose the account to request access on',
+    );
+  }
+  if (GUARDRAIL_KINDS.includes(body.denial.denyKind)) {
+    return invalidField(
+      'denial.denyKind',
+      `denial.denyKind: ${body.denial.denyKind} is an organisation guardrail; no grant can lift it — ask the team that owns the guardrail`,
+    );
+  }
+  const target = ctx.targets.find({ cloud: body.target.cloud, account: body.target.account });
+  if (!target) {
+    return invalidField(
+      'target.account',
+      `target.account: ${body.target.account} is not a ${body.target.cloud} target this broker manages`,
+    );
+  }
+  return submit(ctx, p, target, {
+    target: { cloud: target.cloud, account: target.account, environment: target.environment },
+    actions: body.actions,
+    resource: body.resource,
+    durationMinutes: body.durationMinutes,
+    justification: body.justification,
+    ticket: body.ticket ?? null,
+    denial: body.denial,
+  });
+}
+
+export async function getRequest(
+  ctx: BrokerContext,
+  p: Principal,
+  id: string,
+): Promise<ServiceResult<AccessRequestView>> {
+  const r = await loadVisibleRequest(ctx, ctx.db, p, id);
+  return r.ok ? done(requestView(r.value, ctx.lookup, ctx.members)) : r;
+}
+
+function newestFirst(a: AccessRequest, b: AccessRequest): number {
+  return b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+}
+
+/**
+ * Auditors and admins list every request; anyone else their own plus the queues of their groups
+ * (`mine=true`: their own only).
+ */
+export async function listRequests(
+  ctx: BrokerContext,
+  p: Principal,
+  q: ListRequestsQuery,
+): Promise<ServiceResult<AccessRequestList>> {
+  const before = decodeCursor(q.cursor);
+  if (before === 'invalid') return invalidField('cursor', 'cursor: not a cursor this broker issued');
+  const base = {
+    limit: PAGE_SIZE + 1,
+    ...(q.status ? { status: q.status } : {}),
+    ...(before ? { before } : {}),
+  };
+  let rows: AccessRequest[];
+  if (q.mine !== 'true' && seesEverything(ctx, p)) {
+    rows = await listStoredRequests(ctx.db, base);
+  } else {
+    rows = await listStoredRequests(ctx.db, { ...base, requester: p.user });
+    if (q.mine !== 'true' && p.groups.length > 0) {
+      const queue = await listStoredRequests(ctx.db, { ...base, approverGroups: p.groups });
+      const seen = new Set(rows.map((r) => r.id));
+      rows = [...rows, ...queue.filter((r) => !seen.has(r.id))].sort(newestFirst);
+    }
+  }
+  const page = rows.slice(0, PAGE_SIZE);
+  const last = page[page.length - 1];
+  return done({
+    items: page.map((r) => requestView(r, ctx.lookup, ctx.members)),
+    nextCursor: rows.length > PAGE_SIZE && last ? encodeCursor(last.createdAt, last.id) : null,
+  });
+}
+
+export async function cancelRequest(
+  ctx: BrokerContext,
+  p: Principal,
+  id: string,
+  body: DecisionBody,
+): Promise<ServiceResult<AccessRequestView>> {
+  return transact(ctx, async (tx) => {
+    const loaded = await loadVisibleRequest(ctx, tx, p, id);
+    if (!loaded.ok) return loaded;
+    const r = loaded.value;
+    // The requester's reason stays in the audit trail with the cancellation.
+    const step = cancel(r, p.user, ctx.now(), body.comment ?? null);
+    if (!step.ok) return fromDomain(step.error);
+    storedOrConflict(await saveRequest(tx, step.value, r.version));
+    await record(ctx, tx, step.events, requestAudience(step.value), p.user, {
+      request: step.value,
+      grant: null,
+    });
+    return done(requestView(step.value, ctx.lookup, ctx.members));
+  });
+}
