@@ -2,11 +2,11 @@
  * GCP refusals outside IAM (docs/denial-formats.md §5, §6): OAuth scopes, VPC Service Controls
  * and organisation policy. Real denials, but no grant can fix them.
  */
-import type { Candidate } from '../candidate';
-import { kindOf } from '../classify';
-import type { Doc } from '../context';
-import { trimToken } from '../normalise';
-import { gcp, projectOf } from './common';
+import type { Candidate } from './candidate';
+import { kindOf } from './classify';
+import type { Doc } from './context';
+import { trimToken } from './normalise';
+import { gcp, projectOf } from './gcp-common';
 
 /** OAuth scopes, VPC Service Controls and organisation policy: real refusals, no grant helps. */
 export function nonIam(doc: Doc, out: Candidate[]): void {

@@ -2,11 +2,11 @@
  * The Cloud console's "You need additional access" panel and its Policy Troubleshooter link
  * (docs/denial-formats.md §4.4).
  */
-import type { Candidate } from '../candidate';
-import type { Doc } from '../context';
-import { lastIn } from '../context';
-import { safeDecode, trimToken } from '../normalise';
-import { email, gcp, normPerm, PERM_FULL, projectOf } from './common';
+import type { Candidate } from './candidate';
+import type { Doc } from './context';
+import { lastIn } from './context';
+import { safeDecode, trimToken } from './normalise';
+import { email, gcp, normPerm, PERM_FULL, projectOf } from './gcp-common';
 
 const HEADING_RE =
   /Missing(?:\s+or\s+(?:denied|blocked))?\s+permissions\s*:|missing\s+at\s+least\s+one\s+of\s+the\s+following\s+required\s+permissions\s*:/gi;

@@ -2,10 +2,10 @@
  * GCP wordings that name no permission, or name it only loosely (docs/denial-formats.md §4.3):
  * the UI asks the requester for the permission.
  */
-import type { Candidate } from '../candidate';
-import type { Doc } from '../context';
-import { trimToken } from '../normalise';
-import { email, gcp, normPerm, PERM, projectOf, resourceAt } from './common';
+import type { Candidate } from './candidate';
+import type { Doc } from './context';
+import { trimToken } from './normalise';
+import { email, gcp, normPerm, PERM, projectOf, resourceAt } from './gcp-common';
 
 /** Wordings that name no permission (§4.3) and the quota-project denial. */
 export function unnamed(doc: Doc, out: Candidate[]): void {

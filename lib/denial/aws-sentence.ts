@@ -6,11 +6,11 @@
  * Every regex here is either a literal-led global scan or a sticky (`y`) match at a known
  * position, with bounded token classes, so a long adversarial input stays linear.
  */
-import type { Candidate } from '../candidate';
-import { candidate } from '../candidate';
-import { awsExplicit, awsImplicit, UNKNOWN } from '../classify';
-import type { Kind } from '../classify';
-import type { Doc } from '../context';
+import type { Candidate } from './candidate';
+import { candidate } from './candidate';
+import { awsExplicit, awsImplicit, UNKNOWN } from './classify';
+import type { Kind } from './classify';
+import type { Doc } from './context';
 import {
   isMasked,
   isSpace,
@@ -20,7 +20,7 @@ import {
   readToken,
   skipSpace,
   trimToken,
-} from '../normalise';
+} from './normalise';
 
 const SENTENCE_RE = /not\s+authori[sz]ed\s+to\s+perform\b/gi;
 /** `service:Action`; the negative look-ahead rejects template text such as `service:action-name`. */

@@ -3,11 +3,11 @@
  * `Permission … denied`, `Required … permission`, Cloud Storage / BigQuery / service-account
  * wordings, `lacks IAM permission`, and structured `ErrorInfo` details.
  */
-import type { Candidate } from '../candidate';
-import type { Doc, Hit } from '../context';
-import { firstIn, lastIn } from '../context';
-import { readToken, trimToken } from '../normalise';
-import { email, gcp, normPerm, PERM, projectOf, resourceAt, wordBefore } from './common';
+import type { Candidate } from './candidate';
+import type { Doc, Hit } from './context';
+import { firstIn, lastIn } from './context';
+import { readToken, trimToken } from './normalise';
+import { email, gcp, normPerm, PERM, projectOf, resourceAt, wordBefore } from './gcp-common';
 
 const DENIED_RE = new RegExp(`Permission\\s+['"]?(${PERM})['"]?\\s+denied\\b`, 'gi');
 const DENIED_TAIL_RE = /\s*(?:on|for)\s+(?:(resource)|(service\s+account)|(dataset)|(table)|(project))?\s*/iy;

@@ -2,10 +2,10 @@
  * What the GCP phrase families share (docs/denial-formats.md §4): the permission grammar as the
  * texts spell it, the field readers, and the constructor of a GCP candidate.
  */
-import type { Candidate } from '../candidate';
-import { candidate } from '../candidate';
-import { kindOf } from '../classify';
-import { isMasked, readQuoted, readToken, skipSpace, trimToken } from '../normalise';
+import type { Candidate } from './candidate';
+import { candidate } from './candidate';
+import { kindOf } from './classify';
+import { isMasked, readQuoted, readToken, skipSpace, trimToken } from './normalise';
 
 /** `service.resource.verb`, optionally service-qualified (`iam.googleapis.com/denypolicies.create`). */
 export const PERM =

@@ -7,11 +7,11 @@
  * Every regex here is either a literal-led global scan or a sticky (`y`) match at a known
  * position, with bounded token classes, so a long adversarial input stays linear.
  */
-import type { Candidate } from '../candidate';
-import { candidate } from '../candidate';
-import { UNKNOWN } from '../classify';
-import type { Doc } from '../context';
-import { isSpace, skipSpace } from '../normalise';
+import type { Candidate } from './candidate';
+import { candidate } from './candidate';
+import { UNKNOWN } from './classify';
+import type { Doc } from './context';
+import { isSpace, skipSpace } from './normalise';
 
 const BLOB_CHAR = /[A-Za-z0-9_+/=-]/;
 const ENCODED_RE = /Encoded\s+authorization\s+failure\s+message\s*:?/gi;

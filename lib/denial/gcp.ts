@@ -1,18 +1,18 @@
 /**
  * GCP phrase families (docs/denial-formats.md §4): wordings that name the permission
  * (`Permission … denied`, `Required … permission`, Cloud Storage / BigQuery / service-account
- * wordings, `lacks IAM permission`, structured `ErrorInfo` details: ./named.ts), the console's
- * "You need additional access" panel and troubleshooter URL (./console.ts), wordings that name no
- * permission (./unnamed.ts), and the non-IAM blocks (OAuth scopes, VPC Service Controls,
- * organisation policy) that no grant can fix (./non-iam.ts).
+ * wordings, `lacks IAM permission`, structured `ErrorInfo` details: ./gcp-named.ts), the
+ * console's "You need additional access" panel and troubleshooter URL (./gcp-console.ts),
+ * wordings that name no permission (./gcp-unnamed.ts), and the non-IAM blocks (OAuth scopes, VPC
+ * Service Controls, organisation policy) that no grant can fix (./gcp-non-iam.ts).
  */
-import type { Candidate } from '../candidate';
-import type { Doc } from '../context';
-import { firstIn, lastIn } from '../context';
-import { consolePanel, troubleshooterUrl } from './console';
-import { errorInfo, otherWordings, permissionDenied } from './named';
-import { nonIam } from './non-iam';
-import { unnamed } from './unnamed';
+import type { Candidate } from './candidate';
+import type { Doc } from './context';
+import { firstIn, lastIn } from './context';
+import { consolePanel, troubleshooterUrl } from './gcp-console';
+import { errorInfo, otherWordings, permissionDenied } from './gcp-named';
+import { nonIam } from './gcp-non-iam';
+import { unnamed } from './gcp-unnamed';
 
 export function parseGcp(doc: Doc, out: Candidate[]): void {
   permissionDenied(doc, out);
