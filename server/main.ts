@@ -17,7 +17,7 @@ import { serveEvents } from './events/sse';
 import { buildOpenApiDocument } from './http/openapi';
 import { createRequestHandler } from './http/server';
 import { createPolicyEngine, loadPolicyDir } from './policy/engine';
-import { createProvisionerRegistry, type ProvisionerFor } from './clouds/registry';
+import { createProvisionerRegistry, type ProvisionerFor } from './provisioners';
 import type { CloudIdentities } from './provision/types';
 import { createBroker, type TransitionHook } from './service/broker';
 import { createWorker } from './service/worker';
@@ -52,7 +52,7 @@ export interface BrokerOptions {
   readonly simUrl?: string;
   /**
    * Which provisioner grants on which target. Default: the clouds' own APIs as `config` says
-   * (server/clouds/registry.ts), with `simUrl` for `provisioner: sim` targets.
+   * (server/provisioners.ts), with `simUrl` for `provisioner: sim` targets.
    */
   readonly provisioners?: ProvisionerFor;
   readonly workerId?: string;

@@ -7,13 +7,14 @@
  * broken secret or key stops the broker with a message naming the field instead of failing at the
  * first grant.
  */
-import type { Cloud } from '../../lib/contract/denial';
-import { createAwsProvisioner } from './aws';
-import { createAzureProvisioner } from './azure';
-import { createGcpProvisioner } from './gcp';
-import type { BrokerConfig, TargetConfig } from '../config/schema';
-import { createSimProvisioner } from '../provision/sim';
-import type { Provisioner } from '../provision/types';
+import type { Cloud } from '../lib/contract/denial';
+import { createAwsProvisioner } from './clouds/aws';
+import { createAzureProvisioner } from './clouds/azure';
+import { createGcpProvisioner } from './clouds/gcp';
+import type { BrokerConfig, TargetConfig } from './config/schema';
+import { targetIndex } from './config/targets';
+import { createSimProvisioner } from './provision/sim';
+import type { Provisioner } from './provision/types';
 
 export interface RegistryOptions {
   /** Base URL of the simulated clouds' entitlements API (for `provisioner: sim` targets). */
@@ -26,8 +27,8 @@ export type ProvisionerFor = (target: Pick<TargetConfig, 'cloud' | 'account' | '
 
 export function createProvisionerRegistry(config: BrokerConfig, options: RegistryOptions): ProvisionerFor {
   const used = (cloud: Cloud) => config.targets.some((t) => t.cloud === cloud && t.provisioner === 'cloud');
-  const targetOf = (cloud: Cloud, account: string) =>
-    config.targets.find((t) => t.cloud === cloud && t.account.toLowerCase() === account.toLowerCase());
+  const targets = targetIndex(config.targets);
+  const targetOf = (cloud: Cloud, account: string) => targets.find({ cloud, account });
   const common = {
     ...(options.now ? { now: options.now } : {}),
     ...(options.log ? { log: options.log } : {}),
