@@ -6,7 +6,8 @@
  */
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type * as z from 'zod/mini';
-import { BrokerError, type BrokerApi } from '@/lib/extension/broker-client';
+import type { BrokerApi } from '@/lib/extension/broker-client';
+import { BrokerError } from '@/lib/extension/broker-error';
 import { reasonOf } from '@/lib/extension/broker-reason';
 import type { SnapshotCache } from '@/lib/extension/cache';
 

@@ -4,7 +4,8 @@ import { brokerToken, REFRESH_ALARM, REFRESH_SKEW_MS, type Auth } from '@/lib/ex
 import { OAUTH_KEY } from '@/lib/extension/auth-session';
 import { browserAuth } from '@/lib/extension/browser-auth';
 import type { Badge } from '@/lib/background/badge';
-import { BrokerError, createBrokerClient } from '@/lib/extension/broker-client';
+import { createBrokerClient } from '@/lib/extension/broker-client';
+import { BrokerError } from '@/lib/extension/broker-error';
 import { idbCache } from '@/lib/extension/cache';
 import { notifiedStore, saveDraft, trackedStore } from '@/lib/background/drafts';
 import { handleMessage, type HandlerDeps } from '@/lib/background/handle-message';

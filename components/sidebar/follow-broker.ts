@@ -3,7 +3,8 @@
  * (`GET /api/v1/events`, fetch streaming, resuming with Last-Event-ID) and refreshes on each
  * event; without the stream it polls every `pollMs`, with it only now and then (a safety net).
  */
-import { BrokerError, type BrokerApi } from '@/lib/extension/broker-client';
+import type { BrokerApi } from '@/lib/extension/broker-client';
+import { BrokerError } from '@/lib/extension/broker-error';
 
 export const POLL_MS = 2000;
 /** With the event stream open, a full reload this often anyway. */

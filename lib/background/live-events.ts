@@ -16,7 +16,8 @@
  *
  * Pure logic: the stream, the timers and the listeners are injected.
  */
-import { BrokerError, type EventStreamOptions } from '../extension/broker-client';
+import { BrokerError } from '../extension/broker-error';
+import type { EventStreamOptions } from '../extension/broker-events';
 import type { EventView } from '../contract/api';
 import { checkSender, type MessageSender } from './handle-message';
 

@@ -13,7 +13,8 @@
  * Browser APIs, the broker calls and the clock are injected.
  */
 import { computeBadge, EMPTY_BADGE, type Badge } from './badge';
-import { BrokerError, createBrokerClient } from '../extension/broker-client';
+import { createBrokerClient } from '../extension/broker-client';
+import { BrokerError } from '../extension/broker-error';
 import type { AccessRequestView, ActionView, GrantView, MeView } from '../contract/api';
 import { reasonOf } from '../extension/broker-reason';
 

@@ -6,7 +6,8 @@
  * (lib/extension/landing.ts says what a landing may do).
  */
 import type { AccessRequestView, GrantView } from '../contract/api';
-import { BrokerError, type BrokerClient } from '../extension/broker-client';
+import type { BrokerClient } from '../extension/broker-client';
+import { BrokerError } from '../extension/broker-error';
 import { reasonOf } from '../extension/broker-reason';
 import { landingStep, loadInTab } from '../extension/landing';
 import {

@@ -15,7 +15,8 @@
  * Browser APIs, `fetch` and the clock are injected. Nothing here logs, and no error message
  * contains a token.
  */
-import { BrokerError, normalizeBaseUrl } from './broker-client';
+import { normalizeBaseUrl } from './broker-client';
+import { BrokerError } from './broker-error';
 import {
   AUTH_NOTICE_KEY,
   OAUTH_KEY,

@@ -1,69 +1,32 @@
 /**
- * The extension's client for the broker's HTTP API (`/api/v1`). `fetch` is injected so the
- * background, the options page and the tests share one implementation.
+ * The extension's client for the broker's HTTP API (`/api/v1`): one method per route. `fetch` is
+ * injected so the background, the options page and the tests share one implementation.
  *
- * Every response is validated against the shared contract: a body that does not match is
- * refused (`invalid_response`) rather than trusted. API errors keep the broker's `code`,
- * `message`, `fields` and `advice`; a network failure or timeout is `unreachable`. Nothing here
- * logs, and no error message ever contains the token.
+ * Each call (lib/extension/broker-call.ts) is validated against the shared contract: a body that
+ * does not match is refused (`invalid_response`) rather than trusted. Failures are `BrokerError`s
+ * (lib/extension/broker-error.ts); the event stream is lib/extension/broker-events.ts. Nothing
+ * here logs, and no error message ever contains the token.
  */
-import type * as z from 'zod/mini';
 import {
   AccessRequestList,
   AccessRequestView,
   ActivityList,
-  ApiError,
   AuditList,
-  ERROR_STATUS,
-  EventView,
   GrantList,
   GrantView,
   LandingView,
   MeView,
   PreviewView,
-  type ErrorCode,
   type ExtendBody,
-  type FieldError,
   type ListGrantsQuery,
   type ListRequestsQuery,
 } from '../contract/api';
-import { firstIssueMessage, type NewAccessRequest } from '../contract/request';
+import type { NewAccessRequest } from '../contract/request';
+import type * as z from 'zod/mini';
+import { callBroker, type BrokerConnection } from './broker-call';
+import { streamBrokerEvents, type EventStreamOptions } from './broker-events';
 
-export const API_PREFIX = '/api/v1';
 export const DEFAULT_TIMEOUT_MS = 15_000;
-
-export type BrokerErrorCode =
-  | ErrorCode
-  /** Network failure, timeout, refused redirect: the broker did not answer. */
-  | 'unreachable'
-  /** The broker answered something the contract does not describe. */
-  | 'invalid_response'
-  /** No API token is configured. */
-  | 'not_signed_in';
-
-export class BrokerError extends Error {
-  override readonly name = 'BrokerError';
-  constructor(
-    readonly code: BrokerErrorCode,
-    message: string,
-    readonly fields: readonly FieldError[] = [],
-    readonly advice: readonly string[] = [],
-    /** HTTP status, when the broker answered. */
-    readonly status?: number,
-  ) {
-    super(message);
-  }
-
-  /** Worth asking again later (network, overload, a broker-side failure). */
-  get retryable(): boolean {
-    return (
-      this.code === 'unreachable' ||
-      this.code === 'rate_limited' ||
-      this.code === 'internal' ||
-      this.code === 'invalid_response'
-    );
-  }
-}
 
 export interface BrokerClientOptions {
   /** The broker's URL (`http://127.0.0.1:8787`); a trailing `/api/v1` or slash is accepted. */
@@ -110,57 +73,6 @@ export interface BrokerApi extends BrokerClient {
   streamEvents(options: EventStreamOptions): Promise<void>;
 }
 
-export interface EventStreamOptions {
-  /** Resume after this event id (`Last-Event-ID`); events missed meanwhile are replayed. */
-  lastEventId?: string | null;
-  signal?: AbortSignal;
-  /** The stream is open (the broker answered 200). */
-  onOpen?: () => void;
-  onEvent: (event: EventView) => void;
-  /** Some events could not be replayed: reload the lists. */
-  onResync?: () => void;
-}
-
-/** Longest SSE line or event kept (a broker event is a few hundred bytes). */
-const SSE_MAX_BUFFER = 64 * 1024;
-
-/**
- * Splits a Server-Sent Events byte stream into events (id, event, data); comments and `retry:`
- * are ignored. Returns a function to feed decoded text chunks.
- */
-export function sseParser(
-  dispatch: (message: { id: string | null; event: string; data: string }) => void,
-): (chunk: string) => void {
-  let buffer = '';
-  let id: string | null = null;
-  let event = '';
-  let data: string[] = [];
-  return (chunk) => {
-    buffer += chunk;
-    let nl: number;
-    while ((nl = buffer.search(/\r\n|\r|\n/)) >= 0) {
-      const line = buffer.slice(0, nl);
-      buffer = buffer.slice(buffer[nl] === '\r' && buffer[nl + 1] === '\n' ? nl + 2 : nl + 1);
-      if (line === '') {
-        if (data.length) dispatch({ id, event: event || 'message', data: data.join('\n') });
-        id = null;
-        event = '';
-        data = [];
-        continue;
-      }
-      if (line.startsWith(':')) continue;
-      const colon = line.indexOf(':');
-      const field = colon < 0 ? line : line.slice(0, colon);
-      let value = colon < 0 ? '' : line.slice(colon + 1);
-      if (value.startsWith(' ')) value = value.slice(1);
-      if (field === 'id') id = value;
-      else if (field === 'event') event = value;
-      else if (field === 'data') data.push(value);
-    }
-    if (buffer.length > SSE_MAX_BUFFER) buffer = '';
-  };
-}
-
 /** `?a=1&b=2` from the defined entries (empty when there are none). */
 function queryString(query: Record<string, string | number | undefined> | undefined): string {
   const params = new URLSearchParams();
@@ -185,179 +97,21 @@ export function normalizeBaseUrl(url: string): string {
     .replace(/\/api\/v1$/, '');
 }
 
-const STATUS_CODE: Record<number, ErrorCode> = Object.fromEntries(
-  Object.entries(ERROR_STATUS).map(([code, status]) => [status, code as ErrorCode]),
-);
-
-function codeForStatus(status: number): BrokerErrorCode {
-  return STATUS_CODE[status] ?? (status >= 500 ? 'internal' : 'invalid_response');
-}
-
-function describeFailure(e: unknown, timedOut: boolean): string {
-  if (timedOut) return 'the broker did not answer in time';
-  const detail = e instanceof Error ? e.message : String(e);
-  return `could not reach the broker (${detail.slice(0, 200)})`;
-}
-
 export function createBrokerClient(options: BrokerClientOptions): BrokerApi {
-  const baseUrl = normalizeBaseUrl(options.baseUrl);
-  const doFetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-
-  async function call<T>(
-    method: 'GET' | 'POST',
-    path: string,
-    schema: z.ZodMiniType<T>,
-    body?: unknown,
-  ): Promise<T> {
-    const token = await options.getToken();
-    if (!token) {
-      throw new BrokerError('not_signed_in', 'no API token: set one in the Unblock options');
-    }
-    const headers: Record<string, string> = {
-      Accept: 'application/json',
-      Authorization: `Bearer ${token}`,
-    };
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, timeoutMs);
-    let response: Response;
-    let text: string;
-    try {
-      response = await doFetch(`${baseUrl}${API_PREFIX}${path}`, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        // The token must not follow a redirect somewhere else, nor cookies ride along.
-        redirect: 'error',
-        credentials: 'omit',
-        cache: 'no-store',
-        signal: controller.signal,
-      });
-      text = await response.text();
-    } catch (e) {
-      throw new BrokerError('unreachable', describeFailure(e, timedOut));
-    } finally {
-      clearTimeout(timer);
-    }
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
-    if (!response.ok) {
-      const err = ApiError.safeParse(json);
-      if (err.success) {
-        const { code, message, fields, advice } = err.data.error;
-        throw new BrokerError(code, message, fields ?? [], advice ?? [], response.status);
-      }
-      throw new BrokerError(
-        codeForStatus(response.status),
-        `the broker answered HTTP ${response.status}`,
-        [],
-        [],
-        response.status,
-      );
-    }
-    if (json === undefined) {
-      throw new BrokerError(
-        'invalid_response',
-        'the broker answered without a JSON body',
-        [],
-        [],
-        response.status,
-      );
-    }
-    const parsed = schema.safeParse(json);
-    if (!parsed.success) {
-      throw new BrokerError(
-        'invalid_response',
-        `unexpected answer from the broker: ${firstIssueMessage(parsed.error)}`,
-        [],
-        [],
-        response.status,
-      );
-    }
-    return parsed.data;
-  }
-
+  const conn: BrokerConnection = {
+    baseUrl: normalizeBaseUrl(options.baseUrl),
+    getToken: options.getToken,
+    doFetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+  };
+  const { baseUrl } = conn;
+  const call = <T>(method: 'GET' | 'POST', path: string, schema: z.ZodMiniType<T>, body?: unknown) =>
+    callBroker(conn, method, path, schema, body);
   const id = (value: string) => encodeURIComponent(value);
-
-  async function streamEvents(opts: EventStreamOptions): Promise<void> {
-    const token = await options.getToken();
-    if (!token) {
-      throw new BrokerError('not_signed_in', 'no API token: set one in the Unblock options');
-    }
-    const headers: Record<string, string> = {
-      Accept: 'text/event-stream',
-      Authorization: `Bearer ${token}`,
-    };
-    if (opts.lastEventId) headers['Last-Event-ID'] = opts.lastEventId;
-    let response: Response;
-    try {
-      response = await doFetch(`${baseUrl}${API_PREFIX}/events`, {
-        method: 'GET',
-        headers,
-        redirect: 'error',
-        credentials: 'omit',
-        cache: 'no-store',
-        signal: opts.signal,
-      });
-    } catch (e) {
-      throw new BrokerError('unreachable', describeFailure(e, false));
-    }
-    if (!response.ok || !response.body) {
-      const err = ApiError.safeParse(await response.json().catch(() => undefined));
-      if (err.success) {
-        const { code, message, fields, advice } = err.data.error;
-        throw new BrokerError(code, message, fields ?? [], advice ?? [], response.status);
-      }
-      throw new BrokerError(
-        codeForStatus(response.status),
-        `the broker answered HTTP ${response.status}`,
-        [],
-        [],
-        response.status,
-      );
-    }
-    opts.onOpen?.();
-    const feed = sseParser((m) => {
-      if (m.event === 'resync') {
-        opts.onResync?.();
-        return;
-      }
-      let json: unknown;
-      try {
-        json = JSON.parse(m.data);
-      } catch {
-        return;
-      }
-      const parsed = EventView.safeParse(json);
-      if (parsed.success) opts.onEvent(parsed.data);
-    });
-    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) return;
-        feed(value);
-      }
-    } catch (e) {
-      if (opts.signal?.aborted) return;
-      throw new BrokerError('unreachable', describeFailure(e, false));
-    } finally {
-      reader.releaseLock();
-    }
-  }
 
   return {
     baseUrl,
-    streamEvents,
+    streamEvents: (opts) => streamBrokerEvents(conn, opts),
     submitRequest: (body) => call('POST', '/requests', AccessRequestView, body),
     getRequest: (requestId) => call('GET', `/requests/${id(requestId)}`, AccessRequestView),
     getGrant: (grantId) => call('GET', `/grants/${id(grantId)}`, GrantView),

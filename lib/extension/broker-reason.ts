@@ -2,7 +2,7 @@
  * A failed broker call as one line for people: the banner card, the popup, the side panel, the
  * options page and the notifications all say it the same way.
  */
-import { BrokerError } from './broker-client';
+import { BrokerError } from './broker-error';
 
 /** One line for people, from a failed broker call (or anything else thrown). */
 export function reasonOf(e: unknown): string {

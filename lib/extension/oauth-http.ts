@@ -5,7 +5,8 @@
  * token.
  */
 import * as z from 'zod/mini';
-import { BrokerError, normalizeBaseUrl } from './broker-client';
+import { normalizeBaseUrl } from './broker-client';
+import { BrokerError } from './broker-error';
 import { MeView } from '../contract/api';
 
 export const CLIENT_ID = 'unblock-extension';

@@ -9,7 +9,7 @@ import {
   createPkce,
   readAuthorizationResponse,
 } from '../../lib/extension/oauth-sign-in';
-import { BrokerError } from '../../lib/extension/broker-client';
+import { BrokerError } from '../../lib/extension/broker-error';
 import {
   API_TOKEN_KEY,
   BROKER_URL_KEY,

@@ -1,10 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
-import {
-  BrokerError,
-  createBrokerClient,
-  normalizeBaseUrl,
-  sseParser,
-} from '../../lib/extension/broker-client';
+import { createBrokerClient, normalizeBaseUrl } from '../../lib/extension/broker-client';
+import { BrokerError } from '../../lib/extension/broker-error';
+import { sseParser } from '../../lib/extension/broker-events';
 import { grantView, json, newRequest, requestView } from './ext-broker-fixtures';
 
 const TOKEN = 'ubk_secret-token-value';

@@ -1,7 +1,8 @@
 import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AccessRequestView } from '../../lib/contract/api';
-import { BrokerError, type BrokerClient } from '../../lib/extension/broker-client';
+import type { BrokerClient } from '../../lib/extension/broker-client';
+import { BrokerError } from '../../lib/extension/broker-error';
 import type { GrantView, LandingView } from '../../lib/contract/api';
 import { closeDrafts, DB_NAME, trackedStore } from '../../lib/background/drafts';
 import type { RequestProgress, RequestProgressMessage } from '../../lib/messaging/messages';

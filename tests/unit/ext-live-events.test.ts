@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import { BrokerError, type EventStreamOptions } from '../../lib/extension/broker-client';
+import { BrokerError } from '../../lib/extension/broker-error';
+import type { EventStreamOptions } from '../../lib/extension/broker-events';
 import type { EventView } from '../../lib/contract/api';
 import {
   checkPortSender,

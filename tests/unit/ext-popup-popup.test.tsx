@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Popup, type PopupDeps } from '../../components/popup/Popup';
 import { popupCacheKey, type PopupSnapshot } from '../../components/popup/popup-data';
 import { formatTime } from '../../components/panel-format';
-import { BrokerError } from '../../lib/extension/broker-client';
+import { BrokerError } from '../../lib/extension/broker-error';
 import { memoryCache } from '../../lib/extension/cache';
 import { grantView, requestView } from './ext-broker-fixtures';
 import { button, click, fakeApi, flush, meView, page, type, type FakeApi } from './ext-popup-fixtures';

@@ -4,7 +4,7 @@ import { act } from 'preact/test-utils';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { chainText, verifyChain } from '../../components/sidebar/audit-chain';
 import { Sidebar, type SidebarDeps } from '../../components/sidebar/Sidebar';
-import { BrokerError } from '../../lib/extension/broker-client';
+import { BrokerError } from '../../lib/extension/broker-error';
 import type { AccessRequestView, AuditEntryView, PreviewView } from '../../lib/contract/api';
 import { grantView, requestView } from './ext-broker-fixtures';
 import {
