@@ -13,4 +13,5 @@ export type {
 export { escapeMrkdwn, renderBody, renderJson, renderSlack, slackHeadline } from './render';
 export { DEFAULT_TOLERANCE_SEC, resolveSecret, signBody, verifySignature } from './sign';
 export type { WebhookRunResult, WebhookWorker, WebhookWorkerOptions } from './worker';
-export { createWebhookWorker, parseRetryAfter } from './worker';
+export { parseRetryAfter } from './attempt';
+export { createWebhookWorker } from './worker';

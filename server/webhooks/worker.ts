@@ -13,6 +13,9 @@
  * events (submitted, then approved) usually arrive in order; after a failure the webhook's other
  * rows wait for the next run instead of each waiting out the same dead endpoint. Order is best
  * effort: a retried row arrives after later ones, so receivers should order by `at`.
+ *
+ * The POST itself and what its answer means (delivered, retry, give up) are attempt.ts; the SQL
+ * is server/store/webhook-outbox.ts.
  */
 import type { WebhookConfig } from '../config/schema';
 import { retryDelayMs, type RetryPolicy } from '../domain/lifecycle';
@@ -25,7 +28,7 @@ import {
   scheduleRetry,
   type ClaimedDelivery,
 } from '../store/webhook-outbox';
-import { resolveSecret, signBody } from './sign';
+import { attemptDelivery, oneLine, type AttemptContext, type Outcome } from './attempt';
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 export const DEFAULT_MAX_ATTEMPTS = 8;
@@ -34,8 +37,6 @@ export const DEFAULT_BATCH_SIZE = 20;
 export const DEFAULT_WEBHOOK_RETRY: RetryPolicy = { baseMs: 10_000, capMs: 15 * 60_000 };
 /** A `Retry-After` longer than this is not honoured in full: a typo'd header must not park a row for days. */
 export const RETRY_AFTER_CAP_MS = 60 * 60_000;
-/** How much of a failed response's body `last_error` keeps. */
-const ERROR_BODY_CHARS = 200;
 
 export interface WebhookWorkerOptions {
   readonly db: Db;
@@ -75,76 +76,23 @@ export interface WebhookWorker {
   stop(): Promise<void>;
 }
 
-type Outcome =
-  | { readonly kind: 'delivered'; readonly url: string }
-  | {
-      readonly kind: 'retry';
-      readonly error: string;
-      readonly retryAfterMs: number | null;
-      readonly url?: string;
-    }
-  | { readonly kind: 'give-up'; readonly error: string; readonly url?: string };
-
-/** Statuses that say "try again later" although they are 4xx. */
-const RETRYABLE_4XX = new Set([408, 409, 425, 429]);
-
-function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
-}
-
-/** `Retry-After` as milliseconds from now: delta-seconds or an HTTP date; null when absent or unusable. */
-export function parseRetryAfter(value: string | null, now: Date): number | null {
-  if (!value) return null;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const at = Date.parse(trimmed);
-  if (Number.isNaN(at)) return null;
-  return Math.max(0, at - now.getTime());
-}
-
-/** The start of a response body, read no further than needed (an error page can be megabytes). */
-async function bodySnippet(res: Response): Promise<string> {
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const decoder = new TextDecoder();
-  let text = '';
-  try {
-    while (text.length < ERROR_BODY_CHARS * 2) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      text += decoder.decode(value, { stream: true });
-    }
-  } catch {
-    // A body that breaks off (or times out) still leaves the status to report.
-  } finally {
-    reader.cancel().catch(() => undefined);
-  }
-  return oneLine(text).slice(0, ERROR_BODY_CHARS);
-}
-
-function errorText(e: unknown, timeoutMs: number): string {
-  if (e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError')) {
-    return `timed out after ${timeoutMs} ms`;
-  }
-  // fetch() reports "fetch failed" and puts the reason (ECONNREFUSED, a TLS error…) in `cause`.
-  const cause = e instanceof Error && e.cause instanceof Error ? e.cause : null;
-  const code = cause && 'code' in cause && typeof cause.code === 'string' ? cause.code : null;
-  const message = e instanceof Error ? e.message : String(e);
-  return `network error: ${oneLine([message, code ?? cause?.message].filter(Boolean).join(': '))}`;
-}
-
 export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorker {
   const { db, workerId } = options;
-  const doFetch = options.fetch ?? globalThis.fetch;
   const now = options.now ?? (() => new Date());
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const maxAttempts = Math.max(1, options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS);
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const retry = options.retry ?? DEFAULT_WEBHOOK_RETRY;
   const leaseMs = options.leaseMs ?? batchSize * timeoutMs + 60_000;
-  const env = options.env ?? process.env;
   const log = options.log ?? ((line: string) => console.error(line));
   const hooks = new Map(options.hooks.map((h) => [h.name, h]));
+  const sending: AttemptContext = {
+    hooks,
+    fetch: options.fetch ?? globalThis.fetch,
+    now,
+    timeoutMs,
+    env: options.env ?? process.env,
+  };
 
   async function claim(at: Date): Promise<ClaimedDelivery[]> {
     return db.transaction((tx) =>
@@ -155,83 +103,6 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
         leaseUntil: new Date(at.getTime() + leaseMs),
       }),
     );
-  }
-
-  /** One POST. Never throws: every failure becomes an outcome. */
-  async function attempt(row: ClaimedDelivery): Promise<Outcome> {
-    const hook = hooks.get(row.webhook);
-    if (!hook) return { kind: 'give-up', error: `webhook "${row.webhook}" is no longer configured` };
-    if (hook.kind !== row.kind) {
-      return {
-        kind: 'give-up',
-        error: `webhook "${hook.name}" is now of kind ${hook.kind}; this message was rendered for ${row.kind}`,
-      };
-    }
-    const headers: Record<string, string> = {
-      'Content-Type': 'application/json',
-      'User-Agent': 'unblock-broker',
-    };
-    let secret: string | null = null;
-    if (hook.kind === 'json') {
-      secret = resolveSecret(hook.secret, env);
-      // Retried rather than given up: another replica, or this one restarted with the variable
-      // set, can still deliver within the retry window.
-      if (!secret) {
-        return {
-          kind: 'retry',
-          error: `webhook "${hook.name}" has no usable secret (${describeSecret(hook.secret)})`,
-          retryAfterMs: null,
-        };
-      }
-      const timestamp = Math.floor(now().getTime() / 1000);
-      headers['X-Unblock-Event'] = row.eventType;
-      headers['X-Unblock-Delivery'] = String(row.id);
-      headers['X-Unblock-Timestamp'] = String(timestamp);
-      headers['X-Unblock-Signature'] = signBody(secret, timestamp, row.body);
-    }
-    // Keep the secret and the URL (a Slack webhook URL is itself a credential) out of last_error,
-    // whatever the endpoint echoes back.
-    const redact = (text: string) => {
-      let out = text;
-      for (const s of [secret, hook.url]) if (s) out = out.split(s).join('[redacted]');
-      return out;
-    };
-    const url = hook.url;
-    try {
-      const res = await doFetch(url, {
-        method: 'POST',
-        headers,
-        body: row.body,
-        // A redirect is not followed: the signed body would go to a host nobody configured.
-        redirect: 'manual',
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      if (res.status >= 200 && res.status < 300) {
-        await res.body?.cancel().catch(() => undefined);
-        return { kind: 'delivered', url };
-      }
-      const snippet = await bodySnippet(res);
-      const error = redact(`HTTP ${res.status}${snippet ? `: ${snippet}` : ''}`);
-      if (res.status >= 300 && res.status < 400) {
-        return {
-          kind: 'give-up',
-          error: `${error} (redirects are not followed; configure the final URL)`,
-          url,
-        };
-      }
-      if (res.status >= 500 || RETRYABLE_4XX.has(res.status)) {
-        return {
-          kind: 'retry',
-          error,
-          retryAfterMs: parseRetryAfter(res.headers.get('retry-after'), now()),
-          url,
-        };
-      }
-      // Any other 4xx: the endpoint refuses this message or this URL; retrying will not change that.
-      return { kind: 'give-up', error, url };
-    } catch (e) {
-      return { kind: 'retry', error: redact(errorText(e, timeoutMs)), retryAfterMs: null, url };
-    }
   }
 
   /** Write the outcome, fenced on our lease; what to count it as, or null when another worker took the row over. */
@@ -277,7 +148,7 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
     await Promise.all(
       [...byHook.values()].map(async (rows) => {
         for (const [i, row] of rows.entries()) {
-          const outcome = await attempt(row);
+          const outcome = await attemptDelivery(sending, row);
           const counted = await record(row, outcome);
           if (counted) result[counted]++;
           if (outcome.kind !== 'delivered' && hooks.has(row.webhook)) {
@@ -330,10 +201,4 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
       await running;
     },
   };
-}
-
-/** How a missing secret is named in last_error: the variable, never a value. */
-function describeSecret(secret: string | undefined): string {
-  if (!secret) return 'none configured';
-  return secret.startsWith('env:') ? `environment variable ${secret.slice(4)} is unset or empty` : 'empty';
 }

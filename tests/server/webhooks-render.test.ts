@@ -11,7 +11,7 @@ import {
   slackHeadline,
 } from '../../server/webhooks/render';
 import { signBody, verifySignature, resolveSecret } from '../../server/webhooks/sign';
-import { parseRetryAfter } from '../../server/webhooks/worker';
+import { parseRetryAfter } from '../../server/webhooks/attempt';
 
 const AT = new Date('2026-06-01T12:00:00.000Z');
 
