@@ -62,6 +62,57 @@ async function checkConnection(settings: BrokerSettings, deps: OptionsDeps): Pro
   }
 }
 
+/** The broker URL: read-only when set by policy, with a warning for plain http. */
+function BrokerUrlField(props: {
+  url: string;
+  managed: boolean;
+  error: string | null;
+  onInput: (url: string) => void;
+}) {
+  const { url, managed, error: urlError } = props;
+  const insecure = (() => {
+    const c = checkBrokerUrl(url);
+    return c.ok && c.value.insecure;
+  })();
+  return (
+    <div class="field">
+      <label for="broker-url">Broker URL</label>
+      <input
+        id="broker-url"
+        type="url"
+        value={url}
+        placeholder="https://unblock.example.com"
+        spellcheck={false}
+        autocomplete="url"
+        readOnly={managed}
+        aria-readonly={managed ? true : undefined}
+        aria-invalid={urlError ? true : undefined}
+        aria-describedby={`broker-url-hint${urlError ? ' broker-url-error' : ''}`}
+        onInput={(e) => props.onInput(e.currentTarget.value)}
+      />
+      <p id="broker-url-hint" class="hint">
+        {managed ? (
+          'Set by your organisation’s policy.'
+        ) : (
+          <>
+            The demo broker (<code>npm run broker</code>) is at http://127.0.0.1:8787.
+          </>
+        )}
+      </p>
+      {insecure && (
+        <p class="warning" role="note">
+          Plain http: the token would cross the network unencrypted. Use https for a shared broker.
+        </p>
+      )}
+      {urlError && (
+        <p id="broker-url-error" class="error" role="alert">
+          {urlError}
+        </p>
+      )}
+    </div>
+  );
+}
+
 export function Options(props: { deps: OptionsDeps }) {
   const { deps } = props;
   const [url, setUrl] = useState('');
@@ -136,10 +187,6 @@ export function Options(props: { deps: OptionsDeps }) {
   }
 
   const managed = saved?.managed === true;
-  const insecure = (() => {
-    const c = checkBrokerUrl(url);
-    return c.ok && c.value.insecure;
-  })();
   const urlError = error?.startsWith('Broker URL') ? error : null;
   const tokenError = error?.startsWith('API token') ? error : null;
 
@@ -150,41 +197,7 @@ export function Options(props: { deps: OptionsDeps }) {
         Requests you make from an access-denied page are filed with your team&apos;s Unblock broker. Without a
         broker, they are only saved in this browser.
       </p>
-      <div class="field">
-        <label for="broker-url">Broker URL</label>
-        <input
-          id="broker-url"
-          type="url"
-          value={url}
-          placeholder="https://unblock.example.com"
-          spellcheck={false}
-          autocomplete="url"
-          readOnly={managed}
-          aria-readonly={managed ? true : undefined}
-          aria-invalid={urlError ? true : undefined}
-          aria-describedby={`broker-url-hint${urlError ? ' broker-url-error' : ''}`}
-          onInput={(e) => setUrl(e.currentTarget.value)}
-        />
-        <p id="broker-url-hint" class="hint">
-          {managed ? (
-            'Set by your organisation’s policy.'
-          ) : (
-            <>
-              The demo broker (<code>npm run broker</code>) is at http://127.0.0.1:8787.
-            </>
-          )}
-        </p>
-        {insecure && (
-          <p class="warning" role="note">
-            Plain http: the token would cross the network unencrypted. Use https for a shared broker.
-          </p>
-        )}
-        {urlError && (
-          <p id="broker-url-error" class="error" role="alert">
-            {urlError}
-          </p>
-        )}
-      </div>
+      <BrokerUrlField url={url} managed={managed} error={urlError} onInput={setUrl} />
       {deps.auth && saved && (
         <OptionsSignIn
           key={saved.brokerUrl}
