@@ -46,6 +46,7 @@ export async function checkImports(root: string = REPO_ROOT): Promise<ImportProb
     {
       ...config.options,
       baseDir: root,
+      tsConfig: { fileName: path.join(root, 'tsconfig.json') },
       validate: true,
       ruleSet: { forbidden: config.forbidden ?? [] },
       outputType: 'json',
