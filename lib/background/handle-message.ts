@@ -4,7 +4,7 @@
  * child frame of a console tab; anything else gets `{ok:false}` and no side effect.
  */
 import { parseRuntimeMessage, type Reply } from '../messaging/messages';
-import { isConsoleUrl } from '../content/page-context';
+import { isConsoleUrl } from '../clouds';
 import type { DraftRecord } from './drafts';
 import type { NewAccessRequest } from '../contract/request';
 import type { Where } from './tracked-request';

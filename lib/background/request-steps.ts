@@ -16,7 +16,7 @@ import {
   type RequestProgress,
   type RequestProgressMessage,
 } from '../messaging/messages';
-import { isConsoleUrl } from '../content/page-context';
+import { isConsoleUrl } from '../clouds';
 import type { TrackedRequest, TrackedStore } from './tracked-request';
 
 /** Stop following a request after this long. */
