@@ -1,12 +1,8 @@
 // The default Cedar policies (server/policy/*.cedar) as a table of cases: who asks for what, where,
 // for how long → what the broker decides, how many approvers, and which policy said so.
 import { describe, expect, it } from 'vitest';
-import {
-  createPolicyEngine,
-  loadPolicyDir,
-  type PolicyRequest,
-  type PolicyTarget,
-} from '../../server/policy/engine';
+import { createPolicyEngine, type PolicyRequest, type PolicyTarget } from '../../server/policy/engine';
+import { loadPolicyDir } from '../../server/policy/load';
 
 // validateRequests: also type-check every Cedar request against the schema, so an engine bug that
 // builds a malformed request fails here rather than being silently tolerated.

@@ -1,13 +1,13 @@
 // Loading a policy set: the schema and every policy are validated when the engine is created, and
 // a bad file stops the broker with a message that names the file, the policy and the position.
 import { describe, expect, it } from 'vitest';
+import { createPolicyEngine } from '../../server/policy/engine';
 import {
-  createPolicyEngine,
   loadPolicyDir,
   PolicyLoadError,
   type PolicySource,
   type PolicySources,
-} from '../../server/policy/engine';
+} from '../../server/policy/load';
 
 const defaults = loadPolicyDir();
 const withFile = (name: string, text: string): PolicySources => ({
