@@ -4,7 +4,8 @@
  * the API can serialise them; every change goes through the transition functions in
  * `request.ts` and `grant.ts`, which check the tables in `lifecycle.ts`.
  */
-import type { Cloud, DenyKind } from '../../lib/contract/denial';
+import type { Cloud } from '../../lib/contract/denial';
+import type { RequestDenial } from '../../lib/contract/request';
 import {
   GRANT_STATUSES,
   REQUEST_STATUSES,
@@ -17,6 +18,9 @@ import {
 // keeps one import site.
 export { GRANT_STATUSES, REQUEST_STATUSES };
 export type { GrantStatus, PolicyOutcome, RequestStatus };
+// The denial a request came from, as the extension captured it (null for extensions and CLI
+// requests): the contract's shape (lib/contract/request.ts), re-exported like the states.
+export type { RequestDenial };
 
 /** Where access is granted: one AWS account, Azure subscription or GCP project. */
 export interface Target {
@@ -25,13 +29,6 @@ export interface Target {
   readonly account: string;
   /** The configured environment of the target (`dev`, `prod`…); policies key on it. */
   readonly environment: string;
-}
-
-/** The denial a request came from, as the extension captured it (null for extensions and CLI requests). */
-export interface RequestDenial {
-  readonly excerpt: string;
-  readonly denyKind: DenyKind;
-  readonly encodedMessage: string | null;
 }
 
 /**

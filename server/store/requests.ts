@@ -16,8 +16,7 @@
  * Identities are stored and matched exactly as given: the broker normalises user names where it
  * takes them from the token, so `requester` filters here are exact-match (and indexed).
  */
-import type { RequestDenial } from '../../lib/contract/request';
-import type { AccessRequest, PolicyDecisionSnapshot, RequestStatus, Review } from '../domain';
+import type { AccessRequest, PolicyDecisionSnapshot, RequestDenial, RequestStatus, Review } from '../domain';
 import { REQUEST_STATUSES } from '../domain';
 import type { Db, Tx } from './db';
 import { json } from './db';
