@@ -1,45 +1,13 @@
 /**
- * Grant transitions: issue (or merge), provision with retries, extend, and take away with
- * retries. Pure like request.ts: the worker does the cloud call, then reports the outcome here
- * (`provisioned` / `provisionFailed`, `revoked` / `revokeFailed`) and stores the result.
- *
- * Crash recovery needs no extra states: a grant found in `provisioning` or `revoking` after a
- * restart is simply worked on again (provisioners and revokers are idempotent), and reported
- * with the same functions.
+ * Grant transitions: issue (or merge) and extend. Pure like request.ts. Provisioning with
+ * retries is in provisioning.ts, taking access away (expiry, early revoke) in revocation.ts;
+ * grant-step.ts holds what they all build their answers with.
  */
 import { sameIdentity } from './identity';
-import type { RetryPolicy } from './lifecycle';
-import { DEFAULT_RETRY, canTransitionGrant, retryDelayMs } from './lifecycle';
-import type { DomainEvent, EventType, Result } from './result';
+import { advance, grantEvent, isDue, MINUTE_MS } from './grant-step';
+import type { Result } from './result';
 import { SYSTEM_ACTOR, fail, ok } from './result';
 import type { AccessRequest, Grant, GrantStatus } from './types';
-
-/** Longest `lastError` kept; cloud SDK errors can carry whole response bodies. */
-export const LAST_ERROR_MAX = 1000;
-
-const MINUTE_MS = 60_000;
-
-function grantEvent(
-  type: EventType,
-  grant: Grant,
-  actor: string,
-  at: Date,
-  details: Record<string, unknown> = {},
-): DomainEvent {
-  return { type, requestId: grant.requestId, grantId: grant.id, actor, at, details };
-}
-
-function advance(grant: Grant, patch: Partial<Grant>): Grant {
-  return { ...grant, ...patch, version: grant.version + 1 };
-}
-
-function illegal<T>(from: GrantStatus, to: GrantStatus): Result<T> {
-  return fail('illegal-transition', `a ${from} grant cannot become ${to}`);
-}
-
-function isDue(grant: Grant, now: Date): boolean {
-  return now.getTime() >= grant.expiresAt.getTime();
-}
 
 // ---------------------------------------------------------------------------------------------
 // Merging
@@ -200,71 +168,6 @@ export function issueGrant(request: AccessRequest, options: IssueOptions): Resul
 }
 
 // ---------------------------------------------------------------------------------------------
-// Provisioning
-
-/** The worker claims a grant to provision: first try, or a retry once `nextAttemptAt` has come. */
-export function startProvisioning(grant: Grant, now: Date): Result<Grant> {
-  if (!canTransitionGrant(grant.status, 'provisioning')) return illegal(grant.status, 'provisioning');
-  if (isDue(grant, now)) {
-    return fail(
-      'grant-expired',
-      'the grant expired before it could be provisioned; it is due for revocation',
-    );
-  }
-  if (
-    grant.status === 'provision-failed' &&
-    grant.nextAttemptAt &&
-    now.getTime() < grant.nextAttemptAt.getTime()
-  ) {
-    return fail('not-due', `the next provisioning attempt is due at ${grant.nextAttemptAt.toISOString()}`);
-  }
-  const next = advance(grant, { status: 'provisioning', nextAttemptAt: null });
-  return ok(next, [
-    grantEvent('grant.provisioning', next, SYSTEM_ACTOR, now, { attempt: grant.attempts + 1 }),
-  ]);
-}
-
-/** The cloud accepted the grant. */
-export function provisioned(grant: Grant, now: Date): Result<Grant> {
-  if (!canTransitionGrant(grant.status, 'active')) return illegal(grant.status, 'active');
-  const next = advance(grant, { status: 'active', attempts: 0, lastError: null, nextAttemptAt: null });
-  return ok(next, [
-    grantEvent('grant.active', next, SYSTEM_ACTOR, now, {
-      attempts: grant.attempts + 1,
-      expiresAt: grant.expiresAt.toISOString(),
-    }),
-  ]);
-}
-
-function truncateError(error: string): string {
-  return error.length > LAST_ERROR_MAX ? `${error.slice(0, LAST_ERROR_MAX - 1)}…` : error;
-}
-
-/** The cloud call failed: keep the error visible and schedule the retry (`retryDelayMs`). */
-export function provisionFailed(
-  grant: Grant,
-  error: string,
-  now: Date,
-  retry: RetryPolicy = DEFAULT_RETRY,
-): Result<Grant> {
-  if (!canTransitionGrant(grant.status, 'provision-failed')) return illegal(grant.status, 'provision-failed');
-  const nextAttemptAt = new Date(now.getTime() + retryDelayMs(grant.attempts, retry));
-  const next = advance(grant, {
-    status: 'provision-failed',
-    attempts: grant.attempts + 1,
-    lastError: truncateError(error),
-    nextAttemptAt,
-  });
-  return ok(next, [
-    grantEvent('grant.provision-failed', next, SYSTEM_ACTOR, now, {
-      attempt: next.attempts,
-      error: next.lastError,
-      nextAttemptAt: nextAttemptAt.toISOString(),
-    }),
-  ]);
-}
-
-// ---------------------------------------------------------------------------------------------
 // Extension
 
 export interface ExtendOptions {
@@ -345,126 +248,4 @@ export function applyExtension(
   if (!extended.ok) return extended;
   const applied: AccessRequest = { ...request, grantId: grant.id, version: request.version + 1 };
   return ok({ request: applied, grant: extended.value }, extended.events);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Taking access away
-
-/**
- * The sweeper's step for a grant whose time is up. A grant that never reached the cloud ends at
- * once; anything that may hold the permission goes through `revoking`.
- */
-export function markDue(grant: Grant, now: Date): Result<Grant> {
-  if (grant.status === 'approved') {
-    if (!isDue(grant, now)) return fail('not-due', `the grant runs until ${grant.expiresAt.toISOString()}`);
-    const ended = advance(grant, {
-      status: 'ended',
-      revokeReason: 'expired',
-      endedAt: now,
-      nextAttemptAt: null,
-    });
-    return ok(ended, [grantEvent('grant.ended', ended, SYSTEM_ACTOR, now, { provisioned: false })]);
-  }
-  if (!canTransitionGrant(grant.status, 'revoking')) return illegal(grant.status, 'revoking');
-  if (grant.status === 'revoke-failed') return illegal(grant.status, 'revoking'); // retries go through startRevoking
-  if (!isDue(grant, now)) return fail('not-due', `the grant runs until ${grant.expiresAt.toISOString()}`);
-  const next = advance(grant, {
-    status: 'revoking',
-    revokeReason: 'expired',
-    attempts: 0,
-    lastError: null,
-    nextAttemptAt: null,
-  });
-  return ok(next, [
-    grantEvent('grant.revoking', next, SYSTEM_ACTOR, now, { reason: 'expired', from: grant.status }),
-  ]);
-}
-
-/**
- * Early revocation by the requester, an approver or an admin (who may is the policy's `revoke`
- * decision). A grant not yet provisioned is revoked at once; otherwise it goes through `revoking`.
- */
-export function revoke(grant: Grant, by: string, at: Date, comment: string | null = null): Result<Grant> {
-  if (grant.status === 'approved') {
-    const done = advance(grant, { status: 'revoked', revokeReason: 'revoked', revokedBy: by, endedAt: at });
-    return ok(done, [grantEvent('grant.revoked', done, by, at, { provisioned: false, comment })]);
-  }
-  if (!canTransitionGrant(grant.status, 'revoking') || grant.status === 'revoke-failed') {
-    return illegal(grant.status, 'revoking');
-  }
-  const next = advance(grant, {
-    status: 'revoking',
-    revokeReason: 'revoked',
-    revokedBy: by,
-    attempts: 0,
-    lastError: null,
-    nextAttemptAt: null,
-  });
-  return ok(next, [
-    grantEvent('grant.revoking', next, by, at, { reason: 'revoked', from: grant.status, comment }),
-  ]);
-}
-
-/** Retry a failed revocation once `nextAttemptAt` has come. */
-export function startRevoking(grant: Grant, now: Date): Result<Grant> {
-  if (grant.status !== 'revoke-failed') return illegal(grant.status, 'revoking');
-  if (grant.nextAttemptAt && now.getTime() < grant.nextAttemptAt.getTime()) {
-    return fail('not-due', `the next revocation attempt is due at ${grant.nextAttemptAt.toISOString()}`);
-  }
-  const next = advance(grant, { status: 'revoking', nextAttemptAt: null });
-  return ok(next, [
-    grantEvent('grant.revoking', next, SYSTEM_ACTOR, now, {
-      reason: grant.revokeReason,
-      attempt: grant.attempts + 1,
-    }),
-  ]);
-}
-
-/** The cloud no longer holds the grant: `ended` after expiry, `revoked` after an early revoke. */
-export function revoked(grant: Grant, now: Date): Result<Grant> {
-  const to: GrantStatus = grant.revokeReason === 'revoked' ? 'revoked' : 'ended';
-  if (!canTransitionGrant(grant.status, to) || grant.status !== 'revoking') return illegal(grant.status, to);
-  const next = advance(grant, {
-    status: to,
-    attempts: 0,
-    lastError: null,
-    nextAttemptAt: null,
-    endedAt: now,
-  });
-  return ok(next, [
-    grantEvent(
-      to === 'revoked' ? 'grant.revoked' : 'grant.ended',
-      next,
-      grant.revokedBy ?? SYSTEM_ACTOR,
-      now,
-      {
-        provisioned: true,
-        attempts: grant.attempts + 1,
-      },
-    ),
-  ]);
-}
-
-/** The revocation failed: keep the error visible and schedule the retry. Revocation is retried without limit. */
-export function revokeFailed(
-  grant: Grant,
-  error: string,
-  now: Date,
-  retry: RetryPolicy = DEFAULT_RETRY,
-): Result<Grant> {
-  if (!canTransitionGrant(grant.status, 'revoke-failed')) return illegal(grant.status, 'revoke-failed');
-  const nextAttemptAt = new Date(now.getTime() + retryDelayMs(grant.attempts, retry));
-  const next = advance(grant, {
-    status: 'revoke-failed',
-    attempts: grant.attempts + 1,
-    lastError: truncateError(error),
-    nextAttemptAt,
-  });
-  return ok(next, [
-    grantEvent('grant.revoke-failed', next, SYSTEM_ACTOR, now, {
-      attempt: next.attempts,
-      error: next.lastError,
-      nextAttemptAt: nextAttemptAt.toISOString(),
-    }),
-  ]);
 }

@@ -5,4 +5,7 @@ export * from './lifecycle';
 export * from './identity';
 export * from './request';
 export * from './grant';
+export { LAST_ERROR_MAX } from './grant-step';
+export * from './provisioning';
+export * from './revocation';
 export * from './work';

@@ -2,7 +2,8 @@
  * The broker's core records: an access request and the grant it produces. Plain, immutable data
  * (dates are `Date` values the domain never mutates) so the store can persist them as rows and
  * the API can serialise them; every change goes through the transition functions in
- * `request.ts` and `grant.ts`, which check the tables in `lifecycle.ts`.
+ * `request.ts`, `grant.ts`, `provisioning.ts` and `revocation.ts`, which check the tables in
+ * `lifecycle.ts`.
  */
 import type { Cloud } from '../../lib/contract/denial';
 import type { RequestDenial } from '../../lib/contract/request';

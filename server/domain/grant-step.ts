@@ -1,0 +1,39 @@
+/**
+ * What every grant transition (grant.ts, provisioning.ts, revocation.ts) builds its answer
+ * with: the next version of the record, its events, and the refusals they share.
+ */
+import type { DomainEvent, EventType, Result } from './result';
+import { fail } from './result';
+import type { Grant, GrantStatus } from './types';
+
+/** Longest `lastError` kept; cloud SDK errors can carry whole response bodies. */
+export const LAST_ERROR_MAX = 1000;
+
+export const MINUTE_MS = 60_000;
+
+export function grantEvent(
+  type: EventType,
+  grant: Grant,
+  actor: string,
+  at: Date,
+  details: Record<string, unknown> = {},
+): DomainEvent {
+  return { type, requestId: grant.requestId, grantId: grant.id, actor, at, details };
+}
+
+/** The grant after a transition: `patch` applied, version bumped (see types.ts). */
+export function advance(grant: Grant, patch: Partial<Grant>): Grant {
+  return { ...grant, ...patch, version: grant.version + 1 };
+}
+
+export function illegal<T>(from: GrantStatus, to: GrantStatus): Result<T> {
+  return fail('illegal-transition', `a ${from} grant cannot become ${to}`);
+}
+
+export function isDue(grant: Grant, now: Date): boolean {
+  return now.getTime() >= grant.expiresAt.getTime();
+}
+
+export function truncateError(error: string): string {
+  return error.length > LAST_ERROR_MAX ? `${error.slice(0, LAST_ERROR_MAX - 1)}…` : error;
+}
