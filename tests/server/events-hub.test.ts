@@ -15,8 +15,8 @@ import type { EventHub, EventHubOptions, HubMessage } from '../../server/events/
 import { EVENTS_CHANNEL, canSee, createEventHub } from '../../server/events/hub';
 import { pruneEvents } from '../../server/events/retention';
 import type { Db } from '../../server/store/db';
-import type { EventAudience } from '../../server/store/repo';
-import { recordTransition, requestAudience } from '../../server/store/repo';
+import type { EventAudience } from '../../server/store/transitions';
+import { recordTransition, requestAudience } from '../../server/store/transitions';
 import { APPROVERS, T0, draft, policy, value } from './domain-fixtures';
 import { forEachStore } from './pg-harness';
 

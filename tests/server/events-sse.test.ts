@@ -16,8 +16,8 @@ import { createEventHub } from '../../server/events/hub';
 import type { ServeEventsOptions } from '../../server/events/sse';
 import { formatMessage, serveEvents } from '../../server/events/sse';
 import type { Db } from '../../server/store/db';
-import type { EventAudience } from '../../server/store/repo';
-import { recordTransition } from '../../server/store/repo';
+import type { EventAudience } from '../../server/store/transitions';
+import { recordTransition } from '../../server/store/transitions';
 import { APPROVERS, T0 } from './domain-fixtures';
 import { forEachStore } from './pg-harness';
 
