@@ -1,4 +1,4 @@
-import { DURATION_CHOICES } from '@/lib/contract/request';
+import { DURATION_CHOICES } from '@/lib/contract/constants';
 
 export const DURATION_LABEL: Record<number, string> = { 15: '15 min', 60: '1 h', 240: '4 h', 480: '8 h' };
 

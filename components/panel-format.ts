@@ -4,7 +4,7 @@
  */
 import { GRANT_LIVE_STATUSES, type GrantStatus, type RequestStatus } from '@/lib/contract/status';
 import type { AccessRequestView, GrantView, TargetView } from '@/lib/contract/api';
-import { CLOUD_NAME } from './labels';
+import { CLOUD_FACTS } from '@/lib/clouds';
 import { safeText } from './safe-text';
 
 export const GRANT_STATUS_LABEL: Record<GrantStatus, string> = {
@@ -40,7 +40,7 @@ export function targetName(t: TargetView): string {
 
 /** `AWS 222222222222` */
 export function targetAccount(t: TargetView): string {
-  return `${CLOUD_NAME[t.cloud]} ${safeText(t.account, 64)}`;
+  return `${CLOUD_FACTS[t.cloud].label} ${safeText(t.account, 64)}`;
 }
 
 /** `5:07` or `1:05:07` (never negative). */

@@ -69,11 +69,6 @@ export const CLOUD_FACTS: Readonly<Record<Cloud, CloudFacts>> = {
   },
 };
 
-/** One value per cloud, from its facts (`cloudRecord((f) => f.label)`). */
-export function cloudRecord<T>(pick: (facts: CloudFacts, cloud: Cloud) => T): Record<Cloud, T> {
-  return Object.fromEntries(CLOUDS.map((c) => [c, pick(CLOUD_FACTS[c], c)])) as Record<Cloud, T>;
-}
-
 /** Every console's match patterns: the manifest's host permissions and the content script's `matches`. */
 export const CONSOLE_MATCHES: readonly string[] = CLOUDS.flatMap((c) => CLOUD_FACTS[c].consoleMatches);
 

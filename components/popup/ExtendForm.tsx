@@ -5,7 +5,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { BrokerApi } from '@/lib/extension/broker-client';
 import type { AccessRequestView, GrantView } from '@/lib/contract/api';
-import { DEFAULT_DURATION_MINUTES, JUSTIFICATION_MAX } from '@/lib/contract/request';
+import { DEFAULT_DURATION_MINUTES, JUSTIFICATION_MAX } from '@/lib/contract/constants';
 import { DurationPicker } from '../DurationPicker';
 import { TextField } from '../TextField';
 import { safeText } from '../safe-text';

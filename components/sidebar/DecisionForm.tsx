@@ -4,7 +4,8 @@
  */
 import { useState } from 'preact/hooks';
 import type { BrokerApi } from '@/lib/extension/broker-client';
-import { COMMENT_MAX, type AccessRequestView } from '@/lib/contract/api';
+import type { AccessRequestView } from '@/lib/contract/api';
+import { COMMENT_MAX } from '@/lib/contract/constants';
 import { safeText } from '../safe-text';
 import { useBrokerAction } from '../use-broker-action';
 

@@ -6,7 +6,7 @@
 import type { BrokerApi } from '@/lib/extension/broker-client';
 import type { AccessRequestView } from '@/lib/contract/api';
 import { ActionRisks } from '../ActionRisks';
-import { DENY_KIND_TEXT } from '../labels';
+import { DENY_KIND_FACTS } from '@/lib/deny-kinds';
 import { formatTime, REQUEST_STATUS_LABEL } from '../panel-format';
 import { TargetLine } from '../TargetLine';
 import { EXCERPT_DISPLAY_MAX, safeText } from '../safe-text';
@@ -66,7 +66,7 @@ export function QueueItem(props: {
           <h3>The denial</h3>
           <pre class="excerpt">{safeText(r.denial.excerpt, EXCERPT_DISPLAY_MAX)}</pre>
           <p class="muted">
-            <span class="mono">{r.denial.denyKind}</span>: {DENY_KIND_TEXT[r.denial.denyKind]}
+            <span class="mono">{r.denial.denyKind}</span>: {DENY_KIND_FACTS[r.denial.denyKind].text}
           </p>
         </div>
       )}

@@ -13,9 +13,6 @@ import { Cloud, DenyKind } from './denial';
 import { DurationMinutes, Justification, NewAccessRequest, strictObject } from './request';
 import { EVENT_TYPES, EventType, GrantStatus, PolicyOutcome, RequestStatus } from './status';
 
-// Kept for components/sidebar/DecisionForm.tsx; the lead removes it.
-export { COMMENT_MAX } from './constants';
-
 const optionalText = (field: string, max: number) =>
   z.optional(
     z

@@ -20,9 +20,6 @@ import {
 } from './constants';
 import { Cloud, DenyKind } from './denial';
 
-// Kept for components/popup/ExtendForm.tsx and components/DurationPicker.tsx; the lead removes it.
-export { DEFAULT_DURATION_MINUTES, DURATION_CHOICES, JUSTIFICATION_MAX } from './constants';
-
 /** One grantable permission of the cloud's grammar (lib/clouds.ts), no wildcards, bounded length. */
 export function isValidAction(cloud: Cloud, action: string): boolean {
   return action.length <= ACTION_MAX && CLOUD_FACTS[cloud].actionGrammar.test(action);

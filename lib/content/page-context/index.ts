@@ -10,8 +10,6 @@ import type { PageContext } from './types';
 
 export type { PageContext } from './types';
 export { awsPageContext, azurePageContext, gcpPageContext };
-// Kept for lib/background/handle-message.ts and request-flow.ts; the lead removes it.
-export { consoleCloud, isConsoleUrl } from '../../clouds';
 
 export function pageContext(url: string, cookie: string, headerText?: string): PageContext | undefined {
   let host: string;
