@@ -9,7 +9,9 @@ import { ApiTokenError, createAuthService } from './auth';
 import { ConfigError, checkConfigText, loadConfig } from './config/load';
 import { optionsFromEnv, startBroker, type BrokerOptions, type RunningBroker } from './main';
 import { appendAudit, readAudit, verifyAudit } from './store/audit';
-import { StoreOpenError, describeUrl, openStore, type Db } from './store/db';
+import { StoreOpenError, type Db } from './store/db';
+import { openStore } from './store/open';
+import { describeUrl } from './store/postgres';
 import { StoreLockedError, lockDataDir } from './store/lock';
 import { MigrationError, migrate } from './store/migrate';
 

@@ -21,9 +21,11 @@ import { createProvisionerRegistry, type ProvisionerFor } from './provisioners';
 import type { CloudIdentities } from './provision/types';
 import { createBroker, type TransitionHook } from './service/broker';
 import { createWorker } from './service/worker';
-import { openStore, type Db } from './store/db';
+import type { Db } from './store/db';
+import { openStore } from './store/open';
 import { lockDataDir } from './store/lock';
 import { migrate } from './store/migrate';
+import { userCloudIdentities } from './store/users';
 import { enqueueWebhooks, createWebhookWorker } from './webhooks';
 
 const EVENT_RETENTION_MS = 7 * 24 * 3_600_000;
@@ -165,11 +167,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     const identities = async (user: string): Promise<CloudIdentities> => {
       const configured = config.users.find((u) => u.name === user)?.identities;
       if (configured && Object.keys(configured).length > 0) return configured;
-      const { rows } = await db.query<{ cloud_identities: CloudIdentities }>(
-        'SELECT cloud_identities FROM users WHERE id = $1',
-        [user],
-      );
-      return rows[0]?.cloud_identities ?? {};
+      return userCloudIdentities(db, user);
     };
 
     const onTransition: TransitionHook | undefined =

@@ -13,7 +13,8 @@ import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe } from 'vitest';
 import type { Db } from '../../server/store/db';
-import { openPglite, openPostgres } from '../../server/store/db';
+import { openPglite } from '../../server/store/pglite';
+import { openPostgres } from '../../server/store/postgres';
 import { migrate } from '../../server/store/migrate';
 
 export type Engine = 'pglite' | 'postgres';

@@ -3,7 +3,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { openPglite, openPostgres, StoreOpenError } from '../../server/store/db';
+import { StoreOpenError } from '../../server/store/db';
+import { openPglite } from '../../server/store/pglite';
+import { openPostgres } from '../../server/store/postgres';
 import { migrate } from '../../server/store/migrate';
 import { pgliteDataDirFromTemplate } from './pg-harness';
 
