@@ -1,0 +1,92 @@
+import { JUSTIFICATION_MAX } from '@/lib/contract/constants';
+import type { Denial } from '@/lib/contract/denial';
+import { DENY_KIND_FACTS } from '@/lib/deny-kinds';
+import { ActionsInline } from '../ActionList';
+import { DurationPicker, durationLabel } from '../DurationPicker';
+import { safeText } from '../safe-text';
+import { TextField } from '../TextField';
+import { PermissionField } from './PermissionField';
+import { RequestStatusLine } from './RequestStatusLine';
+import { Target } from './Target';
+import type { RequestFormState } from './use-request-form';
+
+interface RequestFormProps {
+  denial: Denial;
+  account: string | null;
+  label?: string;
+  /** Unique per card, for label/input ids inside the shared shadow root. */
+  idPrefix: string;
+  form: RequestFormState;
+}
+
+/** "Request <actions> on <resource> in <account> for <duration>": the sentence the form fills in. */
+function RequestHeadline(props: RequestFormProps) {
+  const { denial, form } = props;
+  const cloud = denial.cloud;
+  const typed = safeText(form.permission, 120);
+  return (
+    <p class="headline">
+      Request{' '}
+      {denial.actions.length > 0 ? (
+        <ActionsInline cloud={cloud} actions={denial.actions} />
+      ) : typed ? (
+        <code class="bidi">{typed}</code>
+      ) : (
+        'a permission'
+      )}
+      <Target cloud={cloud} resource={denial.resource} account={props.account} label={props.label} />{' '}
+      <span class="nowrap">
+        for <strong>{durationLabel(form.duration)}</strong>
+      </span>
+    </p>
+  );
+}
+
+/** A denial a grant can lift: what would be requested, the fields, the button and its outcome. */
+export function RequestForm(props: RequestFormProps) {
+  const { denial, idPrefix, form } = props;
+  const justificationId = `${idPrefix}-justification`;
+  return (
+    <>
+      <RequestHeadline {...props} />
+      {denial.denyKind !== 'unknown' && <p class="why clamp">{DENY_KIND_FACTS[denial.denyKind].text}</p>}
+      {denial.actions.length === 0 && (
+        <PermissionField id={`${idPrefix}-permission`} denial={denial} form={form} />
+      )}
+      <div class="row">
+        <DurationPicker
+          id={`${idPrefix}-duration`}
+          value={form.duration}
+          disabled={form.busy}
+          onChange={form.setDuration}
+        />
+        <TextField
+          id={justificationId}
+          class="grow"
+          label="Justification"
+          value={form.justification}
+          maxLength={JUSTIFICATION_MAX}
+          placeholder="Reason or ticket"
+          describedBy={form.errors.justification ? `${justificationId}-error` : undefined}
+          invalid={!!form.errors.justification}
+          disabled={form.busy}
+          onInput={form.setJustification}
+        />
+        <button type="button" class="primary" disabled={form.busy} onClick={(e) => void form.onRequest(e)}>
+          Request access
+        </button>
+      </div>
+      {form.errors.justification && (
+        <p id={`${justificationId}-error`} class="error" role="alert">
+          {form.errors.justification}
+        </p>
+      )}
+      {form.errors.form && (
+        <p class="error" role="alert">
+          {form.errors.form}
+        </p>
+      )}
+      <RequestStatusLine status={form.status} progress={form.progress} />
+    </>
+  );
+}

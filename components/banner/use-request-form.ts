@@ -1,0 +1,95 @@
+/**
+ * The request form's state on one banner card: the fields, their errors, and the request's status
+ * from "sending" through the broker's progress. Filing is allowed only for real user input.
+ */
+import { useState } from 'preact/hooks';
+import { DEFAULT_DURATION_MINUTES } from '@/lib/contract/constants';
+import type { Denial } from '@/lib/contract/denial';
+import { isReply, SaveDraftMessage, type RequestProgress } from '@/lib/messaging/messages';
+import { permissionPlaceholder } from '../describe';
+import { progressSettled } from '../ProgressLine';
+import { fieldErrors, newAccessRequest, type FieldErrors, type RequestStatus } from './request-draft';
+
+export interface RequestFormContext {
+  denial: Denial;
+  account: string | null;
+  pageUrl: string;
+  send: (msg: SaveDraftMessage) => Promise<unknown>;
+  /** In the page only real user input (`event.isTrusted`) may send a request. */
+  isTrusted: (e: Event) => boolean;
+  /** What the background reported about filed requests, by draft id. */
+  progress?: ReadonlyMap<string, RequestProgress>;
+}
+
+export interface RequestFormState {
+  duration: number;
+  setDuration: (minutes: number) => void;
+  justification: string;
+  setJustification: (value: string) => void;
+  permission: string;
+  setPermission: (value: string) => void;
+  /** The example permission for this card: the field's placeholder and the error's "like …". */
+  placeholder: string;
+  errors: FieldErrors;
+  status: RequestStatus;
+  /** The broker's progress for the filed request, once there is one. */
+  progress: RequestProgress | undefined;
+  /** Sending, or filed and not yet settled: the fields and the button are disabled. */
+  busy: boolean;
+  onRequest: (e: Event) => Promise<void>;
+}
+
+export function useRequestForm(ctx: RequestFormContext): RequestFormState {
+  const { denial } = ctx;
+  const [duration, setDuration] = useState(DEFAULT_DURATION_MINUTES);
+  const [justification, setJustification] = useState('');
+  const [permission, setPermission] = useState('');
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [status, setStatus] = useState<RequestStatus>({ kind: 'idle' });
+
+  const progress = status.kind === 'saved' && status.draftId ? ctx.progress?.get(status.draftId) : undefined;
+  // A request the broker refused or that failed may be filed again.
+  const busy = status.kind === 'sending' || (status.kind === 'saved' && !progressSettled(progress));
+  const placeholder = permissionPlaceholder(denial, ctx.pageUrl);
+
+  async function onRequest(e: Event) {
+    // A page script cannot reach this closed shadow root, but a synthetic event must never
+    // create a request even if it somehow did.
+    if (!ctx.isTrusted(e) || busy) return;
+    const request = newAccessRequest(
+      denial,
+      { account: ctx.account, permission, durationMinutes: duration, justification },
+      ctx.pageUrl,
+    );
+    const parsed = SaveDraftMessage.safeParse({ type: 'save-draft', request });
+    if (!parsed.success) {
+      setErrors(fieldErrors(parsed.error.issues, denial.cloud, placeholder));
+      return;
+    }
+    setErrors({});
+    setStatus({ kind: 'sending' });
+    try {
+      const reply = await ctx.send(parsed.data);
+      if (isReply(reply) && reply.ok)
+        setStatus({ kind: 'saved', draftId: reply.id, broker: reply.broker === true });
+      else setStatus({ kind: 'failed', message: isReply(reply) && !reply.ok ? reply.error : 'no answer' });
+    } catch (err) {
+      setStatus({ kind: 'failed', message: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
+  return {
+    duration,
+    setDuration,
+    justification,
+    setJustification,
+    permission,
+    setPermission,
+    placeholder,
+    errors,
+    status,
+    progress,
+    busy,
+    onRequest,
+  };
+}
