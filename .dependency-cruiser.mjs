@@ -10,7 +10,7 @@ const SHARED_CORE = '^lib/(?!(extension|background|content|messaging)/)';
 const EXTENSION = '^(entrypoints|components)/|^lib/(extension|background|content|messaging)/';
 /** The content side: runs in console pages, next to page scripts; must never hold a token. */
 const CONTENT_SIDE =
-  '^lib/content/|^entrypoints/(content|banner)\\.ts$|^components/(Banner|BannerStack|banner-controller)\\.tsx$';
+  '^lib/content/|^entrypoints/(content|banner)\\.ts$|^components/(Banner|BannerStack|banner-controller)\\.tsx$|^components/banner/';
 /** What ships: the extension, the shared core, the broker and the CLI. */
 const PRODUCTION = '^(lib|components|entrypoints|server|cli)/';
 /** Node runtimes outside the extension. */

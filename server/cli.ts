@@ -10,9 +10,9 @@ import { ConfigError, checkConfigText, loadConfig } from './config/load';
 import { optionsFromEnv, startBroker, type BrokerOptions, type RunningBroker } from './main';
 import { appendAudit, readAudit, verifyAudit } from './store/audit';
 import { StoreOpenError, type Db } from './store/db';
-import { openStore } from './store/open';
+import { openLockedStore } from './store/open';
 import { describeUrl } from './store/postgres';
-import { StoreLockedError, lockDataDir } from './store/lock';
+import { StoreLockedError } from './store/lock';
 import { MigrationError, migrate } from './store/migrate';
 
 const USAGE = `Usage: unblock-server <command>
@@ -90,20 +90,17 @@ async function configCheck(file: string | undefined, io: Io): Promise<number> {
 
 /** Opens the store the broker would use (locking an embedded one), runs `fn`, closes it. */
 async function withStore<T>(options: BrokerOptions, purpose: string, fn: (db: Db) => Promise<T>): Promise<T> {
-  const dataDir = options.dataDir ?? './.unblock';
-  const unlock = options.databaseUrl ? () => undefined : lockDataDir(dataDir, purpose);
-  try {
-    const db = await openStore({
-      dataDir,
+  const store = await openLockedStore(
+    {
+      dataDir: options.dataDir ?? './.unblock',
       ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
-    });
-    try {
-      return await fn(db);
-    } finally {
-      await db.close();
-    }
+    },
+    purpose,
+  );
+  try {
+    return await fn(store.db);
   } finally {
-    unlock();
+    await store.close();
   }
 }
 

@@ -3,8 +3,6 @@
  * grant worker, the event hub and the webhook sender, wired together once. `unblock-server start`
  * and `npm run broker` call `startBroker` with the environment; tests call it with options.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import { createAuthService } from './auth';
 import { loadConfig, type LoadedConfig } from './config/load';
@@ -12,23 +10,23 @@ import type { BrokerConfig } from './config/schema';
 import { targetIndex } from './config/targets';
 import type { Grant } from './domain';
 import { createEventHub } from './events/hub';
-import { pruneEvents } from './events/retention';
 import { serveEvents } from './events/sse';
+import { startHousekeeping } from './housekeeping';
+import { listenStarting } from './http/listen';
 import { buildOpenApiDocument } from './http/openapi';
 import { createRequestHandler } from './http/server';
-import { createPolicyEngine, loadPolicyDir } from './policy/engine';
+import { createPolicyEngine } from './policy/engine';
+import { loadPolicyDir } from './policy/load';
 import { createProvisionerRegistry, type ProvisionerFor } from './provisioners';
 import type { CloudIdentities } from './provision/types';
-import { createBroker, type TransitionHook } from './service/broker';
+import { createBroker } from './service/broker';
 import { createWorker } from './service/worker';
 import type { Db } from './store/db';
-import { openStore } from './store/open';
-import { lockDataDir } from './store/lock';
 import { migrate } from './store/migrate';
+import { openLockedStore } from './store/open';
 import { userCloudIdentities } from './store/users';
-import { enqueueWebhooks, createWebhookWorker } from './webhooks';
-
-const EVENT_RETENTION_MS = 7 * 24 * 3_600_000;
+import { createWebhookWorker } from './webhooks';
+import { webhookTransitionHook } from './webhooks/transition-hook';
 
 export interface BrokerOptions {
   readonly port?: number;
@@ -102,34 +100,25 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     : await loadConfig(options.configFile);
   const { config } = loaded;
   const targets = targetIndex(config.targets);
-
   const policy = createPolicyEngine(loadPolicyDir());
 
-  const dataDir = options.dataDir ?? './.unblock';
-  const given = options.db;
-  const unlock =
-    given || options.databaseUrl || dataDir === 'memory'
-      ? () => undefined
-      : lockDataDir(dataDir, 'unblock-server start');
-  const db =
-    given ??
-    (await openStore({
-      dataDir,
-      ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
-    }).catch((e: unknown) => {
-      unlock();
-      throw e;
-    }));
-  const cleanups: (() => Promise<unknown>)[] = [
-    () => Promise.resolve(unlock()),
-    () => (given ? Promise.resolve() : db.close()),
-  ];
+  // An open store given by the caller (tests) stays open when the broker closes.
+  const store = options.db
+    ? { db: options.db, close: () => Promise.resolve() }
+    : await openLockedStore(
+        {
+          dataDir: options.dataDir ?? './.unblock',
+          ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
+        },
+        'unblock-server start',
+      );
+  const { db } = store;
+  const cleanups: (() => Promise<unknown>)[] = [() => store.close()];
   const closeAll = async () => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   };
   try {
     await migrate(db);
-
     const provisioners =
       options.provisioners ?? createProvisionerRegistry(config, { simUrl: options.simUrl ?? null, now, log });
     const provisionerFor = (grant: Grant) =>
@@ -140,73 +129,22 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
           provisioner: config.clouds[grant.target.cloud] ? 'cloud' : 'sim',
         },
       );
-
-    // The port is bound first (its number names the worker and the issuer); until everything is
-    // wired, requests get a 503 instead of hanging.
-    const starting = (_req: http.IncomingMessage, res: http.ServerResponse) => {
-      res.writeHead(503, { 'retry-after': '1', 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: { code: 'internal', message: 'the broker is starting' } }));
-    };
-    const server = http.createServer(starting);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port ?? 8787, options.host ?? '127.0.0.1', resolve);
-    });
-    cleanups.push(
-      () =>
-        new Promise<void>((resolve) => {
-          server.closeAllConnections();
-          server.close(() => resolve());
-        }),
-    );
-    const address = server.address() as AddressInfo;
-    const hostForUrl = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    const url = `http://${hostForUrl === '0.0.0.0' ? '127.0.0.1' : hostForUrl}:${address.port}`;
-    const publicUrl = options.publicUrl ?? url;
-
     const identities = async (user: string): Promise<CloudIdentities> => {
       const configured = config.users.find((u) => u.name === user)?.identities;
       if (configured && Object.keys(configured).length > 0) return configured;
       return userCloudIdentities(db, user);
     };
 
-    const onTransition: TransitionHook | undefined =
-      config.webhooks.length === 0
-        ? undefined
-        : async (tx, events, { request }) => {
-            await enqueueWebhooks(tx, config.webhooks, events, {
-              publicUrl,
-              brokerName: config.name,
-              requests: request
-                ? [
-                    {
-                      id: request.id,
-                      requester: request.requester,
-                      requesterDisplayName:
-                        config.users.find((u) => u.name === request.requester)?.displayName ?? null,
-                      target: {
-                        ...request.target,
-                        name: targets.nameOf(request.target),
-                      },
-                      actions: request.actions,
-                      resource: request.resource,
-                      durationMinutes: request.durationMinutes,
-                      justification: request.justification,
-                      ticket: request.ticket,
-                      decision: request.policy.decision,
-                      requiredApprovals: request.policy.requiredApprovals,
-                      advice: request.policy.advice,
-                    },
-                  ]
-                : [],
-            });
-          };
+    const listening = await listenStarting(options.port ?? 8787, options.host ?? '127.0.0.1');
+    cleanups.push(() => listening.close());
+    const publicUrl = options.publicUrl ?? listening.url;
+    const onTransition = webhookTransitionHook(config, targets, publicUrl);
 
     const worker = createWorker({
       db,
       provisionerFor,
       identities,
-      workerId: options.workerId ?? `${os.hostname()}:${address.port}`,
+      workerId: options.workerId ?? `${os.hostname()}:${listening.port}`,
       now,
       ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),
       ...(onTransition ? { onTransition } : {}),
@@ -235,40 +173,16 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       onError: (e) => log(`events: ${e instanceof Error ? e.message : String(e)}`),
     });
     cleanups.push(() => hub.close());
-    // Events are for live views and reconnect replay, not history (that is the audit log): keep a week.
-    const prune = setInterval(() => {
-      pruneEvents(db, new Date(now().getTime() - EVENT_RETENTION_MS)).catch((e: unknown) =>
-        log(`events: pruning failed: ${e instanceof Error ? e.message : String(e)}`),
-      );
-    }, 3_600_000);
-    prune.unref();
-    cleanups.push(() => Promise.resolve(clearInterval(prune)));
-    // AWS early revokes leave deny statements on the JIT roles; drop those that can no longer
-    // match a live session (each revoke also does, this catches roles nobody revoked on since).
-    const awsTargets = config.targets.filter((t) => t.cloud === 'aws' && t.provisioner === 'cloud');
-    const sweep = setInterval(() => {
-      for (const t of awsTargets) {
-        provisioners(t)
-          .maintain?.(t)
-          .catch((e: unknown) =>
-            log(
-              `aws ${t.account}: sweeping old revocations failed: ${e instanceof Error ? e.message : String(e)}`,
-            ),
-          );
-      }
-    }, 3_600_000);
-    sweep.unref();
-    cleanups.push(() => Promise.resolve(clearInterval(sweep)));
+    const stopHousekeeping = startHousekeeping({ db, config, provisioners, now, log });
+    cleanups.push(() => Promise.resolve(stopHousekeeping()));
     const webhooks = createWebhookWorker({
       db,
       hooks: config.webhooks,
-      workerId: `webhooks:${address.port}`,
+      workerId: `webhooks:${listening.port}`,
       now,
     });
 
-    server.off('request', starting);
-    server.on(
-      'request',
+    listening.serve(
       createRequestHandler({
         db,
         broker,
@@ -286,7 +200,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     cleanups.push(() => webhooks.stop());
 
     return {
-      url,
+      url: listening.url,
       config,
       db,
       demo: loaded.demo,

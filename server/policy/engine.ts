@@ -15,9 +15,6 @@ import type { Cloud } from '../../lib/contract/denial';
 import { highestRisk, type Risk } from '../../lib/risk';
 import { checkPolicySet, loadPolicyDir, type LoadedPolicy, type PolicySources } from './load';
 
-// server/main.ts reads the policy directory through this module.
-export { loadPolicyDir };
-
 /** A target as the policies see it. */
 export interface PolicyTarget {
   /**
