@@ -7,7 +7,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import pkg from '../package.json' with { type: 'json' };
-import { CLOUDS, ExplainResult } from '../lib/contract/denial';
+import { CLOUDS } from '../lib/clouds';
+import { ExplainResult } from '../lib/contract/denial';
 import type { Cloud, ParseHints } from '../lib/contract/denial';
 import { explain, formatExplanation, lookAlike } from './explain';
 

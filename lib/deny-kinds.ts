@@ -1,7 +1,8 @@
 /**
  * Why the cloud said no, in one table: each deny kind's words for people (the banner, the CLI),
  * who owns the block, why a grant would not help, and whether a just-in-time grant can help at
- * all (docs/denial-formats.md §6). The parser classifies with it, the broker refuses with it.
+ * all (docs/denial-formats.md §6). The parser classifies with it; the broker refuses requests of
+ * the kinds no grant can help with (server/service/requests.ts).
  * Pure data (no browser or Node API, no zod).
  */
 
@@ -32,12 +33,6 @@ export interface DenyKindFacts {
    * deny never can, whatever its kind: the parser applies that on top (lib/denial/classify.ts).
    */
   readonly grantCanHelp: boolean;
-  /**
-   * A control above the identity's own permissions (SCP or boundary, Azure Policy or deny
-   * assignment, VPC Service Controls, organisation policy, OAuth scopes): what the broker refuses
-   * today (`GUARDRAIL_KINDS`, lib/contract/denial.ts), a subset of the kinds no grant can help.
-   */
-  readonly guardrail: boolean;
 }
 
 export const DENY_KIND_FACTS: Readonly<Record<DenyKind, DenyKindFacts>> = {
@@ -46,7 +41,6 @@ export const DENY_KIND_FACTS: Readonly<Record<DenyKind, DenyKindFacts>> = {
     owner: 'Your cloud administrators.',
     noGrant: 'The permission is missing, but a grant is not allowed here.',
     grantCanHelp: true,
-    guardrail: false,
   },
   'explicit-scp': {
     text: 'Blocked by an organization guardrail (service or resource control policy, or VPC endpoint policy).',
@@ -54,21 +48,18 @@ export const DENY_KIND_FACTS: Readonly<Record<DenyKind, DenyKindFacts>> = {
     noGrant:
       'Blocked by an organisation or network guardrail (SCP, RCP or VPC endpoint policy); a grant cannot override it.',
     grantCanHelp: false,
-    guardrail: true,
   },
   'explicit-boundary': {
     text: 'Blocked by the permissions boundary on your identity.',
     owner: "Whoever manages your identity's permissions boundary, usually the cloud platform team.",
     noGrant: 'Blocked by a permissions boundary on your principal; a grant cannot lift it.',
     grantCanHelp: false,
-    guardrail: true,
   },
   'explicit-identity': {
     text: 'Explicitly denied by a policy attached to your identity.',
     owner: 'The administrators of your IAM user or role.',
     noGrant: 'Blocked by an explicit deny in a policy; a grant cannot override it.',
     grantCanHelp: false,
-    guardrail: false,
   },
   // A grant helps through a new session; an explicit deny in the session policy does not.
   'session-policy': {
@@ -76,21 +67,18 @@ export const DENY_KIND_FACTS: Readonly<Record<DenyKind, DenyKindFacts>> = {
     owner: 'Whoever issued your current session.',
     noGrant: 'Blocked by an explicit deny in the session policy; a grant cannot override it.',
     grantCanHelp: true,
-    guardrail: false,
   },
   'resource-policy': {
     text: "The resource's own policy does not let you in.",
     owner: 'The owner of the resource (its resource-based or key policy).',
     noGrant: "Blocked by the resource's own policy; its owner must change that policy.",
     grantCanHelp: false,
-    guardrail: false,
   },
   'azure-rbac': {
     text: 'No role assignment grants this action at this scope.',
     owner: 'Your Azure administrators.',
     noGrant: 'A role assignment would not change this block.',
     grantCanHelp: true,
-    guardrail: false,
   },
   'azure-policy': {
     text: 'Blocked by Azure Policy, a deny assignment or a lock.',
@@ -98,14 +86,12 @@ export const DENY_KIND_FACTS: Readonly<Record<DenyKind, DenyKindFacts>> = {
     noGrant:
       'Blocked by Azure Policy, a deny assignment or a similar governance control; a role assignment cannot help.',
     grantCanHelp: false,
-    guardrail: true,
   },
   'gcp-iam': {
     text: 'No IAM role grants this permission (or a deny policy blocks it).',
     owner: 'Your Google Cloud administrators.',
     noGrant: 'An IAM deny policy or access boundary applies regardless of roles.',
     grantCanHelp: true,
-    guardrail: false,
   },
   'gcp-scope': {
     text: 'Blocked by OAuth scopes, VPC Service Controls or an organization policy.',
@@ -114,14 +100,12 @@ export const DENY_KIND_FACTS: Readonly<Record<DenyKind, DenyKindFacts>> = {
     noGrant:
       'Blocked by OAuth scopes, VPC Service Controls or an organisation policy; an IAM grant cannot help.',
     grantCanHelp: false,
-    guardrail: true,
   },
   unknown: {
     text: 'The message does not say why.',
     owner: 'Your cloud administrators.',
     noGrant: 'The text does not say why access was refused in a way a grant can fix.',
     grantCanHelp: true,
-    guardrail: false,
   },
 };
 

@@ -5,11 +5,10 @@
  */
 import * as z from 'zod/mini';
 import { CLOUDS } from '../clouds';
-import { DENY_KIND_FACTS, DENY_KINDS } from '../deny-kinds';
+import { DENY_KINDS } from '../deny-kinds';
 
-// The lists live with their tables (lib/clouds.ts, lib/deny-kinds.ts); the contract re-exports
-// them with the zod enums built from them.
-export { CLOUDS, DENY_KINDS };
+// The lists live with their tables (lib/clouds.ts, lib/deny-kinds.ts); the contract builds its
+// zod enums from them.
 export const Cloud = z.enum(CLOUDS);
 export type Cloud = z.infer<typeof Cloud>;
 
@@ -19,15 +18,6 @@ export type Cloud = z.infer<typeof Cloud>;
  */
 export const DenyKind = z.enum(DENY_KINDS);
 export type DenyKind = z.infer<typeof DenyKind>;
-
-/**
- * Organisation guardrails: no grant of the broker's can lift them (an SCP or permissions
- * boundary caps every role, Azure Policy and deny assignments override role assignments, VPC
- * Service Controls and org policies sit above IAM). The banner explains them instead of offering a
- * request, and the broker refuses requests that carry one.
- * Kept for server/service/broker.ts; the lead switches it to `grantCanHelp` and removes it.
- */
-export const GUARDRAIL_KINDS: readonly DenyKind[] = DENY_KINDS.filter((k) => DENY_KIND_FACTS[k].guardrail);
 
 export const DENIAL_SOURCES = ['console', 'api', 'cli', 'sdk', 'terraform', 'cloudformation'] as const;
 export const DenialSource = z.enum(DENIAL_SOURCES);

@@ -5,7 +5,7 @@
  * its path in the file.
  */
 import * as z from 'zod';
-import { CLOUDS } from '../../lib/contract/denial';
+import { CLOUDS } from '../../lib/clouds';
 import { EVENT_TYPES } from '../../lib/contract/status';
 import { AwsCloudConfig, AwsTargetConfig } from '../clouds/aws/config';
 import { AzureCloudConfig, AzureTargetConfig } from '../clouds/azure/config';

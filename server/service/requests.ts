@@ -10,7 +10,7 @@ import type {
   DecisionBody,
   ListRequestsQuery,
 } from '../../lib/contract/api';
-import { GUARDRAIL_KINDS } from '../../lib/contract/denial';
+import { DENY_KIND_FACTS, grantCanHelp } from '../../lib/deny-kinds';
 import type { Principal } from '../auth/principal';
 import type { TargetConfig } from '../config/schema';
 import { cancel, submitRequest, type AccessRequest, type PolicyDecisionSnapshot } from '../domain';
@@ -100,10 +100,13 @@ export async function createRequest(
       'target.account: the denial did not name the account; choose the account to request access on',
     );
   }
-  if (GUARDRAIL_KINDS.includes(body.denial.denyKind)) {
+  // The same table the parser classifies with: what the banner declines, the API refuses too.
+  const kind = body.denial.denyKind;
+  if (!grantCanHelp(kind)) {
+    const facts = DENY_KIND_FACTS[kind];
     return invalidField(
       'denial.denyKind',
-      `denial.denyKind: ${body.denial.denyKind} is an organisation guardrail; no grant can lift it — ask the team that owns the guardrail`,
+      `denial.denyKind: ${kind}: ${facts.noGrant} Who can lift it: ${facts.owner}`,
     );
   }
   const target = ctx.targets.find({ cloud: body.target.cloud, account: body.target.account });

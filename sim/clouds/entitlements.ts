@@ -14,7 +14,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as z from 'zod';
-import { CLOUDS } from '../../lib/contract/denial';
+import { CLOUDS } from '../../lib/clouds';
 
 export const Entitlement = z.strictObject({
   grantId: z.string().min(1).max(128),

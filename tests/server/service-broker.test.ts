@@ -9,6 +9,8 @@ import {
   AccessRequestView as AccessRequestViewSchema,
   GrantView as GrantViewSchema,
 } from '../../lib/contract/api';
+import { parseDenials } from '../../lib/denial';
+import { DENY_KIND_FACTS, DENY_KINDS, grantCanHelp } from '../../lib/deny-kinds';
 import { createPolicyEngine } from '../../server/policy/engine';
 import { createSimProvisioner } from '../../server/provision/sim';
 import { createBroker } from '../../server/service/broker';
@@ -240,6 +242,30 @@ forEachStore('broker service', (fixture) => {
     );
     expect(scp.ok || scp.error.fields?.[0]?.path).toBe('denial.denyKind');
     expect(value(await broker.listRequests(alice, {})).items).toEqual([]);
+  });
+
+  it('refuses exactly the deny kinds the parser says no grant can help with (one table decides)', async () => {
+    const db = await fixture.migrated();
+    const { broker } = await setup(db);
+    for (const denyKind of DENY_KINDS) {
+      const r = await broker.createRequest(
+        alice,
+        body({ denial: { excerpt: `denied (${denyKind})`, denyKind, encodedMessage: null } }),
+      );
+      const accepted = r.ok;
+      expect(accepted, `${denyKind}: ${r.ok ? 'accepted' : r.error.message}`).toBe(grantCanHelp(denyKind));
+      if (!r.ok) {
+        expect(r.error.fields?.[0]?.path).toBe('denial.denyKind');
+        expect(r.error.message).toContain(DENY_KIND_FACTS[denyKind].noGrant);
+      }
+    }
+    // The parser agrees: a requestable denial is never of a kind the broker refuses.
+    const explicitIdentity = parseDenials(
+      'User: arn:aws:iam::111111111111:user/alice is not authorized to perform: s3:GetObject on resource: arn:aws:s3:::b/k with an explicit deny in an identity-based policy',
+    )[0]!;
+    expect(explicitIdentity.denyKind).toBe('explicit-identity');
+    expect(explicitIdentity.requestable).toBe(false);
+    expect(grantCanHelp(explicitIdentity.denyKind)).toBe(false);
   });
 
   it('stores SQL-looking and markup-looking text inert and returns it unchanged', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DENY_KINDS, ExplainResult } from '../../lib/contract/denial';
+import { ExplainResult } from '../../lib/contract/denial';
+import { DENY_KINDS } from '../../lib/deny-kinds';
 import type { Denial } from '../../lib/contract/denial';
 import { DENY_KIND_TEXT, clean, explain, formatExplanation, lookAlike } from '../../cli/explain';
 
