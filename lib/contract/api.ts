@@ -200,8 +200,12 @@ export const GrantView = z.object({
 export type GrantView = z.infer<typeof GrantView>;
 
 /**
- * How the denied tab reaches an active grant: open a one-time sign-in URL there (AWS federation,
- * returning to the denied page), or reload it once the cloud has applied the grant (Azure, GCP).
+ * How the denied tab reaches an active grant (what a provisioner's `landing` returns, and the API
+ * passes on unchanged):
+ * - `url`: open this one-time URL in that tab (AWS federation sign-in whose `Destination` is the
+ *   denied page). Given to the requester once; never stored.
+ * - `reload`: reload the tab after `afterMs` (the cloud's propagation delay), showing `message`
+ *   meanwhile; `url` is the page to reload (the denied page, with e.g. GCP's `authuser` kept).
  */
 export const LandingView = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('url'), url: z.string(), expiresAt: DateTime }),

@@ -3,14 +3,9 @@
  * the grant into the sim cloud's entitlements over HTTP (sim/clouds/entitlements.ts), exactly as
  * a real provisioner would call a cloud API, errors included.
  */
+import type { LandingView } from '../../lib/contract/api';
 import type { Grant } from '../domain';
-import {
-  ProvisionError,
-  type CloudIdentities,
-  type Landing,
-  type ProviderRef,
-  type Provisioner,
-} from './types';
+import { ProvisionError, type CloudIdentities, type ProviderRef, type Provisioner } from './types';
 
 const TIMEOUT_MS = 10_000;
 
@@ -62,7 +57,7 @@ export function createSimProvisioner(baseUrl: string, fetchImpl: typeof fetch = 
     async revoke(grant: Grant): Promise<void> {
       await call('DELETE', grant);
     },
-    landing(_grant: Grant, _ref, _identities, destination: string | null): Promise<Landing> {
+    landing(_grant: Grant, _ref, _identities, destination: string | null): Promise<LandingView> {
       // The simulated clouds apply a grant at once: reload the denied page.
       return Promise.resolve({
         kind: 'reload',

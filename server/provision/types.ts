@@ -7,6 +7,7 @@
  * know whether its last call landed, so it simply calls again (`resume-provisioning`,
  * `resume-revoking` in server/domain/work.ts). Revoking something that is not there succeeds.
  */
+import type { LandingView } from '../../lib/contract/api';
 import type { Grant } from '../domain';
 
 /** The user's identity in each cloud (AWS SourceIdentity, Azure object id, GCP member), from config or the IdP. */
@@ -28,22 +29,6 @@ export interface GrantContext {
   readonly justification: string;
   readonly ticket: string | null;
 }
-
-/**
- * How the console tab that was denied reaches the grant:
- * - `url`: open this one-time URL in that tab (AWS federation sign-in whose `Destination` is the
- *   denied page). Given to the requester once; never stored.
- * - `reload`: reload the tab after `afterMs` (the cloud's propagation delay), showing `message`
- *   meanwhile; `url` is the page to reload (the denied page, with e.g. GCP's `authuser` kept).
- */
-export type Landing =
-  | { readonly kind: 'url'; readonly url: string; readonly expiresAt: string }
-  | {
-      readonly kind: 'reload';
-      readonly url: string | null;
-      readonly afterMs: number;
-      readonly message: string;
-    };
 
 /** What an encoded denial message (AWS EC2-style) says once the cloud decodes it. */
 export interface DecodedDenial {
@@ -92,7 +77,7 @@ export interface Provisioner {
     ref: ProviderRef | null,
     identities: CloudIdentities,
     destination: string | null,
-  ): Promise<Landing>;
+  ): Promise<LandingView>;
   /** What approving would grant (for the approver); may consult the cloud's role catalogue. */
   preview?(
     target: Grant['target'],

@@ -4,7 +4,8 @@
  * denied page when it is on the console.
  */
 import type { Grant } from '../../domain';
-import { ProvisionError, type CloudIdentities, type Landing } from '../../provision/types';
+import type { LandingView } from '../../../lib/contract/api';
+import { ProvisionError, type CloudIdentities } from '../../provision/types';
 import { consoleDestination } from '../../provision/console-destination';
 import type { AwsContext, HeldSession } from './context';
 import { MAX_CONSOLE_SECONDS, MIN_SESSION_SECONDS, sessionPolicy } from './policies';
@@ -84,7 +85,7 @@ export async function consoleLanding(
   grant: Grant,
   identities: CloudIdentities,
   destination: string | null,
-): Promise<Landing> {
+): Promise<LandingView> {
   if (['revoking', 'revoke-failed', 'revoked', 'ended'].includes(grant.status)) {
     throw new ProvisionError(`grant ${grant.id} is ${grant.status}: no console session for it`, false);
   }

@@ -2,7 +2,7 @@
  * Landing on Azure: the denied tab reloads its own portal page once the role has had time to
  * apply. Only a page on the configured portal is reloaded; anything else goes to the portal home.
  */
-import type { Landing } from '../../provision/types';
+import type { LandingView } from '../../../lib/contract/api';
 import { consoleDestination } from '../../provision/console-destination';
 import type { AzureContext } from './context';
 
@@ -13,7 +13,7 @@ import type { AzureContext } from './context';
  */
 export const PROPAGATION_MS = 30_000;
 
-export function landingAzure(ctx: AzureContext, destination: string | null): Promise<Landing> {
+export function landingAzure(ctx: AzureContext, destination: string | null): Promise<LandingView> {
   return Promise.resolve({
     kind: 'reload',
     url: landingUrl(ctx.portalBase, destination),

@@ -3,7 +3,7 @@
  * binding, with the project kept; anything not on the console goes to the project's console home.
  */
 import type { Grant } from '../../domain';
-import type { Landing } from '../../provision/types';
+import type { LandingView } from '../../../lib/contract/api';
 import { consoleDestination } from '../../provision/console-destination';
 import type { GcpContext } from './context';
 
@@ -14,7 +14,7 @@ import type { GcpContext } from './context';
  */
 export const GCP_PROPAGATION_MS = 120_000;
 
-export function landingGcp(ctx: GcpContext, grant: Grant, destination: string | null): Promise<Landing> {
+export function landingGcp(ctx: GcpContext, grant: Grant, destination: string | null): Promise<LandingView> {
   return Promise.resolve({
     kind: 'reload',
     url: landingUrl(ctx.endpoints.console, grant.target.account, destination),
