@@ -1,5 +1,5 @@
 /**
- * Look-alikes (denial-formats.md §5): texts that share codes, status or framing with a denial but
+ * Look-alikes (docs/denial-formats.md §5): texts that share codes, status or framing with a denial but
  * are not one — expired or invalid credentials, throttling, quotas, APIs not enabled, billing,
  * provider registration, locks, storage firewalls, CloudFront error pages — and documentation
  * that quotes a sample denial with template placeholders.

@@ -1,5 +1,5 @@
 /**
- * Text normalisation shared by every family parser (denial-formats.md §1). Pasted denials arrive
+ * Text normalisation shared by every family parser (docs/denial-formats.md §1). Pasted denials arrive
  * escaped inside JSON/XML (sometimes several layers deep), hard-wrapped by terminals and issue
  * trackers, framed by Terraform's box-drawing gutter and decorated with curly quotes. The family
  * parsers match phrases with `\s+` gaps, so newlines are kept here (Key Vault labelled lines and

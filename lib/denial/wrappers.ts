@@ -1,5 +1,5 @@
 /**
- * Wrapper signals (denial-formats.md §2.2, §3.1, §4.1): which tool printed the message (source),
+ * Wrapper signals (docs/denial-formats.md §2.2, §3.1, §4.1): which tool printed the message (source),
  * which API operation the wrapper names (operation), and whether a bare "Access Denied" is framed
  * as an AWS error at all. Each is a global scan indexed once per document (see context.ts).
  */

@@ -1,5 +1,5 @@
 /**
- * Focused tests per phrase family of denial-formats.md, with illustrative texts built from the
+ * Focused tests per phrase family of docs/denial-formats.md, with illustrative texts built from the
  * guide's placeholder values (123456789012, alice@example.com, 00000000-…, my-project).
  */
 import { describe, expect, it } from 'vitest';

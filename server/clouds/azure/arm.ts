@@ -3,7 +3,7 @@
  * before it expires) and Azure Resource Manager calls that always carry `api-version`, with ARM's
  * error shapes (`{"error":{"code","message"}}`) turned into `ProvisionError`s that say whether
  * retrying can help. No Azure SDK: the calls are few and their wire shapes are in
- * shared/docs/cloud-mechanics.md §2.
+ * docs/cloud-mechanics.md §2.
  */
 import { ProvisionError } from '../../provision/types';
 

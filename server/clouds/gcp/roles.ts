@@ -2,7 +2,7 @@
  * Which IAM role a GCP grant binds: pure functions over the predefined-role catalogue
  * (`GET /v1/roles?view=FULL`), kept apart from the HTTP code so the choice is table-tested.
  *
- * Google has no "roles containing permission X" query (cloud-mechanics.md §3.2), so the
+ * Google has no "roles containing permission X" query (docs/cloud-mechanics.md §3.2), so the
  * provisioner lists the whole catalogue once, caches it, and picks here.
  */
 
@@ -88,7 +88,7 @@ export function extraPermissions(roles: readonly IamRole[], permissions: readonl
 /**
  * The id of the one-permission custom role for `permission` (`compute.instances.start` →
  * `unblock_compute_instances_start`). Stable, because a deleted custom role's id stays reserved
- * for weeks (cloud-mechanics.md §3.2): one role per permission, created once and reused.
+ * for weeks (docs/cloud-mechanics.md §3.2): one role per permission, created once and reused.
  * Role ids allow `[a-zA-Z0-9_.]{3,64}`; over-long ids keep their start and end a hash suffix so
  * two long permissions never collide.
  */
