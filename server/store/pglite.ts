@@ -4,16 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import {
-  checkChannel,
-  INT8,
-  oneLine,
-  parseInt8,
-  StoreOpenError,
-  type Db,
-  type Params,
-  type Tx,
-} from './db';
+import { checkChannel, INT8, oneLine, parseInt8, StoreOpenError, type Db, type Params, type Tx } from './db';
 
 /**
  * Open (or create) the embedded store. `dataDir` is a directory path, or `'memory'` for a
