@@ -29,7 +29,7 @@ import {
   withLoopDiagnostics,
 } from './harness.ts';
 
-/** lib/extension/auth-client.ts OAUTH_KEY. */
+/** lib/extension/auth-session.ts OAUTH_KEY. */
 const OAUTH_KEY = 'unblock.oauth';
 
 interface StoredSession {
