@@ -7,38 +7,17 @@
  * Revocation is announced on `AUTH_CHANNEL` so every replica's bearer-token cache forgets at once.
  */
 import type { Db, Tx } from './db';
+import { insertOAuthToken, type IssuedOAuthToken } from './oauth-token-row';
 
 /** Every broker's authentication cache listens here (see createAuthService in server/auth). */
 export const AUTH_CHANNEL = 'unblock_auth';
 
 /** An OAuth access token as issued by the token endpoint. */
-export interface NewAccessToken {
-  readonly hash: string;
-  readonly userId: string;
-  readonly clientId: string;
-  readonly scope: string;
-  readonly family: string;
-  readonly signIn: string;
-  readonly createdAt: Date;
-  readonly expiresAt: Date;
-}
+export type NewAccessToken = IssuedOAuthToken;
 
 /** Stores a new access token. Throws on a hash already stored (the primary key). */
 export async function insertAccessToken(db: Db | Tx, token: NewAccessToken): Promise<void> {
-  await db.query(
-    `INSERT INTO tokens (hash, user_id, client_id, scope, family, sign_in, created_at, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-    [
-      token.hash,
-      token.userId,
-      token.clientId,
-      token.scope,
-      token.family,
-      token.signIn,
-      token.createdAt,
-      token.expiresAt,
-    ],
-  );
+  await insertOAuthToken(db, 'tokens', token);
 }
 
 /** An API token: no client, scope or family, `sign_in` 'api'. */

@@ -4,35 +4,14 @@
  * its family when a spent one comes back. Only the token's sha256 (hex) is stored and looked up.
  */
 import type { Db, Tx } from './db';
+import { insertOAuthToken, type IssuedOAuthToken } from './oauth-token-row';
 
 /** A refresh token as the token endpoint issues it. */
-export interface NewRefreshToken {
-  readonly hash: string;
-  readonly userId: string;
-  readonly clientId: string;
-  readonly scope: string;
-  readonly family: string;
-  readonly signIn: string;
-  readonly createdAt: Date;
-  readonly expiresAt: Date;
-}
+export type NewRefreshToken = IssuedOAuthToken;
 
 /** Stores a new refresh token, unused and not revoked. Throws on a hash already stored. */
 export async function insertRefreshToken(db: Db | Tx, token: NewRefreshToken): Promise<void> {
-  await db.query(
-    `INSERT INTO refresh_tokens (hash, user_id, client_id, scope, family, sign_in, created_at, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-    [
-      token.hash,
-      token.userId,
-      token.clientId,
-      token.scope,
-      token.family,
-      token.signIn,
-      token.createdAt,
-      token.expiresAt,
-    ],
-  );
+  await insertOAuthToken(db, 'refresh_tokens', token);
 }
 
 /** A stored refresh token, as rotation needs it. */
