@@ -8,18 +8,37 @@
 export const CLOUDS = ['aws', 'azure', 'gcp'] as const;
 export type Cloud = (typeof CLOUDS)[number];
 
+/**
+ * The consoles of one partition of a cloud (docs/cloud-mechanics.md §5): an AWS partition's console,
+ * or an Azure national cloud's portal and Entra admin center. A denial read on any of them is still
+ * of its cloud (`aws`, `azure`, `gcp`); the partition is what the page context says of the console.
+ */
+export interface ConsoleFacts {
+  /**
+   * The partition as the cloud names it: the ARN partition (`aws-us-gov`), Azure's cloud name
+   * (`AzureUSGovernment`, as `az cloud list` says), Google's universe domain (`googleapis.com`).
+   */
+  readonly partition: string;
+  /**
+   * Match patterns of its hosts (`https://<host>/*`): the manifest's host permissions, the content
+   * script's `matches` and `consoleOf` all come from these. As in the browser, `*.host` also
+   * matches `host` itself.
+   */
+  readonly matches: readonly string[];
+}
+
 export interface CloudFacts {
   /** The cloud's name for people. */
   readonly label: string;
   /** What the cloud calls the account a request targets, capitalised as a field label. */
   readonly accountNoun: string;
+  /** Its consoles, one entry per partition, the commercial one first. */
+  readonly consoles: readonly ConsoleFacts[];
   /**
-   * Match patterns of the console hosts (`https://<host>/*`): the manifest's host permissions,
-   * the content script's `matches` and `consoleCloud` all come from these. As in the browser,
-   * `*.host` also matches `host` itself.
+   * The commercial console's home page, on `account` where the console takes it in the URL. A
+   * target does not say its partition: the broker's landing names the page (from its configured
+   * console), and this is only the fallback when it names none.
    */
-  readonly consoleMatches: readonly string[];
-  /** The console's home page, on `account` where the console takes it in the URL. */
   readonly consoleHome: (account: string) => string;
   /**
    * One grantable permission, wildcards excluded: a request names exactly what the page said was
@@ -37,7 +56,21 @@ export const CLOUD_FACTS: Readonly<Record<Cloud, CloudFacts>> = {
     label: 'AWS',
     accountNoun: 'Account',
     // Regional and multi-session consoles: <region>.console…, <account>-<random>.<region>.console…
-    consoleMatches: ['https://console.aws.amazon.com/*', 'https://*.console.aws.amazon.com/*'],
+    // in each partition's own domain.
+    consoles: [
+      {
+        partition: 'aws',
+        matches: ['https://console.aws.amazon.com/*', 'https://*.console.aws.amazon.com/*'],
+      },
+      {
+        partition: 'aws-us-gov',
+        matches: ['https://console.amazonaws-us-gov.com/*', 'https://*.console.amazonaws-us-gov.com/*'],
+      },
+      {
+        partition: 'aws-cn',
+        matches: ['https://console.amazonaws.cn/*', 'https://*.console.amazonaws.cn/*'],
+      },
+    ],
     // The console picks the account from the signed-in session, not from the URL.
     consoleHome: () => 'https://console.aws.amazon.com/console/home',
     // service:Action, e.g. s3:GetObject, ec2:StartInstances
@@ -48,7 +81,18 @@ export const CLOUD_FACTS: Readonly<Record<Cloud, CloudFacts>> = {
   azure: {
     label: 'Azure',
     accountNoun: 'Subscription',
-    consoleMatches: ['https://portal.azure.com/*'],
+    // Each national cloud's portal and Microsoft Entra admin center (directory roles).
+    consoles: [
+      { partition: 'AzureCloud', matches: ['https://portal.azure.com/*', 'https://entra.microsoft.com/*'] },
+      {
+        partition: 'AzureUSGovernment',
+        matches: ['https://portal.azure.us/*', 'https://entra.microsoft.us/*'],
+      },
+      {
+        partition: 'AzureChinaCloud',
+        matches: ['https://portal.azure.cn/*', 'https://entra.microsoftonline.cn/*'],
+      },
+    ],
     consoleHome: (account) =>
       `https://portal.azure.com/#@/resource/subscriptions/${encodeURIComponent(account)}/overview`,
     // Provider.Namespace/type[/subtype...]/operation, e.g. Microsoft.Compute/virtualMachines/start/action
@@ -59,7 +103,7 @@ export const CLOUD_FACTS: Readonly<Record<Cloud, CloudFacts>> = {
   gcp: {
     label: 'Google Cloud',
     accountNoun: 'Project',
-    consoleMatches: ['https://console.cloud.google.com/*'],
+    consoles: [{ partition: 'googleapis.com', matches: ['https://console.cloud.google.com/*'] }],
     consoleHome: (account) =>
       `https://console.cloud.google.com/home/dashboard?project=${encodeURIComponent(account)}`,
     // service.resource.verb, e.g. compute.instances.start, iam.serviceAccounts.actAs
@@ -70,7 +114,9 @@ export const CLOUD_FACTS: Readonly<Record<Cloud, CloudFacts>> = {
 };
 
 /** Every console's match patterns: the manifest's host permissions and the content script's `matches`. */
-export const CONSOLE_MATCHES: readonly string[] = CLOUDS.flatMap((c) => CLOUD_FACTS[c].consoleMatches);
+export const CONSOLE_MATCHES: readonly string[] = CLOUDS.flatMap((c) =>
+  CLOUD_FACTS[c].consoles.flatMap((k) => k.matches),
+);
 
 /** Whether `hostname` is the host of the match pattern `pattern` (`https://<host>/*`). */
 function hostMatches(pattern: string, hostname: string): boolean {
@@ -81,9 +127,19 @@ function hostMatches(pattern: string, hostname: string): boolean {
   return hostname === parent || hostname.endsWith(`.${parent}`);
 }
 
-/** Which console a hostname belongs to; undefined for anything else. */
+/** The cloud and partition of the console a hostname belongs to; undefined for anything else. */
+export function consoleOf(hostname: string): { cloud: Cloud; partition: string } | undefined {
+  for (const cloud of CLOUDS) {
+    for (const { partition, matches } of CLOUD_FACTS[cloud].consoles) {
+      if (matches.some((p) => hostMatches(p, hostname))) return { cloud, partition };
+    }
+  }
+  return undefined;
+}
+
+/** Which cloud's console a hostname belongs to; undefined for anything else. */
 export function consoleCloud(hostname: string): Cloud | undefined {
-  return CLOUDS.find((c) => CLOUD_FACTS[c].consoleMatches.some((p) => hostMatches(p, hostname)));
+  return consoleOf(hostname)?.cloud;
 }
 
 /** True for an https URL on one of the console hosts (the content script's match patterns). */

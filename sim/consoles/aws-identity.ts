@@ -77,8 +77,11 @@ export function awsIdentity(
 
 export const viewOf = ({ session: _session, ...view }: AwsIdentity): AwsIdentityView => view;
 
-/** The `aws-userInfo` cookie every AWS response sets (URL-encoded JSON: session ARN and alias). */
-export function awsUserInfoCookie(identity: AwsIdentityView): string {
+/**
+ * The `aws-userInfo` cookie every AWS response sets (URL-encoded JSON: session ARN and alias), on
+ * the console domain of the host that answered (a browser refuses a cookie for another domain).
+ */
+export function awsUserInfoCookie(identity: AwsIdentityView, domain = 'console.aws.amazon.com'): string {
   const info =
     identity.principal === AWS_USER_INFO.arn
       ? AWS_USER_INFO
@@ -87,5 +90,5 @@ export function awsUserInfoCookie(identity: AwsIdentityView): string {
           alias: identity.alias,
           username: `assumed-role/${identity.federatedUser}`,
         };
-  return `aws-userInfo=${encodeURIComponent(JSON.stringify(info))}; Domain=console.aws.amazon.com; Path=/; Secure; SameSite=Lax`;
+  return `aws-userInfo=${encodeURIComponent(JSON.stringify(info))}; Domain=${domain}; Path=/; Secure; SameSite=Lax`;
 }

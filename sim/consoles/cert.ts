@@ -13,7 +13,10 @@ export const CERT_HOSTS = [
   '*.console.aws.amazon.com',
   // Multi-session hosts are two labels deep (`<acct>-<id>.us-east-1.console.aws.amazon.com`).
   '*.us-east-1.console.aws.amazon.com',
+  'console.amazonaws-us-gov.com',
+  '*.console.amazonaws-us-gov.com',
   'portal.azure.com',
+  'portal.azure.us',
   'console.cloud.google.com',
   // The federation sign-in the consoles forward to the AWS fake (started with clouds).
   'signin.aws.amazon.com',

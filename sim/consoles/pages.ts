@@ -11,7 +11,7 @@ import type { DemoClouds } from '../clouds/demo.ts';
 import { awsIdentity, awsUserInfoCookie, viewOf, type AwsIdentityView } from './aws-identity.ts';
 import { AWS, AWS_SANDBOX, AZURE, AZURE_DEV, GCP, GCP_DEV } from './messages.ts';
 import { send } from './respond.ts';
-import { SIM_URLS, type SimConsole } from './urls.ts';
+import { awsConsoleDomain, SIM_URLS, type SimConsole } from './urls.ts';
 
 const PAGES_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'pages');
 const HTML = 'text/html; charset=utf-8';
@@ -71,7 +71,7 @@ export function servePage(req: IncomingMessage, res: ServerResponse, request: Pa
       const identity = awsIdentity(request.hostname, req.headers.cookie, request.clouds);
       const name = url.pathname.startsWith('/bench/heavy') ? 'bench' : 'aws';
       return send(res, 200, HTML, page(name, viewOf(identity)), {
-        'set-cookie': awsUserInfoCookie(identity),
+        'set-cookie': awsUserInfoCookie(identity, awsConsoleDomain(request.hostname) ?? undefined),
       });
     }
     case 'azure':

@@ -8,7 +8,12 @@ import { AWS, AWS_SANDBOX, AZURE, AZURE_DEV, GCP, GCP_DEV } from './messages.ts'
 export const SIM_HOSTS = [
   'console.aws.amazon.com',
   '*.console.aws.amazon.com',
+  // Partition variants (lib/clouds.ts): the same pages under the GovCloud (US) console and the
+  // Azure Government portal, so the extension's other match patterns are exercised too.
+  'console.amazonaws-us-gov.com',
+  '*.console.amazonaws-us-gov.com',
   'portal.azure.com',
+  'portal.azure.us',
   'console.cloud.google.com',
   'signin.aws.amazon.com',
   'example.com',
@@ -21,11 +26,20 @@ export function hostResolverRules(port: number, host = '127.0.0.1'): string {
 
 export type SimConsole = 'aws' | 'aws-signin' | 'azure' | 'gcp' | 'example';
 
+/** The AWS console domain a hostname is on (commercial or GovCloud), or null. */
+export function awsConsoleDomain(hostname: string): string | null {
+  const h = hostname.toLowerCase();
+  const domain = ['console.aws.amazon.com', 'console.amazonaws-us-gov.com'].find(
+    (d) => h === d || h.endsWith(`.${d}`),
+  );
+  return domain ?? null;
+}
+
 export function consoleForHost(hostname: string): SimConsole | null {
   const h = hostname.toLowerCase();
-  if (h === 'console.aws.amazon.com' || h.endsWith('.console.aws.amazon.com')) return 'aws';
+  if (awsConsoleDomain(h)) return 'aws';
   if (h === 'signin.aws.amazon.com') return 'aws-signin';
-  if (h === 'portal.azure.com') return 'azure';
+  if (h === 'portal.azure.com' || h === 'portal.azure.us') return 'azure';
   if (h === 'console.cloud.google.com') return 'gcp';
   if (h === 'example.com' || h === 'www.example.com') return 'example';
   return null;
@@ -43,9 +57,14 @@ export const SIM_URLS = {
   s3Bucket: `https://${AWS.region}.console.aws.amazon.com/s3/buckets/${AWS.bucket}?region=${AWS.region}&tab=objects`,
   iamPolicyEditor: 'https://console.aws.amazon.com/iam/home#/policies/details/create',
   benchHeavy: `https://${AWS.region}.console.aws.amazon.com/bench/heavy`,
+  /** The EC2 page on the AWS GovCloud (US) console: the same late, encoded denial. */
+  ec2InstancesGovCloud:
+    'https://us-gov-west-1.console.amazonaws-us-gov.com/ec2/home?region=us-gov-west-1#Instances:',
   azureVm: `https://portal.azure.com/#@${AZURE.tenant}/resource/subscriptions/${AZURE.subscription}/resourceGroups/${AZURE.resourceGroup}/providers/Microsoft.Compute/virtualMachines/${AZURE.vm}/overview`,
   /** A VM in the dev subscription: its blade fails to load (`virtualMachines/read`). */
   azureVmDev: `https://portal.azure.com/#@${AZURE.tenant}/resource/subscriptions/${AZURE_DEV.subscription}/resourceGroups/${AZURE_DEV.resourceGroup}/providers/Microsoft.Compute/virtualMachines/${AZURE_DEV.vm}/overview`,
+  /** The VM blade on the Azure Government portal. */
+  azureVmGov: `https://portal.azure.us/#@${AZURE.tenant}/resource/subscriptions/${AZURE.subscription}/resourceGroups/${AZURE.resourceGroup}/providers/Microsoft.Compute/virtualMachines/${AZURE.vm}/overview`,
   azureStoragePolicy: 'https://portal.azure.com/#create/Microsoft.StorageAccount-ARM',
   azureIam: `https://portal.azure.com/#@${AZURE.tenant}/resource/subscriptions/${AZURE.subscription}/resourceGroups/${AZURE.resourceGroup}/users`,
   azurePolicyDefinition:

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CLOUD_FACTS, CLOUDS, CONSOLE_MATCHES } from '../../lib/clouds';
+import { CLOUD_FACTS, CLOUDS, CONSOLE_MATCHES, consoleOf } from '../../lib/clouds';
 import { Denial } from '../../lib/contract/denial';
 import { isValidAction } from '../../lib/contract/request';
 import { DENY_KIND_FACTS, DENY_KINDS, grantCanHelp } from '../../lib/deny-kinds';
@@ -40,8 +40,37 @@ describe('cloud table', () => {
     expect(CONSOLE_MATCHES).toEqual([
       'https://console.aws.amazon.com/*',
       'https://*.console.aws.amazon.com/*',
+      'https://console.amazonaws-us-gov.com/*',
+      'https://*.console.amazonaws-us-gov.com/*',
+      'https://console.amazonaws.cn/*',
+      'https://*.console.amazonaws.cn/*',
       'https://portal.azure.com/*',
+      'https://entra.microsoft.com/*',
+      'https://portal.azure.us/*',
+      'https://entra.microsoft.us/*',
+      'https://portal.azure.cn/*',
+      'https://entra.microsoftonline.cn/*',
       'https://console.cloud.google.com/*',
     ]);
+  });
+
+  it('gives each cloud one console per partition, the commercial one first, hosts in no other', () => {
+    expect(CLOUDS.map((c) => CLOUD_FACTS[c].consoles.map((k) => k.partition))).toEqual([
+      ['aws', 'aws-us-gov', 'aws-cn'],
+      ['AzureCloud', 'AzureUSGovernment', 'AzureChinaCloud'],
+      ['googleapis.com'],
+    ]);
+    for (const cloud of CLOUDS) {
+      for (const { partition, matches } of CLOUD_FACTS[cloud].consoles) {
+        for (const pattern of matches) {
+          // Every pattern is `https://<host>/*` and its host (or, for `*.host`, host itself and a
+          // subdomain) is recognised as this console and no other.
+          const host = /^https:\/\/(?:\*\.)?([a-z0-9.-]+)\/\*$/.exec(pattern)?.[1];
+          expect(host, pattern).toBeDefined();
+          expect(consoleOf(host!), pattern).toEqual({ cloud, partition });
+          if (pattern.includes('*.')) expect(consoleOf(`eu-west-1.${host!}`)).toEqual({ cloud, partition });
+        }
+      }
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { consoleCloud, isConsoleUrl } from '../../lib/clouds';
+import { consoleCloud, consoleOf, isConsoleUrl } from '../../lib/clouds';
 import {
   awsPageContext,
   azurePageContext,
@@ -132,5 +132,163 @@ describe('console hosts', () => {
     expect(isConsoleUrl('not a url')).toBe(false);
     expect(pageContext('https://example.com/', '')).toBeUndefined();
     expect(pageContext('https://portal.azure.com/', '')?.cloud).toBe('azure');
+  });
+});
+
+describe('partition consoles (docs/cloud-mechanics.md §5)', () => {
+  it('reads an AWS GovCloud (US) page as on the commercial console, in its own partition', () => {
+    const arn = 'arn:aws-us-gov:sts::222222222222:assumed-role/Developer/alice';
+    expect(
+      pageContext(
+        'https://us-gov-west-1.console.amazonaws-us-gov.com/ec2/home?region=us-gov-west-1#Instances:',
+        userInfo({ arn, alias: 'acme-gov' }),
+      ),
+    ).toEqual({
+      cloud: 'aws',
+      source: 'console',
+      region: 'us-gov-west-1',
+      principal: arn,
+      account: '222222222222',
+      accountLabel: 'acme-gov',
+      partition: 'aws-us-gov',
+    });
+  });
+
+  it('takes account and region from a GovCloud multi-session host, and the header on the global host', () => {
+    const ctx = awsPageContext(
+      'https://333333333333-abc123xy.us-gov-east-1.console.amazonaws-us-gov.com/s3/buckets',
+      userInfo({ arn: 'arn:aws-us-gov:iam::111111111111:user/bob' }),
+    );
+    expect(ctx).toMatchObject({ account: '333333333333', region: 'us-gov-east-1' });
+    expect(ctx.principal).toBeUndefined();
+    expect(
+      pageContext('https://console.amazonaws-us-gov.com/console/home', '', 'alice @ 4444-4444-4444'),
+    ).toMatchObject({ account: '444444444444', partition: 'aws-us-gov' });
+  });
+
+  it('reads an AWS China page, region from the query over the host', () => {
+    const arn = 'arn:aws-cn:iam::555555555555:user/li';
+    expect(
+      pageContext(
+        'https://cn-north-1.console.amazonaws.cn/s3/buckets?region=cn-northwest-1',
+        userInfo({ arn }),
+      ),
+    ).toEqual({
+      cloud: 'aws',
+      source: 'console',
+      region: 'cn-northwest-1',
+      principal: arn,
+      account: '555555555555',
+      partition: 'aws-cn',
+    });
+    expect(
+      awsPageContext('https://666666666666-x1.cn-north-1.console.amazonaws.cn/ec2/home', '').account,
+    ).toBe('666666666666');
+  });
+
+  it('reads tenant and subscription on the Azure Government and Azure China portals', () => {
+    const sid = '11111111-2222-3333-4444-555555555555';
+    expect(
+      pageContext(
+        `https://portal.azure.us/#@contoso.onmicrosoft.us/resource/subscriptions/${sid}/resourceGroups/rg1/overview`,
+        '',
+      ),
+    ).toEqual({
+      cloud: 'azure',
+      source: 'console',
+      tenant: 'contoso.onmicrosoft.us',
+      account: sid,
+      partition: 'AzureUSGovernment',
+    });
+    expect(
+      pageContext(
+        `https://portal.azure.cn/contoso.partner.onmschina.cn/#view/HubsExtension/BrowseResource/scope/%2Fsubscriptions%2F${sid}`,
+        '',
+      ),
+    ).toEqual({
+      cloud: 'azure',
+      source: 'console',
+      tenant: 'contoso.partner.onmschina.cn',
+      account: sid,
+      partition: 'AzureChinaCloud',
+    });
+  });
+
+  it('reads the tenant of the Microsoft Entra admin center, in every national cloud', () => {
+    const tid = '72f988bf-86f1-41af-91ab-2d7cd011db47';
+    expect(
+      pageContext(
+        'https://entra.microsoft.com/#@contoso.onmicrosoft.com/blade/Microsoft_AAD_UsersAndTenants/UserManagementMenuBlade/DeletedUsers',
+        '',
+      ),
+    ).toEqual({
+      cloud: 'azure',
+      source: 'console',
+      tenant: 'contoso.onmicrosoft.com',
+      partition: 'AzureCloud',
+    });
+    expect(
+      pageContext(
+        `https://entra.microsoft.us/${tid}/#view/Microsoft_AAD_IAM/RoleManagementMenuBlade/~/AllRoles`,
+        '',
+      ),
+    ).toEqual({ cloud: 'azure', source: 'console', tenant: tid, partition: 'AzureUSGovernment' });
+    expect(
+      pageContext('https://entra.microsoftonline.cn/?tenant=contoso.partner.onmschina.cn#home', ''),
+    ).toEqual({
+      cloud: 'azure',
+      source: 'console',
+      tenant: 'contoso.partner.onmschina.cn',
+      partition: 'AzureChinaCloud',
+    });
+  });
+
+  it('keeps the fragment tenant over a directory-switch query and ignores values that are no tenant', () => {
+    expect(azurePageContext('https://portal.azure.com/?tenant=contoso.onmicrosoft.com#home').tenant).toBe(
+      'contoso.onmicrosoft.com',
+    );
+    expect(
+      azurePageContext('https://entra.microsoft.com/?tenant=other.onmicrosoft.com#@contoso.onmicrosoft.com/x')
+        .tenant,
+    ).toBe('contoso.onmicrosoft.com');
+    expect(azurePageContext('https://entra.microsoft.com/?tenant=%3Cscript%3E#home').tenant).toBeUndefined();
+    expect(azurePageContext('https://entra.microsoft.com/signin#home').tenant).toBeUndefined();
+  });
+
+  it('names the partition of the commercial consoles too', () => {
+    expect(pageContext('https://console.aws.amazon.com/', '')?.partition).toBe('aws');
+    expect(pageContext('https://portal.azure.com/#home', '')?.partition).toBe('AzureCloud');
+    expect(pageContext('https://console.cloud.google.com/', '')?.partition).toBe('googleapis.com');
+  });
+
+  it('recognises every partition console host and no look-alike', () => {
+    const hosts: Array<[string, string, string]> = [
+      ['console.amazonaws-us-gov.com', 'aws', 'aws-us-gov'],
+      ['us-gov-west-1.console.amazonaws-us-gov.com', 'aws', 'aws-us-gov'],
+      ['console.amazonaws.cn', 'aws', 'aws-cn'],
+      ['cn-northwest-1.console.amazonaws.cn', 'aws', 'aws-cn'],
+      ['portal.azure.us', 'azure', 'AzureUSGovernment'],
+      ['portal.azure.cn', 'azure', 'AzureChinaCloud'],
+      ['entra.microsoft.com', 'azure', 'AzureCloud'],
+      ['entra.microsoft.us', 'azure', 'AzureUSGovernment'],
+      ['entra.microsoftonline.cn', 'azure', 'AzureChinaCloud'],
+    ];
+    for (const [host, cloud, partition] of hosts) {
+      expect(consoleOf(host), host).toEqual({ cloud, partition });
+      expect(isConsoleUrl(`https://${host}/`), host).toBe(true);
+    }
+    for (const bad of [
+      'console.amazonaws-us-gov.com.evil.example',
+      'evilconsole.amazonaws-us-gov.com',
+      'signin.amazonaws-us-gov.com',
+      'evilconsole.amazonaws.cn',
+      'portal.azure.us.evil.example',
+      'xportal.azure.cn',
+      'evil.entra.microsoft.com',
+      'entra.microsoft.com.evil.example',
+    ]) {
+      expect(consoleCloud(bad), bad).toBeUndefined();
+    }
+    expect(isConsoleUrl('http://portal.azure.us/')).toBe(false);
   });
 });

@@ -1,8 +1,9 @@
 import type { PageContext } from './types';
 
-// <account>-<random>.<region>.console.aws.amazon.com (multi-session), <region>.console…, console…
+// <account>-<random>.<region>.console.aws.amazon.com (multi-session), <region>.console…, console…;
+// the same shapes in the GovCloud (US) and China partitions' own domains (cloud-mechanics.md §5).
 const HOST =
-  /^(?:(\d{12})-[a-z0-9]+\.)?(?:([a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d+)\.)?console\.aws\.amazon\.com$/;
+  /^(?:(\d{12})-[a-z0-9]+\.)?(?:([a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d+)\.)?console\.(?:aws\.amazon\.com|amazonaws-us-gov\.com|amazonaws\.cn)$/;
 const REGION = /^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d+$/;
 const ARN_ACCOUNT = /^arn:aws[a-z-]*:(?:iam|sts)::(\d{12}):/;
 // Header account menu: "Account ID: 2222-2222-2222" (dashed or not); the button shows "… @ 2222-2222-2222".

@@ -2,7 +2,7 @@
  * Page context per console. Pure functions of (URL, cookie string, header text) so they can be
  * unit-tested without a DOM and shared by the content script and tests.
  */
-import { consoleCloud } from '../../clouds';
+import { consoleOf } from '../../clouds';
 import { awsPageContext } from './aws';
 import { azurePageContext } from './azure';
 import { gcpPageContext } from './gcp';
@@ -11,6 +11,7 @@ import type { PageContext } from './types';
 export type { PageContext } from './types';
 export { awsPageContext, azurePageContext, gcpPageContext };
 
+/** The context of a console page, with its console's partition; undefined off the consoles. */
 export function pageContext(url: string, cookie: string, headerText?: string): PageContext | undefined {
   let host: string;
   try {
@@ -18,14 +19,8 @@ export function pageContext(url: string, cookie: string, headerText?: string): P
   } catch {
     return undefined;
   }
-  switch (consoleCloud(host)) {
-    case 'aws':
-      return awsPageContext(url, cookie, headerText);
-    case 'azure':
-      return azurePageContext(url, cookie, headerText);
-    case 'gcp':
-      return gcpPageContext(url, cookie, headerText);
-    default:
-      return undefined;
-  }
+  const on = consoleOf(host);
+  if (!on) return undefined;
+  const read = { aws: awsPageContext, azure: azurePageContext, gcp: gcpPageContext }[on.cloud];
+  return { ...read(url, cookie, headerText), partition: on.partition };
 }

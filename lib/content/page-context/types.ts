@@ -11,4 +11,6 @@ export type PageContext = ParseHints & {
   authuser?: string;
   /** Human label for the account: AWS account alias, when the console shows one. */
   accountLabel?: string;
+  /** The console's partition (lib/clouds.ts `ConsoleFacts.partition`): `aws-us-gov`, `AzureChinaCloud`… */
+  partition?: string;
 };
