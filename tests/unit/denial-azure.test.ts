@@ -95,11 +95,26 @@ describe('storage data plane', () => {
     ['PUT https://st1.blob.core.usgovcloudapi.net/c1/report.csv', `${BLOB_DATA}/write`],
     ['GET https://st1.blob.core.chinacloudapi.cn/c1?restype=container&comp=list', `${BLOB_DATA}/read`],
     ['DELETE https://st1.blob.core.windows.net/c1/report.csv', `${BLOB_DATA}/delete`],
-    ['GET https://st1.blob.core.windows.net/?comp=list', 'Microsoft.Storage/storageAccounts/blobServices/containers/read'],
-    ['PUT https://st1.blob.core.windows.net/c1?restype=container', 'Microsoft.Storage/storageAccounts/blobServices/containers/write'],
-    ['GET https://st1.queue.core.windows.net/q1/messages?peekonly=true', 'Microsoft.Storage/storageAccounts/queueServices/queues/messages/read'],
-    ['POST https://st1.queue.core.windows.net/q1/messages', 'Microsoft.Storage/storageAccounts/queueServices/queues/messages/add/action'],
-    ["GET https://st1.table.core.windows.net/t1()?$filter=PartitionKey%20eq%20'a'", 'Microsoft.Storage/storageAccounts/tableServices/tables/entities/read'],
+    [
+      'GET https://st1.blob.core.windows.net/?comp=list',
+      'Microsoft.Storage/storageAccounts/blobServices/containers/read',
+    ],
+    [
+      'PUT https://st1.blob.core.windows.net/c1?restype=container',
+      'Microsoft.Storage/storageAccounts/blobServices/containers/write',
+    ],
+    [
+      'GET https://st1.queue.core.windows.net/q1/messages?peekonly=true',
+      'Microsoft.Storage/storageAccounts/queueServices/queues/messages/read',
+    ],
+    [
+      'POST https://st1.queue.core.windows.net/q1/messages',
+      'Microsoft.Storage/storageAccounts/queueServices/queues/messages/add/action',
+    ],
+    [
+      "GET https://st1.table.core.windows.net/t1()?$filter=PartitionKey%20eq%20'a'",
+      'Microsoft.Storage/storageAccounts/tableServices/tables/entities/read',
+    ],
   ])('names the data action of the request line %s', (line, action) => {
     const d = one(
       `${line}\n--------------------------------------------------------------------------------\nRESPONSE 403: 403 This request is not authorized to perform this operation using this permission.\nERROR CODE: AuthorizationPermissionMismatch`,
@@ -203,7 +218,12 @@ describe('Microsoft Entra ID and Microsoft Graph', () => {
     const d = one(
       'UsersClient.BaseClient.Post(): unexpected status 403 with OData error: Authorization_RequestDenied: Insufficient privileges to complete the operation.',
     );
-    expect(core(d)).toMatchObject({ cloud: 'azure', actions: [], denyKind: 'entra-directory', requestable: false });
+    expect(core(d)).toMatchObject({
+      cloud: 'azure',
+      actions: [],
+      denyKind: 'entra-directory',
+      requestable: false,
+    });
     expect(d.reason).toMatch(/Graph/);
   });
 
@@ -216,7 +236,12 @@ describe('Microsoft Entra ID and Microsoft Graph', () => {
     const d = one(
       `{"error":{"code":"Forbidden","message":"","innerError":{"request-id":"${OID}","date":"2024-01-01T00:00:00"}}}`,
     );
-    expect(core(d)).toMatchObject({ cloud: 'azure', actions: [], denyKind: 'entra-directory', requestable: false });
+    expect(core(d)).toMatchObject({
+      cloud: 'azure',
+      actions: [],
+      denyKind: 'entra-directory',
+      requestable: false,
+    });
   });
 
   it.each([
@@ -239,9 +264,9 @@ describe('Microsoft Entra ID and Microsoft Graph', () => {
   });
 
   it('does not read Forbidden outside a Graph frame', () => {
-    expect(all('requests.exceptions.HTTPError: 403 Client Error: Forbidden for url: https://example.com/api')).toEqual(
-      [],
-    );
+    expect(
+      all('requests.exceptions.HTTPError: 403 Client Error: Forbidden for url: https://example.com/api'),
+    ).toEqual([]);
     expect(all('{"error":{"code":"Forbidden","message":"The request is forbidden."}}')).toEqual([]);
   });
 });
@@ -266,7 +291,11 @@ describe('portal panels that name no action', () => {
     const d = one(
       `{ "shellProps": { "sessionId": "abc", "extName": "WebsitesExtension", "contentName": "AppAuth", "resourceId": "${RG}/providers/Microsoft.Web/sites/app1", "code": 403 }, "error": { "message": "No access", "code": 403 }}`,
     );
-    expect(core(d)).toMatchObject({ actions: [], resource: `${RG}/providers/Microsoft.Web/sites/app1`, account: SUB });
+    expect(core(d)).toMatchObject({
+      actions: [],
+      resource: `${RG}/providers/Microsoft.Web/sites/app1`,
+      account: SUB,
+    });
   });
 
   it.each(['portal.azure.com', 'portal.azure.us', 'portal.azure.cn'])(
@@ -349,7 +378,12 @@ ErrorMessage: The client 'alice@contoso.onmicrosoft.us' with object id '${OID}' 
         message: `The client '${OID}' with object id '${OID}' does not have authorization to perform action 'Microsoft.Network/virtualNetworks/read' over scope '${RG}/providers/Microsoft.Network/virtualNetworks/vnet1' or the scope is invalid.`,
       },
     });
-    const d = one(JSON.stringify({ status: 'Failed', error: { code: 'DeploymentFailed', details: [{ message: inner }] } }));
+    const d = one(
+      JSON.stringify({
+        status: 'Failed',
+        error: { code: 'DeploymentFailed', details: [{ message: inner }] },
+      }),
+    );
     expect(d.actions).toEqual(['Microsoft.Network/virtualNetworks/read']);
     expect(d.principal).toBe(OID);
   });
