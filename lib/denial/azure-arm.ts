@@ -14,7 +14,8 @@ import { isMasked, readQuoted, skipSpace, trimToken } from './normalise';
 /** `does not have authorization|permission … to perform action|actions|action(s) '`. */
 const ACTION_RE =
   /does\s+not\s+have\s+(?:authorization|permission)(?:\s+or\s+an\s+ABAC\s+condition\s+not\s+fulfilled)?\s+to\s+perform\s+actions?(?:\s*\(s\))?\s*/gi;
-const SCOPE_RE = /(?:over|at|on)\s+(?:the\s+)?(linked\s+)?scope(?:\(s\))?\s*:?\s*/iy;
+/** `over scope '`, `at scope '`, `on the linked scope(s) '`, `on the '0' linked scope(s) '`. */
+const SCOPE_RE = /(?:over|at|on)\s+(?:the\s+)?(?:'\d{1,4}'\s+)?(linked\s+)?scope(?:\(s\))?\s*:?\s*/iy;
 const RESPECTIVELY_RE = /\s*\(respectively\)/iy;
 /** Deny-assignment tail of a linked failure: "… and is blocked by deny assignments on the 'n' linked scope(s) '…'". */
 const BLOCKED_RE =
@@ -88,7 +89,10 @@ function authorizationFailed(doc: Doc, out: Candidate[]): void {
     const blockedSet = new Set(blockedScopes.map((x) => x.toLowerCase()));
     const emitted = new Set<string>();
     const emit = (p: Pair, isBlocked: boolean): void => {
-      const resource = p.scope || null;
+      // A wholly masked scope (`'***'`) or words in its place name nothing; a partly masked path
+      // is kept as written.
+      const named = p.scope && (p.scope.startsWith('/') || (!isMasked(p.scope) && !/\s/.test(p.scope)));
+      const resource = named ? p.scope : null;
       emitted.add((resource ?? '').toLowerCase());
       out.push(
         candidate({
@@ -106,6 +110,8 @@ function authorizationFailed(doc: Doc, out: Candidate[]): void {
       );
     };
     for (const p of pairs(actions, scopes)) {
+      // `on the '0' linked scope(s) ''` with a deny tail: nothing is missing but the blocked scopes.
+      if (p.scope === null && blockedScopes.length > 0) continue;
       const isBlocked = !!blocked && (blockedSet.size === 0 || blockedSet.has((p.scope ?? '').toLowerCase()));
       emit(p, isBlocked);
     }

@@ -15,7 +15,7 @@ import { isMasked, trimToken } from './normalise';
 const COSMOS_RE =
   /principal\s+\[([^\]\n]{1,256})\]\s+does\s+not\s+have\s+required\s+RBAC\s+permissions\s+to\s+perform\s+action\s+\[([^\]\n]{1,512})\](?:\s+on\s+resource\s+\[([^\]\n]{0,1024})\])?/gi;
 const SYNAPSE_RE =
-  /The\s+principal\s+'([^'\n]{1,256})'\s+does\s+not\s+have\s+the\s+required\s+Synapse\s+RBAC\s+permission\s+to\s+perform\s+this\s+action\.?\s+Required\s+permission:\s*Action:\s*([A-Za-z0-9./_*-]{3,256}),?\s*Scope:\s*([^\s,]{1,1024})/gi;
+  /The\s+principal\s+'([^'\n]{1,256})'\s+does\s+not\s+have\s+the\s+required\s+Synapse\s+RBAC\s+permission\s+to\s+perform\s+this\s+action\.?\s+Required\s+permission:\s*Action:\s*([A-Za-z0-9./_*-]{3,256}),?\s*Scope:\s*([^\s,"'}]{1,1024})/gi;
 
 /** An object id, application id or UPN as written; masks and anything else are not names. */
 function principalOf(v: string | undefined): string | null {

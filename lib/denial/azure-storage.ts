@@ -22,6 +22,9 @@ const ANCHOR_RE =
 /** `METHOD https://<account>.[privatelink.]<blob|queue|table>.<suffix>/<path>`; suffixes differ per cloud. */
 const REQUEST_RE =
   /\b(GET|HEAD|PUT|POST|DELETE|MERGE|PATCH)\s+(https?:\/\/[A-Za-z0-9-]{1,63}\.(?:privatelink\.)?(?:blob|queue|table)\.[A-Za-z0-9.-]{3,100}(?::\d{1,5})?(?:[/?][^\s"'<>]{0,2000})?)/g;
+/** A raw HTTP request in debug logs: `GET /<path> HTTP/1.1` with its `Host:` header next. */
+const RAW_REQUEST_RE =
+  /\b(GET|HEAD|PUT|POST|DELETE|MERGE|PATCH)\s+(\/[^\s"'<>]{0,2000})\s+HTTP\/\d(?:\.\d)?\s*\n\s*Host:\s*([A-Za-z0-9-]{1,63}\.(?:privatelink\.)?(?:blob|queue|table)\.[A-Za-z0-9.-]{3,100})/gi;
 /** A JavaScript SDK `RestError` (Storage Explorer): `"url": "…", "method": "GET"`. */
 const SDK_REQUEST_RE = /"url"\s*:\s*"(https?:\/\/[^"\s]{1,2000})"\s*,\s*"method"\s*:\s*"([A-Z]{3,6})"/g;
 const CLIENT_OP_RE = /\b([a-z]{4,12}\.Client#[A-Za-z]{2,40})/g;
@@ -68,6 +71,11 @@ function operations(doc: Doc): Operation[] {
   const ops: Operation[] = [];
   for (const h of doc.hits('az-st-request', REQUEST_RE)) {
     const r = requestOf(h.value, h.value2 ?? '');
+    const action = r ? storageRequestAction(r) : null;
+    if (action) ops.push({ pos: h.pos, action });
+  }
+  for (const h of doc.hits('az-st-raw-request', RAW_REQUEST_RE)) {
+    const r = requestOf(h.value, `https://${h.groups[3] ?? ''}${h.value2 ?? ''}`);
     const action = r ? storageRequestAction(r) : null;
     if (action) ops.push({ pos: h.pos, action });
   }
