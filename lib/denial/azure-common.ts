@@ -2,7 +2,7 @@
  * Pieces every Azure phrase family shares (docs/denial-formats.md §3): GUIDs and subscription ids,
  * the `The client '<name>' with object id '<oid>'` principal, Key Vault style `appid=…;oid=…`
  * callers, and ARM resource ids. Nothing here assumes the public cloud: scopes and resource ids
- * are the same in Azure Government and Azure China, only hosts differ.
+ * are the same in Azure Government and Azure China, only hosts differ (§3.9).
  */
 import type { Doc } from './context';
 import { lastIn } from './context';

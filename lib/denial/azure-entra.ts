@@ -1,5 +1,5 @@
 /**
- * Microsoft Entra ID and Microsoft Graph (docs/denial-formats.md §3.5): `Authorization_RequestDenied`
+ * Microsoft Entra ID and Microsoft Graph (docs/denial-formats.md §3.8): `Authorization_RequestDenied`
  * / "Insufficient privileges to complete the operation.", Graph's bare `Forbidden` (recognised only
  * inside a Graph frame: a Graph host of any cloud, or Graph's `innerError` with a `request-id`),
  * Exchange's `ErrorAccessDenied` through Graph, and Graph's "Missing role permissions" message that

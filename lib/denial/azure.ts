@@ -3,7 +3,8 @@
  * (`AuthorizationFailed`, template preflight, `LinkedAuthorizationFailed`, deny assignments,
  * Azure Policy) in ./azure-arm.ts; Key Vault in ./azure-keyvault.ts; storage in ./azure-storage.ts;
  * Cosmos DB and Synapse in ./azure-dataplane.ts; Microsoft Entra ID and Microsoft Graph in
- * ./azure-entra.ts; portal renderings in ./azure-portal.ts.
+ * ./azure-entra.ts (§3.8); portal renderings in ./azure-portal.ts. No module assumes the public
+ * cloud's hosts (§3.9).
  */
 import type { Candidate } from './candidate';
 import type { Doc } from './context';
