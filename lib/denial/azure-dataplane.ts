@@ -1,13 +1,15 @@
 /**
- * Data planes with role systems of their own (docs/denial-formats.md §3.5): Cosmos DB's native RBAC
+ * Data planes (docs/denial-formats.md §3.5): Azure RBAC for Kubernetes and Log Analytics queries,
+ * which name no action, and the role systems of their own: Cosmos DB's native RBAC
  * (`… principal [<oid>] does not have required RBAC permissions to perform action [<data action>]
  * on resource [<path>]`) and Synapse RBAC (`The principal '<oid>' does not have the required Synapse
- * RBAC permission … Required permission: Action: <action>, Scope: <scope>`). Both name the missing
- * action, but it is granted by the service's own role assignment, not an Azure one: a missing role
+ * RBAC permission … Required permission: Action: <action>, Scope: <scope>`). These two name the
+ * missing action, but it is granted by the service's own role assignment, not an Azure one: a missing role
  * (`azure-rbac`) that this broker's Azure role assignments cannot supply (not requestable).
  */
 import type { Candidate } from './candidate';
 import { candidate } from './candidate';
+import { kindOf } from './classify';
 import type { Doc } from './context';
 import { GUID_FULL } from './azure-common';
 import { isMasked, trimToken } from './normalise';
@@ -16,6 +18,16 @@ const COSMOS_RE =
   /principal\s+\[([^\]\n]{1,256})\]\s+does\s+not\s+have\s+required\s+RBAC\s+permissions\s+to\s+perform\s+action\s+\[([^\]\n]{1,512})\](?:\s+on\s+resource\s+\[([^\]\n]{0,1024})\])?/gi;
 const SYNAPSE_RE =
   /The\s+principal\s+'([^'\n]{1,256})'\s+does\s+not\s+have\s+the\s+required\s+Synapse\s+RBAC\s+permission\s+to\s+perform\s+this\s+action\.?\s+Required\s+permission:\s*Action:\s*([A-Za-z0-9./_*-]{3,256}),?\s*Scope:\s*([^\s,"'}]{1,1024})/gi;
+
+/** AKS with Azure RBAC for Kubernetes appends this to the API server's Forbidden message. */
+const AKS_RE =
+  /User\s+does\s+not\s+have\s+access\s+to\s+the\s+resource\s+in\s+Azure\.?(?:\s+Update\s+role\s+assignment\s+to\s+allow\s+access\.?)?/g;
+/** The Kubernetes clause before it: `User "<name>" cannot <verb> resource "<resource>" …:`. */
+const K8S_CLAUSE_RE =
+  /User\s+"([^"\n]{1,256})"\s+cannot\s+([a-z]{2,32})\s+resource\s+"([^"\n]{1,128})"[^\n]{0,300}$/;
+/** Log Analytics / Application Insights query API. */
+const MONITOR_RE =
+  /The\s+provided\s+credentials\s+have\s+insufficient\s+access\s+to\s+perform\s+the\s+requested\s+operation|\bInsufficientAccessError\b/g;
 
 /** An object id, application id or UPN as written; masks and anything else are not names. */
 function principalOf(v: string | undefined): string | null {
@@ -50,7 +62,48 @@ function emit(
   );
 }
 
+/**
+ * Azure RBAC for Kubernetes (AKS): the Kubernetes verb and resource are named, the Azure data
+ * action is not (it also depends on whether the cluster is AKS or Arc-enabled), so it stays a
+ * denial with no action and the Kubernetes request as `operation`. Log Analytics queries name
+ * nothing either. Both are plain Azure role assignments (§3.5).
+ */
+function rbacWithoutAction(doc: Doc, out: Candidate[]): void {
+  const s = doc.text;
+  for (const h of doc.hits('az-aks-rbac', AKS_RE)) {
+    const from = Math.max(s.lastIndexOf('\n', h.pos - 1) + 1, h.pos - 800);
+    const clause = K8S_CLAUSE_RE.exec(s.slice(from, h.pos));
+    out.push(
+      candidate({
+        start: clause ? from + clause.index : h.pos,
+        end: h.end,
+        cloud: 'azure',
+        actions: [],
+        principal: principalOf(clause?.[1]),
+        operation: clause ? `${clause[2]} ${clause[3]}` : null,
+        ...kindOf('azure-rbac'),
+        confidence: 'medium',
+        family: 'az-aks',
+      }),
+    );
+  }
+  for (const h of doc.hits('az-monitor', MONITOR_RE)) {
+    out.push(
+      candidate({
+        start: h.pos,
+        end: h.end,
+        cloud: 'azure',
+        actions: [],
+        ...kindOf('azure-rbac'),
+        confidence: 'medium',
+        family: 'az-monitor',
+      }),
+    );
+  }
+}
+
 export function parseDataPlanes(doc: Doc, out: Candidate[]): void {
+  rbacWithoutAction(doc, out);
   for (const h of doc.hits('az-cosmos', COSMOS_RE)) {
     const action = trimToken(h.groups[2] ?? '');
     if (!action || /\s/.test(action)) continue;

@@ -352,6 +352,37 @@ describe('other data planes', () => {
   });
 });
 
+describe('Azure RBAC for Kubernetes and Azure Monitor', () => {
+  it('reads the AKS Azure RBAC refusal: no action named, the Kubernetes verb as the operation', () => {
+    const d = one(
+      'Error from server (Forbidden): pods is forbidden: User "alice@example.com" cannot list resource "pods" in API group "" in the namespace "default": User does not have access to the resource in Azure. Update role assignment to allow access.',
+    );
+    expect(core(d)).toMatchObject({
+      cloud: 'azure',
+      actions: [],
+      principal: 'alice@example.com',
+      denyKind: 'azure-rbac',
+      requestable: true,
+    });
+    expect(d.operation).toBe('list pods');
+  });
+
+  it('leaves a plain Kubernetes RBAC refusal alone', () => {
+    expect(
+      all(
+        'Error from server (Forbidden): pods is forbidden: User "alice@example.com" cannot list resource "pods" in API group "" in the namespace "default"',
+      ),
+    ).toEqual([]);
+  });
+
+  it('reads the Log Analytics query refusal', () => {
+    const d = one(
+      'Log Analytics query failed: 403 Forbidden - {"error":{"message":"The provided credentials have insufficient access to perform the requested operation","code":"InsufficientAccessError","correlationId":"00000000-0000-0000-0000-000000000002"}}',
+    );
+    expect(core(d)).toMatchObject({ cloud: 'azure', actions: [], denyKind: 'azure-rbac', requestable: true });
+  });
+});
+
 describe('national clouds and wrappers', () => {
   it('reads AuthorizationFailed from a US Government management endpoint in PowerShell', () => {
     const d = one(
