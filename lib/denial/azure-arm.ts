@@ -9,7 +9,8 @@ import { kindOf } from './classify';
 import type { Doc } from './context';
 import { firstIn, lastIn } from './context';
 import { clientBefore, GUID_FULL, subscriptionOf } from './azure-common';
-import { isMasked, readQuoted, skipSpace, trimToken } from './normalise';
+import type { Token } from './normalise';
+import { isMasked, readQuoted, readToken, skipSpace, trimToken } from './normalise';
 
 /** `does not have authorization|permission … to perform action|actions|action(s) '`. */
 const ACTION_RE =
@@ -21,6 +22,22 @@ const RESPECTIVELY_RE = /\s*\(respectively\)/iy;
 const BLOCKED_RE =
   /^[^.;]{0,200}?blocked\s+by\s+deny\s+assignments?(?:\s+on\s+the\s+'\d{1,4}'\s+linked\s+scope\(s\)\s*)?/i;
 const HAS_PERMISSION_RE = /has\s+permission\s+to\s+perform\s+action\s+'([^'\n]{1,512})'\s+on\s+scope\s+'/gi;
+
+/** An operation string as ARM writes it (`Microsoft.Compute/virtualMachines/start/action`). */
+const ACTION_SHAPE = /^[A-Za-z][A-Za-z0-9.]*\/[A-Za-z0-9/._*-]+$/;
+
+/**
+ * The value at `i`: quoted as ARM writes it, or a bare token when a tool dropped the quotes (then
+ * only a value of the expected shape counts, so that prose after the phrase is not read as one).
+ */
+function readValue(s: string, i: number, max: number, bare: RegExp): Token | null {
+  const q = readQuoted(s, i, max);
+  if (q) return q;
+  const t = readToken(s, i, max);
+  if (!t) return null;
+  const value = trimToken(t.value);
+  return bare.test(value) ? { value, end: t.end } : null;
+}
 
 /** A comma-separated list in one quoted value, each item trimmed; `''` and masks stay as written. */
 function splitList(v: string): string[] {
@@ -52,7 +69,7 @@ function authorizationFailed(doc: Doc, out: Candidate[]): void {
   ACTION_RE.lastIndex = 0;
   let m: RegExpExecArray | null;
   while ((m = ACTION_RE.exec(s)) !== null) {
-    const q = readQuoted(s, m.index + m[0].length, 1024);
+    const q = readValue(s, m.index + m[0].length, 1024, ACTION_SHAPE);
     if (!q) continue;
     const actions = splitList(q.value);
     if (actions.length === 0 || actions.some((a) => /\s/.test(a))) continue;
@@ -62,7 +79,7 @@ function authorizationFailed(doc: Doc, out: Candidate[]): void {
     SCOPE_RE.lastIndex = skipSpace(s, end);
     const sc = SCOPE_RE.exec(s);
     if (sc) {
-      const sq = readQuoted(s, SCOPE_RE.lastIndex, 16384);
+      const sq = readValue(s, SCOPE_RE.lastIndex, 16384, /^\//);
       if (sq) {
         linked = sc[1] !== undefined;
         scopes = linked ? splitList(sq.value) : [trimToken(sq.value)].filter((x) => x);

@@ -18,7 +18,9 @@ export function subscriptionOf(scope: string | null | undefined): string | null 
   return SUBSCRIPTION_RE.exec(scope)?.[1] ?? null;
 }
 
-export const CLIENT_RE = /The\s+client\s+(?:'([^'\n]{0,256})'\s+)?with\s+object\s+id\s+'([^'\n]{0,128})'/gi;
+/** `The client '<name>' with object id '<oid>'`, quoted as ARM writes it or with the quotes dropped. */
+export const CLIENT_RE =
+  /The\s+client\s+(?:'([^'\n]{0,256})'\s+|([^\s']{1,256})\s+)?with\s+object\s+id\s+(?:'([^'\n]{0,128})'|([0-9a-fA-F-]{36}))/gi;
 
 /** A client name is a UPN or an app id; anything else (`SERVICEACCOUNT`, `xxx`) is a mask. */
 export function clientPrincipal(name: string | undefined, oid: string | undefined): string | null {
@@ -32,7 +34,9 @@ export function clientPrincipal(name: string | undefined, oid: string | undefine
 /** The nearest preceding "The client … with object id …" within one message's reach. */
 export function clientBefore(doc: Doc, pos: number): { pos: number; principal: string | null } | null {
   const h = lastIn(doc.hits('az-client', CLIENT_RE), Math.max(0, pos - 6000), pos);
-  return h ? { pos: h.pos, principal: clientPrincipal(h.groups[1], h.groups[2]) } : null;
+  return h
+    ? { pos: h.pos, principal: clientPrincipal(h.groups[1] ?? h.groups[2], h.groups[3] ?? h.groups[4]) }
+    : null;
 }
 
 /** Parses `appid=…;oid=…;upn=…` caller strings (Key Vault), preferring a name over ids. */

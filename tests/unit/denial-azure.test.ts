@@ -402,6 +402,18 @@ ErrorMessage: The client 'alice@contoso.onmicrosoft.us' with object id '${OID}' 
     });
   });
 
+  it('reads an AuthorizationFailed sentence whose quotes a tool dropped', () => {
+    const d = one(
+      `AuthorizationFailed: The client alice@example.com with object id ${OID} does not have authorization to perform action Microsoft.Compute/virtualMachines/start/action over scope ${RG}/providers/Microsoft.Compute/virtualMachines/vm1 or the scope is invalid.`,
+    );
+    expect(core(d)).toMatchObject({
+      actions: ['Microsoft.Compute/virtualMachines/start/action'],
+      resource: `${RG}/providers/Microsoft.Compute/virtualMachines/vm1`,
+      account: SUB,
+      denyKind: 'azure-rbac',
+    });
+  });
+
   it('reads AuthorizationFailed nested as a JSON string inside another JSON error', () => {
     const inner = JSON.stringify({
       error: {
