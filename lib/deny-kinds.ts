@@ -15,6 +15,7 @@ export const DENY_KINDS = [
   'resource-policy', // AWS: resource-based policy (explicit deny or no allow)
   'azure-rbac', // Azure: no role assignment grants the action at the scope
   'azure-policy', // Azure: Azure Policy, deny assignment, lock — a governance block
+  'entra-directory', // Microsoft Entra ID / Microsoft Graph: a directory role or Graph permission, not an Azure role
   'gcp-iam', // GCP: IAM allow missing (or an IAM deny policy, same wording)
   'gcp-scope', // GCP: OAuth scopes / VPC Service Controls / organisation policy
   'unknown', // the text does not say why (bare "Access Denied", no reason clause, encoded only)
@@ -85,6 +86,16 @@ export const DENY_KIND_FACTS: Readonly<Record<DenyKind, DenyKindFacts>> = {
     owner: 'Your Azure governance team (policy exemptions, deny assignments, locks).',
     noGrant:
       'Blocked by Azure Policy, a deny assignment or a similar governance control; a role assignment cannot help.',
+    grantCanHelp: false,
+  },
+  // Directory roles and Graph permissions live in Entra ID, not in Azure RBAC: the broker assigns
+  // Azure roles only (docs/cloud-mechanics.md §2.3), so no grant of its own can help.
+  'entra-directory': {
+    text: 'A Microsoft Entra directory role or Microsoft Graph permission is missing (not an Azure role).',
+    owner:
+      'Your Microsoft Entra administrators (directory roles, and admin consent for Microsoft Graph permissions).',
+    noGrant:
+      'Microsoft Entra directory roles and Microsoft Graph permissions are not Azure role assignments; this broker cannot grant them.',
     grantCanHelp: false,
   },
   'gcp-iam': {

@@ -32,6 +32,13 @@ const KEYWORDS = [
   'user_project_denied',
   `denied${GAP}by${GAP}cloud${GAP}iam`,
   'constraints/',
+  // Azure portal panels, Key Vault's newer RBAC wording, Microsoft Graph's bare Forbidden
+  `do(?:${GAP}not|n.t)${GAP}have${GAP}access`,
+  `unauthori[sz]ed${GAP}to${GAP}view`,
+  `not${GAP}allowed${GAP}by${GAP}rbac`,
+  `not${GAP}enabled${GAP}in${GAP}this${GAP}key${GAP}vault`,
+  `no${GAP}access`,
+  'forbidden',
 ];
 
 const DENIAL_KEYWORDS = new RegExp(KEYWORDS.join('|'), 'i');

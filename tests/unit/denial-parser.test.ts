@@ -399,7 +399,12 @@ describe('Azure', () => {
     const d = one(
       '{"odata.error":{"code":"Authorization_RequestDenied","message":{"lang":"en","value":"Insufficient privileges to complete the operation."}}}',
     );
-    expect(core(d)).toMatchObject({ cloud: 'azure', actions: [], denyKind: 'unknown', requestable: false });
+    expect(core(d)).toMatchObject({
+      cloud: 'azure',
+      actions: [],
+      denyKind: 'entra-directory',
+      requestable: false,
+    });
     expect(d.reason).toMatch(/directory role/);
   });
 
