@@ -1,19 +1,24 @@
 /**
  * The banner in Firefox (firefox-esr, the Firefox MV2 build): one scenario per console, with the
- * same expectations as the Chromium banner tests (scenarios.ts), and a non-console host that
- * quotes a denial and must stay clean. The console hostnames reach the simulated consoles through
+ * same expectations as the Chromium banner tests (scenarios.ts), a non-console host that quotes a
+ * denial and must stay clean, and "Request access" without a broker saving a draft in the
+ * background's IndexedDB. The console hostnames reach the simulated consoles through
  * the PAC script and the loopback proxy (sim/browser/console-proxy.ts), so the manifest's real
  * match patterns decide where the content script runs.
  */
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'puppeteer-core';
+import { GCP } from '../../sim/consoles/messages.ts';
 import { expectCards, sleep } from './checks.ts';
 import {
   BANNER,
   clickPageButton,
   readFirefoxBanners,
+  readFirefoxCard,
+  requestAccessOn,
   saveScreenshot,
   useFirefoxE2E,
+  waitFor,
   waitForFirefoxBanners,
   type BannerCard,
   type FirefoxE2E,
@@ -65,6 +70,39 @@ describe('Firefox: the banner on each console', () => {
       await sleep(1500);
       expect(await readFirefoxBanners(page)).toEqual([]);
       expect(await page.$$(BANNER.hostTag)).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('Request access without a broker: a real click saves a draft with the target and actions', async () => {
+    const s = scenario('gcp-instances');
+    const { page, cards } = await openScenario(s);
+    try {
+      const before = new Set((await e2e.readDrafts()).map((d) => d.id));
+      const justification = 'Firefox E2E: look at the instances (ticket OPS-1234)';
+      await requestAccessOn(cards[0]!, justification);
+      await waitFor(async () => (await readFirefoxCard(cards[0]!.handle)).text.includes(BANNER.saved), {
+        timeout: 5000,
+        what: `"${BANNER.saved}" on the card`,
+      });
+      const fresh = await waitFor(
+        async () => {
+          const d = (await e2e.readDrafts()).filter((x) => !before.has(x.id));
+          return d.length ? d : null;
+        },
+        { what: 'a new draft in IndexedDB unblock/drafts' },
+      );
+      expect(fresh).toHaveLength(1);
+      expect(fresh[0]!.status).toBe('draft');
+      expect(fresh[0]!.request.target).toEqual({ cloud: 'gcp', account: GCP.project });
+      expect([...fresh[0]!.request.actions].sort()).toEqual([
+        'compute.instances.get',
+        'compute.instances.list',
+      ]);
+      expect(fresh[0]!.request.justification).toBe(justification);
+      expect(fresh[0]!.request.pageUrl.startsWith('https://console.cloud.google.com/')).toBe(true);
+      await saveScreenshot(page, 'firefox-draft-gcp');
     } finally {
       await page.close();
     }
