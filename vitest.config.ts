@@ -2,7 +2,8 @@ import { defineConfig } from 'vitest/config';
 import { WxtVitest } from 'wxt/testing/vitest-plugin';
 
 // Two projects: fast unit tests (node / happy-dom), and real-browser tests that drive Debian
-// Chromium with the built extension (`npm run build` runs first in `npm test`).
+// Chromium (and, in tests/e2e/firefox-*.test.ts, Debian's firefox-esr) with the built extension
+// (`npm run build` runs first in `npm test`).
 export default defineConfig({
   test: {
     reporters: ['default', './tests/summary-reporter.ts'],

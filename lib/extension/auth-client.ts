@@ -3,9 +3,10 @@
  * the tokens fresh, and signing out (RFC 7009 revocation).
  *
  * - Sign-in: lib/extension/oauth-sign-in.ts (PKCE, `state`, `iss`, the code exchange).
- * - The session (lib/extension/auth-session.ts, `unblock.oauth` in `browser.storage.local`,
- *   trusted contexts only, like the settings) is bound to the broker URL it was issued by: it is
- *   never sent to another broker.
+ * - The session (lib/extension/auth-session.ts, `unblock.oauth` in `deps.storage`: the settings'
+ *   `tokenArea()`, trusted contexts only — restricted `storage.local` in Chrome, the IndexedDB
+ *   vault in Firefox) is bound to the broker URL it was issued by: it is never sent to another
+ *   broker.
  * - Refresh (here): shortly before expiry (the background's alarm, or the first call that needs
  *   it). Refresh tokens are single-use and reusing one revokes the whole family, so there is one
  *   refresh at a time: callers in one context await the same promise, and contexts take a Web

@@ -1,7 +1,9 @@
 /**
- * The stored OAuth session (`unblock.oauth` in `browser.storage.local`, trusted contexts only,
- * like the settings), bound to the broker URL that issued it: it is never sent to another broker.
- * Beside it, the notice saying why the user was signed out without asking.
+ * The stored OAuth session (`unblock.oauth`, trusted contexts only, like the settings: in
+ * `browser.storage.local` restricted by `setAccessLevel` in Chrome, in the extension's IndexedDB
+ * vault in Firefox, lib/extension/token-vault.ts), bound to the broker URL that issued it: it is
+ * never sent to another broker. Beside it, the notice saying why the user was signed out without
+ * asking (not a secret: it stays in `storage.local`).
  */
 import * as z from 'zod/mini';
 
@@ -28,7 +30,7 @@ const Session = z.object({
   user: z.nullable(z.string()),
 });
 
-/** The part of `browser.storage.local` the session uses. */
+/** The part of `browser.storage.local` the session uses (or the vaulted area with its API). */
 export interface KeyValueArea {
   get(keys: string[]): Promise<Record<string, unknown>>;
   set(items: Record<string, unknown>): Promise<void>;

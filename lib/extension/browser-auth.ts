@@ -5,13 +5,14 @@
  */
 import { browser } from 'wxt/browser';
 import { createAuth, type Auth } from './auth-client';
-import { restrictSettingsAccess } from './settings';
+import { restrictSettingsAccess, tokenArea } from './settings';
 import { webLock } from './web-lock';
 
 /** `onSignedOut`: after an unasked sign-out (the background shows a notification). */
 export function browserAuth(onSignedOut?: (notice: string) => void): Auth {
   return createAuth({
-    storage: browser.storage.local,
+    // storage.local, or in Firefox the vault beside it (lib/extension/token-vault.ts).
+    storage: tokenArea(),
     launchWebAuthFlow: (details) => browser.identity.launchWebAuthFlow(details),
     redirectUrl: () => browser.identity.getRedirectURL('oauth'),
     lock: webLock,

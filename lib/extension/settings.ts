@@ -2,7 +2,10 @@
  * Where the broker is and how to authenticate to it: two keys in `browser.storage.local`, read
  * only by trusted extension contexts (the background and the options page). Content scripts never
  * read them, and in MV3 Chrome they cannot (`setAccessLevel`, called on every background start and
- * before every write).
+ * before every write). Firefox has no such access level, so its builds keep the API token (and the
+ * OAuth session, lib/extension/auth-session.ts) in the extension's own IndexedDB instead, with a
+ * token-free shadow in `storage.local` (lib/extension/token-vault.ts); `tokenArea()` is the one
+ * way in for every trusted context.
  *
  * An enterprise policy may set the broker URL instead (`storage.managed`, key `brokerUrl`; schema in
  * `public/managed_schema.json`): it then wins over the stored one, and the options page shows it
@@ -11,10 +14,20 @@
  * add-on id `unblock@unblock-access.org`, or the `3rdparty` section of `policies.json`).
  *
  * For tests: seed both keys from the service worker,
- * `chrome.storage.local.set({ 'unblock.brokerUrl': 'http://127.0.0.1:8787', 'unblock.apiToken': token })`.
+ * `chrome.storage.local.set({ 'unblock.brokerUrl': 'http://127.0.0.1:8787', 'unblock.apiToken': token })`
+ * (Firefox moves a token seeded this way into the vault the first time it is read).
  */
 import { browser } from 'wxt/browser';
+import { OAUTH_KEY, type KeyValueArea } from './auth-session';
 import { normalizeBaseUrl } from './broker-client';
+import {
+  idbSecretStore,
+  tokensNeedVault,
+  vaultedArea,
+  type SecretStore,
+  type VaultedArea,
+} from './token-vault';
+import { webLock } from './web-lock';
 
 export const BROKER_URL_KEY = 'unblock.brokerUrl';
 export const API_TOKEN_KEY = 'unblock.apiToken';
@@ -85,14 +98,51 @@ interface AccessLevelArea {
   }) => Promise<void>;
 }
 
-/** Keep storage.local away from content scripts where the browser can (Chrome MV3). */
+/**
+ * The secrets among the stored keys, each with what its shadow in `storage.local` may show in the
+ * Firefox builds: nothing of the API token; the broker URL of the OAuth session, which the
+ * background compares to tell a sign-in from a refresh.
+ */
+const SECRET_KEYS = {
+  [API_TOKEN_KEY]: () => ({}),
+  [OAUTH_KEY]: (session: unknown) => {
+    const brokerUrl = (session as { brokerUrl?: unknown } | null)?.brokerUrl;
+    return typeof brokerUrl === 'string' ? { brokerUrl } : {};
+  },
+} as const;
+
+let vault: SecretStore | undefined;
+
+/**
+ * Where the settings and tokens are read and written: `storage.local` (restricted to trusted
+ * contexts) in Chrome; in Firefox the same with the secrets in the extension's IndexedDB.
+ */
+export function tokenArea(): KeyValueArea {
+  return tokensNeedVault() ? firefoxArea() : browser.storage.local;
+}
+
+function firefoxArea(): VaultedArea {
+  vault ??= idbSecretStore();
+  return vaultedArea({
+    local: browser.storage.local,
+    secrets: vault,
+    secretKeys: SECRET_KEYS,
+    lock: webLock,
+  });
+}
+
+/**
+ * Keep the tokens away from content scripts: restrict storage.local to trusted contexts where the
+ * browser can (Chrome MV3); in Firefox, move any token still in storage.local into the vault.
+ */
 export async function restrictSettingsAccess(): Promise<void> {
   const area = browser.storage?.local as unknown as AccessLevelArea | undefined;
   try {
     await area?.setAccessLevel?.({ accessLevel: 'TRUSTED_CONTEXTS' });
   } catch {
-    // Not supported for this area in this browser: content scripts there are ours alone anyway.
+    // Not supported for this area in this browser: the Firefox builds use the vault instead.
   }
+  if (tokensNeedVault()) await firefoxArea().migrate();
 }
 
 /**
@@ -142,7 +192,7 @@ async function readManagedBrokerUrl(): Promise<string | null> {
 export async function loadSettings(): Promise<BrokerSettings | null> {
   const [managedUrl, stored] = await Promise.all([
     loadManagedBrokerUrl(),
-    browser.storage.local.get([BROKER_URL_KEY, API_TOKEN_KEY]),
+    tokenArea().get([BROKER_URL_KEY, API_TOKEN_KEY]),
   ]);
   const rawToken = stored[API_TOKEN_KEY];
   const checked = typeof rawToken === 'string' ? checkToken(rawToken) : undefined;
@@ -172,14 +222,15 @@ export async function saveSettings(input: {
     token = checked.value;
   }
   await restrictSettingsAccess();
-  await browser.storage.local.set({ [BROKER_URL_KEY]: url.value.url });
-  if (token === null) await browser.storage.local.remove(API_TOKEN_KEY);
-  else if (token !== undefined) await browser.storage.local.set({ [API_TOKEN_KEY]: token });
+  const area = tokenArea();
+  await area.set({ [BROKER_URL_KEY]: url.value.url });
+  if (token === null) await area.remove(API_TOKEN_KEY);
+  else if (token !== undefined) await area.set({ [API_TOKEN_KEY]: token });
   const saved = await loadSettings();
   return saved ? { ok: true, value: saved } : { ok: false, error: 'Broker URL: could not be saved' };
 }
 
 /** Forget the broker: back to drafts only. */
 export async function clearSettings(): Promise<void> {
-  await browser.storage.local.remove([BROKER_URL_KEY, API_TOKEN_KEY]);
+  await tokenArea().remove([BROKER_URL_KEY, API_TOKEN_KEY]);
 }

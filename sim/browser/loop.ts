@@ -1,16 +1,26 @@
 /**
  * The whole loop on one machine: the demo clouds (browser sign-in on signin.aws.amazon.com, 1 s
  * propagation), the demo broker on them (PGlite in memory, on the clouds' clock), the consoles
- * started with the clouds, and Chromium with the extension signed in as alice.
+ * started with the clouds, and a browser with the extension signed in as alice: Chromium, or
+ * Firefox (firefox-session.ts) with `browser: 'firefox'`.
  */
 import { demoConfig } from '../../server/config/demo.ts';
 import { startSimulatedBroker, type SimulatedBroker } from '../broker.ts';
 import { startDemoClouds, type DemoClouds } from '../clouds/demo.ts';
+import {
+  seedFirefoxBrokerSettings,
+  startFirefoxExtensionBrowser,
+  type FirefoxExtensionBrowser,
+} from './firefox-session.ts';
 import { seedBrokerSettings, startExtensionBrowser, type ExtensionBrowser } from './session.ts';
 
 export type DemoUser = 'alice' | 'bob' | 'dave' | 'carol';
 
-export interface DemoLoop extends ExtensionBrowser {
+/** The browser the loop drives. */
+export type LoopBrowser = 'chromium' | 'firefox';
+
+/** What the loop adds to a browser session, whichever browser. */
+export interface LoopParts {
   clouds: DemoClouds;
   broker: SimulatedBroker;
   /** API tokens of the demo users (alice's is the extension's). */
@@ -24,13 +34,29 @@ export interface DemoLoop extends ExtensionBrowser {
     path: string,
     body?: unknown,
   ): Promise<{ status: number; json: unknown }>;
+  close(): Promise<void>;
+}
+
+export interface DemoLoop extends ExtensionBrowser, LoopParts {}
+export interface FirefoxDemoLoop extends FirefoxExtensionBrowser, LoopParts {}
+
+export interface DemoLoopOptions {
+  /** False: the extension is left unconfigured (no broker URL, no token), for tests that sign in. */
+  seedToken?: boolean;
+  /** Chromium (default) or Firefox. */
+  browser?: LoopBrowser;
 }
 
 /**
- * Starts the loop. With `seedToken: false` the extension is left unconfigured (no broker URL, no
- * token): for tests that sign in.
+ * Starts the loop. In Chromium alice's API token is seeded through the service worker; in Firefox
+ * through the options page, as a person would (there is no worker to evaluate in).
  */
-export async function startDemoLoop({ seedToken = true }: { seedToken?: boolean } = {}): Promise<DemoLoop> {
+export function startDemoLoop(options?: DemoLoopOptions & { browser?: 'chromium' }): Promise<DemoLoop>;
+export function startDemoLoop(options: DemoLoopOptions & { browser: 'firefox' }): Promise<FirefoxDemoLoop>;
+export async function startDemoLoop({
+  seedToken = true,
+  browser = 'chromium',
+}: DemoLoopOptions = {}): Promise<DemoLoop | FirefoxDemoLoop> {
   const cleanups: Array<() => Promise<unknown>> = [];
   const cleanup = async () => {
     for (const fn of cleanups.splice(0).reverse()) await fn().catch((e: unknown) => console.warn(e));
@@ -55,12 +81,19 @@ export async function startDemoLoop({ seedToken = true }: { seedToken?: boolean 
       // A day, so tests that move the clock past a grant's hour keep their tokens.
       tokens[user] = (await broker.createApiToken(user, 24 * 3_600_000, 'e2e')).token;
     }
+    const api: LoopParts['api'] = (user, method, path, body) =>
+      callBroker(broker.url, tokens[user], method, path, body);
+    const parts: LoopParts = { clouds, broker, tokens, brokerLog, api, close: cleanup };
+    if (browser === 'firefox') {
+      const session = await startFirefoxExtensionBrowser({ clouds });
+      cleanups.push(() => session.close());
+      if (seedToken) await seedFirefoxBrokerSettings(session, broker.url, tokens.alice);
+      return { ...session, ...parts };
+    }
     const session = await startExtensionBrowser({ clouds });
     cleanups.push(() => session.close());
     if (seedToken) await seedBrokerSettings(session, broker.url, tokens.alice);
-    const api: DemoLoop['api'] = (user, method, path, body) =>
-      callBroker(broker.url, tokens[user], method, path, body);
-    return { ...session, clouds, broker, tokens, brokerLog, api, close: cleanup };
+    return { ...session, ...parts };
   } catch (err) {
     await cleanup();
     throw err;

@@ -126,8 +126,11 @@ export async function seedBrokerSettings(
   await seedBrokerSettingsIn(await session.serviceWorker(), brokerUrl, token);
 }
 
-/** Runs INSIDE the service worker. Never creates the db: an upgrade is aborted. */
-async function readDraftsInWorker(): Promise<DraftRecord[]> {
+/**
+ * Runs INSIDE the service worker (or, in Firefox, an extension page: same origin, same database).
+ * Never creates the db: an upgrade is aborted.
+ */
+export async function readDraftsInWorker(): Promise<DraftRecord[]> {
   if (typeof indexedDB.databases === 'function') {
     const dbs = await indexedDB.databases();
     if (!dbs.some((d) => d.name === 'unblock')) return [];

@@ -12,7 +12,18 @@ import path from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import type { Page } from 'puppeteer-core';
 import { ROOT } from '../../sim/browser/chromium.ts';
-import { startDemoLoop, type DemoLoop, type DemoUser } from '../../sim/browser/loop.ts';
+import {
+  startDemoLoop,
+  type DemoLoop,
+  type DemoLoopOptions,
+  type DemoUser,
+  type FirefoxDemoLoop,
+} from '../../sim/browser/loop.ts';
+import {
+  startFirefoxExtensionBrowser,
+  type FirefoxBrowserOptions,
+  type FirefoxExtensionBrowser,
+} from '../../sim/browser/firefox-session.ts';
 import {
   seedBrokerSettings,
   startExtensionBrowser,
@@ -97,7 +108,7 @@ export function publishScreenshot(
 /** `useE2E` for the loop: one loop session per test file. */
 export function useLoopE2E(
   onReady: (loop: LoopE2E) => void,
-  options?: Parameters<typeof startDemoLoop>[0],
+  options?: DemoLoopOptions & { browser?: 'chromium' },
 ): void {
   let pending: Promise<LoopE2E> | null = null;
   beforeAll(async () => {
@@ -116,7 +127,7 @@ export function useLoopE2E(
  * log, then the error again. The pages are closed either way.
  */
 export async function withLoopDiagnostics<T>(
-  loop: LoopE2E,
+  loop: Pick<LoopE2E, 'browser' | 'brokerLog'>,
   name: string,
   pages: Page[],
   body: () => Promise<T>,
@@ -155,6 +166,44 @@ export function useApproverBrowser(
     const approver = await pending;
     await seedBrokerSettings(approver, loop().broker.url, loop().tokens[user]);
     onReady(approver);
+  });
+  afterAll(async () => {
+    const session = await pending?.catch(() => null);
+    await session?.close();
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Firefox (firefox-esr over WebDriver BiDi; sim/browser/firefox*.ts)
+
+export * from '../../sim/browser/firefox-banner.ts';
+export { firefoxExtensionUrl, FIREFOX_EXTENSION_UUID } from '../../sim/browser/firefox.ts';
+export { seedFirefoxBrokerSettings } from '../../sim/browser/firefox-session.ts';
+export type FirefoxE2E = FirefoxExtensionBrowser;
+export type FirefoxLoopE2E = FirefoxDemoLoop;
+
+/** `useE2E` in Firefox: one Firefox session per test file. */
+export function useFirefoxE2E(opts: FirefoxBrowserOptions, onReady: (e2e: FirefoxE2E) => void): void {
+  let pending: Promise<FirefoxE2E> | null = null;
+  beforeAll(async () => {
+    pending = startFirefoxExtensionBrowser(opts);
+    onReady(await pending);
+  });
+  afterAll(async () => {
+    const session = await pending?.catch(() => null);
+    await session?.close();
+  });
+}
+
+/** `useLoopE2E` in Firefox: one loop session per test file. */
+export function useFirefoxLoopE2E(
+  onReady: (loop: FirefoxLoopE2E) => void,
+  options: Omit<DemoLoopOptions, 'browser'> = {},
+): void {
+  let pending: Promise<FirefoxLoopE2E> | null = null;
+  beforeAll(async () => {
+    pending = startDemoLoop({ ...options, browser: 'firefox' });
+    onReady(await pending);
   });
   afterAll(async () => {
     const session = await pending?.catch(() => null);
