@@ -164,6 +164,8 @@ const SDK_NAME_ALIASES: Record<string, string> = {
   simplenotificationservice: 'sns',
   simplequeueservice: 'sqs',
   elasticsearch: 'es',
+  // The AWS CLI's command for the S3 API (`aws s3api get-object`); `aws s3` is its high-level layer.
+  s3api: 's3',
 };
 
 /** Lower-case letters and digits, without a leading `amazon` / `aws` (as the parser normalises). */

@@ -11,6 +11,7 @@ import { candidate } from './candidate';
 import { awsExplicit, awsImplicit, UNKNOWN } from './classify';
 import type { Kind } from './classify';
 import type { Doc } from './context';
+import { isIamPrefix } from './aws-operation';
 import {
   isMasked,
   isSpace,
@@ -33,11 +34,29 @@ const EXPLICIT_RE =
   /with\s+an?\s+explicit\s+deny(?:\s+in\s+(?:an?\s+)?(identity-based\s+policy|resource-based\s+policy|sessions?\s+policy|permissions\s+boundary(?:\s+policy)?|service\s+control\s+policy|resource\s+control\s+policy|VPC\s+endpoint\s+policy))?/iy;
 const POLICY_ARN_RE = /\s*:\s*(?=arn:)/y;
 
-/** Account of an ARN (`arn:<partition>:<service>:<region>:<account>:…`). */
+/** Account of an ARN (`arn:<partition>:<service>:<region>:<account>:…`), any partition (§2.1). */
 function arnAccount(arn: string | null): string | null {
   if (!arn) return null;
   const m = /^arn:[^:\s]*:[^:\s]*:[^:\s]*:(\d{12})(?::|$)/.exec(arn);
   return m?.[1] ?? null;
+}
+
+/** Partition of an ARN (`aws`, `aws-us-gov`, `aws-cn`), `aws` when none is named. */
+function arnPartition(arn: string | null): string {
+  return (arn && /^arn:(aws[a-z-]{0,20}):/.exec(arn)?.[1]) || 'aws';
+}
+
+/**
+ * The action token as IAM spells it, or null when it is not one: an address (`mailto:alice@…`) or
+ * a host (`svc:name.example`) continues after it, or the service is not in the grammar. A known
+ * prefix written in display case (`CloudWatch:DescribeAlarms`) is lower-cased.
+ */
+function actionToken(s: string, service: string, action: string, end: number): string | null {
+  if (s[end] === '@' || /^\.[A-Za-z0-9]/.test(s.slice(end, end + 2))) return null;
+  const lower = service.toLowerCase();
+  const prefix = lower !== service && isIamPrefix(lower) ? lower : service;
+  if (!/^[A-Za-z0-9][A-Za-z0-9-]*$/.test(prefix) || prefix === 'mailto' || prefix === 'arn') return null;
+  return `${prefix}:${action}`;
 }
 
 /** Reads the token that ends right before `end` (skipping whitespace), joining a hard wrap. */
@@ -156,8 +175,9 @@ export function iamSentences(doc: Doc, out: Candidate[]): void {
     const a = ACTION_RE.exec(s);
     let action: string | null = null;
     let end: number;
-    if (a?.[1] && a[2]) {
-      action = `${a[1]}:${a[2]}`;
+    const token = a?.[1] && a[2] ? actionToken(s, a[1], a[2], ACTION_RE.lastIndex) : null;
+    if (token) {
+      action = token;
       end = ACTION_RE.lastIndex;
       const joined = joinWrappedAction(s, action, end);
       if (joined) {
@@ -204,8 +224,10 @@ export function iamSentences(doc: Doc, out: Candidate[]): void {
     // Masked values (`***`, `xxxx`) are not names (README conventions).
     if (resource && isMasked(resource)) resource = null;
     const account = arnAccount(principal) ?? arnAccount(resource);
-    if (roleName)
-      resource = account && !isMasked(roleName) ? `arn:aws:iam::${account}:role/${roleName}` : null;
+    if (roleName) {
+      const partition = arnPartition(principal ?? resource);
+      resource = account && !isMasked(roleName) ? `arn:${partition}:iam::${account}:role/${roleName}` : null;
+    }
     const pendingRole = roleName && !account && !isMasked(roleName) ? roleName : undefined;
     out.push(
       candidate({

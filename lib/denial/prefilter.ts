@@ -23,6 +23,8 @@ const KEYWORDS = [
   `disallowed(?:${GAP})?by(?:${GAP})?policy`,
   `deny${GAP}assignment`,
   `does${GAP}not${GAP}have`,
+  `\\(403\\)${GAP}when${GAP}calling`, // S3's bodiless 403 on HEAD (AWS CLI / boto3)
+  `api${GAP}error${GAP}forbidden`, // the same in the Go SDK v2
   `lacks${GAP}iam`,
   'permission', // GCP wordings, S3 banners, portal lists, troubleshooter URLs
   `additional${GAP}access`,

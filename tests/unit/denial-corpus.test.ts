@@ -19,6 +19,7 @@ const OPTIONAL = [
   'confidence',
   'reason',
   'excerpt',
+  'derivedFrom',
 ] as const;
 
 interface Case {
