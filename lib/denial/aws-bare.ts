@@ -166,12 +166,13 @@ export function emptyMessages(doc: Doc, out: Candidate[]): void {
 /**
  * S3 answers a HEAD request it refuses with a bare 403 and no body, so the SDKs can only print the
  * status (§2.4): `An error occurred (403) when calling the HeadObject operation: Forbidden`, Go
- * v2's `… StatusCode: 403, … api error Forbidden: Forbidden`.
+ * v2's `… StatusCode: 403, … api error Forbidden: Forbidden`, Java v1's `Error Code: 403 Forbidden`,
+ * .NET's `Error making request with Error Code Forbidden and Http Status Code Forbidden`.
  */
 export function headForbidden(doc: Doc, out: Candidate[]): void {
   for (const h of doc.hits(
     'aws-head-forbidden',
-    /\(403\)\s+when\s+calling\s+the\s+[A-Za-z0-9]{1,64}\s+operation:\s*Forbidden\b|\bapi\s+error\s+Forbidden:\s*Forbidden\b/g,
+    /\(403\)\s+when\s+calling\s+the\s+[A-Za-z0-9]{1,64}\s+operation:\s*Forbidden\b|\bapi\s+error\s+Forbidden:\s*Forbidden\b|\bError\s+Code:\s*403\s+Forbidden\b|\bError\s+Code\s+Forbidden\s+and\s+Http\s+Status\s+Code\s+Forbidden\b/g,
   )) {
     out.push(bareDenial(h, 'aws-bare', false));
   }

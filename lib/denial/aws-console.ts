@@ -1,8 +1,9 @@
 /**
  * AWS wordings without the IAM sentence that still say what was refused
  * (docs/denial-formats.md §2.5, §2.7): console panels listing the operations or permissions that
- * are missing, with the service in display case (`CloudWatch:DescribeAlarms`); console texts naming
- * a bare API operation (`You don't have permission to GetObject`); and Auto Scaling's
+ * are missing, with the service in display case (`CloudWatch:DescribeAlarms`); texts naming an
+ * action or a bare API operation someone lacks permission to call (`User doesn't have permission to
+ * call ssm:GetParameters`, `You don't have permission to GetObject`); and Auto Scaling's
  * `You are not authorized to use launch template: <id>`. No reason clause: deny kind unknown.
  *
  * Every token is checked against the AWS action grammar and the IAM prefixes (./aws-operation.ts),
@@ -80,12 +81,31 @@ export function consoleOperations(doc: Doc, out: Candidate[]): void {
   const s3 = doc.hits('aws-s3-context', S3_CONTEXT_RE);
   for (const h of doc.hits(
     'aws-console-op',
-    /(?:don't|do\s+not|does\s+not|doesn't)\s+have\s+(?:the\s+)?permissions?\s+to\s+(?:perform\s+|call\s+|use\s+)?(?:the\s+)?([A-Z][a-z]{1,20}(?:[A-Z][a-z0-9]{0,30}|V\d){1,8})(?![A-Za-z0-9:_-])/g,
+    /(?:don't|do\s+not|does\s+not|doesn't)\s+have\s+(?:the\s+)?permissions?\s+to\s+(?:perform\s+|call\s+|use\s+)?(?:the\s+)?(?:([A-Za-z][A-Za-z0-9-]{0,63}):)?([A-Z][a-z]{1,20}(?:[A-Z][a-z0-9]{0,30}|V\d){1,8})(?![A-Za-z0-9:_-])/g,
   )) {
+    const op = h.groups[2] as string;
+    if (h.groups[1]) {
+      // CloudFormation resolving parameters: `AccessDenied. User doesn't have permission to call ssm:GetParameters`
+      const named = normaliseLooseAction(h.groups[1], op);
+      if (named) {
+        out.push(
+          candidate({
+            start: h.pos,
+            end: h.end,
+            cloud: 'aws',
+            actions: [named],
+            ...UNKNOWN,
+            confidence: 'medium',
+            family: 'aws-console-op',
+          }),
+        );
+      }
+      continue;
+    }
     const [bs, be] = doc.block(h.pos);
     const inS3 = firstIn(s3, Math.max(bs, h.pos - 400), Math.min(be, h.end + 400)) !== undefined;
     const prefix = inS3 ? prefixOfService('s3') : null;
-    const action = prefix ? actionForOperation(prefix, h.value) : null;
+    const action = prefix ? actionForOperation(prefix, op) : null;
     if (!action) continue;
     out.push(
       candidate({
@@ -94,7 +114,7 @@ export function consoleOperations(doc: Doc, out: Candidate[]): void {
         cloud: 'aws',
         actions: [action],
         ...UNKNOWN,
-        operation: h.value,
+        operation: op,
         confidence: 'low',
         derivedFrom: 'operation',
         family: 'aws-console-op',

@@ -47,6 +47,14 @@ const SIGNALS: Signal[] = [
     operation: 2,
     side: 'before',
   },
+  // Go SDK v1 debug logs (Terraform's TF_LOG): `DEBUG: Validate Response ec2/DescribeImages failed`
+  {
+    key: 'op-go1-debug',
+    re: /\b(?:Request|Response)\s+([a-z0-9-]{2,40})\/([A-Z][A-Za-z0-9]{1,63})\s+(?:Details|failed)\b/g,
+    service: 1,
+    operation: 2,
+    side: 'before',
+  },
   // JavaScript SDK v3 middleware logs: `clientName: 'S3Client', commandName: 'GetObjectCommand'`
   {
     key: 'op-js3',
@@ -85,6 +93,14 @@ const SIGNALS: Signal[] = [
   {
     key: 'op-boto',
     re: /when\s+calling\s+the\s+([A-Za-z0-9]{1,64})\s+operation\b/g,
+    service: 0,
+    operation: 1,
+    side: 'before',
+  },
+  // Query-protocol request bodies in debug logs: `Action=DescribeInstances&Version=2016-11-15`
+  {
+    key: 'op-query-body',
+    re: /(?:^|[\s>&])Action=([A-Z][A-Za-z0-9]{1,63})&(?:[^\s&]{0,200}&){0,40}?Version=\d{4}-\d{2}-\d{2}\b/g,
     service: 0,
     operation: 1,
     side: 'before',

@@ -27,6 +27,8 @@ const SENTENCE_RE = /not\s+authori[sz]ed\s+to\s+perform\b/gi;
 /** `service:Action`; the negative look-ahead rejects template text such as `service:action-name`. */
 const ACTION_RE = /([A-Za-z0-9-]{1,64}):([A-Za-z][A-Za-z0-9*]{0,127})(?![A-Za-z0-9_*:/-])/y;
 const ON_RESOURCE_RE = /on\s+resource(?:\(s\))?\s*:?/iy;
+const TYPED_NAME_RE =
+  /(?:policy|user|group|instance-profile)\s+[^\s'"]{1,256}(?:\s+(?!because\b|with\b)[^\s'"]{1,64}){0,3}?(?=\s+(?:because|with)\b|[^\S\n]*['"\x60.,;)\]]{0,4}[^\S\n]*$)/imy;
 const ROLE_NAME_RE = /role\s+([A-Za-z0-9+=,.@_-]{1,128})(?![A-Za-z0-9+=,.@_:/-])/y;
 const BECAUSE_RE =
   /because\s+no\s+(identity-based|resource-based|sessions?|permissions\s+boundary|service\s+control|resource\s+control|VPC\s+endpoint)(?:\s+polic(?:y|ies))?\s+allows?\b(?:\s+the\s+[A-Za-z0-9-]{1,64}:[A-Za-z0-9*]{1,128}\s+action)?/iy;
@@ -111,10 +113,31 @@ function readResource(s: string, i: number): Resource | null {
   if (role?.[1] && !/^arn:/i.test(role[1])) {
     return { value: null, roleName: trimToken(role[1]), end: ROLE_NAME_RE.lastIndex };
   }
+  // IAM's typed names without an ARN (`policy solr-ecs-tasks version v1`, `policy path /`): no
+  // grant target can be built from them, so the resource is not named; the reason clause follows.
+  TYPED_NAME_RE.lastIndex = j;
+  const typed = TYPED_NAME_RE.exec(s);
+  if (typed) return { value: null, end: TYPED_NAME_RE.lastIndex };
   const t = readToken(s, j);
   if (!t) return { value: null, end: j };
-  const v = trimToken(t.value);
-  return { value: v && v !== '*' ? v : null, end: t.end };
+  let value = t.value;
+  let end = t.end;
+  // A reporter's `<redacted>` inside an ARN stops the token reader: the ARN runs on through it.
+  for (let n = 0; n < 8 && s[end] === '<'; n++) {
+    const close = s.indexOf('>', end);
+    if (close < 0 || close - end > 64) break;
+    const rest = readToken(s, close + 1);
+    value += s.slice(end, close + 1) + (rest?.value ?? '');
+    end = rest?.end ?? close + 1;
+  }
+  const v = trimToken(value);
+  return { value: v && v !== '*' ? v : null, end };
+}
+
+/** An ARN whose account slot is written but holds no digit (`###`, `XXXXXX`, `REDACTED`): masked. */
+function hasMaskedAccount(arn: string): boolean {
+  const account = /^arn:[^:\s]*:[^:\s]*:[^:\s]*:([^:\s]*)/.exec(arn)?.[1];
+  return account !== undefined && account !== '' && !/\d/.test(account);
 }
 
 interface Reason {
@@ -195,7 +218,8 @@ export function iamSentences(doc: Doc, out: Candidate[]): void {
     if (s[end] === '"' || s[end] === "'") end++;
     const rawPrincipal = principalBefore(s, m.index);
     if (!action && !rawPrincipal) continue;
-    const principal = rawPrincipal && !isMasked(rawPrincipal) ? rawPrincipal : null;
+    const principal =
+      rawPrincipal && !isMasked(rawPrincipal) && !hasMaskedAccount(rawPrincipal) ? rawPrincipal : null;
     let start = m.index;
     if (rawPrincipal) {
       const p = s.lastIndexOf(rawPrincipal.slice(0, 12), m.index);
@@ -222,7 +246,7 @@ export function iamSentences(doc: Doc, out: Candidate[]): void {
       end = reason.end;
     }
     // Masked values (`***`, `xxxx`) are not names (README conventions).
-    if (resource && isMasked(resource)) resource = null;
+    if (resource && (isMasked(resource) || hasMaskedAccount(resource))) resource = null;
     const account = arnAccount(principal) ?? arnAccount(resource);
     if (roleName) {
       const partition = arnPartition(principal ?? resource);
