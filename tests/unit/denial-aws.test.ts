@@ -5,6 +5,7 @@
  * Illustrative texts in the shapes of the real ones in tests/fixtures/denials/aws/2xx-*.txt.
  */
 import { describe, expect, it } from 'vitest';
+import { explain, formatExplanation } from '../../cli/explain';
 import { mayContainDenial, parseDenials } from '../../lib/denial';
 import type { Denial } from '../../lib/denial';
 import { actionForOperation, prefixOfService } from '../../lib/denial/aws-operation';
@@ -265,5 +266,26 @@ describe('partitions and accounts', () => {
     );
     expect(d.account).toBe('210987654321');
     expect(d.actions).toEqual(['iam:GetRole']);
+  });
+});
+
+describe('unblock explain', () => {
+  it('says that a derived action is a guess from the operation', () => {
+    const text = `operation error S3: ListObjectsV2, https response error StatusCode: 403, ${RID}, api error AccessDenied: Access Denied`;
+    const out = formatExplanation(explain(text), { color: false });
+    expect(out).toMatch(/ask for s3:ListBucket/);
+    expect(out).toMatch(/names no permission: s3:ListBucket is derived from the ListObjectsV2 operation/);
+    const json = explain(text);
+    expect(json.denials[0]).toMatchObject({ derivedFrom: 'operation', confidence: 'low' });
+  });
+
+  it('says nothing of the kind when the message names the action', () => {
+    const out = formatExplanation(
+      explain(
+        'User: arn:aws:iam::123456789012:user/bob is not authorized to perform: s3:ListBucket on resource: "arn:aws:s3:::b" because no identity-based policy allows the s3:ListBucket action',
+      ),
+      { color: false },
+    );
+    expect(out).not.toMatch(/derived from/);
   });
 });
