@@ -272,8 +272,11 @@ function main(): void {
       PREFIX_OVERRIDES[m.serviceId] ?? candidates.find((c) => actions.has(c) && share(c) >= RULE_SHARE) ?? '';
     // A service without the rule claims only its own names: its signing name or endpoint prefix
     // may be another service's (CloudSearch Domain signs as cloudsearch).
+    // An endpoint prefix with dots (`api.ecr`, `data-ats.iot`) is read from a host by its last
+    // label, which is the service's own name: only plain prefixes are names of their own.
+    const endpoint = m.endpointPrefix?.includes('.') ? undefined : m.endpointPrefix;
     const names = (
-      prefix ? [m.serviceId, m.signingName, m.endpointPrefix, ...m.botoNames] : [m.serviceId, ...m.botoNames]
+      prefix ? [m.serviceId, m.signingName, endpoint, ...m.botoNames] : [m.serviceId, ...m.botoNames]
     ).filter((v): v is string => !!v);
     for (const n of names) note(serviceKey(n), prefix);
     if (!prefix) continue;
