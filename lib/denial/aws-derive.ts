@@ -132,10 +132,12 @@ const SERVICE_SIGNALS: { key: string; re: RegExp }[] = [
   },
   // boto3: `boto3.client('lambda')`, `session.resource("s3")`
   { key: 'svc-boto', re: /\.(?:client|resource)\(\s*(?:service_name\s*=\s*)?['"]([a-z0-9-]{2,40})['"]/g },
-  // Endpoint hosts: `ec2.us-east-1.amazonaws.com`, `my-bucket.s3.amazonaws.com`, `sts.amazonaws.com.cn`
+  // Endpoint hosts in a URL, a Host header or a logged field: `https://ec2.us-east-1.amazonaws.com/`,
+  // `Host: my-bucket.s3.amazonaws.com`, `net.peer.name=sts.amazonaws.com.cn`. A bare host is more
+  // often a service principal (`events.amazonaws.com` in a role path), which names no endpoint.
   {
     key: 'svc-host',
-    re: /\b([a-z0-9-]{2,63})(?:[.-](?:[a-z]{2}-(?:gov-|iso[a-z]?-)?[a-z]{4,12}-\d))?\.amazonaws\.com\b/g,
+    re: /(?:https?:\/\/|\bHost:\s{0,4}|=)(?:[a-z0-9-]{1,63}\.){0,4}?([a-z0-9-]{2,63})(?:[.-](?:[a-z]{2}-(?:gov-|iso[a-z]?-)?[a-z]{4,12}-\d))?\.amazonaws\.com\b/g,
   },
   // SigV4 credential scope: `…/20201012/ap-south-1/ec2/aws4_request`
   { key: 'svc-scope', re: /\/\d{8}\/[a-z0-9-]{2,30}\/([a-z0-9-]{2,40})\/aws4_request\b/g },

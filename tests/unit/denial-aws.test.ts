@@ -158,6 +158,14 @@ describe('actions derived from the operation a wrapper names', () => {
     expect(d.derivedFrom).toBeUndefined();
   });
 
+  it('does not take a service principal for the endpoint', () => {
+    const d = one(
+      'An error occurred (AccessDenied) when calling the CreateServiceLinkedRole operation: Access Denied (role path aws-service-role/elasticbeanstalk.amazonaws.com/)',
+    );
+    expect(d.actions).toEqual([]);
+    expect(d.operation).toBe('CreateServiceLinkedRole');
+  });
+
   it('derives nothing when the operation needs several actions', () => {
     const d = one(
       `operation error S3: CopyObject, https response error StatusCode: 403, ${RID}, api error AccessDenied: Access Denied`,

@@ -240,6 +240,16 @@ describe('large adversarial inputs complete', () => {
     ['look-alike next to sentences', fill('ExpiredToken is not authorized to perform: s3:GetObject ')],
     ['placeholders', fill('<a-b> ${x} ')],
     ['random-ish mix', fill(FRAGMENTS.join(''))],
+    [
+      'wrapper operations with bare denials',
+      fill(
+        'operation error S3: GetObject, https response error StatusCode: 403, api error AccessDenied: Access Denied\n',
+      ),
+    ],
+    ['a long list of operations', `the following operations: ${fill('CloudWatch:DescribeAlarms, ')}`],
+    ['query parameters without end', fill('Action=A&')],
+    ['client frames without a call', fill('at com.amazonaws.services.s3.AmazonS3Client.')],
+    ['launch-template refusals', fill('You are not authorized to use launch template: lt-1 ')],
   ];
   it.each(cases)('%s', (_name, text) => {
     const denials = parseDenials(text);
