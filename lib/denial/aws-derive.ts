@@ -75,9 +75,9 @@ const SIGNALS: Signal[] = [
   // Java SDK v1/v2 stack frames of a service client: `…services.s3.AmazonS3Client.getObject(`
   {
     key: 'op-java',
-    re: /\b(?:com\.amazonaws\.services|software\.amazon\.awssdk\.services)\.([a-z0-9]{1,40})\.(?:[A-Za-z0-9_$]{1,60}\.){0,3}[A-Za-z0-9_$]{0,60}Client\.([a-z][A-Za-z0-9]{1,80})\(/g,
+    re: /\b(?:com\.amazonaws\.services|software\.amazon\.awssdk\.services)\.([a-z0-9]{1,40})\.(?:[A-Za-z0-9_$]{1,60}\.){0,3}?([A-Za-z0-9_$]{0,60}Client)\.([a-z][A-Za-z0-9]{1,80})\(/g,
     service: 1,
-    operation: 2,
+    operation: 3,
     spelling: 'method',
     side: 'after',
   },
@@ -181,9 +181,37 @@ function nearest(
   const first = firstIn(hits, span.end, span.hi);
   if (!first || (key !== 'op-java' && key !== 'op-dotnet')) return first;
   let last = first;
-  for (let h: Hit | undefined = first; h; h = firstIn(hits, h.pos + 1, span.hi)) last = h;
+  for (let h: Hit | undefined = first; h; h = firstIn(hits, h.pos + 1, span.hi)) {
+    // Generated clients name the operation exactly in their implementation frames (Java v2
+    // `DefaultS3Client.getObject`, v1 `AmazonEC2Client.executeRunInstances`); the outer frames may
+    // be convenience methods (`getObjectAsBytes`).
+    if (
+      key === 'op-java' &&
+      (/^Default/.test(h.groups[2] ?? '') || /^execute[A-Z]/.test(h.groups[3] ?? ''))
+    ) {
+      return h;
+    }
+    last = h;
+  }
   return last;
 }
+
+/**
+ * The Java SDK v1 S3 client is written by hand: some of its methods are not named after the
+ * operation they call (AmazonS3 interface of aws-sdk-java; docs/denial-formats.md §2.6).
+ */
+const JAVA_V1_S3_METHODS: Record<string, string> = {
+  GetObjectMetadata: 'HeadObject',
+  DoesObjectExist: 'HeadObject',
+  DoesBucketExist: 'HeadBucket',
+  DoesBucketExistV2: 'HeadBucket',
+  GetObjectAsString: 'GetObject',
+  InitiateMultipartUpload: 'CreateMultipartUpload',
+  ListVersions: 'ListObjectVersions',
+  ListNextBatchOfVersions: 'ListObjectVersions',
+  ListNextBatchOfObjects: 'ListObjects',
+  GetS3AccountOwner: 'ListBuckets',
+};
 
 export interface OperationContext {
   operation: string;
@@ -203,7 +231,9 @@ export function operationNear(doc: Doc, start: number, end: number): OperationCo
     if (!h || !rawOp) continue;
     const service = sig.service ? (h.groups[sig.service] ?? null) : serviceNear(doc, start, end);
     if (sig.key === 'op-cli-ua' && service && CLI_HIGH_LEVEL.has(service)) continue;
-    return { operation: pascal(rawOp, sig.spelling), service, pos: h.pos };
+    let operation = pascal(rawOp, sig.spelling);
+    if (sig.key === 'op-java' && service === 's3') operation = JAVA_V1_S3_METHODS[operation] ?? operation;
+    return { operation, service, pos: h.pos };
   }
   return null;
 }

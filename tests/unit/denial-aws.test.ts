@@ -94,6 +94,18 @@ describe('actions derived from the operation a wrapper names', () => {
       'Invoke',
     ],
     [
+      'Java SDK v2 implementation frame before a convenience method',
+      'software.amazon.awssdk.services.s3.model.S3Exception: Access Denied (Service: S3, Status Code: 403, Request ID: X)\n\tat software.amazon.awssdk.services.s3.DefaultS3Client.getObject(DefaultS3Client.java:4483)\n\tat software.amazon.awssdk.services.s3.S3Client.getObjectAsBytes(S3Client.java:7889)\n\tat com.example.App.main(App.java:10)',
+      's3:GetObject',
+      'GetObject',
+    ],
+    [
+      'Java SDK v1 S3 convenience method',
+      'com.amazonaws.services.s3.model.AmazonS3Exception: Forbidden (Service: Amazon S3; Status Code: 403; Error Code: 403 Forbidden; Request ID: X)\n\tat com.amazonaws.services.s3.AmazonS3Client.invoke(AmazonS3Client.java:5008)\n\tat com.amazonaws.services.s3.AmazonS3Client.getObjectMetadata(AmazonS3Client.java:1330)\n\tat com.example.App.main(App.java:10)',
+      's3:GetObject',
+      'HeadObject',
+    ],
+    [
       '.NET SDK client frame',
       'Amazon.S3.AmazonS3Exception: Access Denied\n   at Amazon.Runtime.Internal.HttpErrorResponseExceptionHandler.HandleExceptionStream(IRequestContext requestContext)\n   at Amazon.S3.AmazonS3Client.GetObjectAsync(GetObjectRequest request, CancellationToken cancellationToken)\n   at App.Main()',
       's3:GetObject',
