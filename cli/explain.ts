@@ -193,6 +193,12 @@ function formatDenial(raw: Denial, index: number, total: number, paint: ReturnTy
       const verdict =
         d.denyKind === 'unknown' ? 'A just-in-time grant should help:' : 'A just-in-time grant can help:';
       lines.push(`  ${paint('green', verdict)} ask for ${list(d.actions)} ${target(d)}${riskNote}.`);
+      if (d.derivedFrom === 'operation' && d.operation) {
+        // The message named only the API call (docs/denial-formats.md §2.6): say it is a best guess.
+        lines.push(
+          `  ${paint('dim', `The message names no permission: ${list(d.actions)} is derived from the ${d.operation} operation, which may need more.`)}`,
+        );
+      }
     } else if (d.encodedMessage) {
       const op = d.operation ? ` behind ${d.operation}` : '';
       lines.push(

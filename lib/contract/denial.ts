@@ -52,6 +52,13 @@ export const Denial = z.object({
   /** Policy ARN / Azure policy assignment named as the blocker, when the text names one. */
   policyId: z.nullable(z.string()),
   confidence: Confidence,
+  /**
+   * Set when `actions` are not named by the text but derived from the API operation it names
+   * (`operation error EC2: RunInstances`, `when calling the ListObjectsV2 operation` →
+   * `ec2:RunInstances`, `s3:ListBucket`; docs/denial-formats.md §2.6). A best guess: confidence is
+   * low, and the operation may need further permissions the message does not reveal.
+   */
+  derivedFrom: z.optional(z.literal('operation')),
 });
 export type Denial = z.infer<typeof Denial>;
 

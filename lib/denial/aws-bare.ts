@@ -163,6 +163,52 @@ export function emptyMessages(doc: Doc, out: Candidate[]): void {
   }
 }
 
+/**
+ * S3 answers a HEAD request it refuses with a bare 403 and no body, so the SDKs can only print the
+ * status (§2.4): `An error occurred (403) when calling the HeadObject operation: Forbidden`, Go
+ * v2's `… StatusCode: 403, … api error Forbidden: Forbidden`, Java v1's `Error Code: 403 Forbidden`,
+ * .NET's `Error making request with Error Code Forbidden and Http Status Code Forbidden`.
+ */
+export function headForbidden(doc: Doc, out: Candidate[]): void {
+  for (const h of doc.hits(
+    'aws-head-forbidden',
+    /\(403\)\s+when\s+calling\s+the\s+[A-Za-z0-9]{1,64}\s+operation:\s*Forbidden\b|\bapi\s+error\s+Forbidden:\s*Forbidden\b|\bError\s+Code:\s*403\s+Forbidden\b|\bError\s+Code\s+Forbidden\s+and\s+Http\s+Status\s+Code\s+Forbidden\b/g,
+  )) {
+    out.push(bareDenial(h, 'aws-bare', false));
+  }
+}
+
+/** Error codes that mean "denied" whatever the message says (§2.2). */
+const DENIED_CODE = String.raw`(?:[A-Za-z]{1,40}\.)?(?:KMS)?AccessDenied(?:Exception)?|UnauthorizedOperation|AuthorizationError(?:Exception)?`;
+
+/**
+ * A wrapper's denial code whose message no other wording read (`An error occurred (AccessDenied)
+ * when calling the DescribeAlarms operation` cut short, `api error AccessDeniedException: <a
+ * service's own words>`, Java's `Error Code: AccessDenied`): a denial naming nothing (§2.2). Runs
+ * after the other AWS families, and only where none of them found anything on the wrapper's lines.
+ */
+export function wrapperCodes(doc: Doc, out: Candidate[], from: number): void {
+  const s = doc.text;
+  const hits = doc.hits(
+    'aws-wrapper-code',
+    new RegExp(
+      String.raw`An\s+error\s+occurred\s+\((?:${DENIED_CODE})\)\s+when\s+calling\s+the\s+[A-Za-z0-9]{1,64}\s+operation|\bapi\s+error\s+(?:${DENIED_CODE}):|Error\s+Code:\s*(?:${DENIED_CODE})[;,)]`,
+      'g',
+    ),
+  );
+  for (const h of hits) {
+    const a = s.lastIndexOf('\n', h.pos - 1) + 1;
+    const nl = s.indexOf('\n', h.end);
+    const b = nl < 0 ? s.length : nl;
+    let covered = false;
+    for (let i = from; i < out.length && !covered; i++) {
+      const c = out[i] as Candidate;
+      covered = c.cloud === 'aws' && c.start < b && c.end > a;
+    }
+    if (!covered) out.push(bareDenial(h, 'aws-bare', false));
+  }
+}
+
 /** S3 console banners: "… updated your permissions to allow the s3:<Action> action" (§2.5). */
 export function s3Banners(doc: Doc, out: Candidate[]): void {
   for (const h of doc.hits(

@@ -11,6 +11,7 @@ import { candidate } from './candidate';
 import { awsExplicit, awsImplicit, UNKNOWN } from './classify';
 import type { Kind } from './classify';
 import type { Doc } from './context';
+import { isIamPrefix } from './aws-operation';
 import {
   isMasked,
   isSpace,
@@ -26,6 +27,8 @@ const SENTENCE_RE = /not\s+authori[sz]ed\s+to\s+perform\b/gi;
 /** `service:Action`; the negative look-ahead rejects template text such as `service:action-name`. */
 const ACTION_RE = /([A-Za-z0-9-]{1,64}):([A-Za-z][A-Za-z0-9*]{0,127})(?![A-Za-z0-9_*:/-])/y;
 const ON_RESOURCE_RE = /on\s+resource(?:\(s\))?\s*:?/iy;
+const TYPED_NAME_RE =
+  /(?:policy|user|group|instance-profile)\s+[^\s'"]{1,256}(?:\s+(?!because\b|with\b)[^\s'"]{1,64}){0,3}?(?=\s+(?:because|with)\b|[^\S\n]*['"\x60.,;)\]]{0,4}[^\S\n]*$)/imy;
 const ROLE_NAME_RE = /role\s+([A-Za-z0-9+=,.@_-]{1,128})(?![A-Za-z0-9+=,.@_:/-])/y;
 const BECAUSE_RE =
   /because\s+no\s+(identity-based|resource-based|sessions?|permissions\s+boundary|service\s+control|resource\s+control|VPC\s+endpoint)(?:\s+polic(?:y|ies))?\s+allows?\b(?:\s+the\s+[A-Za-z0-9-]{1,64}:[A-Za-z0-9*]{1,128}\s+action)?/iy;
@@ -33,11 +36,29 @@ const EXPLICIT_RE =
   /with\s+an?\s+explicit\s+deny(?:\s+in\s+(?:an?\s+)?(identity-based\s+policy|resource-based\s+policy|sessions?\s+policy|permissions\s+boundary(?:\s+policy)?|service\s+control\s+policy|resource\s+control\s+policy|VPC\s+endpoint\s+policy))?/iy;
 const POLICY_ARN_RE = /\s*:\s*(?=arn:)/y;
 
-/** Account of an ARN (`arn:<partition>:<service>:<region>:<account>:…`). */
+/** Account of an ARN (`arn:<partition>:<service>:<region>:<account>:…`), any partition (§2.1). */
 function arnAccount(arn: string | null): string | null {
   if (!arn) return null;
   const m = /^arn:[^:\s]*:[^:\s]*:[^:\s]*:(\d{12})(?::|$)/.exec(arn);
   return m?.[1] ?? null;
+}
+
+/** Partition of an ARN (`aws`, `aws-us-gov`, `aws-cn`), `aws` when none is named. */
+function arnPartition(arn: string | null): string {
+  return (arn && /^arn:(aws[a-z-]{0,20}):/.exec(arn)?.[1]) || 'aws';
+}
+
+/**
+ * The action token as IAM spells it, or null when it is not one: an address (`mailto:alice@…`) or
+ * a host (`svc:name.example`) continues after it, or the service is not in the grammar. A known
+ * prefix written in display case (`CloudWatch:DescribeAlarms`) is lower-cased.
+ */
+function actionToken(s: string, service: string, action: string, end: number): string | null {
+  if (s[end] === '@' || /^\.[A-Za-z0-9]/.test(s.slice(end, end + 2))) return null;
+  const lower = service.toLowerCase();
+  const prefix = lower !== service && isIamPrefix(lower) ? lower : service;
+  if (!/^[A-Za-z0-9][A-Za-z0-9-]*$/.test(prefix) || prefix === 'mailto' || prefix === 'arn') return null;
+  return `${prefix}:${action}`;
 }
 
 /** Reads the token that ends right before `end` (skipping whitespace), joining a hard wrap. */
@@ -92,10 +113,31 @@ function readResource(s: string, i: number): Resource | null {
   if (role?.[1] && !/^arn:/i.test(role[1])) {
     return { value: null, roleName: trimToken(role[1]), end: ROLE_NAME_RE.lastIndex };
   }
+  // IAM's typed names without an ARN (`policy solr-ecs-tasks version v1`, `policy path /`): no
+  // grant target can be built from them, so the resource is not named; the reason clause follows.
+  TYPED_NAME_RE.lastIndex = j;
+  const typed = TYPED_NAME_RE.exec(s);
+  if (typed) return { value: null, end: TYPED_NAME_RE.lastIndex };
   const t = readToken(s, j);
   if (!t) return { value: null, end: j };
-  const v = trimToken(t.value);
-  return { value: v && v !== '*' ? v : null, end: t.end };
+  let value = t.value;
+  let end = t.end;
+  // A reporter's `<redacted>` inside an ARN stops the token reader: the ARN runs on through it.
+  for (let n = 0; n < 8 && s[end] === '<'; n++) {
+    const close = s.indexOf('>', end);
+    if (close < 0 || close - end > 64) break;
+    const rest = readToken(s, close + 1);
+    value += s.slice(end, close + 1) + (rest?.value ?? '');
+    end = rest?.end ?? close + 1;
+  }
+  const v = trimToken(value);
+  return { value: v && v !== '*' ? v : null, end };
+}
+
+/** An ARN whose account slot is written but holds no digit (`###`, `XXXXXX`, `REDACTED`): masked. */
+function hasMaskedAccount(arn: string): boolean {
+  const account = /^arn:[^:\s]*:[^:\s]*:[^:\s]*:([^:\s]*)/.exec(arn)?.[1];
+  return account !== undefined && account !== '' && !/\d/.test(account);
 }
 
 interface Reason {
@@ -156,8 +198,9 @@ export function iamSentences(doc: Doc, out: Candidate[]): void {
     const a = ACTION_RE.exec(s);
     let action: string | null = null;
     let end: number;
-    if (a?.[1] && a[2]) {
-      action = `${a[1]}:${a[2]}`;
+    const token = a?.[1] && a[2] ? actionToken(s, a[1], a[2], ACTION_RE.lastIndex) : null;
+    if (token) {
+      action = token;
       end = ACTION_RE.lastIndex;
       const joined = joinWrappedAction(s, action, end);
       if (joined) {
@@ -175,7 +218,8 @@ export function iamSentences(doc: Doc, out: Candidate[]): void {
     if (s[end] === '"' || s[end] === "'") end++;
     const rawPrincipal = principalBefore(s, m.index);
     if (!action && !rawPrincipal) continue;
-    const principal = rawPrincipal && !isMasked(rawPrincipal) ? rawPrincipal : null;
+    const principal =
+      rawPrincipal && !isMasked(rawPrincipal) && !hasMaskedAccount(rawPrincipal) ? rawPrincipal : null;
     let start = m.index;
     if (rawPrincipal) {
       const p = s.lastIndexOf(rawPrincipal.slice(0, 12), m.index);
@@ -202,10 +246,12 @@ export function iamSentences(doc: Doc, out: Candidate[]): void {
       end = reason.end;
     }
     // Masked values (`***`, `xxxx`) are not names (README conventions).
-    if (resource && isMasked(resource)) resource = null;
+    if (resource && (isMasked(resource) || hasMaskedAccount(resource))) resource = null;
     const account = arnAccount(principal) ?? arnAccount(resource);
-    if (roleName)
-      resource = account && !isMasked(roleName) ? `arn:aws:iam::${account}:role/${roleName}` : null;
+    if (roleName) {
+      const partition = arnPartition(principal ?? resource);
+      resource = account && !isMasked(roleName) ? `arn:${partition}:iam::${account}:role/${roleName}` : null;
+    }
     const pendingRole = roleName && !account && !isMasked(roleName) ? roleName : undefined;
     out.push(
       candidate({

@@ -27,6 +27,11 @@ export interface Candidate {
   needsAwsFrame?: boolean;
   /** Specific reason text when the generic one for the deny kind does not fit. */
   reason?: string;
+  /**
+   * The actions were not named by the text but derived from the API operation its wrapper names
+   * (docs/denial-formats.md §2.6): a weak reading that folds into a named denial of the same message.
+   */
+  derivedFrom?: 'operation';
   /** AWS `on resource: role NAME` whose account is unknown: rebuilt with the hinted account. */
   roleName?: string;
   /** Family name, for debugging and merge rules. */

@@ -114,7 +114,7 @@ function sameMessage(doc: Doc, a: Candidate, b: Candidate): boolean {
 const WEAK_FAMILIES = new Set(['aws-ec2-hint', 'aws-cfn-legacy', 'gcp-troubleshooter']);
 
 function isWeak(c: Candidate): boolean {
-  return c.actions.length === 0 || WEAK_FAMILIES.has(c.family);
+  return c.actions.length === 0 || c.derivedFrom !== undefined || WEAK_FAMILIES.has(c.family);
 }
 
 /** Order-insensitive, case-insensitive identity of an action list. */
@@ -164,7 +164,7 @@ function merge(doc: Doc, cands: Candidate[]): Candidate[] {
         if (j === i || dropped.has(j) || o.cloud !== c.cloud || !sameMessage(doc, c, o)) continue;
         if (emptyPass ? o.actions.length === 0 : weak[j]) continue;
         if (emptyPass && c.denyKind !== 'unknown' && c.denyKind !== o.denyKind) continue;
-        if (!emptyPass && keys[i] !== keys[j] && c.family !== 'aws-ec2-hint') continue;
+        if (!emptyPass && keys[i] !== keys[j] && c.family !== 'aws-ec2-hint' && !c.derivedFrom) continue;
         const gap = Math.abs(o.start - c.start);
         if (gap < bestGap) {
           best = j;
@@ -242,6 +242,7 @@ function finish(doc: Doc, cands: Candidate[], hints: ParseHints): Denial[] {
       operation,
       policyId: c.policyId,
       confidence: c.confidence,
+      ...(c.derivedFrom ? { derivedFrom: c.derivedFrom } : {}),
     };
     const key = `${c.cloud}\u0000${c.actions.join(',').toLowerCase()}\u0000${resource ?? ''}`;
     if (seen.has(key)) continue;

@@ -23,6 +23,8 @@ const KEYWORDS = [
   `disallowed(?:${GAP})?by(?:${GAP})?policy`,
   `deny${GAP}assignment`,
   `does${GAP}not${GAP}have`,
+  // S3's bodiless 403 on HEAD: AWS CLI / boto3, Go SDK v2, Java SDK v1, .NET SDK
+  `\\(403\\)${GAP}when${GAP}calling|api${GAP}error${GAP}forbidden|error${GAP}code:?${GAP}(?:403${GAP})?forbidden`,
   `lacks${GAP}iam`,
   'permission', // GCP wordings, S3 banners, portal lists, troubleshooter URLs
   `additional${GAP}access`,

@@ -17,6 +17,7 @@ const OPTIONAL = [
   'confidence',
   'reason',
   'excerpt',
+  'derivedFrom',
 ] as const;
 
 /** The parser's result projected onto the fields the expectation names. */

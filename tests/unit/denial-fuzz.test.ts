@@ -39,6 +39,20 @@ const FRAGMENTS = [
   'AbCd0123456789xyzAbCd0123456789xyz',
   'API: s3:CreateBucket Access Denied',
   'permissions to allow the s3:ListBucket action',
+  'operation error EC2: RunInstances, https response error StatusCode: 403, ',
+  'api error UnauthorizedOperation: ',
+  'api error AccessDenied: ',
+  'An error occurred (403) when calling the HeadObject operation: Forbidden',
+  ' (Service: Amazon S3; Status Code: 403; Error Code: AccessDenied; ',
+  '\n\tat com.amazonaws.services.s3.AmazonS3Client.getObject(AmazonS3Client.java:1)',
+  "boto3.client('lambda')",
+  '$ aws s3api get-object ',
+  "You don't have permissions to perform the following operations: ",
+  'CloudWatch:DescribeAlarms',
+  'arn:aws:wafv2:us-east-1:123456789012:regional/webacl/x',
+  'mailto:alice@example.com',
+  'You are not authorized to use launch template: ',
+  'arn:aws-us-gov:iam::123456789012:user/bob',
   'policies that allow DescribeInstances',
   "The client 'alice@example.com' with object id '00000000-0000-0000-0000-000000000001' ",
   "does not have authorization to perform action '",
@@ -136,7 +150,13 @@ function actionsOccur(text: string, denials: Denial[]): void {
         hay.includes(needle) ||
         (d.cloud === 'gcp' && gcpHay.includes(needle)) ||
         // Documented derivation: the EC2 editors' bare API hint gets an `ec2:` prefix.
-        (d.cloud === 'aws' && needle.startsWith('ec2:') && hay.includes(needle.slice(4)));
+        (d.cloud === 'aws' && needle.startsWith('ec2:') && hay.includes(needle.slice(4))) ||
+        // Documented derivation (§2.6): an action derived from an operation the text names.
+        (d.derivedFrom === 'operation' &&
+          d.operation !== null &&
+          hay.replace(/-/g, '').includes(d.operation.toLowerCase())) ||
+        // Documented (§2.7): Auto Scaling's launch-template refusal means ec2:RunInstances.
+        (needle === 'ec2:runinstances' && hay.includes('launchtemplate'));
       expect(ok, `action ${a} not in text ${JSON.stringify(text).slice(0, 300)}`).toBe(true);
     }
   }
@@ -220,6 +240,16 @@ describe('large adversarial inputs complete', () => {
     ['look-alike next to sentences', fill('ExpiredToken is not authorized to perform: s3:GetObject ')],
     ['placeholders', fill('<a-b> ${x} ')],
     ['random-ish mix', fill(FRAGMENTS.join(''))],
+    [
+      'wrapper operations with bare denials',
+      fill(
+        'operation error S3: GetObject, https response error StatusCode: 403, api error AccessDenied: Access Denied\n',
+      ),
+    ],
+    ['a long list of operations', `the following operations: ${fill('CloudWatch:DescribeAlarms, ')}`],
+    ['query parameters without end', fill('Action=A&')],
+    ['client frames without a call', fill('at com.amazonaws.services.s3.AmazonS3Client.')],
+    ['launch-template refusals', fill('You are not authorized to use launch template: lt-1 ')],
   ];
   it.each(cases)('%s', (_name, text) => {
     const denials = parseDenials(text);
