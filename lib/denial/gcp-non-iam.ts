@@ -6,7 +6,7 @@ import type { Candidate } from './candidate';
 import { kindOf } from './classify';
 import type { Doc } from './context';
 import { trimToken } from './normalise';
-import { gcp, projectOf } from './gcp-common';
+import { gcp, projectIdOf, projectOf } from './gcp-common';
 
 /** OAuth scopes, VPC Service Controls and organisation policy: real refusals, no grant helps. */
 export function nonIam(doc: Doc, out: Candidate[]): void {
@@ -28,7 +28,7 @@ export function nonIam(doc: Doc, out: Candidate[]): void {
   }
   for (const h of doc.hits(
     'gcp-vpcsc',
-    /Request\s+is\s+prohibited\s+by\s+organization'?s\s+policy|SECURITY_POLICY_VIOLATED/gi,
+    /Request\s+is\s+prohibited\s+by\s+organization'?s\s+policy|SECURITY_POLICY_VIOLATED|vpcServiceControlsUniqueIdentifier/gi,
   )) {
     out.push(
       gcp(h, {
@@ -45,17 +45,19 @@ export function nonIam(doc: Doc, out: Candidate[]): void {
     if (/\$\{|<[a-z-]+>|constraint-name/i.test(win)) continue;
     const after = s.slice(h.end, h.end + 1200);
     const v =
-      /violated\s+for\s+(?:service\s+account|project|folder|organization|resource)?\s*['"]?([^\s'"]{1,1024})/i.exec(
+      /violated\s+for\s+(service\s+account|project|folder|organization|resource)?\s*['"]?([^\s'"`]{1,1024})/i.exec(
         after,
       );
-    const resource = v?.[1] ? trimToken(v[1]) || null : null;
+    const resource = v?.[2] ? trimToken(v[2]) || null : null;
+    // "violated for project 123456789" names the project by number: that is the account.
+    const isProject = /^project$/i.test(v?.[1] ?? '');
     out.push(
       gcp(h, {
         actions: [],
         ...scope,
         policyId: `constraints/${h.value}`,
         resource,
-        account: projectOf(resource),
+        account: isProject ? projectIdOf(resource) : projectOf(resource),
         reason: 'Blocked by an organisation policy constraint; an IAM grant cannot help.',
         family: 'gcp-orgpolicy',
       }),

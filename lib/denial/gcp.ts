@@ -9,19 +9,42 @@
 import type { Candidate } from './candidate';
 import type { Doc } from './context';
 import { firstIn, lastIn } from './context';
-import { consolePanel, troubleshooterUrl } from './gcp-console';
+import { email } from './gcp-common';
+import { consoleNotices, consolePanel, troubleshooterUrl } from './gcp-console';
+import { gcloudWordings } from './gcp-gcloud';
 import { errorInfo, otherWordings, permissionDenied } from './gcp-named';
 import { nonIam } from './gcp-non-iam';
+import { storageWordings } from './gcp-storage';
 import { unnamed } from './gcp-unnamed';
 
 export function parseGcp(doc: Doc, out: Candidate[]): void {
+  const from = out.length;
   permissionDenied(doc, out);
   otherWordings(doc, out);
+  storageWordings(doc, out);
   errorInfo(doc, out);
   consolePanel(doc, out);
+  consoleNotices(doc, out);
   troubleshooterUrl(doc, out);
+  gcloudWordings(doc, out);
   unnamed(doc, out);
   nonIam(doc, out);
+  for (let i = from; i < out.length; i++) {
+    const c = out[i] as Candidate;
+    c.principal ??= authenticatedAs(doc, c);
+  }
+}
+
+/**
+ * gcloud ends a refusal with the identity it used: "This command is authenticated as <email>
+ * using the credentials in …" (docs/denial-formats.md §4.1). It names the principal of the
+ * message it follows on the same line or the next.
+ */
+function authenticatedAs(doc: Doc, c: Candidate): string | null {
+  const [, be] = doc.block(c.start);
+  const hits = doc.hits('gcp-authenticated-as', /This\s+command\s+is\s+authenticated\s+as\s+([^\s]{1,320})/g);
+  const h = firstIn(hits, c.end, Math.min(be, c.end + 400));
+  return h ? email(h.value) : null;
 }
 
 const PROJECT_NEAR_RE =

@@ -28,6 +28,7 @@ const KEYWORDS = [
   `additional${GAP}access`,
   'insufficient',
   `prohibited${GAP}by${GAP}organization`,
+  'vpcservicecontrols', // VPC Service Controls identifier without the sentence
   'security_policy_violated',
   'user_project_denied',
   `denied${GAP}by${GAP}cloud${GAP}iam`,
