@@ -36,6 +36,8 @@ export function email(v: string | undefined | null): string | null {
   if (!v) return null;
   const t = trimToken(v.replace(/^(?:user|serviceAccount|group|principal)[:=]/i, ''));
   if (!/^[^@\s]{1,128}@[A-Za-z0-9.-]{1,255}$/.test(t) || isMasked(t)) return null;
+  // An address in capitals (USER@DOMAIN.COM) is a reporter's template, not a principal.
+  if (t === t.toUpperCase() && /[A-Z]{2}/.test(t)) return null;
   return t;
 }
 

@@ -99,16 +99,19 @@ export function troubleshooterUrl(doc: Doc, out: Candidate[]): void {
       .map(permOf);
     if (!perms.length) continue;
     const res = params.get('resources') ?? params.get('resource');
+    // A link pasted into Markdown or prose ends with ")" or "." that is not part of the name.
     const resource = res
-      ? safeDecode(res)
-          .split(',')[0]
-          ?.replace(/\/result$/, '') || null
+      ? trimToken(
+          safeDecode(res)
+            .split(',')[0]
+            ?.replace(/\/result$/, '') ?? '',
+        ) || null
       : null;
     out.push(
       gcp(h, {
         actions: perms,
         resource,
-        principal: email(safeDecode(params.get('principal') ?? '')),
+        principal: email(trimToken(safeDecode(params.get('principal') ?? ''))),
         account: projectOf(resource),
         confidence: 'medium',
         family: 'gcp-troubleshooter',

@@ -51,7 +51,13 @@ function required(doc: Doc, out: Candidate[]): void {
   )) {
     const resource = trimToken(h.value2 ?? '') || null;
     out.push(
-      gcp(h, { actions: [permOf(h.value)], resource, account: projectOf(resource), family: 'gcp-required' }),
+      gcp(h, {
+        actions: [permOf(h.value)],
+        resource,
+        account: projectOf(resource),
+        principal: kubernetesUser(doc.text, h.pos),
+        family: 'gcp-required',
+      }),
     );
   }
 }
@@ -180,16 +186,19 @@ function missingIamPermission(doc: Doc, out: Candidate[]): void {
   }
 }
 
+/** The user of a Kubernetes "is forbidden: User "<who>" cannot <verb> …" sentence on the same line (GKE). */
+function kubernetesUser(s: string, pos: number): string | null {
+  const who = /User\s+"([^"\n]{1,512})"\s+cannot\s[^\n]*$/.exec(s.slice(Math.max(0, pos - 1000), pos));
+  return email(who?.[1]);
+}
+
 /** GKE's authorizer: `User "<who>" cannot <verb> … : requires one of ["<perm>", …] permission(s).` */
 function gkeRequiresOneOf(doc: Doc, out: Candidate[]): void {
-  const s = doc.text;
   const quoted = new RegExp(`['"](${PERM})['"]`, 'g');
   for (const h of doc.hits('gcp-gke', /requires\s+one\s+of\s+\[([^\]\n]{1,2000})\]\s+permission/gi)) {
     const actions = [...h.value.matchAll(quoted)].map((m) => permOf(m[1] ?? ''));
     if (!actions.length) continue;
-    const line = s.slice(Math.max(0, h.pos - 1000), h.pos);
-    const who = /User\s+"([^"\n]{1,512})"\s+cannot\s[^\n]*$/.exec(line);
-    out.push(gcp(h, { actions, principal: email(who?.[1]), family: 'gcp-gke' }));
+    out.push(gcp(h, { actions, principal: kubernetesUser(doc.text, h.pos), family: 'gcp-gke' }));
   }
 }
 

@@ -5,7 +5,7 @@
 import type { Candidate } from './candidate';
 import { kindOf } from './classify';
 import type { Doc } from './context';
-import { trimToken } from './normalise';
+import { isMasked, trimToken } from './normalise';
 import { gcp, projectIdOf, projectOf } from './gcp-common';
 
 /** OAuth scopes, VPC Service Controls and organisation policy: real refusals, no grant helps. */
@@ -48,7 +48,10 @@ export function nonIam(doc: Doc, out: Candidate[]): void {
       /violated\s+for\s+(service\s+account|project|folder|organization|resource)?\s*['"]?([^\s'"`]{1,1024})/i.exec(
         after,
       );
-    const resource = v?.[2] ? trimToken(v[2]) || null : null;
+    const named = trimToken(v?.[2] ?? '');
+    // A masked name, or a message cut off after the kind word, names nothing.
+    const resource =
+      named && !isMasked(named) && !/^(?:project|folder|organization|resource)$/i.test(named) ? named : null;
     // "violated for project 123456789" names the project by number: that is the account.
     const isProject = /^project$/i.test(v?.[1] ?? '');
     out.push(

@@ -106,7 +106,7 @@ function forbiddenBucket(doc: Doc, out: Candidate[]): void {
     'gcp-forbidden-bucket',
     /forbidden\s+from\s+accessing\s+the\s+bucket\s+\[([^\]\s]{1,256})\]/gi,
   )) {
-    const tail = new RegExp(`^[^\\n]{0,200}?has\\s+the\\s+['"]?(${PERM})['"]?\\s+permi`, 'i').exec(
+    const tail = new RegExp(`^[\\s\\S]{0,200}?has\\s+the\\s+['"]?(${PERM})['"]?\\s+permi`, 'i').exec(
       s.slice(skipSpace(s, h.end), h.end + 400),
     );
     out.push(

@@ -194,10 +194,12 @@ function merge(doc: Doc, cands: Candidate[]): Candidate[] {
         o.actions.length > 0 &&
         outKeys[j] === keys[i] &&
         (o.structured || c.structured || !o.resource || !c.resource || o.resource === c.resource);
+      // Two blocking policies named in one message (GCP constraints) are two denials.
       const empty =
         o.actions.length === 0 &&
         c.actions.length === 0 &&
         o.denyKind === c.denyKind &&
+        (o.policyId === null || c.policyId === null || o.policyId === c.policyId) &&
         o.family.split('-')[0] === c.family.split('-')[0];
       if (named || empty) {
         prior = o;

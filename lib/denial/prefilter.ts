@@ -29,6 +29,7 @@ const KEYWORDS = [
   'insufficient',
   `prohibited${GAP}by${GAP}organization`,
   'vpcservicecontrols', // VPC Service Controls identifier without the sentence
+  `forbidden${GAP}from${GAP}accessing`, // gcloud builds: "… forbidden from accessing the bucket"
   'security_policy_violated',
   'user_project_denied',
   `denied${GAP}by${GAP}cloud${GAP}iam`,
