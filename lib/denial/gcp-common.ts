@@ -26,7 +26,8 @@ export function permOf(p: string): string {
 export function projectOf(resource: string | null | undefined): string | null {
   if (!resource || isMasked(resource.replace(/^.*?projects\//, '').split('/')[0])) return null;
   const m = /(?:^|\/)projects\/([a-z0-9][a-z0-9.:-]{0,62}[a-z0-9])(?=\/|$)/i.exec(resource);
-  if (m?.[1]) return m[1];
+  // Project ids are lower-case: `projects/SECRET` or `projects/PROJECT_ID` is a mask or a template.
+  if (m?.[1]) return /[A-Z]/.test(m[1]) ? null : m[1];
   const ds = /^([a-z][a-z0-9.:-]{3,62}[a-z0-9]):[A-Za-z0-9_]+(?:\.[A-Za-z0-9_$-]+)?$/.exec(resource);
   return ds?.[1] ?? null;
 }
@@ -35,9 +36,10 @@ export function projectOf(resource: string | null | undefined): string | null {
 export function email(v: string | undefined | null): string | null {
   if (!v) return null;
   const t = trimToken(v.replace(/^(?:user|serviceAccount|group|principal)[:=]/i, ''));
-  if (!/^[^@\s]{1,128}@[A-Za-z0-9.-]{1,255}$/.test(t) || isMasked(t)) return null;
-  // An address in capitals (USER@DOMAIN.COM) is a reporter's template, not a principal.
-  if (t === t.toUpperCase() && /[A-Z]{2}/.test(t)) return null;
+  if (!/^[^@\s]{1,128}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})+$/.test(t) || isMasked(t)) return null;
+  // A local part in capitals (USER@DOMAIN.COM, MYSERVICEACCOUNT@…) is a reporter's template.
+  const local = t.slice(0, t.indexOf('@'));
+  if (local === local.toUpperCase() && /[A-Z]{2}/.test(local)) return null;
   return t;
 }
 
@@ -77,6 +79,11 @@ export function wordBefore(s: string, pos: number): string {
   return s.slice(b, j);
 }
 
+/** A name masked with `#` runs (`projects/###########`), besides the shared masks (§1.6). */
+export function isMaskedName(v: string): boolean {
+  return isMasked(v) || /#{3,}/.test(v);
+}
+
 /** A GCP project id (6–30 lower-case letters, digits, hyphens) or a project number. */
 const PROJECT_ID_RE = /^(?:[a-z][a-z0-9-]{4,28}[a-z0-9]|\d{6,20})$/;
 
@@ -84,7 +91,7 @@ const PROJECT_ID_RE = /^(?:[a-z][a-z0-9-]{4,28}[a-z0-9]|\d{6,20})$/;
 export function projectIdOf(v: string | null | undefined): string | null {
   if (!v) return null;
   const bare = v.replace(/^projects\//, '');
-  if (PROJECT_ID_RE.test(bare) && !isMasked(bare)) return bare;
+  if (PROJECT_ID_RE.test(bare) && !isMaskedName(bare)) return bare;
   return projectOf(v);
 }
 

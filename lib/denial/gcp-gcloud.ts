@@ -11,6 +11,7 @@ import { isMasked, readQuoted, readToken, skipSpace, trimToken } from './normali
 import {
   email,
   gcp,
+  isMaskedName,
   isTemplateName,
   MAY_NOT_EXIST_REASON,
   mayNotExistAt,
@@ -22,8 +23,8 @@ import {
 const DISABLED_RE =
   /is\s+not\s+enabled\s+for\s+consumer|has\s+not\s+been\s+used\s+in\s+project|SERVICE_DISABLED/i;
 
-/** Kinds whose id is the project itself (a Cloud Run namespace is the project). */
-const PROJECT_KINDS = /^(?:projects?|namespaces?)$/i;
+/** Kinds whose id is the project itself (a Cloud Run namespace, an App Engine app). */
+const PROJECT_KINDS = /^(?:projects?|namespaces?|apps?)$/i;
 
 /** `[<who>]|You does not have permission to access <kind> [instance] [<id>[:<method>]]`. */
 function gcloudAccess(doc: Doc, out: Candidate[]): void {
@@ -60,20 +61,78 @@ function gcloudAccess(doc: Doc, out: Candidate[]): void {
   }
 }
 
-/** Service Usage: `Permission denied to <verb> service [<name>]` (gcloud services, Firebase). */
+/**
+ * Service Usage: `Permission denied to <verb> service [<name>]` (gcloud services, Firebase) and
+ * `Permission denied to list services for consumer container [projects/<n>]` (Terraform).
+ */
 function serviceUsage(doc: Doc, out: Candidate[]): void {
   for (const h of doc.hits(
     'gcp-service-usage',
-    /Permission\s+denied\s+to\s+([a-z]{2,32})\s+service\s+\[\[?([A-Za-z0-9.-]{1,256})/gi,
+    /Permission\s+denied\s+to\s+([a-z]{2,32})\s+services?\s+(for\s+consumer\s+container\s+)?\[\[?([^\]\s]{1,256})/gi,
   )) {
+    const raw = h.groups[3] ?? '';
+    const name = raw && !isMaskedName(raw) ? raw : null;
     out.push(
       gcp(h, {
         actions: [],
-        resource: h.groups[2] ?? null,
+        resource: name,
+        account: h.groups[2] ? projectIdOf(name) : null,
         operation: (h.groups[1] ?? '').toLowerCase() || null,
         confidence: 'low',
         family: 'gcp-unnamed',
       }),
+    );
+  }
+}
+
+/**
+ * `Failed to get Firebase project <id>. Please make sure the project exists and your account has
+ * permission to access it.` (Firebase CLI): a refusal or a wrong id, the text cannot tell.
+ */
+function firebaseProject(doc: Doc, out: Candidate[]): void {
+  for (const h of doc.hits(
+    'gcp-firebase-project',
+    /Failed\s+to\s+get\s+Firebase\s+project\s+([A-Za-z0-9._:-]{1,128}?)\.?\s+Please\s+make\s+sure\s+the\s+project\s+exists\s+and\s+your\s+account\s+has\s+permission/gi,
+  )) {
+    const id = trimToken(h.value);
+    if (isTemplateName(id)) continue;
+    out.push(
+      gcp(h, {
+        actions: [],
+        resource: id || null,
+        account: projectIdOf(id),
+        confidence: 'low',
+        reason: MAY_NOT_EXIST_REASON,
+        family: 'gcp-unnamed',
+      }),
+    );
+  }
+}
+
+/**
+ * Dataflow and Dataproc refuse to run as a service account the caller may not use: `Current user
+ * cannot act as service account <email>`, `User not authorized to act as service account '<email>'`.
+ * The permission behind it is not named in the text, so none is reported.
+ */
+function actAsServiceAccount(doc: Doc, out: Candidate[]): void {
+  const s = doc.text;
+  for (const h of doc.hits(
+    'gcp-act-as',
+    /(?:cannot|not\s+authorized\s+to)\s+act\s+as\s+(?:the\s+)?service\s+account\b/gi,
+  )) {
+    const r = nameAt(s, h.end);
+    const resource = r && !isMasked(r.value) ? r.value : null;
+    out.push(
+      gcp(
+        { pos: h.pos, end: r ? r.end : h.end },
+        {
+          actions: [],
+          resource,
+          account: projectOf(resource),
+          confidence: 'low',
+          family: 'gcp-unnamed',
+        },
+      ),
     );
   }
 }
@@ -122,8 +181,32 @@ function deniedOn(doc: Doc, out: Candidate[]): void {
   }
 }
 
+/**
+ * App Engine deploy: `Permissions error fetching application [apps/<id>]. Please make sure that
+ * you have permission to view applications on the project …` (the app id is the project id).
+ */
+function appEngine(doc: Doc, out: Candidate[]): void {
+  for (const h of doc.hits(
+    'gcp-app-engine',
+    /Permissions?\s+error\s+fetching\s+application\s+\[apps\/([a-z][a-z0-9-]{4,28}[a-z0-9])\]/g,
+  )) {
+    out.push(
+      gcp(h, {
+        actions: [],
+        resource: `apps/${h.value}`,
+        account: projectIdOf(h.value),
+        confidence: 'low',
+        family: 'gcp-unnamed',
+      }),
+    );
+  }
+}
+
 export function gcloudWordings(doc: Doc, out: Candidate[]): void {
+  appEngine(doc, out);
   gcloudAccess(doc, out);
   serviceUsage(doc, out);
+  firebaseProject(doc, out);
+  actAsServiceAccount(doc, out);
   deniedOn(doc, out);
 }

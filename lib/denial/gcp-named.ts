@@ -222,7 +222,52 @@ function tokenExchange(doc: Doc, out: Candidate[]): void {
   }
 }
 
+/** App Engine's ResourceInfo detail: `The "<perm>" permission is required.` */
+function permissionIsRequired(doc: Doc, out: Candidate[]): void {
+  for (const h of doc.hits(
+    'gcp-perm-required',
+    new RegExp(`The\\s+['"]?(${PERM})['"]?\\s+permission\\s+is\\s+required\\b`, 'g'),
+  )) {
+    out.push(gcp(h, { actions: [permOf(h.value)], family: 'gcp-perm-required' }));
+  }
+}
+
+/**
+ * Firebase CLI: `Authorization failed. This account is missing the following required permissions
+ * on project <id>:` and one permission per line below (a blank line may come first).
+ */
+function firebaseMissingList(doc: Doc, out: Candidate[]): void {
+  const s = doc.text;
+  const line = new RegExp(`^[^\\S\\n]*(${PERM})[^\\S\\n]*$`);
+  for (const h of doc.hits(
+    'gcp-firebase-missing',
+    /missing\s+the\s+following\s+required\s+permissions\s+on\s+project\s+([A-Za-z0-9._:-]{1,128}?):/gi,
+  )) {
+    const actions: string[] = [];
+    let end = h.end;
+    let i = s.indexOf('\n', h.end);
+    for (let n = 0, blank = 0; i >= 0 && n < 200; n++) {
+      const next = s.indexOf('\n', i + 1);
+      const text = s.slice(i + 1, next < 0 ? s.length : next);
+      const m = line.exec(text);
+      if (m?.[1]) {
+        actions.push(permOf(m[1]));
+        end = i + 1 + text.length;
+      } else if (!text.trim() && !actions.length && blank++ === 0) {
+        // the CLI leaves one blank line between the sentence and the list
+      } else break;
+      i = next;
+    }
+    if (!actions.length) continue;
+    out.push(
+      gcp({ pos: h.pos, end }, { actions, account: projectIdOf(h.value), family: 'gcp-firebase-missing' }),
+    );
+  }
+}
+
 export function otherWordings(doc: Doc, out: Candidate[]): void {
+  permissionIsRequired(doc, out);
+  firebaseMissingList(doc, out);
   required(doc, out);
   doesNotHave(doc, out);
   requiredForOperation(doc, out);

@@ -7,7 +7,7 @@
 import type { Candidate } from './candidate';
 import { kindOf } from './classify';
 import type { Doc } from './context';
-import { isMasked, readToken, skipSpace, trimToken } from './normalise';
+import { isMasked, readToken, safeDecode, skipSpace, trimToken } from './normalise';
 import {
   ANONYMOUS_REASON,
   email,
@@ -42,6 +42,22 @@ function accessTarget(
   return { resource: value, account: isProject ? projectIdOf(value) : projectOf(value), end: t.end };
 }
 
+/** Start of the line holding `pos` (bounded look-back). */
+function lineStart(s: string, pos: number): number {
+  const i = s.lastIndexOf('\n', pos - 1);
+  return Math.max(i + 1, pos - 1000);
+}
+
+/**
+ * The bucket (and object) of the JSON API request a client printed before the sentence:
+ * `403 GET https://storage.googleapis.com/storage/v1/b/<bucket>[/o/<object>]?…` (Python, Java, Go).
+ */
+function bucketFromUrl(line: string): string | null {
+  const m = /\/storage\/v1\/b\/([a-z0-9][a-z0-9._-]{1,220})(?:\/o\/([^?\s#'"]{1,1024}))?/.exec(line);
+  if (!m?.[1] || isMasked(m[1])) return null;
+  return m[2] ? `${m[1]}/${safeDecode(m[2])}` : m[1];
+}
+
 /** `<who> does not have <perm> access to …`, and its anonymous form. */
 function doesNotHaveAccess(doc: Doc, out: Candidate[]): void {
   const s = doc.text;
@@ -53,6 +69,10 @@ function doesNotHaveAccess(doc: Doc, out: Candidate[]): void {
     const anon = /anonymous\s+(?:caller|users?)\s*$/i.exec(lead);
     const anonymous = anon !== null;
     const target = accessTarget(s, h.end);
+    if (!target.resource) {
+      const fromUrl = bucketFromUrl(s.slice(lineStart(s, h.pos), h.pos));
+      if (fromUrl) target.resource = fromUrl;
+    }
     out.push(
       gcp(
         { pos: anon ? h.pos - lead.length + anon.index : h.pos, end: target.end },

@@ -48,7 +48,7 @@ function authenticatedAs(doc: Doc, c: Candidate): string | null {
 }
 
 const PROJECT_NEAR_RE =
-  /"consumer"\s*:\s*"projects\/([a-z][a-z0-9-]{4,28}[a-z0-9])"|googleapis\.com\/[^\s?"'<>]{0,200}?\/projects\/([a-z][a-z0-9-]{4,28}[a-z0-9])(?=\/)/g;
+  /"consumer"\s*:\s*"projects\/([a-z][a-z0-9-]{4,28}[a-z0-9])"|googleapis\.com\/[^\s?"'<>]{0,200}?\/projects\/(?!projects\/)([a-z][a-z0-9-]{4,28}[a-z0-9])(?=\/)/g;
 
 /**
  * The project a GCP message names outside its sentence: ErrorInfo `metadata.consumer`, or the

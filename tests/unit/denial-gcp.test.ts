@@ -420,3 +420,99 @@ describe('refusals no IAM grant can fix', () => {
     expect(core(d)).toMatchObject({ denyKind: 'gcp-scope', requestable: false });
   });
 });
+
+describe('wordings found while collecting the corpus', () => {
+  it('keeps two organisation-policy constraints of one message as two denials', () => {
+    const ds = parseDenials(
+      'Reason: conditionNotMet, Message: Constraint constraints/compute.requireShieldedVm violated for project projects/my-project.\nReason: conditionNotMet, Message: Constraint constraints/compute.vmExternalIpAccess violated for project 123456789.',
+    );
+    expect(ds.map((d) => [d.policyId, d.account])).toEqual([
+      ['constraints/compute.requireShieldedVm', 'my-project'],
+      ['constraints/compute.vmExternalIpAccess', '123456789'],
+    ]);
+  });
+
+  it('drops the ")" a Markdown link leaves after a troubleshooter URL', () => {
+    const d = one(
+      '[access](https://console.cloud.google.com/iam-admin/troubleshooter;permissions=resourcemanager.projects.get;principal=alice@example.com;resources=%2F%2Fcloudresourcemanager.googleapis.com%2Fprojects%2Fmy-project)',
+    );
+    expect(d.resource).toBe('//cloudresourcemanager.googleapis.com/projects/my-project');
+    expect(d.account).toBe('my-project');
+  });
+
+  it('reads the Kubernetes user of a GKE "Required … permission" and ignores a capitalised template', () => {
+    const text = (user: string) =>
+      `backendconfigs.cloud.google.com "b1" is forbidden: User "${user}" cannot get backendconfigs.cloud.google.com in the namespace "default": Required "container.backendConfigs.get" permission.`;
+    expect(one(text('alice@example.com')).principal).toBe('alice@example.com');
+    expect(one(text('USER@DOMAIN.COM')).principal).toBeNull();
+  });
+
+  it('reads the project of "Permission denied to list services for consumer container"', () => {
+    const d = one(
+      'googleapi: Error 403: Permission denied to list services for consumer container [projects/123456789012]',
+    );
+    expect(core(d)).toMatchObject({
+      actions: [],
+      resource: 'projects/123456789012',
+      account: '123456789012',
+    });
+    expect(d.operation).toBe('list');
+    expect(
+      one('Permission denied to list services for consumer container [projects/###########]').resource,
+    ).toBeNull();
+  });
+
+  it('reads the Firebase CLI project and permission-list wordings', () => {
+    const missing = one(
+      'Error: Failed to get Firebase project my-project. Please make sure the project exists and your account has permission to access it.',
+    );
+    expect(core(missing)).toMatchObject({ actions: [], account: 'my-project' });
+    expect(missing.reason).toMatch(/may not exist/);
+    const list = one(
+      'Error: Authorization failed. This account is missing the following required permissions on project my-project:\n\n  firebase.projects.get\n  runtimeconfig.configs.get\n\nnext command',
+    );
+    expect(core(list)).toMatchObject({
+      actions: ['firebase.projects.get', 'runtimeconfig.configs.get'],
+      account: 'my-project',
+    });
+  });
+
+  it("reads App Engine's application and ResourceInfo wordings", () => {
+    const app = one(
+      'ERROR: (gcloud.app.deploy) Permissions error fetching application [apps/my-project]. Please make sure that you have permission to view applications on the project',
+    );
+    expect(core(app)).toMatchObject({ actions: [], resource: 'apps/my-project', account: 'my-project' });
+    expect(
+      one('"description": "The \\"appengine.services.list\\" permission is required.",').actions,
+    ).toEqual(['appengine.services.list']);
+  });
+
+  it('reads Dataflow and Dataproc "act as service account" refusals without inventing the permission', () => {
+    for (const text of [
+      'Workflow failed. Causes: Current user cannot act as service account 123-compute@developer.gserviceaccount.com.',
+      "googleapi: Error 400: User not authorized to act as service account '123-compute@developer.gserviceaccount.com'. To act as a service account, user must have one of [Owner, Editor, Service Account Actor] roles.",
+    ]) {
+      expect(core(one(text))).toMatchObject({
+        actions: [],
+        resource: '123-compute@developer.gserviceaccount.com',
+        denyKind: 'gcp-iam',
+      });
+    }
+  });
+
+  it('takes the bucket of a Cloud Storage denial from the JSON API request before it', () => {
+    const d = one(
+      '403 GET https://storage.googleapis.com/storage/v1/b/my-bucket/o/dir%2Ffile.txt?alt=media: sa@my-project.iam.gserviceaccount.com does not have storage.objects.get access to the Google Cloud Storage object.',
+    );
+    expect(d.resource).toBe('my-bucket/dir/file.txt');
+    expect(d.principal).toBe('sa@my-project.iam.gserviceaccount.com');
+  });
+
+  it('takes no account from a capitalised project segment or a request URL collection', () => {
+    const d = one(
+      "PERMISSION_DENIED: Request to https://compute.googleapis.com/compute/v1/projects/projects/SECRET?key failed, details: Required 'compute.projects.get' permission for 'projects/SECRET'",
+    );
+    expect(d.resource).toBe('projects/SECRET');
+    expect(d.account).toBeNull();
+  });
+});
