@@ -245,14 +245,15 @@ function firebaseMissingList(doc: Doc, out: Candidate[]): void {
   )) {
     const actions: string[] = [];
     let end = h.end;
-    let i = s.indexOf('\n', h.end);
-    for (let n = 0, blank = 0; i >= 0 && n < 200; n++) {
-      const next = s.indexOf('\n', i + 1);
-      const text = s.slice(i + 1, next < 0 ? s.length : next);
+    // The sentence ends its line; each following line (bounded) holds one permission.
+    let i = lineEnd(s, h.end);
+    for (let n = 0, blank = 0; i < s.length && s[i] === '\n' && n < 200; n++) {
+      const next = lineEnd(s, i + 1);
+      const text = s.slice(i + 1, next);
       const m = line.exec(text);
       if (m?.[1]) {
         actions.push(permOf(m[1]));
-        end = i + 1 + text.length;
+        end = next;
       } else if (!text.trim() && !actions.length && blank++ === 0) {
         // the CLI leaves one blank line between the sentence and the list
       } else break;
@@ -263,6 +264,13 @@ function firebaseMissingList(doc: Doc, out: Candidate[]): void {
       gcp({ pos: h.pos, end }, { actions, account: projectIdOf(h.value), family: 'gcp-firebase-missing' }),
     );
   }
+}
+
+/** End of the line from `i` (its newline, or the text's end), scanning at most 400 characters. */
+function lineEnd(s: string, i: number): number {
+  let e = i;
+  while (e < s.length && e - i < 400 && s.charCodeAt(e) !== 10) e++;
+  return e;
 }
 
 export function otherWordings(doc: Doc, out: Candidate[]): void {

@@ -42,10 +42,11 @@ function accessTarget(
   return { resource: value, account: isProject ? projectIdOf(value) : projectOf(value), end: t.end };
 }
 
-/** Start of the line holding `pos` (bounded look-back). */
+/** Start of the line holding `pos`, looking back at most 1000 characters (linear over many hits). */
 function lineStart(s: string, pos: number): number {
-  const i = s.lastIndexOf('\n', pos - 1);
-  return Math.max(i + 1, pos - 1000);
+  let i = pos;
+  while (i > 0 && pos - i < 1000 && s.charCodeAt(i - 1) !== 10) i--;
+  return i;
 }
 
 /**

@@ -75,6 +75,17 @@ const FRAGMENTS = [
   'ExpiredToken',
   'SERVICE_DISABLED',
   'Anonymous caller',
+  'Unauthenticated requests do not have permission ',
+  ' does not have permission to access service [',
+  ':enable] (or it may not exist)',
+  'Permission denied on resource project my-project',
+  ' is missing IAM permission: spanner.databases.get',
+  'requires one of ["container.pods.list"] permission(s)',
+  'You need permissions for this action. Required permission(s): ',
+  "You don't have permission to see this information",
+  'vpcServiceControlsUniqueIdentifier: ',
+  'The user is forbidden from accessing the bucket [b]',
+  'This command is authenticated as alice@example.com',
   '<principal>',
   '${x}',
   '{subscriptionId}',
@@ -219,6 +230,21 @@ describe('large adversarial inputs complete', () => {
     ['troubleshooter params', fill('iam-admin/troubleshooter;permissions=a.b.c;')],
     ['look-alike next to sentences', fill('ExpiredToken is not authorized to perform: s3:GetObject ')],
     ['placeholders', fill('<a-b> ${x} ')],
+    // GCP families that look back or forward along a line (docs/denial-formats.md §4).
+    [
+      'GCS sentences after request URLs',
+      fill('storage/v1/b/b1/o/x does not have a.b.c access to the Google Cloud Storage object. '),
+    ],
+    ['Firebase list headings', fill('missing the following required permissions on project p:\n a.b.c\n')],
+    [
+      'Spanner resources before missing permissions',
+      fill('Resource projects/p is missing IAM permission: a.b.c '),
+    ],
+    [
+      'gcloud access wordings',
+      fill('[a@b.co] does not have permission to access projects instance [p:get] (or it may not exist) '),
+    ],
+    ['GKE lists', fill('User "a@b.co" cannot list x: requires one of ["a.b.c"] permission(s) ')],
     ['random-ish mix', fill(FRAGMENTS.join(''))],
   ];
   it.each(cases)('%s', (_name, text) => {

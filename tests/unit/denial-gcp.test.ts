@@ -10,6 +10,8 @@ import { isValidAction } from '../../lib/contract/request';
 import { mayContainDenial, parseDenials } from '../../lib/denial';
 import type { Denial } from '../../lib/denial';
 import { actionRisk } from '../../lib/risk';
+import { chooseRoles, isPermission } from '../../server/clouds/gcp/roles';
+import { PREDEFINED_ROLES } from '../../sim/clouds/gcp/catalogue';
 
 function one(text: string, hints?: Parameters<typeof parseDenials>[1]): Denial {
   const ds = parseDenials(text, hints);
@@ -123,6 +125,19 @@ describe('GCP permissions keep their case', () => {
       actionRisk('gcp', 'iam.serviceaccounts.actas'),
     );
     expect(actionRisk('gcp', 'storage.buckets.setIamPolicy')).toBe('admin');
+  });
+
+  it("lets the broker's exact role lookup find the parsed permission (a lower-cased one finds none)", () => {
+    const d = one(
+      "Permission 'iam.serviceAccounts.actAs' denied on service account sa@my-project.iam.gserviceaccount.com (or it may not exist).",
+    );
+    expect(d.actions.every(isPermission)).toBe(true);
+    expect(chooseRoles(PREDEFINED_ROLES, d.actions).roles.map((r) => r.name)).toEqual([
+      'roles/iam.serviceAccountUser',
+    ]);
+    expect(chooseRoles(PREDEFINED_ROLES, ['iam.serviceaccounts.actas']).missing).toEqual([
+      'iam.serviceaccounts.actas',
+    ]);
   });
 });
 
