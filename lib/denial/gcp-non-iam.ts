@@ -1,6 +1,7 @@
 /**
- * GCP refusals outside IAM (docs/denial-formats.md §5, §6): OAuth scopes, VPC Service Controls
- * and organisation policy. Real denials, but no grant can fix them.
+ * GCP refusals outside IAM (docs/denial-formats.md §5, §6): OAuth scopes (and BigQuery's Drive
+ * credentials), VPC Service Controls and organisation policy. Real denials, but no grant can fix
+ * them.
  */
 import type { Candidate } from './candidate';
 import { kindOf } from './classify';
@@ -22,6 +23,22 @@ export function nonIam(doc: Doc, out: Candidate[]): void {
         ...scope,
         reason:
           'The OAuth token lacks the required scopes (e.g. VM service-account scopes); an IAM grant cannot help.',
+        family: 'gcp-oauth',
+      }),
+    );
+  }
+  // BigQuery over a Drive file (Sheets external table): the token lacks the Drive scope, or the
+  // file is not shared with the caller in Drive. Neither is a Cloud IAM role.
+  for (const h of doc.hits(
+    'gcp-drive',
+    /Permission\s+denied\s+while\s+(?:getting\s+Drive\s+credentials|globbing\s+file\s+pattern)/gi,
+  )) {
+    out.push(
+      gcp(h, {
+        actions: [],
+        ...scope,
+        reason:
+          'BigQuery could not read the Drive file: the credentials lack the Drive scope, or the file is not shared with the caller in Drive; an IAM grant cannot help.',
         family: 'gcp-oauth',
       }),
     );

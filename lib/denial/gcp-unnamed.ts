@@ -66,6 +66,23 @@ export function unnamed(doc: Doc, out: Candidate[]): void {
   )) {
     out.push(gcp(h, { actions: [], confidence: 'low', family: 'gcp-unnamed' }));
   }
+  // Google's front end for Cloud Run and Cloud Functions: "Error: Forbidden Your client does not
+  // have permission to get URL <path> from this server." Either no identity token was sent or the
+  // caller lacks the invoker role; the page does not say which.
+  for (const h of doc.hits(
+    'gcp-invoker',
+    /Your\s+client\s+does\s+not\s+have\s+permission\s+to\s+get\s+URL\s+\S{1,2048}\s+from\s+this\s+server/gi,
+  )) {
+    out.push(
+      gcp(h, {
+        actions: [],
+        confidence: 'low',
+        reason:
+          'The service refused the request without saying why: it carried no identity token, or the caller lacks the invoker role.',
+        family: 'gcp-unnamed',
+      }),
+    );
+  }
   // Cloud Build: "user does not have impersonation permission on the trigger service account specified: <name>".
   for (const h of doc.hits(
     'gcp-impersonation',

@@ -428,6 +428,20 @@ describe('refusals no IAM grant can fix', () => {
     expect(core(d)).toMatchObject({ cloud: 'gcp', denyKind: 'gcp-scope', requestable: false });
   });
 
+  it("classifies BigQuery's Drive-credentials refusal as a scope problem, with no AWS reading", () => {
+    for (const text of [
+      'google.api_core.exceptions.Forbidden: 403 Access Denied: BigQuery BigQuery: Permission denied while getting Drive credentials.',
+      'Access Denied: BigQuery BigQuery: Permission denied while globbing file pattern',
+    ]) {
+      expect(core(one(text))).toMatchObject({
+        cloud: 'gcp',
+        actions: [],
+        denyKind: 'gcp-scope',
+        requestable: false,
+      });
+    }
+  });
+
   it('offers no grant for insufficient OAuth scopes, even next to a named permission', () => {
     const d = one(
       'googleapi: Error 403: Request had insufficient authentication scopes.\nDetails:\n[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"ACCESS_TOKEN_SCOPE_INSUFFICIENT","metadata":{"method":"google.cloud.compute.v1.Instances.Get","service":"compute.googleapis.com"}}]',
@@ -513,6 +527,13 @@ describe('wordings found while collecting the corpus', () => {
         denyKind: 'gcp-iam',
       });
     }
+  });
+
+  it("reads the Cloud Run front end's Forbidden page with a caution", () => {
+    const d = one('Error: Forbidden\nYour client does not have permission to get URL / from this server.');
+    expect(core(d)).toMatchObject({ cloud: 'gcp', actions: [], denyKind: 'gcp-iam', requestable: true });
+    expect(d.confidence).toBe('low');
+    expect(d.reason).toMatch(/identity token|invoker/);
   });
 
   it('takes the bucket of a Cloud Storage denial from the JSON API request before it', () => {
