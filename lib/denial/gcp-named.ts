@@ -285,12 +285,16 @@ export function otherWordings(doc: Doc, out: Candidate[]): void {
   tokenExchange(doc, out);
 }
 
-/** ErrorInfo metadata as JSON (`"permission": "…"`) or protobuf text (`key: "permission" value: "…"`). */
+/**
+ * ErrorInfo metadata as JSON (`"permission": "…"`), protobuf text (`key: "permission" value: "…"`,
+ * Python gRPC) or YAML (`permission: …`, gcloud's details).
+ */
 const META_PERM_RE = new RegExp(
-  `"permission"\\s*:\\s*"(${PERM})"|key:\\s*"permission"\\s*value:\\s*"(${PERM})"`,
+  `"permission"\\s*:\\s*"(${PERM})"|key:\\s*"permission"\\s*value:\\s*"(${PERM})"|(?:^|\\n)[^\\S\\n]*permission:[^\\S\\n]*['"]?(${PERM})['"]?[^\\S\\n]*(?=\\n|$)`,
   'g',
 );
-const META_RES_RE = /"resource"\s*:\s*"([^"\n]{1,2048})"|key:\s*"resource"\s*value:\s*"([^"\n]{1,2048})"/g;
+const META_RES_RE =
+  /"resource"\s*:\s*"([^"\n]{1,2048})"|key:\s*"resource"\s*value:\s*"([^"\n]{1,2048})"|(?:^|\n)[^\S\n]*resource:[^\S\n]*['"]?([^\s'"]{1,2048})['"]?[^\S\n]*(?=\n|$)/g;
 
 /** Structured `ErrorInfo` with reason `IAM_PERMISSION_DENIED`: metadata.permission / resource. */
 export function errorInfo(doc: Doc, out: Candidate[]): void {
@@ -303,7 +307,8 @@ export function errorInfo(doc: Doc, out: Candidate[]): void {
     if (!after) return before;
     return pos - before.pos <= after.pos - pos ? before : after;
   };
-  const valueOf = (h: Hit | undefined): string | null => (h ? (h.groups[1] ?? h.groups[2] ?? null) : null);
+  const valueOf = (h: Hit | undefined): string | null =>
+    h ? (h.groups[1] ?? h.groups[2] ?? h.groups[3] ?? null) : null;
   for (const h of doc.hits('gcp-errorinfo', /IAM_PERMISSION_DENIED/g)) {
     const [bs, be] = doc.block(h.pos);
     const a = Math.max(bs, h.pos - 1500);

@@ -137,6 +137,10 @@ function absorb(into: Candidate, from: Candidate): void {
   into.source ??= from.source;
   if (from.structured && from.resource) into.resource = from.resource;
   else into.resource ??= from.resource;
+  // The same permissions (compared without case): ErrorInfo's spelling is the catalogue's, where
+  // the prose may write it in another case (GCP, docs/denial-formats.md §1.5).
+  if (from.structured && from.actions.length === into.actions.length && from.actions.length > 0)
+    into.actions = from.actions;
   into.start = Math.min(into.start, from.start);
   into.end = Math.max(into.end, from.end);
 }

@@ -306,6 +306,17 @@ describe('wordings the parser used to miss', () => {
     expect(d.actions).toEqual(['logging.logEntries.create']);
   });
 
+  it("reads gcloud's YAML ErrorInfo, whose spelling of the permission wins over the prose's", () => {
+    const d = one(
+      "ERROR: (gcloud.run.deploy) PERMISSION_DENIED: Permission 'iam.serviceaccounts.actAs' denied on service account sa@my-project.iam.gserviceaccount.com (or it may not exist).\n- '@type': type.googleapis.com/google.rpc.ErrorInfo\n  domain: iam.googleapis.com\n  metadata:\n    permission: iam.serviceAccounts.actAs\n    resource: projects/my-project/serviceAccounts/sa@my-project.iam.gserviceaccount.com\n  reason: IAM_PERMISSION_DENIED\n",
+    );
+    expect(core(d)).toMatchObject({
+      actions: ['iam.serviceAccounts.actAs'],
+      resource: 'projects/my-project/serviceAccounts/sa@my-project.iam.gserviceaccount.com',
+      account: 'my-project',
+    });
+  });
+
   it('reads the GKE authorizer: requires one of ["…"] permission(s)', () => {
     const d = one(
       'Error from server (Forbidden): pods is forbidden: User "alice@example.com" cannot list resource "pods" in API group "" in the namespace "default": requires one of ["container.pods.list"] permission(s).',
