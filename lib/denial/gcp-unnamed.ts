@@ -1,6 +1,7 @@
 /**
  * GCP wordings that name no permission, or name it only loosely (docs/denial-formats.md §4.3):
- * the UI asks the requester for the permission.
+ * the UI asks the requester for the permission. Pub/Sub's plain sentence counts only inside a
+ * Google client frame; Cloud SQL's takes the instance the Auth Proxy names before it.
  */
 import type { Candidate } from './candidate';
 import type { Doc } from './context';

@@ -1,10 +1,13 @@
 /**
  * GCP phrase families (docs/denial-formats.md §4): wordings that name the permission
- * (`Permission … denied`, `Required … permission`, Cloud Storage / BigQuery / service-account
- * wordings, `lacks IAM permission`, structured `ErrorInfo` details: ./gcp-named.ts), the
- * console's "You need additional access" panel and troubleshooter URL (./gcp-console.ts),
- * wordings that name no permission (./gcp-unnamed.ts), and the non-IAM blocks (OAuth scopes, VPC
- * Service Controls, organisation policy) that no grant can fix (./gcp-non-iam.ts).
+ * (`Permission … denied`, `Required … permission`, BigQuery / service-account / build-tool,
+ * Spanner / Bigtable, GKE, Container Registry, App Engine and Firebase wordings, structured
+ * `ErrorInfo` details: ./gcp-named.ts), Cloud Storage and registry wordings including the
+ * anonymous caller (./gcp-storage.ts), the console's panel, tooltip, notices and troubleshooter URL
+ * (./gcp-console.ts), gcloud and Service Usage wordings that name a resource but no permission
+ * (./gcp-gcloud.ts), other wordings that name none (./gcp-unnamed.ts), and the non-IAM blocks
+ * (OAuth scopes, VPC Service Controls, organisation policy) that no grant can fix
+ * (./gcp-non-iam.ts). Permissions keep the case the text gives (§1.5).
  */
 import type { Candidate } from './candidate';
 import type { Doc } from './context';
