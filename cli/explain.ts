@@ -217,6 +217,8 @@ function formatDenial(raw: Denial, index: number, total: number, paint: ReturnTy
         );
       }
     }
+    // A caution the text itself raises (GCP "or it may not exist", docs/denial-formats.md §4.3).
+    if (d.reason) lines.push(`  ${paint('dim', d.reason)}`);
     lines.push(`  ${paint('dim', 'e.g. `unblock request …` once the broker is set up')}`);
   } else {
     const facts = DENY_KIND_FACTS[d.denyKind];

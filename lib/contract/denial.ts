@@ -39,7 +39,10 @@ export const Denial = z.object({
   denyKind: DenyKind,
   /** False where a grant cannot help (explicit denies, Azure Policy, OAuth scopes, VPC-SC, org policy). */
   requestable: z.boolean(),
-  /** A short, human explanation of why a grant would not help (null when requestable). */
+  /**
+   * A short, human explanation of why a grant would not help; null when requestable, unless the
+   * text itself raises a caution (GCP "or it may not exist": docs/denial-formats.md §4.3).
+   */
   reason: z.nullable(z.string()),
   /** The part of the text the denial was read from, whitespace-collapsed, at most EXCERPT_MAX chars. */
   excerpt: z.string(),

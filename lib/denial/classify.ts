@@ -45,8 +45,12 @@ export function awsExplicit(type: string | undefined): Kind {
 /** No reason clause: the deny kind is unknown, not "implicit" (§2.1 older forms). */
 export const UNKNOWN: Kind = kindOf('unknown');
 
-/** The short human reason shown when no grant can help; null when requestable. */
+/**
+ * The short human reason shown when no grant can help. A requestable denial has none unless its
+ * family gives a caution the text itself raises (GCP's "or it may not exist": not found reads the
+ * same as refused, docs/denial-formats.md §4.3).
+ */
 export function reasonFor(kind: DenyKind, requestable: boolean, specific?: string): string | null {
-  if (requestable) return null;
+  if (requestable) return specific ?? null;
   return specific ?? DENY_KIND_FACTS[kind].noGrant;
 }

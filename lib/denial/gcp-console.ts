@@ -1,12 +1,13 @@
 /**
- * The Cloud console's "You need additional access" panel and its Policy Troubleshooter link
- * (docs/denial-formats.md §4.4).
+ * The Cloud console's "You need additional access" panel and its Policy Troubleshooter link, the
+ * tooltip of a disabled button ("You need permissions for this action. Required permission(s): …")
+ * and the notices that name no permission (docs/denial-formats.md §4.4).
  */
 import type { Candidate } from './candidate';
 import type { Doc } from './context';
-import { lastIn } from './context';
-import { safeDecode, trimToken } from './normalise';
-import { email, gcp, normPerm, PERM_FULL, projectOf } from './gcp-common';
+import { firstIn, lastIn } from './context';
+import { isSpace, safeDecode, trimToken } from './normalise';
+import { email, gcp, PERM_FULL, permOf, projectOf } from './gcp-common';
 
 const HEADING_RE =
   /Missing(?:\s+or\s+(?:denied|blocked))?\s+permissions\s*:|missing\s+at\s+least\s+one\s+of\s+the\s+following\s+required\s+permissions\s*:/gi;
@@ -35,7 +36,7 @@ export function consolePanel(doc: Doc, out: Candidate[]): void {
         continue;
       }
       if (!PERM_FULL.test(tok)) break;
-      actions.push(normPerm(tok));
+      actions.push(permOf(tok));
       end = e;
       i = e;
     }
@@ -95,22 +96,96 @@ export function troubleshooterUrl(doc: Doc, out: Candidate[]): void {
       .split(/,|%2C/i)
       .map((p) => safeDecode(p).trim())
       .filter((p) => PERM_FULL.test(p))
-      .map(normPerm);
+      .map(permOf);
     if (!perms.length) continue;
     const res = params.get('resources') ?? params.get('resource');
+    // A link pasted into Markdown or prose ends with ")" or "." that is not part of the name.
     const resource = res
-      ? safeDecode(res)
-          .split(',')[0]
-          ?.replace(/\/result$/, '') || null
+      ? trimToken(
+          safeDecode(res)
+            .split(',')[0]
+            ?.replace(/\/result$/, '') ?? '',
+        ) || null
       : null;
     out.push(
       gcp(h, {
         actions: perms,
         resource,
-        principal: email(safeDecode(params.get('principal') ?? '')),
+        principal: email(trimToken(safeDecode(params.get('principal') ?? ''))),
         account: projectOf(resource),
         confidence: 'medium',
         family: 'gcp-troubleshooter',
+      }),
+    );
+  }
+}
+
+/** The console page's own project (`?project=<id>` in its URL), for notices that name none. */
+const CONSOLE_PROJECT_RE = /[?&]project=([a-z][a-z0-9-]{4,28}[a-z0-9])(?![a-z0-9-])/g;
+
+function consoleProject(doc: Doc, start: number, end: number): string | null {
+  const [bs, be] = doc.block(start);
+  const hits = doc.hits('gcp-console-project', CONSOLE_PROJECT_RE);
+  const h = firstIn(hits, end, Math.min(be, end + 600)) ?? lastIn(hits, Math.max(bs, start - 600), start);
+  return h ? h.value : null;
+}
+
+/** Permissions listed on one line after `Required permission(s):`, comma or space separated. */
+function permissionList(s: string, from: number): { actions: string[]; end: number } {
+  const actions: string[] = [];
+  let i = from;
+  let end = from;
+  for (let n = 0; n < 50; n++) {
+    const ws = i;
+    while (i < s.length && i - ws < 200 && (s[i] === ',' || (isSpace(s[i]) && (n === 0 || s[i] !== '\n'))))
+      i++;
+    let e = i;
+    while (e < s.length && e - i < 300 && s[e] !== ',' && !isSpace(s[e])) e++;
+    const tok = trimToken(s.slice(i, e));
+    if (!PERM_FULL.test(tok)) break;
+    actions.push(permOf(tok));
+    end = e;
+    i = e;
+  }
+  return { actions, end };
+}
+
+/**
+ * The console's tooltip on a disabled control ("You need permissions for this action. Required
+ * permission(s): <perm>, …") and its notices that name no permission ("You don't have permission
+ * to see this information", "… sufficient permissions to view this page", "… to perform the action
+ * on the selected resource"). The project is the page's when the text carries its URL.
+ */
+export function consoleNotices(doc: Doc, out: Candidate[]): void {
+  for (const h of doc.hits(
+    'gcp-console-tooltip',
+    /You\s+need\s+permissions?\s+for\s+this\s+action\b\.?(\s*Required\s+permission\(s\)\s*:)?/gi,
+  )) {
+    const list = h.groups[1] ? permissionList(doc.text, h.end) : { actions: [], end: h.end };
+    out.push(
+      gcp(
+        { pos: h.pos, end: list.end },
+        {
+          actions: list.actions,
+          account: consoleProject(doc, h.pos, list.end),
+          confidence: list.actions.length ? 'medium' : 'low',
+          source: 'console',
+          family: 'gcp-console-notice',
+        },
+      ),
+    );
+  }
+  for (const h of doc.hits(
+    'gcp-console-unnamed',
+    /You\s+(?:don'?t|do\s+not)\s+have\s+(?:sufficient\s+)?permissions?\s+to\s+(?:see\s+this\s+information|view\s+this\s+page|perform\s+the\s+action\s+on\s+the\s+selected\s+resource)/gi,
+  )) {
+    out.push(
+      gcp(h, {
+        actions: [],
+        account: consoleProject(doc, h.pos, h.end),
+        confidence: 'low',
+        source: 'console',
+        family: 'gcp-console-notice',
       }),
     );
   }

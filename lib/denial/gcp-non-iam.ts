@@ -1,12 +1,13 @@
 /**
- * GCP refusals outside IAM (docs/denial-formats.md §5, §6): OAuth scopes, VPC Service Controls
- * and organisation policy. Real denials, but no grant can fix them.
+ * GCP refusals outside IAM (docs/denial-formats.md §5, §6): OAuth scopes (and BigQuery's Drive
+ * credentials), VPC Service Controls and organisation policy. Real denials, but no grant can fix
+ * them.
  */
 import type { Candidate } from './candidate';
 import { kindOf } from './classify';
 import type { Doc } from './context';
-import { trimToken } from './normalise';
-import { gcp, projectOf } from './gcp-common';
+import { isMasked, trimToken } from './normalise';
+import { gcp, projectIdOf, projectOf } from './gcp-common';
 
 /** OAuth scopes, VPC Service Controls and organisation policy: real refusals, no grant helps. */
 export function nonIam(doc: Doc, out: Candidate[]): void {
@@ -26,9 +27,25 @@ export function nonIam(doc: Doc, out: Candidate[]): void {
       }),
     );
   }
+  // BigQuery over a Drive file (Sheets external table): the token lacks the Drive scope, or the
+  // file is not shared with the caller in Drive. Neither is a Cloud IAM role.
+  for (const h of doc.hits(
+    'gcp-drive',
+    /Permission\s+denied\s+while\s+(?:getting\s+Drive\s+credentials|globbing\s+file\s+pattern)/gi,
+  )) {
+    out.push(
+      gcp(h, {
+        actions: [],
+        ...scope,
+        reason:
+          'BigQuery could not read the Drive file: the credentials lack the Drive scope, or the file is not shared with the caller in Drive; an IAM grant cannot help.',
+        family: 'gcp-oauth',
+      }),
+    );
+  }
   for (const h of doc.hits(
     'gcp-vpcsc',
-    /Request\s+is\s+prohibited\s+by\s+organization'?s\s+policy|SECURITY_POLICY_VIOLATED/gi,
+    /Request\s+is\s+prohibited\s+by\s+organization'?s\s+policy|SECURITY_POLICY_VIOLATED|vpcServiceControlsUniqueIdentifier/gi,
   )) {
     out.push(
       gcp(h, {
@@ -45,17 +62,22 @@ export function nonIam(doc: Doc, out: Candidate[]): void {
     if (/\$\{|<[a-z-]+>|constraint-name/i.test(win)) continue;
     const after = s.slice(h.end, h.end + 1200);
     const v =
-      /violated\s+for\s+(?:service\s+account|project|folder|organization|resource)?\s*['"]?([^\s'"]{1,1024})/i.exec(
+      /violated\s+for\s+(service\s+account|project|folder|organization|resource)?\s*['"]?([^\s'"`]{1,1024})/i.exec(
         after,
       );
-    const resource = v?.[1] ? trimToken(v[1]) || null : null;
+    const named = trimToken(v?.[2] ?? '');
+    // A masked name, or a message cut off after the kind word, names nothing.
+    const resource =
+      named && !isMasked(named) && !/^(?:project|folder|organization|resource)$/i.test(named) ? named : null;
+    // "violated for project 123456789" names the project by number: that is the account.
+    const isProject = /^project$/i.test(v?.[1] ?? '');
     out.push(
       gcp(h, {
         actions: [],
         ...scope,
         policyId: `constraints/${h.value}`,
         resource,
-        account: projectOf(resource),
+        account: isProject ? projectIdOf(resource) : projectOf(resource),
         reason: 'Blocked by an organisation policy constraint; an IAM grant cannot help.',
         family: 'gcp-orgpolicy',
       }),

@@ -47,11 +47,11 @@ export const LOOKALIKE_RE = new RegExp(
     '\\bScopeLocked\\b',
     '\\bAuthorizationFailure\\b',
     'KeyBasedAuthenticationNotPermitted',
-    // GCP authentication, API not enabled, billing, quota
+    // GCP authentication, API not enabled, billing, quota. ("Anonymous caller does not have …" is
+    // a denial whose remedy is to sign in: lib/denial/gcp-storage.ts reports it, not requestable.)
     '\\bUNAUTHENTICATED\\b',
     'invalid_grant',
     '[Rr]eauthentication failed',
-    '[Aa]nonymous caller',
     'SERVICE_DISABLED',
     'has not been used in project',
     'BILLING_DISABLED',

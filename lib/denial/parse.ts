@@ -137,6 +137,10 @@ function absorb(into: Candidate, from: Candidate): void {
   into.source ??= from.source;
   if (from.structured && from.resource) into.resource = from.resource;
   else into.resource ??= from.resource;
+  // The same permissions (compared without case): ErrorInfo's spelling is the catalogue's, where
+  // the prose may write it in another case (GCP, docs/denial-formats.md §1.5).
+  if (from.structured && from.actions.length === into.actions.length && from.actions.length > 0)
+    into.actions = from.actions;
   into.start = Math.min(into.start, from.start);
   into.end = Math.max(into.end, from.end);
 }
@@ -194,10 +198,12 @@ function merge(doc: Doc, cands: Candidate[]): Candidate[] {
         o.actions.length > 0 &&
         outKeys[j] === keys[i] &&
         (o.structured || c.structured || !o.resource || !c.resource || o.resource === c.resource);
+      // Two blocking policies named in one message (GCP constraints) are two denials.
       const empty =
         o.actions.length === 0 &&
         c.actions.length === 0 &&
         o.denyKind === c.denyKind &&
+        (o.policyId === null || c.policyId === null || o.policyId === c.policyId) &&
         o.family.split('-')[0] === c.family.split('-')[0];
       if (named || empty) {
         prior = o;

@@ -30,6 +30,9 @@ const KEYWORDS = [
   `additional${GAP}access`,
   'insufficient',
   `prohibited${GAP}by${GAP}organization`,
+  'vpcservicecontrols', // VPC Service Controls identifier without the sentence
+  `forbidden${GAP}from${GAP}accessing`, // gcloud builds: "… forbidden from accessing the bucket"
+  `cannot${GAP}act${GAP}as`, // Dataflow: "Current user cannot act as service account …"
   'security_policy_violated',
   'user_project_denied',
   `denied${GAP}by${GAP}cloud${GAP}iam`,

@@ -18,7 +18,7 @@ const SOURCES: [DenialSource, RegExp][] = [
   ],
   [
     'terraform',
-    /\bwith\s+(?:aws|azurerm|azuread|azapi|google|google-beta)_[a-z0-9_]{1,80}\.|\bon\s+[^\s]{1,200}\.tf\s+line\s+\d|(?:^|\n)[\s*]*(?:aws|azurerm|azuread|google)_[a-z0-9_]{1,80}\.[A-Za-z0-9_-]{1,80}:|registry\.terraform\.io|(?:^|\n)\s*Error:\s+(?:Error\s+)?(?:creat|read|updat|delet|wait|putt|list|attach|modify|describ|gett|sett|import|refresh|retriev|check|find|launch|start|stopp|tagg|associat|apply|configur|enabl|disabl|load|request|runn|fetch|upload|build)ing\s|Error:\s+googleapi:/g,
+    /\bwith\s+(?:aws|azurerm|azuread|azapi|google|google-beta)_[a-z0-9_]{1,80}\.|\bon\s+[^\s]{1,200}\.tf\s+line\s+\d|(?:^|\n)[\s*]*(?:aws|azurerm|azuread|google)_[a-z0-9_]{1,80}\.[A-Za-z0-9_-]{1,80}:|registry\.terraform\.io|(?:^|\n)\s*Error:\s+(?:Error\s+)?(?:creat|read|updat|delet|wait|putt|list|attach|modify|describ|gett|sett|import|refresh|retriev|check|find|launch|start|stopp|tagg|associat|apply|configur|enabl|disabl|load|request|runn|fetch|upload|build)ing\s|Error:\s+googleapi:|Error\s+when\s+reading\s+or\s+editing\s/g,
   ],
   // boto3 prints the CLI's wording: its own frame makes it an SDK error.
   ['sdk', /botocore\.exceptions|boto3/g],

@@ -116,6 +116,15 @@ describe('formatExplanation', () => {
     expect(gcp).toContain('ask for compute.instances.start in project my-project.');
   });
 
+  it("prints a requestable denial's caution (GCP: the resource may not exist)", () => {
+    const caution = 'Google does not say whether the resource exists ("or it may not exist").';
+    const out = plain([
+      denial({ cloud: 'gcp', actions: [], denyKind: 'gcp-iam', confidence: 'low', reason: caution }),
+    ]);
+    expect(out).toContain('A just-in-time grant may help');
+    expect(out).toContain(caution);
+  });
+
   it('says why a grant will not help and who to talk to', () => {
     const out = plain([
       denial({
