@@ -34,6 +34,14 @@ export const LOOKALIKE_RE = new RegExp(
     'KMSInvalidStateException',
     '[Tt]he request could not be satisfied',
     '[Gg]enerated by [Cc]loud[Ff]ront',
+    // AccessDenied whose cause is a missing or wrong MFA code: a sign-in step, not a grant
+    'MultiFactorAuth(?:entication|Present|Age)\\b',
+    '\\b(?:invalid|wrong) MFA\\b',
+    '\\bMFA (?:code|token|device|serial)',
+    // Not-found codes: the resource is missing, not the permission
+    '\\bNoSuch(?:Bucket|Key|Entity|Upload|Version)\\b',
+    '\\bResourceNotFound(?:Exception)?\\b',
+    '\\b(?:ResourceGroup|Subscription|Deployment)NotFound\\b',
     // Azure tokens, sign-in, throttling, quota, registration, locks, storage network rules
     'ExpiredAuthenticationToken',
     'InvalidAuthenticationToken(?:Tenant)?',
@@ -62,46 +70,57 @@ export const LOOKALIKE_RE = new RegExp(
     '\\bdailyLimitExceeded\\b',
     '\\bquotaExceeded\\b',
     '\\baccessNotConfigured\\b',
+    '\\bNOT_FOUND\\b',
   ].join('|'),
   'g',
 );
 
+import type { Candidate } from './candidate';
 import type { Doc } from './context';
-import { firstIn } from './context';
 
 /**
- * Template placeholders that mark documentation / sample text (§5): `account-ID-without-hyphens`,
- * `user-name`, `service:action-name`, `<principal>`, `${…}`, `{subscriptionId}`, `resource-arn`.
- * Vendor example ids (123456789012) are deliberately not here: tests use them too.
+ * Template placeholders (§1.6, §5): `account-ID-without-hyphens`, `user-name`, `service:action-name`,
+ * `<principal>`, `${…}`, `{subscriptionId}`, `resource-arn`. In a value they mean "not named"; in
+ * the action slot they mean the text is a template, not an error. Vendor example ids
+ * (123456789012) are deliberately not here: tests use them too.
  */
 const PLACEHOLDER_RE =
-  /account-ID-without-hyphens|AWS-account-ID|\b(?:user|role|action|bucket|policy|function|key|service|resource|group|instance|secret|table|queue|topic|cluster|vault|object|permission|principal|session)-name(?![\w-])|\b(?:resource|user|role|policy|principal|key)-arn\b|service:action|<principal>|<(?:[a-z]+[-_ ])+[a-z]+>|<(?:action|resource|scope|permission|project|bucket|stack)>|\$\{[^}\n]{0,64}\}|\{(?:subscriptionId|subscription-id|resourceGroupName|resource-group|objectId|principalId|tenantId|scope|roleName|vaultName|[a-z]+(?:Id|Name))\}|\bPERMISSION_NAME\b|\bPROJECT_ID\b|\bSERVICE_ACCOUNT_EMAIL\b/;
-
-/** Single-word angle placeholders (`<user>`, `<acct>`); one alone may be a reporter's mask. */
-const ANGLE_WORD_RE = /<([a-z]{2,24})>/g;
-const MASK_WORDS = new Set(['redacted', 'masked', 'hidden', 'removed', 'snip', 'snipped', 'omitted']);
-
-/** Whether [a, b) of the document holds a placeholder (global scans, binary-searched). */
-export function placeholderIn(doc: Doc, a: number, b: number): boolean {
-  if (firstIn(doc.hits('placeholder', PLACEHOLDER_RE), a, b)) return true;
-  const angle = doc.hits('angle-word', ANGLE_WORD_RE);
-  const words = new Set<string>();
-  for (let h = firstIn(angle, a, b), n = 0; h && n < 64; n++) {
-    if (!MASK_WORDS.has(h.value)) words.add(h.value);
-    if (words.size >= 2) return true;
-    h = firstIn(angle, h.pos + 1, b);
-  }
-  return false;
-}
+  /account-ID-without-hyphens|AWS-account-ID|\b(?:user|role|action|bucket|policy|function|key|service|resource|group|instance|secret|table|queue|topic|cluster|vault|object|permission|principal|session)-name(?![\w-])|\b(?:resource|user|role|policy|principal|key)-arn\b|service:action|<[^<>\n]{1,64}>|\$\{[^}\n]{0,64}\}|\{[^{}\s]{1,64}\}|\bPERMISSION_NAME\b|\bPROJECT_ID\b|\bSERVICE_ACCOUNT_EMAIL\b/;
 
 export function hasPlaceholder(text: string): boolean {
-  if (PLACEHOLDER_RE.test(text)) return true;
-  // Several distinct template words in one message read as a sample, not as masking.
-  const words = new Set<string>();
-  for (const m of text.matchAll(ANGLE_WORD_RE)) {
-    const w = m[1] ?? '';
-    if (!MASK_WORDS.has(w)) words.add(w);
-    if (words.size >= 2) return true;
-  }
-  return false;
+  return PLACEHOLDER_RE.test(text);
+}
+
+/**
+ * Prose that presents the message as an example rather than the reader's own error (§5):
+ * "fictional", "the following example error", "an error similar to the following", "fails with
+ * an error like:", "errors that look like", generic second person ("you get the following
+ * error"). A reporter's own "I get the following error" is not among them.
+ */
+export const DOC_SIGNAL_RE =
+  /\bfictional\b|[Tt]he following example error|[Ee]xample error message|\bsample error\b|\bsimilar to the following\b|\ban error (?:message )?(?:like|such as)\b|\berrors? (?:that )?looks? like\b|\b[Ff]or example, the following\b|\b[Yy]ou(?:'ll| will| would| may| might| can| could)? (?:get|see|receive|encounter) (?:an? |the following |this )?(?:error|message)/g;
+
+/** The parts of an S3-style XML error document, and what a browser adds around one. */
+const XML_ERROR_PART_RE =
+  /<\?xml[^>]{0,200}\?>|<\/?(?:Error|Code|Message|RequestId|HostId|Resource|Key|BucketName)>|\bAccessDenied\b|\bAccess Denied\b|This XML file does not appear to have any style information associated with it\.?|The document tree is shown below\.?|\b403 Forbidden\b|https?:\/\/\S{1,2048}/g;
+
+/**
+ * An S3 / CloudFront `<Error><Code>AccessDenied</Code><Message>Access Denied</Message>…` document
+ * standing alone (§5): what a browser shows an anonymous visitor of a private object or a
+ * public site's missing page. No tool printed it and no caller is named, so no grant applies.
+ * An SDK or CLI that prints the same body frames it (`An error occurred`, `status code`, a
+ * stack), and those keep their denial.
+ */
+export function isPublicErrorPage(doc: Doc, c: Candidate): boolean {
+  if (c.cloud !== 'aws' || c.actions.length > 0 || c.principal) return false;
+  const [bs, be] = doc.block(c.start);
+  if (be - bs > 4000) return false;
+  const block = doc.text.slice(bs, be);
+  if (!/<Message>\s*Access Denied\.?\s*<\/Message>/.test(block)) return false;
+  // Once the document's own parts are taken away, nothing but ids and whitespace may remain.
+  const rest = block
+    .replace(XML_ERROR_PART_RE, ' ')
+    .replace(/[A-Za-z0-9+/=_-]{8,}/g, ' ')
+    .trim();
+  return rest.length === 0;
 }
