@@ -74,8 +74,19 @@ function notNamed(v: string): boolean {
 export function clearMasked(c: Candidate): void {
   if (c.principal && notNamed(c.principal)) c.principal = null;
   if (c.account && notNamed(c.account)) c.account = null;
+  // An ARN cut short (a template or mask ended the token) names nothing.
+  if (
+    c.cloud === 'aws' &&
+    c.resource &&
+    /^arn:/i.test(c.resource) &&
+    !/^arn:[^:]*:[^:]*:[^:]*:[^:]*:./i.test(c.resource)
+  )
+    c.resource = null;
   if (c.resource && notNamed(c.resource)) {
-    const wholeMasked = !/[/:]/.test(c.resource) || isMasked(c.resource.replace(/^[/:]+|[/:]+$/g, ''));
+    const wholeMasked = c.resource
+      .split(/[/:]+/)
+      .filter(Boolean)
+      .every((segment) => notNamed(segment));
     if (c.cloud === 'aws' || wholeMasked) c.resource = null;
   }
 }

@@ -93,12 +93,13 @@ export function hasPlaceholder(text: string): boolean {
 
 /**
  * Prose that presents the message as an example rather than the reader's own error (§5):
- * "fictional", "the following example error", "an error similar to the following", "fails with
- * an error like:", "errors that look like", generic second person ("you get the following
- * error"). A reporter's own "I get the following error" is not among them.
+ * "fictional", "the following example error", "fails with an error like:", "errors that look
+ * like", "For example, the following", generic second person ("you get the following error").
+ * A reporter's own "I get the following error" is not among them, nor "similar to the
+ * following", which knowledge-base articles put before complete, real-valued denials.
  */
 export const DOC_SIGNAL_RE =
-  /\bfictional\b|[Tt]he following example error|[Ee]xample error message|\bsample error\b|\bsimilar to the following\b|\ban error (?:message )?(?:like|such as)\b|\berrors? (?:that )?looks? like\b|\b[Ff]or example, the following\b|\b[Yy]ou(?:'ll| will| would| may| might| can| could)? (?:get|see|receive|encounter) (?:an? |the following |this )?(?:error|message)/g;
+  /\bfictional\b|[Tt]he\s+following\s+example\s+error|[Ee]xample\s+error\s+message|\bsample\s+error\b|\ban\s+error\s+(?:message\s+)?(?:like|such\s+as)\b|\berrors?\s+(?:that\s+)?looks?\s+like\b|\b[Ff]or\s+example,\s+the\s+following\b|\b[Yy]ou(?:'ll|\s+will|\s+would|\s+may|\s+might|\s+can|\s+could)?\s+(?:get|see|receive|encounter)\s+(?:an?\s+|the\s+following\s+|this\s+)?(?:error|message)/g;
 
 /** The parts of an S3-style XML error document, and what a browser adds around one. */
 const XML_ERROR_PART_RE =

@@ -49,34 +49,208 @@ function unescapeOnce(s: string): string {
   );
 }
 
-/** ANSI colour escapes (ESC [ … m); built from a string so the ESC byte stays readable. */
-const ANSI_RE = new RegExp(String.fromCharCode(27) + '\\[[0-9;]{0,16}[A-Za-z]', 'g');
+/**
+ * ANSI colour escapes: ESC [ … m (ESC may arrive escaped as `\033` or `\e`), and the bare `[31m`
+ * left when a copy dropped the ESC byte. Built from a string so the ESC byte stays readable.
+ */
+const ANSI_RE = new RegExp(
+  String.fromCharCode(27) +
+    '\\[[0-9;]{0,16}[A-Za-z]|\\\\(?:033|e)\\[[0-9;]{0,16}m|\\[[0-9]{1,3}(?:;[0-9]{1,3}){0,4}m',
+  'g',
+);
+
+/** Python bytes literals and C-style strings: `\xe2\x80\x99` (UTF-8 bytes of one character). */
+const HEX_BYTES_RE = /(?:\\x[0-9a-fA-F]{2}){1,16}/g;
+
+function decodeHexBytes(run: string): string {
+  const pct = run.replace(/\\x/g, '%');
+  try {
+    return decodeURIComponent(pct);
+  } catch {
+    // Not UTF-8: read each byte as a Latin-1 character.
+    return run.replace(/\\x([0-9a-fA-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
+  }
+}
 
 /**
- * Unescape repeatedly (JSON inside a JSON string, CloudTrail events, ARM details[]), normalise
- * quotes and line endings, and drop the Terraform gutter so that wrapped continuation lines
- * join cleanly.
+ * What loggers, CI runners, terminals and Markdown put in front of every line (§1.7): ISO and Go
+ * log timestamps (GitHub Actions' raw log), klog headers, bracketed levels (`[error]`,
+ * `##[error]`), Markdown quotes (`> `) and PowerShell's `|` gutter (with its line number).
+ * Removed so that a sentence wrapped across prefixed lines reads as one. `Error:` itself stays:
+ * wrappers are recognised by it (§2.2).
+ */
+const LINE_PREFIX_RE = new RegExp(
+  '^(?:[^\\S\\n]*(?:' +
+    [
+      '\\d{4}-\\d\\d-\\d\\d[T ]\\d\\d:\\d\\d:\\d\\d(?:[.,]\\d{1,9})?(?:Z|[+-]\\d\\d:?\\d\\d)?',
+      '\\d{4}/\\d\\d/\\d\\d \\d\\d:\\d\\d:\\d\\d(?:\\.\\d{1,9})?',
+      '[IWEF]\\d{4} \\d\\d:\\d\\d:\\d\\d\\.\\d{1,9}[^\\S\\n]+\\d{1,9} [\\w.-]{1,80}:\\d{1,6}\\]',
+      '(?:##)?\\[(?:error|ERROR|Error|warn|WARN|warning|WARNING|Warning|info|INFO|debug|DEBUG|fatal|FATAL)\\]',
+      '::(?:error|warning)[^:\\n]{0,200}::',
+      '>+(?=\\s|$)',
+      '(?:\\d{1,6}[^\\S\\n]+)?\\|(?=[^\\S\\n]|$)',
+    ].join('|') +
+    ')){1,4}[^\\S\\n]?',
+  'gm',
+);
+
+/**
+ * Markdown bold (`**text**`, `__text__`) around words. Three or more stars stay: `***` is how CI
+ * masks a secret (§1.6).
+ */
+const MD_BOLD_RE = /\*{2,}|_{2,}/g;
+
+const WORD_CHAR = /[A-Za-z0-9]/;
+
+/** Drops a `**` / `__` pair marker that opens or closes emphasis; keeps `***` masks and `a__b`. */
+function dropBold(m: string, at: number, s: string): string {
+  if (m.length !== 2) return m;
+  const before = s[at - 1] ?? ' ';
+  const after = s[at + 2] ?? ' ';
+  const opens = !WORD_CHAR.test(before) && !isSpace(after);
+  const closes = !isSpace(before) && !WORD_CHAR.test(after);
+  return opens !== closes ? '' : m;
+}
+
+/**
+ * An ARN with templated segments (`arn:aws:eks:<region>:<acct>:cluster/<cluster>`): the angle
+ * brackets would end the token, so they become braces, which token readers keep and the masking
+ * check still recognises (§1.6).
+ */
+const TEMPLATED_ARN_RE = /\barn:(?:[A-Za-z0-9:/_+=.,@*-]|<[A-Za-z0-9 _.-]{1,40}>){1,2048}/g;
+
+function braceTemplates(arn: string): string {
+  return arn.includes('<') ? arn.replace(/<([^<>]*)>/g, '{$1}') : arn;
+}
+
+/** YAML single-quoted scalars double their quotes: `''alice''` is `'alice'` (§1.2). */
+const YAML_QUOTE_RE = /''([^'\n]{1,2048})''/g;
+
+/**
+ * Unescape repeatedly (JSON inside a JSON string, CloudTrail events, ARM details[], Python bytes),
+ * normalise quotes and line endings, drop log prefixes, gutters, colour codes and Markdown
+ * emphasis, and rejoin tokens that a hard wrap split (§1).
  */
 export function normalise(input: string): string {
-  let s = input;
+  // YAML double-quoted scalars (and shells) continue a line with a trailing backslash: no space.
+  let s = input.replace(/\\\r?\n[ \t]*/g, '');
   for (let i = 0; i < 5; i++) {
-    const next = unescapeOnce(s);
+    const next = unescapeOnce(s.replace(HEX_BYTES_RE, decodeHexBytes));
     if (next === s) break;
     s = next;
   }
-  return (
-    s
-      .replace(/\r\n?/g, '\n')
-      // Curly quotes and backticks behave as straight quotes (§1.3).
-      .replace(/[\u2018\u2019\u201a\u2032`]/g, "'")
-      .replace(/[\u201c\u201d\u201e\u2033]/g, '"')
-      // Terraform's diagnostic gutter (│ ╷ ╵) would otherwise sit inside wrapped phrases.
-      .replace(/[\u2502\u2575\u2577]/g, ' ')
-      // ANSI colour escapes (CLI output captured into JSON) split tokens.
-      .replace(ANSI_RE, '')
-      // Zero-width characters break tokens invisibly.
-      .replace(/\u200b|\u200c|\u200d|\u2060|\ufeff/g, '')
-  );
+  s = s
+    .replace(/\r\n?/g, '\n')
+    // Curly quotes and backticks behave as straight quotes (§1.3).
+    .replace(/[\u2018\u2019\u201a\u2032`]/g, "'")
+    .replace(/[\u201c\u201d\u201e\u2033]/g, '"')
+    // Terraform's diagnostic gutter (│ ╷ ╵) would otherwise sit inside wrapped phrases.
+    .replace(/[\u2502\u2575\u2577]/g, ' ')
+    // ANSI colour escapes (CLI output captured into JSON) split tokens.
+    .replace(ANSI_RE, '')
+    // Zero-width characters break tokens invisibly.
+    .replace(/\u200b|\u200c|\u200d|\u2060|\ufeff/g, '')
+    .replace(LINE_PREFIX_RE, '')
+    .replace(MD_BOLD_RE, dropBold)
+    .replace(YAML_QUOTE_RE, "'$1'")
+    .replace(TEMPLATED_ARN_RE, braceTemplates);
+  return rejoinSplitTokens(s);
+}
+
+/**
+ * A whole token in one of the shapes a denial names (§1.1): an ARN, an Azure scope or operation,
+ * an AWS action, a GCP permission. Used to confirm that two halves of a wrapped line are one token.
+ */
+const GRAMMAR_TOKEN_RE =
+  /^(?:arn:[a-z-]{2,20}:[A-Za-z0-9-]{0,64}:[^\s]*|\/(?:subscriptions|providers)\/[^\s]+|[A-Z][A-Za-z0-9]*(?:\.[A-Za-z0-9]+)+\/[^\s]+|[A-Za-z0-9-]{1,64}:[A-Z][A-Za-z0-9]{1,127}|[a-z][a-z0-9]*(?:\.[A-Za-z0-9]+){2,})$/;
+
+/** Lines at least this long may have been broken by a wrap; shorter lines ended by choice. */
+const WRAP_MIN = 60;
+
+function bareToken(t: string): string {
+  return t.replace(/^['"([]+/, '').replace(/[.,;)\]'"]+$/, '');
+}
+
+/**
+ * Whether `next` continues the token `prev` that a hard wrap cut (`'Microsoft.Authorization/roleAssignm`
+ * / `ents/write'`): the first half is structured (`/`, `:` or `.` inside), the second is no word
+ * or token that could stand alone, and the two together have a permission / ARN / scope shape.
+ */
+function continuesToken(prev: string, next: string): boolean {
+  if (!/[/:.]./.test(prev) || /[.,;]$/.test(prev)) return false;
+  const n = bareToken(next);
+  if (!n || !/^[A-Za-z0-9/_.:-]/.test(next)) return false;
+  if (GRAMMAR_TOKEN_RE.test(n) || STOP_WORDS.has(n.toLowerCase()) || /^[A-Z][a-z]+$/.test(n)) return false;
+  // A lower-case word alone ("because") is prose; a piece with structure, or a tail that closes
+  // the quote the first half opened, is not.
+  if (/^[a-z]+$/.test(n) && !(/^['"]/.test(prev) && /['"][.,;)]*$/.test(next))) return false;
+  return GRAMMAR_TOKEN_RE.test(bareToken(prev + next));
+}
+
+/**
+ * Rejoins lines that a fixed-width wrap cut inside a token (§1.1). Two signals: (1) in a paragraph
+ * where two or more lines share the longest length (≥ 60), those lines were cut by a terminal at
+ * that width, so a cut between two non-space characters is inside a word, rejoined when the whole
+ * has a token shape (`dynamodb:Describe` / `Table`); (2) elsewhere, a long line whose last token
+ * and the next line's first token only make sense together (`continuesToken`). A line that
+ * starts indented, and a short line, ended by choice and keep their break.
+ */
+function rejoinSplitTokens(s: string): string {
+  // Line starts, then one pass per paragraph: no per-line strings unless a line may be cut.
+  const starts = [0];
+  for (let i = s.indexOf('\n'); i >= 0; i = s.indexOf('\n', i + 1)) starts.push(i + 1);
+  if (starts.length < 2) return s;
+  const lineEnd = (k: number): number => (k + 1 < starts.length ? (starts[k + 1] as number) - 1 : s.length);
+  const blank = (k: number): boolean => {
+    for (let i = starts[k] as number, e = lineEnd(k); i < e; i++)
+      if (!isSpaceCode(s.charCodeAt(i))) return false;
+    return true;
+  };
+  const cuts: number[] = [];
+  let k = 0;
+  while (k < starts.length) {
+    // One paragraph: lines k … end-1. Its wrap width is the longest length shared by two lines.
+    let end = k;
+    let max = 0;
+    let atMax = 0;
+    while (end < starts.length && !blank(end)) {
+      const len = lineEnd(end) - (starts[end] as number);
+      if (len > max) {
+        max = len;
+        atMax = 1;
+      } else if (len === max) atMax++;
+      end++;
+    }
+    const width = max >= WRAP_MIN && atMax >= 2 ? max : -1;
+    for (let j = k; j + 1 < end; j++) {
+      const ls = starts[j] as number;
+      const le = lineEnd(j);
+      if (le - ls < WRAP_MIN || le - ls > 4096) continue;
+      const ns = le + 1;
+      if (isSpaceCode(s.charCodeAt(le - 1)) || isSpaceCode(s.charCodeAt(ns))) continue;
+      const prevTok = s.slice(Math.max(ls, s.lastIndexOf(' ', le - 1) + 1), le);
+      let ne = ns;
+      const stop = Math.min(lineEnd(j + 1), ns + 4096);
+      while (ne < stop && s.charCodeAt(ne) !== 32) ne++;
+      const nextTok = s.slice(ns, ne);
+      // Cut at the terminal's width: inside a word, but only a token of a known shape is
+      // rejoined (prose words, the prefilter's keywords among them, keep the break as a space).
+      const cut =
+        le - ls === width
+          ? GRAMMAR_TOKEN_RE.test(bareToken(prevTok + nextTok))
+          : continuesToken(prevTok, nextTok);
+      if (cut) cuts.push(le);
+    }
+    k = Math.max(end, k + 1);
+  }
+  if (cuts.length === 0) return s;
+  let out = '';
+  let from = 0;
+  for (const at of cuts) {
+    out += s.slice(from, at);
+    from = at + 1;
+  }
+  return out + s.slice(from);
 }
 
 /** Whitespace-collapsed text, as kept in `excerpt`. */

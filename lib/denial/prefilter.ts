@@ -5,9 +5,13 @@
  * nested quantifiers with overlapping alternatives, no backtracking hot spots.
  *
  * Multi-word keywords allow any gap the parser accepts: whitespace (hard wraps), Terraform's `│`
- * gutter, and literal `\n` / `\\n` escapes of text embedded in JSON strings.
+ * gutter, literal `\n` / `\\n` escapes of text embedded in JSON strings, Markdown stars and
+ * quotes, PowerShell's `|` gutter, colour codes, and the line prefix a log puts after a wrap
+ * (timestamp, klog header, `[error]`: up to the first `]`, `|`, `>`, `:` or `Z` that lets the
+ * phrase go on). Each alternative after a newline must consume a non-space character, so the
+ * gap stays unambiguous and linear.
  */
-const GAP = String.raw`(?:[\s\u2502]|\\+[nrt])+`;
+const GAP = String.raw`(?:[\s\u2502*>|]|\\+[nrt]|\u001b?\[[\d;]{1,16}m|\n[^\n]{0,120}?[\]|>:Z])+`;
 
 const KEYWORDS = [
   `not${GAP}authori[sz]ed`, // AWS sentence, EC2, Key Vault RBAC, storage mismatch, cross-tenant
