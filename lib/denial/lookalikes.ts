@@ -101,9 +101,11 @@ export function hasPlaceholder(text: string): boolean {
 export const DOC_SIGNAL_RE =
   /\bfictional\b|[Tt]he\s+following\s+example\s+error|[Ee]xample\s+error\s+message|\bsample\s+error\b|\ban\s+error\s+(?:message\s+)?(?:like|such\s+as)\b|\berrors?\s+(?:that\s+)?looks?\s+like\b|\b[Ff]or\s+example,\s+the\s+following\b|\b[Yy]ou(?:'ll|\s+will|\s+would|\s+may|\s+might|\s+can|\s+could)?\s+(?:get|see|receive|encounter)\s+(?:an?\s+|the\s+following\s+|this\s+)?(?:error|message)/g;
 
+const XML_VIEWER_RE = /[Tt]his XML file does not appear to have any style information/;
+
 /** The parts of an S3-style XML error document, and what a browser adds around one. */
 const XML_ERROR_PART_RE =
-  /<\?xml[^>]{0,200}\?>|<\/?(?:Error|Code|Message|RequestId|HostId|Resource|Key|BucketName)>|\bAccessDenied\b|\bAccess Denied\b|This XML file does not appear to have any style information associated with it\.?|The document tree is shown below\.?|\b403 Forbidden\b|https?:\/\/\S{1,2048}/g;
+  /<\?xml[^>]{0,200}\?>|<(RequestId|HostId)>[^<]{0,400}<\/\1>|<\/?(?:Error|Code|Message|Resource|Key|BucketName)>|\bAccess\s?Denied\b|[Tt]his XML file does not appear to have any style information associated with it\.?|[Tt]he document tree is shown below\.?|\b403 Forbidden\b|https?:\/\/\S{1,2048}|['"\s]+/g;
 
 /**
  * An S3 / CloudFront `<Error><Code>AccessDenied</Code><Message>Access Denied</Message>…` document
@@ -118,10 +120,10 @@ export function isPublicErrorPage(doc: Doc, c: Candidate): boolean {
   if (be - bs > 4000) return false;
   const block = doc.text.slice(bs, be);
   if (!/<Message>\s*Access Denied\.?\s*<\/Message>/.test(block)) return false;
-  // Once the document's own parts are taken away, nothing but ids and whitespace may remain.
-  const rest = block
-    .replace(XML_ERROR_PART_RE, ' ')
-    .replace(/[A-Za-z0-9+/=_-]{8,}/g, ' ')
-    .trim();
-  return rest.length === 0;
+  // A browser's XML viewer announces what it shows: whatever the reporter wrote around it.
+  const before = doc.text.slice(Math.max(0, c.start - 600), c.start);
+  if (XML_VIEWER_RE.test(before) || XML_VIEWER_RE.test(block)) return true;
+  // Once the document's own parts (ids included), the viewer's banner and the address are taken
+  // away, nothing may remain.
+  return block.replace(XML_ERROR_PART_RE, '') === '';
 }
