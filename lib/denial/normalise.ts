@@ -59,6 +59,9 @@ const ANSI_RE = new RegExp(
   'g',
 );
 
+/** Adjacent Python string literals on continuation lines (`'…'` newline, indent, `b'…'`). */
+const PY_ADJACENT_RE = /(['"])\r?\n[ \t]+b?\1/g;
+
 /** Python bytes literals and C-style strings: `\xe2\x80\x99` (UTF-8 bytes of one character). */
 const HEX_BYTES_RE = /(?:\\x[0-9a-fA-F]{2}){1,16}/g;
 
@@ -133,7 +136,8 @@ const YAML_QUOTE_RE = /''([^'\n]{1,2048})''/g;
  */
 export function normalise(input: string): string {
   // YAML double-quoted scalars (and shells) continue a line with a trailing backslash: no space.
-  let s = input.replace(/\\\r?\n[ \t]*/g, '');
+  // Python's pretty-printer splits a long (bytes) string into adjacent literals: 'ab'\n   b'cd'.
+  let s = input.replace(/\\\r?\n[ \t]*/g, '').replace(PY_ADJACENT_RE, '');
   for (let i = 0; i < 5; i++) {
     const next = unescapeOnce(s.replace(HEX_BYTES_RE, decodeHexBytes));
     if (next === s) break;
