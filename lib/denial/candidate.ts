@@ -65,14 +65,22 @@ function notNamed(v: string): boolean {
   return isMasked(v) || hasPlaceholder(v);
 }
 
+/** Whether the text writes `value` with an ellipsis right after it (`…/aws-sdk-js-session-...`). */
+function elided(text: string, c: Candidate, value: string): boolean {
+  const at = text.indexOf(value, Math.max(0, c.start - 2500));
+  if (at < 0 || at > c.end) return false;
+  const after = text.slice(at + value.length, at + value.length + 3);
+  return after.startsWith('..') || after.startsWith('…');
+}
+
 /**
  * Clears the values the text masks or templates (README conventions, §1.6): a principal or account
  * always; an AWS resource whenever a part is masked (an ARN with a masked account is no grant
  * target); an Azure scope or GCP resource name only when nothing of it is left, since its other
  * segments still narrow the grant.
  */
-export function clearMasked(c: Candidate): void {
-  if (c.principal && notNamed(c.principal)) c.principal = null;
+export function clearMasked(c: Candidate, text: string): void {
+  if (c.principal && (notNamed(c.principal) || elided(text, c, c.principal))) c.principal = null;
   if (c.account && notNamed(c.account)) c.account = null;
   // An ARN cut short (a template or mask ended the token) names nothing.
   if (

@@ -449,6 +449,14 @@ export function isMasked(v: string | null | undefined): boolean {
   const t = v.trim();
   if (!t) return true;
   if (/\*{2,}|x{3,}|X{3,}|<[^>]*>|\bredacted\b|\[redacted|\.\.\.|…/i.test(t)) return true;
+  // Templates: {account-id}, ${VAR}, $ACCOUNT_ID, [REDACTED], ACCOUNT_ID / SOME_GUID_HERE.
+  if (/\{[^{}\s]{1,64}\}|\$\{|\$[A-Z][A-Z0-9_]{2,}|\b(?:masked|obfuscated|hidden|removed|omitted)\b/i.test(t))
+    return true;
+  if (/^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$/.test(t)) return true;
+  // An AWS ARN's account field holds digits, nothing (S3) or `aws` (managed policies): a word or
+  // a star there (`*`, `ACCOUNTID`) is a mask. Digits of the wrong length are kept as written.
+  const account = /^(?:arn:)?aws[a-z-]{0,20}:[^:\s]*:[^:\s]*:([^:\s]*):/.exec(t)?.[1];
+  if (account && account !== 'aws' && !/^\d+$/.test(account)) return true;
   const letters = t.replace(/[^A-Za-z0-9]/g, '');
   if (letters.length >= 3 && /^([g-zG-Z])\1+$/.test(letters)) return true; // SSSS-SSSS…
   return false;

@@ -71,7 +71,7 @@ function filter(doc: Doc, cands: Candidate[], hints: ParseHints): Candidate[] {
     // A template in the action slot (`service:action-name`) is a sample, not an error; masked or
     // templated values elsewhere only mean "not named" (§1.6).
     if (c.actions.some(hasPlaceholder)) return;
-    clearMasked(c);
+    clearMasked(c, doc.text);
     c.actions = validActions(doc.text, c);
     // Documentation prose introducing an example ("fictional", "an error similar to the following").
     if (firstIn(docSignals, Math.max(0, c.start - 800), c.end + 200)) return;
