@@ -77,7 +77,7 @@ function decodeHexBytes(run: string): string {
 
 /**
  * What loggers, CI runners, terminals and Markdown put in front of every line (§1.7): ISO and Go
- * log timestamps (GitHub Actions' raw log), klog headers, bracketed levels (`[error]`,
+ * log timestamps (GitHub Actions' raw log), Jenkins' time of day, klog headers, bracketed levels (`[error]`,
  * `##[error]`), Markdown quotes (`> `) and PowerShell's `|` gutter (with its line number).
  * Removed so that a sentence wrapped across prefixed lines reads as one. `Error:` itself stays:
  * wrappers are recognised by it (§2.2).
@@ -87,6 +87,7 @@ const LINE_PREFIX_RE = new RegExp(
     [
       '\\d{4}-\\d\\d-\\d\\d[T ]\\d\\d:\\d\\d:\\d\\d(?:[.,]\\d{1,9})?(?:Z|[+-]\\d\\d:?\\d\\d)?',
       '\\d{4}/\\d\\d/\\d\\d \\d\\d:\\d\\d:\\d\\d(?:\\.\\d{1,9})?',
+      '\\d\\d:\\d\\d:\\d\\d(?:[.,]\\d{1,9})?(?=[^\\S\\n])',
       '[IWEF]\\d{4} \\d\\d:\\d\\d:\\d\\d\\.\\d{1,9}[^\\S\\n]+\\d{1,9} [\\w.-]{1,80}:\\d{1,6}\\]',
       '(?:##)?\\[(?:error|ERROR|Error|warn|WARN|warning|WARNING|Warning|info|INFO|debug|DEBUG|fatal|FATAL)\\]',
       '::(?:error|warning)[^:\\n]{0,200}::',
