@@ -1,8 +1,8 @@
 /**
  * Look-alikes (docs/denial-formats.md §5): texts that share codes, status or framing with a denial but
- * are not one — expired or invalid credentials, throttling, quotas, APIs not enabled, billing,
- * provider registration, locks, storage firewalls, CloudFront error pages — and documentation
- * that quotes a sample denial with template placeholders.
+ * are not one — expired or invalid credentials, MFA failures, throttling, quotas, APIs not
+ * enabled, billing, not-found codes, provider registration, locks, storage firewalls, public
+ * S3 / CloudFront error pages — and documentation that presents a denial as an example.
  *
  * The checks are per message: a signal only vetoes the candidates whose message window holds
  * it, so a look-alike elsewhere on a page cannot hide a real denial.

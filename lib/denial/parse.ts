@@ -16,7 +16,7 @@ import { Doc, firstIn } from './context';
 import { parseGcp, projectNear } from './gcp';
 import { DOC_SIGNAL_RE, hasPlaceholder, isPublicErrorPage, LOOKALIKE_RE } from './lookalikes';
 import { collapse, normalise } from './normalise';
-import { clearMasked, validActions } from './candidate';
+import { clearMasked, validActions } from './values';
 import { detectOperation, detectSource, hasAwsFrame } from './wrappers';
 
 /** Pieces further apart than this are different messages, even inside one paragraph. */
