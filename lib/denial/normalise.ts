@@ -39,11 +39,22 @@ export function normalise(input: string): string {
 const GRAMMAR_TOKEN_RE =
   /^(?:arn:[a-z-]{2,20}:[A-Za-z0-9-]{0,64}:[^\s]*|\/(?:subscriptions|providers)\/[^\s]+|[A-Z][A-Za-z0-9]*(?:\.[A-Za-z0-9]+)+\/[^\s]+|[A-Za-z0-9-]{1,64}:[A-Z][A-Za-z0-9]{1,127}|[a-z][a-z0-9]*(?:\.[A-Za-z0-9]+){2,})$/;
 
+const CUT_END = /[A-Za-z0-9/_.*-]/;
+const CUT_START = /[A-Za-z0-9/_.:*'"-]/;
+
 /** Lines at least this long may have been broken by a wrap; shorter lines ended by choice. */
 const WRAP_MIN = 60;
 
+const OPENERS = new Set(["'", '"', '(', '[']);
+const CLOSERS = new Set(['.', ',', ';', ')', ']', "'", '"']);
+
+/** A token without the quotes and punctuation around it (index scan: called once per long line). */
 function bareToken(t: string): string {
-  return t.replace(/^['"([]+/, '').replace(/[.,;)\]'"]+$/, '');
+  let i = 0;
+  let j = t.length;
+  while (i < j && OPENERS.has(t[i] as string)) i++;
+  while (j > i && CLOSERS.has(t[j - 1] as string)) j--;
+  return i === 0 && j === t.length ? t : t.slice(i, j);
 }
 
 /**
@@ -102,7 +113,9 @@ function rejoinSplitTokens(s: string): string {
       const le = lineEnd(j);
       if (le - ls < WRAP_MIN || le - ls > 4096) continue;
       const ns = le + 1;
-      if (isSpaceCode(s.charCodeAt(le - 1)) || isSpaceCode(s.charCodeAt(ns))) continue;
+      // Both sides of a cut inside a token are token characters; a line ending in `:` or other
+      // punctuation ended a word (a cut after an ARN's colon is left to the token readers).
+      if (!CUT_END.test(s[le - 1] as string) || !CUT_START.test(s[ns] as string)) continue;
       const prevTok = s.slice(Math.max(ls, s.lastIndexOf(' ', le - 1) + 1), le);
       let ne = ns;
       const stop = Math.min(lineEnd(j + 1), ns + 4096);
