@@ -98,12 +98,13 @@ export function hasPlaceholder(text: string): boolean {
 /**
  * Prose that presents the message as an example rather than the reader's own error (§5):
  * "fictional", "the following example error", "fails with an error like:", "errors that look
- * like", "For example, the following", generic second person ("you get the following error").
+ * like", "look similar to the following", "For example, the following", generic second person ("you
+ * get the following error", "you might encounter these errors").
  * A reporter's own "I get the following error" is not among them, nor "similar to the
  * following", which knowledge-base articles put before complete, real-valued denials.
  */
 export const DOC_SIGNAL_RE =
-  /\bfictional\b|[Tt]he\s+following\s+example\s+error|\b[Ee]xample\s+(?:encoded\s+|error\s+)?message\s*:|[Ee]xample\s+error\s+message|\bsample\s+error\b|\ban\s+error\s+(?:message\s+)?(?:like|such\s+as)\b|\berrors?\s+(?:that\s+)?looks?\s+like\b|\b[Ff]or\s+example,\s+the\s+following\b|\b[Yy]ou(?:'ll|\s+will|\s+would|\s+may|\s+might|\s+can|\s+could)?\s+(?:get|see|receive|encounter)\s+(?:an?\s+|the\s+following\s+|this\s+)?(?:error|message)/g;
+  /\bfictional\b|[Tt]he\s+following\s+example\s+error|\b[Ee]xample\s+(?:encoded\s+|error\s+)?message\s*:|[Ee]xample\s+error\s+message|\bsample\s+error\b|\ban\s+error\s+(?:message\s+)?(?:like|such\s+as)\b|\berrors?\s+(?:that\s+)?looks?\s+like\b|\b[Ff]or\s+example,\s+the\s+following\b|\b[Yy]ou(?:'ll|\s+will|\s+would|\s+may|\s+might|\s+can|\s+could)?\s+(?:get|see|receive|encounter)\s+(?:an?\s+|the\s+following\s+|th(?:is|ese)\s+)?(?:error|message)|\blooks?\s+similar\s+to\s+the\s+following\b/g;
 
 const XML_VIEWER_RE = /[Tt]his XML file does not appear to have any style information/;
 
