@@ -6,9 +6,11 @@
  * work (single escapes, quoted Azure wraps, credential look-alikes); they stay here as guards
  * next to the ones that did not.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { mayContainDenial, parseDenials } from '../../lib/denial';
 import { isMasked, normalise } from '../../lib/denial/normalise';
+import { parseUnguarded } from '../../lib/denial/parse';
 
 const PRINCIPAL = 'arn:aws:sts::123456789012:assumed-role/Developer/alice';
 const SENTENCE = `is not authorized to perform: s3:GetObject on resource: "arn:aws:s3:::my-bucket/k" because no identity-based policy allows the s3:GetObject action`;
@@ -323,5 +325,48 @@ describe('no junk actions', () => {
   it('does not take a mailto: link for an action', () => {
     const [d] = parseDenials(`User: ${PRINCIPAL} is not authorized to perform: mailto:admin@example.com`);
     expect(d?.actions ?? []).toEqual([]);
+  });
+});
+
+describe('prefixes between the words of a phrase', () => {
+  const PREFIXES = [
+    '2024-01-02T03:04:05.6789012Z ',
+    '2018/05/30 15:11:40 ',
+    '13:16:46  │ ',
+    'E0204 16:50:51.457360       1 controller.go:134] ',
+    '[error] ',
+    '##[error]',
+    '> ',
+    '     | ',
+    '\u001b[31m',
+    '[0m',
+  ];
+  it('the parser reads through them and the keyword gate accepts them', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...PREFIXES), fc.constantFrom(...PREFIXES), (p1, p2) => {
+        const text = `${p1}User: ${PRINCIPAL} is not\n${p2}authorized to perform: s3:GetObject on resource: "arn:aws:s3:::my-bucket/k"`;
+        expect(parseUnguarded(text).map((d) => d.actions)).toEqual([['s3:GetObject']]);
+        expect(mayContainDenial(text)).toBe(true);
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
+
+const MB = 1 << 20;
+const fill = (unit: string): string => unit.repeat(Math.ceil(MB / unit.length)).slice(0, MB);
+
+describe('large inputs for the new stages complete', () => {
+  it.each([
+    ['lines of one width', fill(`${'arn:aws:s3:::a/'.padEnd(79, 'b')}\n`)],
+    ['prefix-like line starts', fill('\n2024-01-02T03:04:05Z [error] > | ')],
+    ['whitespace after a newline', `\n${' '.repeat(MB)}x`],
+    ['doubled quotes', fill("''a''")],
+    ['templated ARNs', fill('arn:aws:iam::<a b>:')],
+    ['bold markers', fill('**a** ')],
+    ['hex bytes', fill('\\xe2\\x80')],
+    ['adjacent literals', fill("'\n  b'")],
+  ])('%s', (_name, text) => {
+    expect(Array.isArray(parseDenials(text))).toBe(true);
   });
 });
