@@ -116,7 +116,10 @@ function rejoinSplitTokens(s: string): string {
       // Both sides of a cut inside a token are token characters; a line ending in `:` or other
       // punctuation ended a word (a cut after an ARN's colon is left to the token readers).
       if (!CUT_END.test(s[le - 1] as string) || !CUT_START.test(s[ns] as string)) continue;
-      const prevTok = s.slice(Math.max(ls, s.lastIndexOf(' ', le - 1) + 1), le);
+      // Scans stay within the two lines: a search past them would make a space-free text quadratic.
+      let ps = le;
+      while (ps > ls && s.charCodeAt(ps - 1) !== 32) ps--;
+      const prevTok = s.slice(ps, le);
       let ne = ns;
       const stop = Math.min(lineEnd(j + 1), ns + 4096);
       while (ne < stop && s.charCodeAt(ne) !== 32) ne++;

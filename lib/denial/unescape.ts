@@ -89,7 +89,7 @@ const LINE_PREFIX_RE = new RegExp(
       '[IWEF]\\d{4} \\d\\d:\\d\\d:\\d\\d\\.\\d{1,9}[^\\S\\n]+\\d{1,9} [\\w.-]{1,80}:\\d{1,6}\\]',
       '(?:##)?\\[(?:error|ERROR|Error|warn|WARN|warning|WARNING|Warning|info|INFO|debug|DEBUG|fatal|FATAL)\\]',
       '::(?:error|warning)[^:\\n]{0,200}::',
-      '>+(?=\\s|$)',
+      '>{1,8}(?=\\s|$)',
       '(?:\\d{1,6}[^\\S\\n]+)?\\|(?=[^\\S\\n]|$)',
     ].join('|') +
     ')){1,4}[^\\S\\n]?',

@@ -15,9 +15,12 @@ function notNamed(v: string): boolean {
 
 /** Whether the text writes `value` with an ellipsis right after it (`…/aws-sdk-js-session-...`). */
 function elided(text: string, c: Candidate, value: string): boolean {
-  const at = text.indexOf(value, Math.max(0, c.start - 2500));
-  if (at < 0 || at > c.end) return false;
-  const after = text.slice(at + value.length, at + value.length + 3);
+  // Searched in the candidate's own span only: a document-wide search per candidate is quadratic.
+  const from = Math.max(0, c.start - 2500);
+  const span = text.slice(from, Math.min(text.length, c.end + value.length + 3, from + 20000));
+  const at = span.indexOf(value);
+  if (at < 0) return false;
+  const after = span.slice(at + value.length, at + value.length + 3);
   return after.startsWith('..') || after.startsWith('…');
 }
 

@@ -366,7 +366,11 @@ describe('large inputs for the new stages complete', () => {
     ['bold markers', fill('**a** ')],
     ['hex bytes', fill('\\xe2\\x80')],
     ['adjacent literals', fill("'\n  b'")],
+    ['Markdown quote lines (the gate must not split them two ways each)', fill('\n>')],
+    ['gutter lines', fill('\n|')],
   ])('%s', (_name, text) => {
-    expect(Array.isArray(parseDenials(text))).toBe(true);
+    // Unguarded: the keyword gate would turn most of these away before normalisation.
+    expect(Array.isArray(parseUnguarded(`is not authorized to perform: ${text}`))).toBe(true);
+    expect(typeof mayContainDenial(`not${text}`)).toBe('boolean');
   });
 });
