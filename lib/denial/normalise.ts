@@ -1,7 +1,9 @@
 /**
  * Text normalisation shared by every family parser (docs/denial-formats.md §1). Pasted denials arrive
- * escaped inside JSON/XML (sometimes several layers deep), hard-wrapped by terminals and issue
- * trackers, framed by Terraform's box-drawing gutter and decorated with curly quotes. The family
+ * escaped inside JSON/XML/YAML/Python strings (sometimes several layers deep), hard-wrapped by
+ * terminals and issue trackers (sometimes inside a token), prefixed line by line by loggers, CI
+ * runners, PowerShell and Markdown, framed by Terraform's box-drawing gutter, coloured, and
+ * decorated with curly quotes; values are masked or templated. The family
  * parsers match phrases with `\s+` gaps, so newlines are kept here (Key Vault labelled lines and
  * GCP permission lists are line-oriented); only tokens need the wrap-joining helpers below.
  *
@@ -9,74 +11,137 @@
  * regex with nested quantifiers, so a 1 MB paste stays linear.
  */
 
-/** One level of JSON / XML / HTML escaping. Alternatives start with distinct literals. */
-const ESCAPE_RE =
-  /\\u([0-9a-fA-F]{4})|\\(["\\/'])|\\r\\n|\\[nr]|\\t|&(quot|apos|lt|gt|amp|nbsp|#(\d{1,7})|#[xX]([0-9a-fA-F]{1,6}));/g;
-
-const NAMED_ENTITIES: Record<string, string> = {
-  quot: '"',
-  apos: "'",
-  lt: '<',
-  gt: '>',
-  amp: '&',
-  nbsp: ' ',
-};
-
-function fromCodePoint(n: number): string {
-  // Unpaired surrogates and out-of-range code points would throw in String.fromCodePoint.
-  if (!Number.isFinite(n) || n < 0 || n > 0x10ffff) return '';
-  try {
-    return String.fromCodePoint(n);
-  } catch {
-    return '';
-  }
-}
-
-function unescapeOnce(s: string): string {
-  return s.replace(
-    ESCAPE_RE,
-    (m: string, hex?: string, ch?: string, entity?: string, dec?: string, hexEnt?: string): string => {
-      if (hex !== undefined) return fromCodePoint(parseInt(hex, 16));
-      if (ch !== undefined) return ch;
-      if (entity !== undefined) {
-        if (dec !== undefined) return fromCodePoint(parseInt(dec, 10));
-        if (hexEnt !== undefined) return fromCodePoint(parseInt(hexEnt, 16));
-        return NAMED_ENTITIES[entity] ?? m;
-      }
-      if (m === '\\t') return ' ';
-      return '\n'; // literal \r\n, \n or \r: treated as a line break (§1.2)
-    },
-  );
-}
-
-/** ANSI colour escapes (ESC [ … m); built from a string so the ESC byte stays readable. */
-const ANSI_RE = new RegExp(String.fromCharCode(27) + '\\[[0-9;]{0,16}[A-Za-z]', 'g');
+import { joinContinuations, stripColour, stripDecorations, unescapeNested } from './unescape';
 
 /**
- * Unescape repeatedly (JSON inside a JSON string, CloudTrail events, ARM details[]), normalise
- * quotes and line endings, and drop the Terraform gutter so that wrapped continuation lines
- * join cleanly.
+ * Unescape repeatedly, normalise quotes and line endings, drop log prefixes, gutters, colour codes
+ * and Markdown emphasis, and rejoin tokens that a hard wrap split (§1).
  */
 export function normalise(input: string): string {
-  let s = input;
-  for (let i = 0; i < 5; i++) {
-    const next = unescapeOnce(s);
-    if (next === s) break;
-    s = next;
-  }
-  return (
-    s
+  const s = stripColour(
+    unescapeNested(joinContinuations(input))
       .replace(/\r\n?/g, '\n')
       // Curly quotes and backticks behave as straight quotes (§1.3).
       .replace(/[\u2018\u2019\u201a\u2032`]/g, "'")
       .replace(/[\u201c\u201d\u201e\u2033]/g, '"')
       // Terraform's diagnostic gutter (│ ╷ ╵) would otherwise sit inside wrapped phrases.
-      .replace(/[\u2502\u2575\u2577]/g, ' ')
-      // ANSI colour escapes (CLI output captured into JSON) split tokens.
-      .replace(ANSI_RE, '')
-      // Zero-width characters break tokens invisibly.
-      .replace(/\u200b|\u200c|\u200d|\u2060|\ufeff/g, '')
-  );
+      .replace(/[\u2502\u2575\u2577]/g, ' '),
+  )
+    // Zero-width characters break tokens invisibly.
+    .replace(/\u200b|\u200c|\u200d|\u2060|\ufeff/g, '');
+  return rejoinSplitTokens(stripDecorations(s));
+}
+
+/**
+ * A whole token in one of the shapes a denial names (§1.1): an ARN, an Azure scope or operation,
+ * an AWS action, a GCP permission. Used to confirm that two halves of a wrapped line are one token.
+ */
+const GRAMMAR_TOKEN_RE =
+  /^(?:arn:[a-z-]{2,20}:[A-Za-z0-9-]{0,64}:[^\s]*|\/(?:subscriptions|providers)\/[^\s]+|[A-Z][A-Za-z0-9]*(?:\.[A-Za-z0-9]+)+\/[^\s]+|[A-Za-z0-9-]{1,64}:[A-Z][A-Za-z0-9]{1,127}|[a-z][a-z0-9]*(?:\.[A-Za-z0-9]+){2,})$/;
+
+const CUT_END = /[A-Za-z0-9/_.*-]/;
+const CUT_START = /[A-Za-z0-9/_.:*'"-]/;
+
+/** Lines at least this long may have been broken by a wrap; shorter lines ended by choice. */
+const WRAP_MIN = 60;
+
+const OPENERS = new Set(["'", '"', '(', '[']);
+const CLOSERS = new Set(['.', ',', ';', ')', ']', "'", '"']);
+
+/** A token without the quotes and punctuation around it (index scan: called once per long line). */
+function bareToken(t: string): string {
+  let i = 0;
+  let j = t.length;
+  while (i < j && OPENERS.has(t[i] as string)) i++;
+  while (j > i && CLOSERS.has(t[j - 1] as string)) j--;
+  return i === 0 && j === t.length ? t : t.slice(i, j);
+}
+
+/**
+ * Whether `next` continues the token `prev` that a hard wrap cut (`'Microsoft.Authorization/roleAssignm`
+ * / `ents/write'`): the first half is structured (`/`, `:` or `.` inside), the second is no word
+ * or token that could stand alone, and the two together have a permission / ARN / scope shape.
+ */
+function continuesToken(prev: string, next: string): boolean {
+  if (!/[/:.]./.test(prev) || /[.,;]$/.test(prev)) return false;
+  const n = bareToken(next);
+  if (!n || !/^[A-Za-z0-9/_.:-]/.test(next)) return false;
+  if (GRAMMAR_TOKEN_RE.test(n) || STOP_WORDS.has(n.toLowerCase()) || /^[A-Z][a-z]+$/.test(n)) return false;
+  // A lower-case word alone ("because") is prose; a piece with structure, or a tail that closes
+  // the quote the first half opened, is not.
+  if (/^[a-z]+$/.test(n) && !(/^['"]/.test(prev) && /['"][.,;)]*$/.test(next))) return false;
+  return GRAMMAR_TOKEN_RE.test(bareToken(prev + next));
+}
+
+/**
+ * Rejoins lines that a fixed-width wrap cut inside a token (§1.1). Two signals: (1) in a paragraph
+ * where two or more lines share the longest length (≥ 60), those lines were cut by a terminal at
+ * that width, so a cut between two non-space characters is inside a word, rejoined when the whole
+ * has a token shape (`dynamodb:Describe` / `Table`); (2) elsewhere, a long line whose last token
+ * and the next line's first token only make sense together (`continuesToken`). A line that
+ * starts indented, and a short line, ended by choice and keep their break.
+ */
+function rejoinSplitTokens(s: string): string {
+  // Line starts, then one pass per paragraph: no per-line strings unless a line may be cut.
+  const starts = [0];
+  for (let i = s.indexOf('\n'); i >= 0; i = s.indexOf('\n', i + 1)) starts.push(i + 1);
+  if (starts.length < 2) return s;
+  const lineEnd = (k: number): number => (k + 1 < starts.length ? (starts[k + 1] as number) - 1 : s.length);
+  const blank = (k: number): boolean => {
+    for (let i = starts[k] as number, e = lineEnd(k); i < e; i++)
+      if (!isSpaceCode(s.charCodeAt(i))) return false;
+    return true;
+  };
+  const cuts: number[] = [];
+  let k = 0;
+  while (k < starts.length) {
+    // One paragraph: lines k … end-1. Its wrap width is the longest length shared by two lines.
+    let end = k;
+    let max = 0;
+    let atMax = 0;
+    while (end < starts.length && !blank(end)) {
+      const len = lineEnd(end) - (starts[end] as number);
+      if (len > max) {
+        max = len;
+        atMax = 1;
+      } else if (len === max) atMax++;
+      end++;
+    }
+    const width = max >= WRAP_MIN && atMax >= 2 ? max : -1;
+    for (let j = k; j + 1 < end; j++) {
+      const ls = starts[j] as number;
+      const le = lineEnd(j);
+      if (le - ls < WRAP_MIN || le - ls > 4096) continue;
+      const ns = le + 1;
+      // Both sides of a cut inside a token are token characters; a line ending in `:` or other
+      // punctuation ended a word (a cut after an ARN's colon is left to the token readers).
+      if (!CUT_END.test(s[le - 1] as string) || !CUT_START.test(s[ns] as string)) continue;
+      // Scans stay within the two lines: a search past them would make a space-free text quadratic.
+      let ps = le;
+      while (ps > ls && s.charCodeAt(ps - 1) !== 32) ps--;
+      const prevTok = s.slice(ps, le);
+      let ne = ns;
+      const stop = Math.min(lineEnd(j + 1), ns + 4096);
+      while (ne < stop && s.charCodeAt(ne) !== 32) ne++;
+      const nextTok = s.slice(ns, ne);
+      // Cut at the terminal's width: inside a word, but only a token of a known shape is
+      // rejoined (prose words, the prefilter's keywords among them, keep the break as a space).
+      const cut =
+        le - ls === width
+          ? GRAMMAR_TOKEN_RE.test(bareToken(prevTok + nextTok))
+          : continuesToken(prevTok, nextTok);
+      if (cut) cuts.push(le);
+    }
+    k = Math.max(end, k + 1);
+  }
+  if (cuts.length === 0) return s;
+  let out = '';
+  let from = 0;
+  for (const at of cuts) {
+    out += s.slice(from, at);
+    from = at + 1;
+  }
+  return out + s.slice(from);
 }
 
 /** Whitespace-collapsed text, as kept in `excerpt`. */
@@ -271,6 +336,14 @@ export function isMasked(v: string | null | undefined): boolean {
   const t = v.trim();
   if (!t) return true;
   if (/\*{2,}|x{3,}|X{3,}|<[^>]*>|\bredacted\b|\[redacted|\.\.\.|…/i.test(t)) return true;
+  // Templates: {account-id}, ${VAR}, $ACCOUNT_ID, [REDACTED], ACCOUNT_ID / SOME_GUID_HERE.
+  if (/\{[^{}\s]{1,64}\}|\$\{|\$[A-Z][A-Z0-9_]{2,}|\b(?:masked|obfuscated|hidden|removed|omitted)\b/i.test(t))
+    return true;
+  if (/^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$/.test(t)) return true;
+  // An AWS ARN's account field holds digits, nothing (S3) or `aws` (managed policies): a word or
+  // a star there (`*`, `ACCOUNTID`) is a mask. Digits of the wrong length are kept as written.
+  const account = /^(?:arn:)?aws[a-z-]{0,20}:[^:\s]*:[^:\s]*:([^:\s]*):/.exec(t)?.[1];
+  if (account && account !== 'aws' && !/^\d+$/.test(account)) return true;
   const letters = t.replace(/[^A-Za-z0-9]/g, '');
   if (letters.length >= 3 && /^([g-zG-Z])\1+$/.test(letters)) return true; // SSSS-SSSS…
   return false;

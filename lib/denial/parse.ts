@@ -14,8 +14,9 @@ import type { Candidate } from './candidate';
 import { reasonFor } from './classify';
 import { Doc, firstIn } from './context';
 import { parseGcp, projectNear } from './gcp';
-import { hasPlaceholder, LOOKALIKE_RE, placeholderIn } from './lookalikes';
+import { DOC_SIGNAL_RE, hasPlaceholder, isPublicErrorPage, LOOKALIKE_RE } from './lookalikes';
 import { collapse, normalise } from './normalise';
+import { clearMasked, validActions } from './values';
 import { detectOperation, detectSource, hasAwsFrame } from './wrappers';
 
 /** Pieces further apart than this are different messages, even inside one paragraph. */
@@ -23,9 +24,6 @@ const MESSAGE_GAP = 2500;
 /** Pieces this close belong together even across a blank line (console panel sections). */
 const PANEL_GAP = 400;
 const PANEL_FAMILIES = new Set(['gcp-panel', 'gcp-troubleshooter']);
-/** Prose that introduces documentation examples rather than the reader's own error. */
-const DOC_SIGNAL_RE =
-  /\bfictional\b|[Tt]he following example error|[Ee]xample error message|\bsample error\b/g;
 /** A page never shows more distinct denials than this; the cap bounds adversarial inputs. */
 const MAX_DENIALS = 200;
 /** How many neighbouring candidates a merge looks at (bounds adversarial, candidate-dense input). */
@@ -70,11 +68,14 @@ function filter(doc: Doc, cands: Candidate[], hints: ParseHints): Candidate[] {
       b = Math.min(b, lineEnd(doc.text, c.end));
     }
     if (firstIn(look, a, b)) return;
-    // Placeholders around the sentence (`<user-arn> is not authorized …`) mark sample text.
-    if (placeholderIn(doc, Math.max(bs, c.start - 200), Math.min(be, c.end + 200))) return;
-    for (const v of [...c.actions, c.resource, c.principal]) if (v && hasPlaceholder(v)) return;
-    // Documentation prose introducing an example ("fictional", "the following example error").
+    // A template in the action slot (`service:action-name`) is a sample, not an error; masked or
+    // templated values elsewhere only mean "not named" (§1.6).
+    if (c.actions.some(hasPlaceholder)) return;
+    clearMasked(c, doc.text);
+    c.actions = validActions(doc.text, c);
+    // Documentation prose introducing an example ("fictional", "an error similar to the following").
     if (firstIn(docSignals, Math.max(0, c.start - 800), c.end + 200)) return;
+    if (isPublicErrorPage(doc, c)) return;
     if (c.needsAwsFrame && hints.cloud !== 'aws' && !hasAwsFrame(doc, c.start, c.end)) return;
     out.push(c);
   });

@@ -5,9 +5,13 @@
  * nested quantifiers with overlapping alternatives, no backtracking hot spots.
  *
  * Multi-word keywords allow any gap the parser accepts: whitespace (hard wraps), Terraform's `│`
- * gutter, and literal `\n` / `\\n` escapes of text embedded in JSON strings.
+ * gutter, literal `\n` / `\\n` escapes of text embedded in JSON strings, Markdown stars and
+ * quotes, PowerShell's `|` gutter, colour codes, and the line prefix a log puts after a wrap
+ * (timestamp, klog header, `[error]`: from the newline up to a `]`, `:`, `Z` or digit). Those
+ * end characters are never gap characters themselves, so a prefix can be read only one way and
+ * the gap stays linear (with `>` or `|` among them, `\n>\n>…` could be split 2^n ways).
  */
-const GAP = String.raw`(?:[\s\u2502]|\\+[nrt])+`;
+const GAP = String.raw`(?:[\s\u2502*>|]|\\+[nrt]|\u001b?\[[\d;]{1,16}m|\n[^\n]{0,120}?[\]:Z\d])+`;
 
 const KEYWORDS = [
   `not${GAP}authori[sz]ed`, // AWS sentence, EC2, Key Vault RBAC, storage mismatch, cross-tenant
