@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { browserMetrics } from './browser-metrics';
 import { contentScriptSize } from './content-size';
+import { corpusFigures } from './corpus';
 import { parserThroughput } from './parser-throughput';
 import { machineDescription, writeBenchSection, type BenchRow } from './report';
 
@@ -20,6 +21,7 @@ const step = async (name: string, fn: () => BenchRow[] | Promise<BenchRow[]>) =>
 
 await step('content script size', () => contentScriptSize());
 await step('parser throughput', () => parserThroughput());
+await step('denial corpus per kind', () => corpusFigures());
 await step('CLI', () => {
   const out = execFileSync('npx', ['tsx', 'bench/cli-explain.ts', '--json'], { encoding: 'utf8' });
   return JSON.parse(out) as BenchRow[];
