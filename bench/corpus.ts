@@ -24,8 +24,8 @@ type Kind = 'redacted' | 'wrapped/escaped' | 'operation' | 'no action named' | '
 const REDACTED =
   /\*{3,}|<[a-z][\w -]{1,30}>|\{[a-z][\w-]{1,30}\}|<<\w+>>|\$\{?[A-Z_]{3,}\}?|\bx{3,}\b|\[REDACTED\]/i;
 // ANSI colour codes are among the decorations counted, so the pattern names the ESC byte.
-// eslint-disable-next-line no-control-regex
 const WRAPPED =
+  // eslint-disable-next-line no-control-regex
   /\\"|\\n|\\u00|:\s*[>|][-+]?\s*\n|\bb'|^\s*\|\s|\*\*\w|^> |\x1b\[|\[\d{1,2}m|^\s+\+ (CategoryInfo|FullyQualified)/m;
 
 export function kindsOf(c: CorpusCase): Kind[] {
