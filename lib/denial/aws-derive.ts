@@ -97,10 +97,12 @@ const SIGNALS: Signal[] = [
     operation: 1,
     side: 'before',
   },
-  // Query-protocol request bodies in debug logs: `Action=DescribeInstances&Version=2016-11-15`
+  // Query-protocol request bodies in debug logs: `Action=DescribeInstances&Version=2016-11-15`. The
+  // delimiter before it is looked behind, not matched: a hit starts at `Action=`, so a body that
+  // opens a paragraph (a wire trace's blank line before it) is inside that paragraph.
   {
     key: 'op-query-body',
-    re: /(?:^|[\s>&])Action=([A-Z][A-Za-z0-9]{1,63})&(?:[^\s&]{0,200}&){0,40}?Version=\d{4}-\d{2}-\d{2}\b/g,
+    re: /(?<![^\s>&])Action=([A-Z][A-Za-z0-9]{1,63})&(?:[^\s&]{0,200}&){0,40}?Version=\d{4}-\d{2}-\d{2}\b/g,
     service: 0,
     operation: 1,
     side: 'before',

@@ -11,6 +11,7 @@ import { firstIn, lastIn } from './context';
 import { clientBefore, GUID_FULL, subscriptionOf } from './azure-common';
 import type { Token } from './normalise';
 import { isMasked, readQuoted, readToken, skipSpace, trimToken } from './normalise';
+import { onlyMasks } from './values';
 
 /** `does not have authorization|permission … to perform action|actions|action(s) '`. */
 const ACTION_RE =
@@ -106,9 +107,9 @@ function authorizationFailed(doc: Doc, out: Candidate[]): void {
     const blockedSet = new Set(blockedScopes.map((x) => x.toLowerCase()));
     const emitted = new Set<string>();
     const emit = (p: Pair, isBlocked: boolean): void => {
-      // A wholly masked scope (`'***'`) or words in its place name nothing; a partly masked path
-      // is kept as written.
-      const named = p.scope && (p.scope.startsWith('/') || (!isMasked(p.scope) && !/\s/.test(p.scope)));
+      // A wholly masked scope (`'***'`) or words in its place name nothing; a partly masked or
+      // elided path (`'.../storageAccounts/<acct>'`) is kept as written.
+      const named = p.scope && (p.scope.startsWith('/') || (!onlyMasks(p.scope) && !/\s/.test(p.scope)));
       const resource = named ? p.scope : null;
       emitted.add((resource ?? '').toLowerCase());
       out.push(

@@ -24,6 +24,33 @@ function elided(text: string, c: Candidate, value: string): boolean {
   return after.startsWith('..') || after.startsWith('…');
 }
 
+/** Mask and template spans inside a value (`****`, `xxxx`, `<acct>`, `{id}`, `${VAR}`, `...`). */
+const MASK_SPAN_RE = /\*{2,}|[xX]{3,}|#{3,}|<[^<>]*>|\$?\{[^{}]*\}|\[redacted\]|\bredacted\b|\.{3,}|…/gi;
+
+/**
+ * Whether a path segment is nothing but masks: what is left once its mask spans are removed holds
+ * no letter or digit, or is itself a template (`SOME_GUID_HERE`, `$ACCOUNT_ID`). A segment that
+ * keeps some of its name (`aks-pool-****`, `xxxxxxxxxx-compute@developer.gserviceaccount.com`) is
+ * partly masked, not masked.
+ */
+function segmentMasked(segment: string): boolean {
+  if (!notNamed(segment)) return false;
+  const rest = segment.replace(MASK_SPAN_RE, '');
+  return !/[A-Za-z0-9]/.test(rest) || notNamed(rest);
+}
+
+/**
+ * Whether nothing but masks and templates is left of a name (§1.6): every `/`- or `:`-separated
+ * segment is masked. An Azure scope or GCP resource name is cleared only then; one that keeps any
+ * segment, or part of one, is kept as written (tests/fixtures/denials/README.md).
+ */
+export function onlyMasks(value: string): boolean {
+  return value
+    .split(/[/:]+/)
+    .filter(Boolean)
+    .every((segment) => segmentMasked(segment));
+}
+
 /**
  * Clears the values the text masks or templates (README conventions, §1.6): a principal or account
  * always; an AWS resource whenever a part is masked (an ARN with a masked account is no grant
@@ -41,13 +68,7 @@ export function clearMasked(c: Candidate, text: string): void {
     !/^arn:[^:]*:[^:]*:[^:]*:[^:]*:./i.test(c.resource)
   )
     c.resource = null;
-  if (c.resource && notNamed(c.resource)) {
-    const wholeMasked = c.resource
-      .split(/[/:]+/)
-      .filter(Boolean)
-      .every((segment) => notNamed(segment));
-    if (c.cloud === 'aws' || wholeMasked) c.resource = null;
-  }
+  if (c.resource && notNamed(c.resource) && (c.cloud === 'aws' || onlyMasks(c.resource))) c.resource = null;
 }
 
 /**

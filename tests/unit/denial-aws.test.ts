@@ -148,6 +148,12 @@ describe('actions derived from the operation a wrapper names', () => {
       'RunInstances',
     ],
     [
+      'Query API body opening a paragraph of a wire trace',
+      'DEBUG: sending request:\n> POST / HTTP/1.1\n> Host: ec2.us-east-1.amazonaws.com\n>\n> Action=DescribeInstances&Version=2016-11-15\nDEBUG: response:\n< HTTP/1.1 403 Forbidden\n< <Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>You are not authorized to perform this operation.</Message></Error></Errors></Response>',
+      'ec2:DescribeInstances',
+      'DescribeInstances',
+    ],
+    [
       'JavaScript SDK v3 middleware log',
       "{ clientName: 'S3Client', commandName: 'PutObjectCommand', error: AccessDenied: Access Denied\n  '$metadata': { httpStatusCode: 403 } }",
       's3:PutObject',

@@ -197,6 +197,25 @@ describe('linked authorization failures', () => {
     });
   });
 
+  it('names no action when the action slot holds a bare verb, so the requester can name one', () => {
+    // The portal writes 'read' for the linked scope: no Azure operation string, and a request
+    // carries the denial's actions as they are (components/banner/request-draft.ts), where the
+    // contract would refuse it (lib/contract/request.ts isValidAction).
+    const linked = `/subscriptions/${SUB}/providers/microsoft.insights/eventtypes/management`;
+    const d = one(
+      `The client 'alice@example.com' with object id '${OID}' has permission to perform action 'Microsoft.OperationalInsights/workspaces/datasources/write' on scope '${RG}'; however, it does not have permission to perform action 'read' on the linked scope(s) '${linked}' or the linked scope(s) are invalid.`,
+    );
+    expect(core(d)).toEqual({
+      cloud: 'azure',
+      actions: [],
+      resource: linked,
+      principal: 'alice@example.com',
+      account: SUB,
+      denyKind: 'azure-rbac',
+      requestable: true,
+    });
+  });
+
   it('keeps every scope of a deny-assignment tail, none requestable', () => {
     const ds = all(
       `${head} action 'Microsoft.ManagedIdentity/userAssignedIdentities/assign/action' on the linked scope(s) '${id1},${id2}' and is blocked by deny assignments on the '2' linked scope(s) '${id1},${id2}'.`,

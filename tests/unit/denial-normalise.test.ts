@@ -106,6 +106,34 @@ describe('masked and templated values are not named; the denial stands', () => {
     });
   });
 
+  it.each([
+    [
+      'an Azure policy target with a masked suffix',
+      "(RequestDisallowedByPolicy) Resource 'web-pool-****' was disallowed by policy. Reasons: 'The selected virtual machine size is not allowed.'.",
+      'web-pool-****',
+    ],
+    [
+      'a GCP service account whose project number is masked',
+      "ERROR: (gcloud.run.deploy) Permission 'iam.serviceaccounts.actAs' denied on service account xxxxxxxxxx-compute@developer.gserviceaccount.com (or it may not exist).",
+      'xxxxxxxxxx-compute@developer.gserviceaccount.com',
+    ],
+    [
+      'an Azure scope elided at its start and templated at its end',
+      `AuthorizationFailed: The client 'alice@example.com' with object id '${OID}' does not have authorization to perform action 'Microsoft.Authorization/roleAssignments/write' over scope '.../resourceGroups/rg1/providers/Microsoft.Storage/storageAccounts/<acct>' or the scope is invalid.`,
+      '.../resourceGroups/rg1/providers/Microsoft.Storage/storageAccounts/<acct>',
+    ],
+  ])('keeps a name that masks cover only in part: %s', (_name, text, resource) => {
+    const [d] = parseDenials(text);
+    expect(d?.resource).toBe(resource);
+  });
+
+  it('clears an Azure scope that is nothing but a mask', () => {
+    const [d] = parseDenials(
+      `AuthorizationFailed: The client 'alice@example.com' with object id '${OID}' does not have authorization to perform action 'Microsoft.Authorization/roleAssignments/write' over scope '***' or the scope is invalid.`,
+    );
+    expect(d).toMatchObject({ cloud: 'azure', resource: null, account: null });
+  });
+
   it('clears a GCP resource that is nothing but a mask', () => {
     const [d] = parseDenials(
       'ERROR: (gcloud.projects.add-iam-policy-binding) [***@***.iam.gserviceaccount.com] does not have permission to access projects instance [***] (or it may not exist): Policy update access denied.',

@@ -235,10 +235,13 @@ describe('AWS EC2, S3, CloudFormation', () => {
     expect(cli.operation).toBe('GetObject');
     expect(cli.confidence).toBe('low');
     // Framed by the SDK that printed it: a lone error document is a public page (lookalikes §5).
+    // The frame is the Go SDK v1 debug line, which names the service and the operation, so the
+    // action is derived from them (docs/denial-formats.md §2.6), marked as such.
     const xml = one(
       'DEBUG: Response s3/GetObject Details:\n<Error><Code>AccessDenied</Code><Message>Access Denied</Message><RequestId>EXAMPLE123</RequestId><HostId>abc</HostId></Error>',
     );
-    expect(xml.actions).toEqual([]);
+    expect(xml.actions).toEqual(['s3:GetObject']);
+    expect(xml).toMatchObject({ operation: 'GetObject', derivedFrom: 'operation', confidence: 'low' });
   });
 
   it('counts a bare "Access Denied" only inside AWS framing or with an AWS hint', () => {
