@@ -61,7 +61,7 @@ async function mount(
   const send = vi.fn((_msg: SaveDraftMessage) => Promise.resolve({ ok: true, id: 'draft-1' }));
   const ask = vi.fn(background(props.answers ?? {}));
   const onDismiss = vi.fn();
-  await act(async () => {
+  await act(() => {
     render(
       <Banner
         denial={denial()}
