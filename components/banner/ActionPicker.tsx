@@ -121,9 +121,7 @@ export function ActionPicker(props: ActionPickerProps) {
           ))}
       </ul>
       {expanded && total > shown.length && (
-        <p class="hint">
-          {shown.length} of {total} actions shown: type to narrow.
-        </p>
+        <p class="hint">{`${shown.length} of ${total} actions shown: type to narrow.`}</p>
       )}
     </div>
   );
