@@ -239,7 +239,7 @@ export async function decodeDenial(
   }
   const served = serving(ctx, target);
   if (!served.ok) return served;
-  let decoded: Awaited<ReturnType<NonNullable<typeof served.value.decode>>> = null;
+  let decoded: Awaited<ReturnType<NonNullable<typeof served.value.decode>>>;
   try {
     decoded = served.value.decode ? await served.value.decode(target, body.encodedMessage) : null;
   } catch (e) {
