@@ -1,7 +1,7 @@
 /**
  * Writes the action catalogue the banner's permission picker offers (public/actions/<cloud>.json,
  * served to the banner by the background on demand; docs/extension.md, "The permission picker"),
- * from the clouds' own published lists:
+ * from the clouds' own published lists (docs/cloud-mechanics.md §6):
  *
  *   npx tsx scripts/make-action-catalog.ts \
  *     --aws <dir>    one JSON file per service: AWS's service reference (`{"Name", "Actions": [{"Name"}]}`)

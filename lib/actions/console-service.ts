@@ -1,9 +1,10 @@
 /**
  * Which service a console page (or a denial's resource) is about, in the cloud's own action
  * namespace: the AWS IAM service prefix (`s3`, `ec2`), the Azure resource provider
- * (`Microsoft.Compute`), the GCP permission service (`compute`). The banner uses it to offer the
- * service's actions when a denial names none (docs/extension.md, "The permission picker"); the
- * action catalogue (public/actions/*.json, scripts/make-action-catalog.ts) is keyed by it.
+ * (`Microsoft.Compute`), the GCP permission service (`compute`), as docs/cloud-mechanics.md §6
+ * describes the consoles' URLs. The banner uses it to offer the service's actions when a denial
+ * names none (docs/extension.md, "The permission picker"); the action catalogue
+ * (public/actions/*.json, scripts/make-action-catalog.ts) is keyed by it.
  *
  * Pure: URL parsing only, no browser or Node API. Small on purpose: it ships in the lazy banner
  * chunk, the catalogue does not.

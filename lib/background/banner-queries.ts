@@ -1,9 +1,10 @@
 /**
  * The banner's questions, answered in the background (lib/background/handle-message.ts has checked
  * the sender and validated the message): the actions of a service (the picker, from the bundled
- * catalogue), what an AWS encoded message says (the broker decodes it: `POST /api/v1/decode`), and
- * whether the broker manages an account (`GET /api/v1/me`, its `targets`). The token stays here:
- * answers carry action names, a resource, a summary and one line of text, nothing else.
+ * catalogue), what an AWS encoded message says (the broker decodes it: `POST /api/v1/decode`,
+ * docs/cloud-mechanics.md §1.4), and whether the broker manages an account (`GET /api/v1/me`, its
+ * `targets`). The token stays here: answers carry action names, a resource, a summary and one
+ * line of text, nothing else.
  */
 import type { Cloud } from '../clouds';
 import type { DecodeBody, DecodedView, MeView } from '../contract/api';
