@@ -1,35 +1,28 @@
 // @vitest-environment happy-dom
 /**
- * The card when the message names no permission (the picker over the service's actions), when it
- * carries an AWS encoded message (the broker decodes it through the background), and which
- * account it names (the message's, not the page's alias with another id; unmanaged accounts said
- * before filing). The background is a fake `ask` that answers like lib/background/banner-queries.ts.
+ * The card when the message names no permission (the picker over the service's actions) and when
+ * it carries an AWS encoded message (the broker decodes it through the background). The
+ * background is a fake `ask` (ext-banner-card-fixtures.tsx); the account: ext-banner-account.test.tsx.
  */
-import { render } from 'preact';
 import { act } from 'preact/test-utils';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Banner, type BannerProps } from '../../components/Banner';
+import { describe, expect, it } from 'vitest';
+import {
+  cardRoot,
+  click,
+  combobox,
+  denial,
+  justification,
+  key,
+  mount,
+  options,
+  requestButton,
+  text,
+  type,
+  unmount,
+  useCardRoot,
+  type Answer,
+} from './ext-banner-card-fixtures';
 import { rankActions, searchActions } from '../../components/banner/action-search';
-import type { Denial } from '../../lib/contract/denial';
-import type { BannerMessage, SaveDraftMessage } from '../../lib/messaging/messages';
-
-const denial = (patch: Partial<Denial> = {}): Denial => ({
-  cloud: 'aws',
-  actions: [],
-  resource: null,
-  principal: null,
-  account: null,
-  denyKind: 'unknown',
-  requestable: true,
-  reason: null,
-  excerpt: 'Access Denied',
-  source: 'console',
-  encodedMessage: null,
-  operation: null,
-  policyId: null,
-  confidence: 'low',
-  ...patch,
-});
 
 const S3_ACTIONS = [
   's3:PutObject',
@@ -39,76 +32,7 @@ const S3_ACTIONS = [
   's3:GetObjectAcl',
 ];
 
-let root: HTMLElement;
-beforeEach(() => {
-  root = document.createElement('div');
-  document.body.append(root);
-});
-afterEach(() => {
-  render(null, root);
-  root.remove();
-});
-
-type Answer = (msg: BannerMessage) => unknown;
-const background =
-  (answers: Partial<Record<BannerMessage['type'], Answer>>) =>
-  (msg: BannerMessage): Promise<unknown> =>
-    Promise.resolve(answers[msg.type]?.(msg) ?? { ok: false, error: 'unexpected' });
-
-async function mount(
-  props: Partial<BannerProps> & { answers?: Partial<Record<BannerMessage['type'], Answer>> },
-) {
-  const send = vi.fn((_msg: SaveDraftMessage) => Promise.resolve({ ok: true, id: 'draft-1' }));
-  const ask = vi.fn(background(props.answers ?? {}));
-  const onDismiss = vi.fn();
-  await act(() => {
-    render(
-      <Banner
-        denial={denial()}
-        context={{ cloud: 'aws', account: '222222222222', accountLabel: 'prod' }}
-        pageUrl="https://us-east-1.console.aws.amazon.com/s3/buckets/acme-prod-logs?region=us-east-1"
-        idPrefix="t"
-        send={send}
-        ask={ask}
-        onDismiss={onDismiss}
-        isTrustedEvent={() => true}
-        {...props}
-      />,
-      root,
-    );
-  });
-  // The background's answers arrive in later microtasks.
-  await act(async () => {
-    for (let i = 0; i < 5; i++) await Promise.resolve();
-  });
-  return { send, ask, onDismiss };
-}
-
-const combobox = () => root.querySelector<HTMLInputElement>('input[role="combobox"]');
-const options = () => [...root.querySelectorAll('[role="option"]')].map((o) => o.textContent ?? '');
-const text = () => root.textContent ?? '';
-const justification = () =>
-  [...root.querySelectorAll('input')].find((i) => i.placeholder === 'Reason or ticket')!;
-const requestButton = () =>
-  [...root.querySelectorAll('button')].find((b) => b.textContent?.trim() === 'Request access')!;
-
-async function key(el: HTMLElement, k: string) {
-  await act(() => {
-    el.dispatchEvent(new KeyboardEvent('keydown', { key: k, bubbles: true, cancelable: true }));
-  });
-}
-async function type(el: HTMLInputElement, value: string) {
-  await act(() => {
-    el.value = value;
-    el.dispatchEvent(new Event('input', { bubbles: true }));
-  });
-}
-async function click(el: HTMLElement) {
-  await act(async () => {
-    el.dispatchEvent(new MouseEvent('click', { bubbles: true }));
-    await Promise.resolve();
-  });
-}
+useCardRoot();
 
 describe('no permission named: the picker', () => {
   const listS3: Answer = (msg) =>
@@ -122,11 +46,11 @@ describe('no permission named: the picker', () => {
     expect(ask).toHaveBeenCalledWith({ type: 'list-actions', cloud: 'aws', service: 's3' });
     const input = combobox()!;
     expect(input).not.toBeNull();
-    expect(root.querySelector(`label[for="${input.id}"]`)?.textContent).toBe('Permission to request');
+    expect(cardRoot().querySelector(`label[for="${input.id}"]`)?.textContent).toBe('Permission to request');
     expect(input.getAttribute('aria-expanded')).toBe('false');
     await key(input, 'ArrowDown');
     expect(input.getAttribute('aria-expanded')).toBe('true');
-    const list = root.querySelector(`#${input.getAttribute('aria-controls')}`)!;
+    const list = cardRoot().querySelector(`#${input.getAttribute('aria-controls')}`)!;
     expect(list.getAttribute('role')).toBe('listbox');
     expect(list.getAttribute('aria-label')).toBe('Actions of s3');
     expect(options()).toEqual([
@@ -146,11 +70,11 @@ describe('no permission named: the picker', () => {
     expect(options()).toEqual(['s3:GetObjectRead', 's3:GetObjectAclRead']);
     await key(input, 'ArrowDown');
     await key(input, 'ArrowDown');
-    expect(root.querySelector('[aria-selected="true"]')?.textContent).toBe('s3:GetObjectAclRead');
+    expect(cardRoot().querySelector('[aria-selected="true"]')?.textContent).toBe('s3:GetObjectAclRead');
     await key(input, 'Enter');
     expect(input.value).toBe('s3:GetObjectAcl');
     expect(input.getAttribute('aria-expanded')).toBe('false');
-    expect(root.querySelector('.headline')?.textContent).toContain('Request s3:GetObjectAcl');
+    expect(cardRoot().querySelector('.headline')?.textContent).toContain('Request s3:GetObjectAcl');
     // Escape with the list open closes it and keeps the card; with the list closed it dismisses.
     await key(input, 'ArrowDown');
     await key(input, 'Escape');
@@ -169,7 +93,7 @@ describe('no permission named: the picker', () => {
     const { send } = await mount({ answers: { 'list-actions': listS3 } });
     const input = combobox()!;
     await click(input);
-    const put = [...root.querySelectorAll<HTMLElement>('[role="option"]')].find((o) =>
+    const put = [...cardRoot().querySelectorAll<HTMLElement>('[role="option"]')].find((o) =>
       o.textContent?.startsWith('s3:PutObject'),
     )!;
     await act(() => {
@@ -191,7 +115,7 @@ describe('no permission named: the picker', () => {
     await mount({ answers: { 'list-actions': () => ({ ok: true, actions: 'not a list' }) } });
     expect(combobox()).toBeNull();
     expect(text()).toContain('Enter the permission you need.');
-    render(null, root);
+    unmount();
     await mount({
       answers: { 'list-actions': () => ({ ok: true, actions: [] }) },
       pageUrl: 'https://console.aws.amazon.com/console/home',
@@ -224,7 +148,7 @@ describe('no permission named: the picker', () => {
       'Microsoft.Storage/storageAccounts/readRead',
       'Microsoft.Storage/storageAccounts/listKeys/actionAdmin',
     ]);
-    render(null, root);
+    unmount();
     const gcp = await mount({
       denial: denial({ cloud: 'gcp', excerpt: "You don't have permission to view this information." }),
       context: { cloud: 'gcp', account: 'acme-prod' },
@@ -269,13 +193,15 @@ describe('encoded messages: decoded by the broker', () => {
       target: { cloud: 'aws', account: '222222222222' },
       encodedMessage: blob,
     });
-    expect(root.querySelector('.headline')?.textContent).toBe(
+    expect(cardRoot().querySelector('.headline')?.textContent).toBe(
       'Request ec2:StopInstancesWrite on instance/i-0abc1234def567890 in prod (222222222222) for 1 h',
     );
     expect(text()).toContain('Decoded by the broker from the encoded message.');
     expect(text()).not.toContain('does not name the permission');
     expect(combobox()).toBeNull();
-    expect(root.querySelector('.details')?.textContent).toContain('Decoded by the broker: arn:aws:sts::');
+    expect(cardRoot().querySelector('.details')?.textContent).toContain(
+      'Decoded by the broker: arn:aws:sts::',
+    );
     await type(justification(), 'Stop the runaway instance');
     await click(requestButton());
     const request = send.mock.calls[0]![0].request;
@@ -299,7 +225,7 @@ describe('encoded messages: decoded by the broker', () => {
             : { ok: true, actions: [] },
       },
     });
-    const line = [...root.querySelectorAll('[role="status"]')].find((p) =>
+    const line = [...cardRoot().querySelectorAll('[role="status"]')].find((p) =>
       p.textContent?.startsWith('Not decoded'),
     );
     expect(line?.textContent).toBe(
@@ -315,7 +241,7 @@ describe('encoded messages: decoded by the broker', () => {
     const { ask } = await mount({ denial: ec2, pageUrl: ec2Page, context: { cloud: 'aws' } });
     expect(ask.mock.calls.some(([m]) => m.type === 'decode-denial')).toBe(false);
     expect(text()).toContain('Not decoded: the page does not say which account it is.');
-    render(null, root);
+    unmount();
     await mount({
       denial: ec2,
       pageUrl: ec2Page,
@@ -324,67 +250,6 @@ describe('encoded messages: decoded by the broker', () => {
       },
     });
     expect(text()).toContain('Not decoded: the decoded message names no action.');
-  });
-});
-
-describe('the account on the card', () => {
-  const other = denial({
-    actions: ['lambda:ListFunctions'],
-    account: '111111111111',
-    denyKind: 'implicit',
-    excerpt:
-      'User: arn:aws:sts::111111111111:assumed-role/Developer/alice is not authorized to perform: lambda:ListFunctions',
-  });
-
-  it("shows the message's account, not the page's alias paired with another id, and says so", async () => {
-    await mount({ denial: other });
-    const headline = root.querySelector('.headline')?.textContent ?? '';
-    expect(headline).toBe('Request lambda:ListFunctionsRead on 111111111111 for 1 h');
-    expect(headline).not.toContain('prod');
-    expect(text()).toContain("The message names account 111111111111, not this page's prod (222222222222).");
-    const details = root.querySelector('.details')?.textContent ?? '';
-    expect(details).toContain('Account111111111111');
-    expect(details).toContain('This pageprod (222222222222)');
-  });
-
-  it("names the account the broker's way, and says before filing when the broker does not manage it", async () => {
-    await mount({
-      denial: other,
-      answers: {
-        'check-target': (msg) => ({
-          ok: true,
-          target:
-            msg.type === 'check-target' && msg.target.account === '111111111111'
-              ? { status: 'managed', name: 'sandbox', environment: 'dev' }
-              : { status: 'unmanaged' },
-        }),
-      },
-    });
-    expect(root.querySelector('.headline')?.textContent).toContain('on sandbox (111111111111)');
-    expect(root.querySelector('.warn')).toBeNull();
-    render(null, root);
-    const { ask } = await mount({
-      denial: denial({ ...other, account: '333333333333' }),
-      answers: { 'check-target': () => ({ ok: true, target: { status: 'unmanaged' } }) },
-    });
-    expect(ask).toHaveBeenCalledWith({
-      type: 'check-target',
-      target: { cloud: 'aws', account: '333333333333' },
-    });
-    expect(root.querySelector('.warn')?.textContent).toBe(
-      'The broker does not manage account 333333333333: a request for it would be refused.',
-    );
-    expect(requestButton()).toBeDefined();
-  });
-
-  it('keeps the alias when the message names the page account, and says nothing when the broker does not know', async () => {
-    await mount({
-      denial: denial({ ...other, account: '222222222222' }),
-      answers: { 'check-target': () => ({ ok: true, target: { status: 'unknown' } }) },
-    });
-    expect(root.querySelector('.headline')?.textContent).toContain('on prod (222222222222)');
-    expect(root.querySelector('.warn')).toBeNull();
-    expect(text()).not.toContain('not this page');
   });
 });
 
