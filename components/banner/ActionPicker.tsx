@@ -5,7 +5,7 @@
  * grammar). Keyboard: ↓/↑ move through the list, Enter picks, Escape closes the list (a second
  * Escape dismisses the card), Tab leaves.
  */
-import { useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { Cloud } from '@/lib/contract/denial';
 import { RiskBadge } from '../RiskBadge';
 import { safeText } from '../safe-text';
@@ -36,6 +36,12 @@ export function ActionPicker(props: ActionPickerProps) {
   const { shown, total } = useMemo(() => searchActions(ranked, query), [ranked, query]);
   const expanded = open && shown.length > 0 && !props.disabled;
   const optionId = (i: number) => `${id}-opt-${i}`;
+  const list = useRef<HTMLUListElement>(null);
+
+  // The list scrolls; the option the arrows reached must be in view (aria-activedescendant does not scroll).
+  useEffect(() => {
+    if (expanded && active >= 0) list.current?.children[active]?.scrollIntoView?.({ block: 'nearest' });
+  }, [expanded, active]);
 
   function pick(action: string) {
     props.onChange(action);
@@ -100,7 +106,17 @@ export function ActionPicker(props: ActionPickerProps) {
           setActive(-1);
         }}
       />
-      <ul id={listId} role="listbox" aria-label={label} class="options" hidden={!expanded}>
+      <ul
+        ref={list}
+        id={listId}
+        role="listbox"
+        aria-label={label}
+        class="options"
+        hidden={!expanded}
+        // The input keeps focus while the list is used with the mouse (its scrollbar included), so
+        // no blur closes the list before the click lands.
+        onMouseDown={(e) => e.preventDefault()}
+      >
         {expanded &&
           shown.map((entry, i) => (
             <li
@@ -109,11 +125,7 @@ export function ActionPicker(props: ActionPickerProps) {
               role="option"
               aria-selected={i === active}
               class={i === active ? 'option active' : 'option'}
-              // mousedown, not click: the input keeps focus (no blur closing the list first).
-              onMouseDown={(e) => {
-                e.preventDefault();
-                pick(entry.action);
-              }}
+              onClick={() => pick(entry.action)}
             >
               <code>{entry.action}</code>
               <RiskBadge risk={entry.risk} />
