@@ -1,16 +1,25 @@
 /**
  * The card shown in the page's closed shadow root when an access denial is found. Its parts live in
  * components/banner/: the request form and its state, the "no grant can help" explanation, the
- * details disclosure. Page text is rendered as text only, through `safeText`.
+ * details disclosure, what the card asks the background (a service's actions, decoding, whether
+ * the broker manages the account). Page text is rendered as text only, through `safeText`.
  */
 import { useState } from 'preact/hooks';
 import { CLOUD_FACTS } from '@/lib/clouds';
 import type { Denial } from '@/lib/contract/denial';
 import type { RequestProgress, SaveDraftMessage } from '@/lib/messaging/messages';
 import type { PageContext } from '@/lib/content/page-context/types';
+import { deniedService } from './describe';
+import { AccountNote, sameAccount } from './banner/AccountNote';
 import { DenialDetails } from './banner/DenialDetails';
 import { GrantWillNotHelp } from './banner/GrantWillNotHelp';
 import { RequestForm } from './banner/RequestForm';
+import {
+  useDecodedDenial,
+  useServiceActions,
+  useTargetCheck,
+  type AskBackground,
+} from './banner/use-banner-queries';
 import { useRequestForm } from './banner/use-request-form';
 
 export interface BannerProps {
@@ -19,7 +28,10 @@ export interface BannerProps {
   pageUrl: string;
   /** Unique per card, for label/input ids inside the shared shadow root. */
   idPrefix: string;
+  /** Files the request (a trusted click only). */
   send: (msg: SaveDraftMessage) => Promise<unknown>;
+  /** The card's questions to the background (actions, decoding, the account); none when absent. */
+  ask?: AskBackground;
   onDismiss: () => void;
   /** Injected by tests; in the page only real user input (`event.isTrusted`) may send a request. */
   isTrustedEvent?: (e: Event) => boolean;
@@ -28,12 +40,27 @@ export interface BannerProps {
 }
 
 export function Banner(props: BannerProps) {
-  const { denial, context, idPrefix } = props;
+  const { denial, context, idPrefix, ask } = props;
   const cloud = denial.cloud;
-  const account = denial.account ?? context.account ?? null;
-  const label = context.cloud === cloud ? context.accountLabel : undefined;
+  const pageAccount = context.cloud === cloud ? (context.account ?? null) : null;
+  // The text's account wins; the page's alias names the page's account only.
+  const account = denial.account ?? pageAccount;
+  const onPageAccount = !!account && !!pageAccount && sameAccount(account, pageAccount);
+  const target = useTargetCheck(ask, cloud, denial.requestable ? account : null);
+  const label =
+    (onPageAccount ? context.accountLabel : undefined) ??
+    (target?.status === 'managed' ? target.name : undefined);
+  const decode = useDecodedDenial(ask, denial, account);
+  // What the broker decoded replaces what the page could not say.
+  const effective: Denial =
+    decode.kind === 'decoded'
+      ? { ...denial, actions: decode.actions, resource: decode.resource ?? denial.resource }
+      : denial;
+  const needsPermission = effective.requestable && effective.actions.length === 0;
+  const service = needsPermission ? deniedService(effective, props.pageUrl) : null;
+  const catalog = useServiceActions(ask, cloud, service, needsPermission);
   const form = useRequestForm({
-    denial,
+    denial: effective,
     account,
     pageUrl: props.pageUrl,
     send: props.send,
@@ -43,6 +70,8 @@ export function Banner(props: BannerProps) {
   const [open, setOpen] = useState(false);
   const titleId = `${idPrefix}-title`;
   const detailsId = `${idPrefix}-details`;
+  const pageSide =
+    account && pageAccount && !onPageAccount ? { account: pageAccount, label: context.accountLabel } : null;
 
   function onKeyDown(e: KeyboardEvent) {
     if (e.key === 'Escape') {
@@ -75,12 +104,29 @@ export function Banner(props: BannerProps) {
         </button>
       </header>
       <div class="body">
-        {denial.requestable ? (
-          <RequestForm denial={denial} account={account} label={label} idPrefix={idPrefix} form={form} />
+        {effective.requestable ? (
+          <RequestForm
+            denial={effective}
+            account={account}
+            label={label}
+            idPrefix={idPrefix}
+            form={form}
+            decode={decode}
+            catalog={catalog}
+          />
         ) : (
           <GrantWillNotHelp denial={denial} account={account} label={label} />
         )}
-        <DenialDetails id={detailsId} open={open} denial={denial} account={account} label={label} />
+        <AccountNote cloud={cloud} account={account} pageSide={pageSide} target={target} />
+        <DenialDetails
+          id={detailsId}
+          open={open}
+          denial={effective}
+          account={account}
+          label={label}
+          pageSide={pageSide}
+          decode={decode}
+        />
       </div>
     </article>
   );

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import type { Denial } from '@/lib/contract/denial';
-import type { RequestProgress, SaveDraftMessage } from '@/lib/messaging/messages';
+import type { BannerMessage, RequestProgress } from '@/lib/messaging/messages';
 import type { PageContext } from '@/lib/content/page-context/types';
 import { Banner } from './Banner';
 
@@ -19,7 +19,8 @@ export const VISIBLE_CARDS = 2;
 /** One region for all cards, so assistive tech announces "Unblock: access denied" once. */
 export function BannerStack(props: {
   entries: readonly BannerEntry[];
-  send: (msg: SaveDraftMessage) => Promise<unknown>;
+  /** Every message a card sends the background: the request, and its questions. */
+  send: (msg: BannerMessage) => Promise<unknown>;
   onDismiss: (key: string) => void;
   progress?: ReadonlyMap<string, RequestProgress>;
 }) {
@@ -37,6 +38,7 @@ export function BannerStack(props: {
             context={entry.context}
             pageUrl={entry.pageUrl}
             send={props.send}
+            ask={props.send}
             progress={props.progress}
             onDismiss={() => props.onDismiss(entry.key)}
           />

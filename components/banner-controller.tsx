@@ -7,9 +7,10 @@ import { render } from 'preact';
 import type { Denial } from '@/lib/contract/denial';
 import { parseDenials } from '@/lib/denial';
 import type { AnchorRect, CandidateBatch } from '@/lib/content/handoff';
-import type { RequestProgress, RequestProgressMessage, SaveDraftMessage } from '@/lib/messaging/messages';
+import type { BannerMessage, RequestProgress, RequestProgressMessage } from '@/lib/messaging/messages';
 import type { PageContext } from '@/lib/content/page-context/types';
 import { BannerStack, type BannerEntry } from './BannerStack';
+import { CARD_EXTRA_CSS } from './banner/card-css';
 import { BANNER_CSS, HEADER_OFFSET } from './styles';
 
 export const HOST_TAG = 'unblock-banner';
@@ -134,7 +135,7 @@ export class BannerController {
 
   constructor(
     private readonly doc: Document,
-    private readonly send: (msg: SaveDraftMessage) => Promise<unknown>,
+    private readonly send: (msg: BannerMessage) => Promise<unknown>,
     private readonly parse: Parse = parseDenials,
   ) {}
 
@@ -210,7 +211,7 @@ export class BannerController {
       if (host.matches(':defined')) host = this.doc.createElement('div');
       const root = host.attachShadow({ mode: 'closed' });
       const style = this.doc.createElement('style');
-      style.textContent = BANNER_CSS;
+      style.textContent = BANNER_CSS + CARD_EXTRA_CSS;
       const container = this.doc.createElement('div');
       root.append(style, container);
       this.host = host;

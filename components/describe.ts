@@ -3,6 +3,7 @@
  * results still go through `safeText` before they are rendered.
  */
 import { CLOUD_FACTS } from '@/lib/clouds';
+import { consoleService, resourceService } from '@/lib/actions/console-service';
 import type { Cloud, Denial } from '@/lib/contract/denial';
 
 /**
@@ -27,39 +28,23 @@ export function shortResource(resource: string | null, account: string | null): 
   return short;
 }
 
-/** AWS console paths (first segment) and the IAM service prefix of their actions. */
-const AWS_CONSOLE_SERVICE: Record<string, string> = {
-  ec2: 'ec2',
-  s3: 's3',
-  lambda: 'lambda',
-  iam: 'iam',
-  rds: 'rds',
-  dynamodbv2: 'dynamodb',
-  cloudformation: 'cloudformation',
-  kms: 'kms',
-  sns: 'sns',
-  sqs: 'sqs',
-  ecs: 'ecs',
-  eks: 'eks',
-  cloudwatch: 'cloudwatch',
-  secretsmanager: 'secretsmanager',
-};
-
 /** The AWS service the denial is about, when the message or the page says so. */
 export function awsService(denial: Denial, pageUrl: string): string | null {
   const text = denial.excerpt.slice(0, 4000);
   // `UnauthorizedOperation` (with or without an encoded message) is EC2's error code.
   if (/\bUnauthorizedOperation\b|\bec2:|\bEC2\b/.test(text)) return 'ec2';
   if (/\bAmazon S3\b|\bs3:/.test(text)) return 's3';
-  try {
-    const u = new URL(pageUrl);
-    if (u.hostname.startsWith('s3.console.')) return 's3';
-    const first = u.pathname.split('/').filter(Boolean)[0]?.toLowerCase();
-    if (first && first in AWS_CONSOLE_SERVICE) return AWS_CONSOLE_SERVICE[first]!;
-  } catch {
-    // not a URL: no hint
-  }
-  return null;
+  return consoleService('aws', pageUrl);
+}
+
+/**
+ * The service whose actions the denial is about, in the cloud's action namespace: from the denied
+ * resource, else (AWS) the message's wording, else the console page's URL.
+ */
+export function deniedService(denial: Denial, pageUrl: string): string | null {
+  const fromResource = resourceService(denial.cloud, denial.resource);
+  if (fromResource) return fromResource;
+  return denial.cloud === 'aws' ? awsService(denial, pageUrl) : consoleService(denial.cloud, pageUrl);
 }
 
 /**
@@ -70,9 +55,9 @@ export function permissionPlaceholder(denial: Denial, pageUrl: string): string {
   const cloud: Cloud = denial.cloud;
   const op =
     denial.operation && /^[A-Za-z][A-Za-z0-9]{1,80}$/.test(denial.operation) ? denial.operation : null;
-  if (cloud === 'aws') {
-    const service = awsService(denial, pageUrl);
-    if (service) return `${service}:${op ?? 'Action'}`;
-  }
+  const service = deniedService(denial, pageUrl);
+  if (service && cloud === 'aws') return `${service}:${op ?? 'Action'}`;
+  if (service && cloud === 'azure') return `${service}/resourceType/action`;
+  if (service && cloud === 'gcp') return `${service}.resource.verb`;
   return CLOUD_FACTS[cloud].actionShape;
 }

@@ -7,6 +7,8 @@ import type { Badge } from '@/lib/background/badge';
 import { createBrokerClient } from '@/lib/extension/broker-client';
 import { BrokerError } from '@/lib/extension/broker-error';
 import { idbCache } from '@/lib/extension/cache';
+import { createActionCatalog } from '@/lib/background/action-catalog';
+import { createBannerQueries } from '@/lib/background/banner-queries';
 import { notifiedStore, saveDraft, trackedStore } from '@/lib/background/drafts';
 import { handleMessage, type HandlerDeps } from '@/lib/background/handle-message';
 import { checkPortSender, coalesce, createLiveEvents, type LiveEvents } from '@/lib/background/live-events';
@@ -108,6 +110,17 @@ const notifier = createBrokerNotifier({
   },
 });
 
+/** The banner's questions (a service's actions, decoding, is this account managed). */
+const queries = createBannerQueries({
+  // Extension files (public/actions/), not web-accessible: read only here, on the first question.
+  catalog: createActionCatalog(async (cloud) => {
+    const res = await fetch(browser.runtime.getURL(`/actions/${cloud}.json`));
+    if (!res.ok) throw new Error(`actions/${cloud}.json: HTTP ${res.status}`);
+    return (await res.json()) as unknown;
+  }),
+  broker: brokerClient,
+});
+
 const poll = () => void notifier.poll().catch(() => undefined);
 /** After events: one notifier poll for a burst (an approval is several events). */
 const WATCH_COALESCE_MS = 500;
@@ -206,6 +219,7 @@ export default defineBackground(() => {
     injectBanner,
     saveDraft,
     fileRequest: (draft, where) => flow.file(draft, where),
+    queries,
   };
   browser.runtime.onMessage.addListener((raw, sender, sendResponse) => {
     // sendResponse + `return true` works in Chrome, Firefox and both fake-browser versions.
@@ -227,6 +241,7 @@ export default defineBackground(() => {
     }
   });
   browser.storage.onChanged.addListener((changes, area) => {
+    queries.forget();
     if (area === 'managed' || (area === 'local' && (BROKER_URL_KEY in changes || API_TOKEN_KEY in changes))) {
       poll();
       live.restart();

@@ -8,7 +8,7 @@ import { defineUnlistedScript } from 'wxt/utils/define-unlisted-script';
 import { BannerController } from '@/components/banner-controller';
 import { bridge } from '@/lib/content/handoff';
 import { holdLivePort, livePortSwitch } from '@/lib/messaging/live-port';
-import { isFollowing, parseProgressMessage, type SaveDraftMessage } from '@/lib/messaging/messages';
+import { isFollowing, parseProgressMessage, type BannerMessage } from '@/lib/messaging/messages';
 
 /** Drafts remembered as followed (like the controller's progress map, bounded). */
 const FOLLOWED_MAX = 50;
@@ -16,7 +16,8 @@ const FOLLOWED_MAX = 50;
 export default defineUnlistedScript(() => {
   const b = bridge();
   if (b.deliver) return; // injected twice (e.g. two load-ui races): the first instance serves
-  const send = (msg: SaveDraftMessage): Promise<unknown> => browser.runtime.sendMessage(msg);
+  // The request on a trusted click, and the cards' questions (actions, decoding, the account).
+  const send = (msg: BannerMessage): Promise<unknown> => browser.runtime.sendMessage(msg);
   const controller = new BannerController(document, send);
   b.deliver = (batch) => controller.deliver(batch);
   // While a card follows its request (until denied or failed; a landing replaces the page) and

@@ -7,6 +7,8 @@ import type { Denial } from '@/lib/contract/denial';
 import { DENY_KIND_FACTS } from '@/lib/deny-kinds';
 import { ActionList } from '../ActionList';
 import { EXCERPT_DISPLAY_MAX, safeText } from '../safe-text';
+import { pageSideText, type PageSide } from './AccountNote';
+import type { DecodeState } from './use-banner-queries';
 
 export function DenialDetails(props: {
   id: string;
@@ -14,8 +16,11 @@ export function DenialDetails(props: {
   denial: Denial;
   account: string | null;
   label?: string;
+  /** The page's own account, when the message names another. */
+  pageSide?: PageSide | null;
+  decode?: DecodeState;
 }) {
-  const { denial, account, label } = props;
+  const { denial, account, label, pageSide, decode } = props;
   const cloud = denial.cloud;
   return (
     <div id={props.id} class="details" hidden={!props.open}>
@@ -43,6 +48,12 @@ export function DenialDetails(props: {
             </dd>
           </>
         )}
+        {pageSide && (
+          <>
+            <dt>This page</dt>
+            <dd class="bidi">{pageSideText(pageSide)}</dd>
+          </>
+        )}
         {denial.principal && (
           <>
             <dt>Principal</dt>
@@ -66,7 +77,11 @@ export function DenialDetails(props: {
         {denial.encodedMessage && (
           <>
             <dt>Encoded</dt>
-            <dd>An encoded authorization message; sent with the request for the broker to decode.</dd>
+            <dd>
+              {decode?.kind === 'decoded'
+                ? `Decoded by the broker: ${safeText(decode.summary, 300)}`
+                : 'An encoded authorization message; the broker decodes it when you are signed in, and it goes with the request.'}
+            </dd>
           </>
         )}
       </dl>

@@ -8,15 +8,32 @@ import { TextField } from '../TextField';
 import { PermissionField } from './PermissionField';
 import { RequestStatusLine } from './RequestStatusLine';
 import { Target } from './Target';
+import type { DecodeState, ServiceActions } from './use-banner-queries';
 import type { RequestFormState } from './use-request-form';
 
 interface RequestFormProps {
+  /** The denial as the card requests it: with what the broker decoded, if it did. */
   denial: Denial;
   account: string | null;
   label?: string;
   /** Unique per card, for label/input ids inside the shared shadow root. */
   idPrefix: string;
   form: RequestFormState;
+  decode: DecodeState;
+  /** The page's service and its actions, for the picker when the denial names none. */
+  catalog: ServiceActions;
+}
+
+/** The broker's decoding of an encoded message: under way, done, or why not (a live region). */
+function DecodeLine({ decode }: { decode: DecodeState }) {
+  if (decode.kind === 'none') return null;
+  return (
+    <p class="note" role="status">
+      {decode.kind === 'asking' && 'Asking the broker to decode the encoded message…'}
+      {decode.kind === 'decoded' && 'Decoded by the broker from the encoded message.'}
+      {decode.kind === 'failed' && `Not decoded: ${safeText(decode.reason, 200)}.`}
+    </p>
+  );
 }
 
 /** "Request <actions> on <resource> in <account> for <duration>": the sentence the form fills in. */
@@ -49,9 +66,18 @@ export function RequestForm(props: RequestFormProps) {
   return (
     <>
       <RequestHeadline {...props} />
-      {denial.denyKind !== 'unknown' && <p class="why clamp">{DENY_KIND_FACTS[denial.denyKind].text}</p>}
       {denial.actions.length === 0 && (
-        <PermissionField id={`${idPrefix}-permission`} denial={denial} form={form} />
+        <p class="why">Access was denied, and the message does not name the permission.</p>
+      )}
+      {denial.denyKind !== 'unknown' && <p class="why clamp">{DENY_KIND_FACTS[denial.denyKind].text}</p>}
+      <DecodeLine decode={props.decode} />
+      {denial.actions.length === 0 && (
+        <PermissionField
+          id={`${idPrefix}-permission`}
+          cloud={denial.cloud}
+          catalog={props.catalog}
+          form={form}
+        />
       )}
       <div class="row">
         <DurationPicker

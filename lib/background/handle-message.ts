@@ -3,8 +3,9 @@
  * Every message is validated (zod) and must come from our own content script in a top-level or
  * child frame of a console tab; anything else gets `{ok:false}` and no side effect.
  */
-import { parseRuntimeMessage, type Reply } from '../messaging/messages';
+import { parseRuntimeMessage, type AnyReply } from '../messaging/messages';
 import { isConsoleUrl } from '../clouds';
+import type { BannerQueries } from './banner-queries';
 import type { DraftRecord } from './drafts';
 import type { NewAccessRequest } from '../contract/request';
 import type { Where } from './tracked-request';
@@ -25,6 +26,8 @@ export interface HandlerDeps {
    * progress to the sender's frame); resolves false when there is none.
    */
   fileRequest?(draft: DraftRecord, where: Where): Promise<boolean>;
+  /** The banner's questions: a service's actions, decoding a message, whether an account is managed. */
+  queries?: BannerQueries;
 }
 
 export function checkSender(sender: MessageSender, runtimeId: string): string | undefined {
@@ -35,7 +38,11 @@ export function checkSender(sender: MessageSender, runtimeId: string): string | 
   return undefined;
 }
 
-export async function handleMessage(raw: unknown, sender: MessageSender, deps: HandlerDeps): Promise<Reply> {
+export async function handleMessage(
+  raw: unknown,
+  sender: MessageSender,
+  deps: HandlerDeps,
+): Promise<AnyReply> {
   const senderError = checkSender(sender, deps.runtimeId);
   if (senderError) return { ok: false, error: senderError };
   const parsed = parseRuntimeMessage(raw);
@@ -58,6 +65,18 @@ export async function handleMessage(raw: unknown, sender: MessageSender, deps: H
         const broker = (await deps.fileRequest?.(record, where).catch(() => false)) ?? false;
         return { ok: true, id: record.id, broker };
       }
+      case 'list-actions':
+        return deps.queries
+          ? await deps.queries.listActions(msg.cloud, msg.service)
+          : { ok: true, actions: [] };
+      case 'decode-denial':
+        return deps.queries
+          ? await deps.queries.decodeDenial(msg.target, msg.encodedMessage)
+          : { ok: false, error: 'decoding is not available here' };
+      case 'check-target':
+        return deps.queries
+          ? await deps.queries.checkTarget(msg.target)
+          : { ok: true, target: { status: 'unknown' } };
     }
   } catch (e) {
     return { ok: false, error: e instanceof Error ? e.message : String(e) };

@@ -295,6 +295,11 @@ export const MeView = z.object({
   approver: z.boolean(),
   /** Reads the audit log. */
   auditor: z.boolean(),
+  /**
+   * The targets this broker manages, so the extension can say before filing that a request would
+   * be refused. Optional: brokers before this field omit it.
+   */
+  targets: z.optional(z.array(TargetView)),
 });
 export type MeView = z.infer<typeof MeView>;
 

@@ -12,11 +12,13 @@ import {
   AccessRequestView,
   ActivityList,
   AuditList,
+  DecodedView,
   GrantList,
   GrantView,
   LandingView,
   MeView,
   PreviewView,
+  type DecodeBody,
   type ExtendBody,
   type ListGrantsQuery,
   type ListRequestsQuery,
@@ -65,6 +67,8 @@ export interface BrokerApi extends BrokerClient {
   /** What approving the request would put in place. */
   preview(requestId: string): Promise<PreviewView>;
   activity(grantId: string): Promise<ActivityList>;
+  /** What an encoded denial (AWS) says was denied, decoded by the cloud in the target account. */
+  decode(body: DecodeBody): Promise<DecodedView>;
   audit(query?: { after?: number; limit?: number }): Promise<AuditList>;
   /**
    * `GET /api/v1/events` through fetch streaming (so the token goes in `Authorization`, never a
@@ -135,6 +139,8 @@ export function createBrokerClient(options: BrokerClientOptions): BrokerApi {
       call('POST', `/grants/${id(grantId)}/revoke`, GrantView, commentBody('reason', reason)),
     preview: (requestId) => call('GET', `/requests/${id(requestId)}/preview`, PreviewView),
     activity: (grantId) => call('GET', `/grants/${id(grantId)}/activity`, ActivityList),
+    decode: (body) =>
+      call('POST', '/decode', DecodedView, { target: body.target, encodedMessage: body.encodedMessage }),
     audit: (query) =>
       call(
         'GET',

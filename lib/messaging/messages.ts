@@ -1,9 +1,19 @@
 /**
  * Every message the content side may send to the background, as one discriminated union, and the
  * one message the background sends back to a tab (`request-progress`). Each side validates every
- * message and its sender before acting on it.
+ * message and its sender before acting on it; the banner also validates every answer
+ * (`ActionsReply`, `DecodeReply`, `TargetReply`).
  */
 import * as z from 'zod/mini';
+import { SERVICE_NAME } from '../actions/console-service';
+import {
+  ACCOUNT_MAX,
+  ACTION_MAX,
+  ACTIONS_PER_REQUEST_MAX,
+  ENCODED_MESSAGE_MAX,
+  RESOURCE_MAX,
+} from '../contract/constants';
+import { Cloud } from '../contract/denial';
 import { NewAccessRequest, firstIssueMessage } from '../contract/request';
 
 /** The content core found denial-like text: inject the banner chunk into the sender's frame. */
@@ -14,14 +24,113 @@ export type LoadUiMessage = z.infer<typeof LoadUiMessage>;
 export const SaveDraftMessage = z.object({ type: z.literal('save-draft'), request: NewAccessRequest });
 export type SaveDraftMessage = z.infer<typeof SaveDraftMessage>;
 
-export const RuntimeMessage = z.discriminatedUnion('type', [LoadUiMessage, SaveDraftMessage]);
+const Target = z.strictObject({
+  cloud: Cloud,
+  account: z
+    .string()
+    .check(z.minLength(1), z.maxLength(ACCOUNT_MAX, `target.account: at most ${ACCOUNT_MAX} characters`)),
+});
+
+/** A card whose denial names no permission: the actions of the page's service, for the picker. */
+export const ListActionsMessage = z
+  .strictObject({
+    type: z.literal('list-actions'),
+    cloud: Cloud,
+    service: z.string().check(z.maxLength(64, 'service: at most 64 characters')),
+  })
+  .check(
+    z.refine((m) => SERVICE_NAME[m.cloud].test(m.service), {
+      message: 'service: not a service name',
+      path: ['service'],
+    }),
+  );
+export type ListActionsMessage = z.infer<typeof ListActionsMessage>;
+
+/** An AWS encoded authorization message, for the broker to decode (`POST /api/v1/decode`). */
+export const DecodeDenialMessage = z.strictObject({
+  type: z.literal('decode-denial'),
+  target: Target,
+  encodedMessage: z
+    .string()
+    .check(
+      z.minLength(1, 'encodedMessage: required'),
+      z.maxLength(ENCODED_MESSAGE_MAX, `encodedMessage: at most ${ENCODED_MESSAGE_MAX} characters`),
+    ),
+});
+export type DecodeDenialMessage = z.infer<typeof DecodeDenialMessage>;
+
+/** Whether the broker manages the account a card would file a request for. */
+export const CheckTargetMessage = z.strictObject({ type: z.literal('check-target'), target: Target });
+export type CheckTargetMessage = z.infer<typeof CheckTargetMessage>;
+
+export const RuntimeMessage = z.discriminatedUnion('type', [
+  LoadUiMessage,
+  SaveDraftMessage,
+  ListActionsMessage,
+  DecodeDenialMessage,
+  CheckTargetMessage,
+]);
 export type RuntimeMessage = z.infer<typeof RuntimeMessage>;
+/** What the banner sends: everything but `load-ui` (the content core's). */
+export type BannerMessage = SaveDraftMessage | ListActionsMessage | DecodeDenialMessage | CheckTargetMessage;
 
 /**
  * The background's answer. `id`: the draft's id (the key of later `request-progress` messages);
  * `broker`: a broker is configured and the request is being filed with it.
  */
 export type Reply = { ok: true; id?: string; broker?: boolean } | { ok: false; error: string };
+
+// The answers to the banner's questions. Page-independent (the background's catalogue, the
+// broker's words), still validated and bounded before the card shows them as text.
+
+const replyText = z.string().check(z.maxLength(500));
+const action = z.string().check(z.minLength(1), z.maxLength(ACTION_MAX));
+/** The most actions one service has in the catalogue (EC2's ~830), with room to grow. */
+export const SERVICE_ACTIONS_MAX = 3000;
+
+export const Failure = z.object({ ok: z.literal(false), error: replyText });
+export type Failure = z.infer<typeof Failure>;
+
+/** `list-actions`: the service's actions, full names (`s3:GetObject`); empty when it has none. */
+export const ActionsReply = z.union([
+  z.object({ ok: z.literal(true), actions: z.array(action).check(z.maxLength(SERVICE_ACTIONS_MAX)) }),
+  Failure,
+]);
+export type ActionsReply = z.infer<typeof ActionsReply>;
+
+/** `decode-denial`: what the cloud says was denied, or one line on why it could not be decoded. */
+export const DecodeReply = z.union([
+  z.object({
+    ok: z.literal(true),
+    decoded: z.object({
+      actions: z.array(action).check(z.maxLength(ACTIONS_PER_REQUEST_MAX)),
+      resource: z.nullable(z.string().check(z.maxLength(RESOURCE_MAX))),
+      summary: replyText,
+    }),
+  }),
+  Failure,
+]);
+export type DecodeReply = z.infer<typeof DecodeReply>;
+
+/**
+ * `check-target`: `managed` (with the broker's name and environment for the account), `unmanaged`
+ * (a request for it would be refused), or `unknown` (not signed in, broker unreachable).
+ */
+export const TargetCheck = z.discriminatedUnion('status', [
+  z.object({
+    status: z.literal('managed'),
+    name: z.string().check(z.maxLength(128)),
+    environment: z.string().check(z.maxLength(64)),
+  }),
+  z.object({ status: z.literal('unmanaged') }),
+  z.object({ status: z.literal('unknown') }),
+]);
+export type TargetCheck = z.infer<typeof TargetCheck>;
+export const TargetReply = z.union([z.object({ ok: z.literal(true), target: TargetCheck }), Failure]);
+export type TargetReply = z.infer<typeof TargetReply>;
+
+/** Every answer the background gives a content script. */
+export type AnyReply = Reply | ActionsReply | DecodeReply | TargetReply;
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };
 

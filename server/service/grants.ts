@@ -21,6 +21,7 @@ import type {
 import { actionRisk } from '../../lib/risk';
 import type { Principal } from '../auth/principal';
 import { revoke } from '../domain';
+import { ProvisionError } from '../provision/types';
 import { appendAudit } from '../store/audit';
 import { storedOrConflict } from '../store/compare-and-set';
 import { getProviderRef, listGrants as listStoredGrants, saveGrant } from '../store/grants';
@@ -238,7 +239,17 @@ export async function decodeDenial(
   }
   const served = serving(ctx, target);
   if (!served.ok) return served;
-  const decoded = served.value.decode ? await served.value.decode(target, body.encodedMessage) : null;
+  let decoded: Awaited<ReturnType<NonNullable<typeof served.value.decode>>>;
+  try {
+    decoded = served.value.decode ? await served.value.decode(target, body.encodedMessage) : null;
+  } catch (e) {
+    // The cloud refused this message for good (malformed, expired, not this account's): say so
+    // as a 400 on the field, in the cloud's words, rather than as an internal error.
+    if (e instanceof ProvisionError && !e.retryable) {
+      return invalidField('encodedMessage', `encodedMessage: ${e.message}`);
+    }
+    throw e;
+  }
   if (!decoded) {
     return invalidField('encodedMessage', `encodedMessage: ${target.cloud} cannot decode this message`);
   }

@@ -81,6 +81,12 @@ export function me(ctx: BrokerContext, p: Principal): Promise<ServiceResult<MeVi
       groups: [...p.groups],
       approver: p.groups.some((g) => approverGroups.has(g)),
       auditor: seesEverything(ctx, p),
+      targets: ctx.config.targets.map((t) => ({
+        cloud: t.cloud,
+        account: t.account,
+        environment: t.environment,
+        name: t.name,
+      })),
     }),
   );
 }

@@ -10,7 +10,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DemoClouds } from '../clouds/demo.ts';
 import { awsIdentity, type AwsIdentity } from './aws-identity.ts';
-import { AZURE, GCP, SIM_API, type SimContent, type SimDenial } from './messages.ts';
+import { AZURE, EC2_ENCODED_BLOB, GCP, SIM_API, type SimContent, type SimDenial } from './messages.ts';
 import { send } from './respond.ts';
 
 /** The longest `delay` a page may ask for (ms). */
@@ -77,11 +77,26 @@ function mayDo(entry: SimDenial, aws: AwsIdentity, clouds: DemoClouds | undefine
   }
 }
 
-/** The denial as this identity would get it (AWS names the caller's principal). */
-function denialBody(entry: SimDenial, aws: AwsIdentity): SimDenial['body'] {
-  if (entry.cloud !== 'aws' || !aws.session || aws.account !== entry.account) return entry.body;
+/**
+ * The denial as this identity would get it (AWS names the caller's principal). With the cloud
+ * fakes, an EC2-style encoded message is a real one: the AWS fake's STS decodes it (for the
+ * broker's `POST /api/v1/decode`) into the entry's action and resource.
+ */
+function denialBody(entry: SimDenial, aws: AwsIdentity, clouds: DemoClouds | undefined): SimDenial['body'] {
+  if (entry.cloud !== 'aws') return entry.body;
   const defaultPrincipal = `arn:aws:sts::${entry.account}:assumed-role/Developer/alice`;
-  return { ...entry.body, message: entry.body.message.split(defaultPrincipal).join(aws.principal) };
+  const principal = aws.session && aws.account === entry.account ? aws.principal : defaultPrincipal;
+  let message = entry.body.message.split(defaultPrincipal).join(principal);
+  if (clouds && entry.action && message.includes(EC2_ENCODED_BLOB)) {
+    const blob = clouds.aws.state.encodeDenial({
+      account: entry.account,
+      principalArn: principal,
+      action: entry.action,
+      resource: entry.resource ?? '*',
+    });
+    message = message.replace(EC2_ENCODED_BLOB, blob);
+  }
+  return message === entry.body.message ? entry.body : { ...entry.body, message };
 }
 
 /** Answers `/sim-api/<name>` after the page's `delay`: the content when allowed, else the denial. */
@@ -112,6 +127,6 @@ export function answerSimApi(
       const content: SimContent = entry.content!;
       return send(res, 200, 'application/json', JSON.stringify(content));
     }
-    send(res, entry.status, 'application/json', JSON.stringify(denialBody(entry, aws)));
+    send(res, entry.status, 'application/json', JSON.stringify(denialBody(entry, aws, clouds)));
   }, delay);
 }

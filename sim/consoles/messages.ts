@@ -209,6 +209,20 @@ export const SIM_API: Record<string, SimDenial> = {
       ],
     },
   },
+  /** The bucket's Permissions tab: the S3 console's bare "Access Denied", naming no action. */
+  's3-get-bucket-policy': {
+    status: 403,
+    body: { code: 'AccessDenied', title: 'Failed to load the bucket policy', message: 'Access Denied' },
+    cloud: 'aws',
+    account: AWS.account,
+    action: 's3:GetBucketPolicy',
+    resource: `arn:aws:s3:::${AWS.bucket}`,
+    content: {
+      title: 'Bucket policy',
+      columns: ['Effect', 'Principal', 'Action'],
+      rows: [['Allow', `arn:aws:iam::${AWS.account}:role/logs-writer`, 's3:PutObject']],
+    },
+  },
   'azure-vm-start': {
     status: 403,
     body: {

@@ -55,6 +55,8 @@ export const SIM_URLS = {
   /** The sandbox account (dev): a read the default policy grants without an approver. */
   lambdaFunctionsSandbox: `https://${AWS_SANDBOX.account}-efgh5678.${AWS.region}.console.aws.amazon.com/lambda/home?region=${AWS.region}#/functions`,
   s3Bucket: `https://${AWS.region}.console.aws.amazon.com/s3/buckets/${AWS.bucket}?region=${AWS.region}&tab=objects`,
+  /** The bucket's Permissions tab: the policy panel answers a bare "Access Denied" (no action named). */
+  s3BucketPolicy: `https://${AWS.region}.console.aws.amazon.com/s3/buckets/${AWS.bucket}?region=${AWS.region}&tab=permissions`,
   iamPolicyEditor: 'https://console.aws.amazon.com/iam/home#/policies/details/create',
   benchHeavy: `https://${AWS.region}.console.aws.amazon.com/bench/heavy`,
   /** The EC2 page on the AWS GovCloud (US) console: the same late, encoded denial. */

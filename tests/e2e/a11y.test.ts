@@ -19,6 +19,7 @@ import { AccessRequestView, GrantView, type CreateRequestBody } from '../../lib/
 import { SIM_URLS } from '../../sim/consoles/server.ts';
 import { openScenario } from './checks.ts';
 import {
+  aria,
   BANNER,
   SEL,
   clickPageButton,
@@ -215,6 +216,8 @@ async function axeBanner(page: Page, where: string, rules: string[]): Promise<vo
 
 /** The controls a request card has, for axe to have checked (`label`: the fields have labels). */
 const CARD_RULES = ['button-name', 'label', 'color-contrast', 'aria-allowed-attr'];
+/** The picker's combobox and list: their ARIA references and roles were checked. */
+const PICKER_RULES = ['aria-valid-attr-value', 'aria-required-children', 'aria-required-parent'];
 
 // ---------------------------------------------------------------------------------------------
 // Keyboard
@@ -417,6 +420,44 @@ describe('without a broker', () => {
         const drafts = await e2e.readDrafts();
         expect(drafts.map((d) => d.request.justification)).toContain('a11y: typed with the keyboard');
         await axeBanner(page, 'request saved', ['button-name', 'color-contrast']);
+      },
+    ).finally(() => page.close());
+  });
+
+  it('banner: the permission picker by keyboard, its list open and narrowed (checked)', async () => {
+    const page = await bannerPage('aws-s3-policy-bare');
+    await withShots(
+      () => [page],
+      'banner-picker',
+      async () => {
+        const region = (await page.$(SEL.card))!;
+        await blur(page);
+        const read = () => bannerFocus(region);
+        const seen = await pressUntil(page, 'Tab', read, (f) => f.name === 'Permission to request');
+        expect(seen.at(-1)?.role).toBe('combobox');
+        await page.keyboard.press('ArrowDown');
+        await waitFor(async () => (await readBanners(page))[0]?.text.includes('actions shown'), {
+          what: 'the list of actions open',
+        });
+        await axeBanner(page, 'permission picker open', [...CARD_RULES, ...PICKER_RULES]);
+        // The check hid the banner for a moment, which took focus away: back to the field.
+        await (await region.$(aria('Permission to request', 'combobox')))!.focus();
+        await page.keyboard.type('bucket policy');
+        await page.keyboard.press('ArrowDown');
+        await axeBanner(page, 'permission picker narrowed', [...CARD_RULES, ...PICKER_RULES]);
+        await (await region.$(aria('Permission to request', 'combobox')))!.focus();
+        await page.keyboard.press('ArrowDown');
+        await page.keyboard.press('Enter');
+        await waitFor(
+          async () => /Request\s+s3:\w*BucketPolicy/.test((await readBanners(page))[0]?.text ?? ''),
+          {
+            what: 'the picked action in the headline',
+          },
+        );
+        // The picked value stays; the rest of the form follows in Tab order.
+        const rest = await pressUntil(page, 'Tab', read, (f) => f.name === BANNER.request);
+        expect(rest.map((f) => f.name)).toEqual([BANNER.duration, BANNER.justification, BANNER.request]);
+        expectFocusVisible([...seen, ...rest], 'the banner with the picker');
       },
     ).finally(() => page.close());
   });
@@ -651,6 +692,20 @@ describe('with the broker (the loop)', () => {
         await waitFor(async () => (await countBannerHosts(page)) === 0, {
           what: 'the banner gone after Escape',
         });
+      },
+    ).finally(() => page.close());
+  }, 120_000);
+
+  it('banner: an encoded message decoded by the broker (checked)', async () => {
+    const page = await loop.open(SIM_URLS.ec2Instances);
+    await withShots(
+      () => [page],
+      'banner-decoded',
+      async () => {
+        await page.emulateMediaFeatures([{ name: 'prefers-reduced-motion', value: 'reduce' }]);
+        await clickPageButton(page, '#stop-instance');
+        await waitForCard(page, /Decoded by the broker from the encoded message/);
+        await axeBanner(page, 'decoded by the broker', CARD_RULES);
       },
     ).finally(() => page.close());
   }, 120_000);

@@ -73,6 +73,18 @@ export const SCENARIOS: Scenario[] = [
     ],
   },
   {
+    id: 'aws-s3-policy-bare',
+    cloud: 'aws',
+    title: 'AWS S3 Permissions tab: the bucket-policy panel says only "Access Denied" (no action named)',
+    url: SIM_URLS.s3BucketPolicy,
+    cards: [
+      {
+        text: [AWS_CLOUD, AWS_ACCOUNT, /does not name the permission/, /Permission to request/],
+        requestable: true,
+      },
+    ],
+  },
+  {
     id: 'aws-scp',
     cloud: 'aws',
     title: 'AWS EC2 in a region locked by an SCP: explicit deny, not requestable',

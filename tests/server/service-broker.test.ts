@@ -448,6 +448,8 @@ forEachStore('broker service', (fixture) => {
       groups: ['engineers'],
       approver: false,
       auditor: false,
+      // The targets the broker manages (checked in service-banner.test.ts).
+      targets: expect.any(Array) as unknown,
     });
     expect(value(await broker.me(bob))).toMatchObject({ approver: true, auditor: false });
     expect(value(await broker.me(carol))).toMatchObject({ approver: false, auditor: true });

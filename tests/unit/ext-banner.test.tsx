@@ -226,7 +226,7 @@ describe('Banner', () => {
     expect(send.mock.calls[0]![0].request.actions).toEqual(['s3:GetObject']);
   });
 
-  it('suggests the permission from the operation and says the broker can decode an encoded message', () => {
+  it('suggests the permission from the operation and says the broker decodes an encoded message', () => {
     mount({
       denial: denial({
         actions: [],
@@ -240,7 +240,8 @@ describe('Banner', () => {
       pageUrl: 'https://us-east-1.console.aws.amazon.com/ec2/home?region=us-east-1#Instances:',
     });
     expect(byLabel('Permission to request')?.getAttribute('placeholder')).toBe('ec2:StopInstances');
-    expect(root.textContent).toMatch(/broker can decode the encoded message later/);
+    // Without the background (no `ask`), the card says how decoding happens rather than doing it.
+    expect(root.textContent).toMatch(/the broker decodes it when you are signed in/);
   });
 
   it('uses a neutral placeholder when nothing says which service it is', () => {
