@@ -19,6 +19,12 @@ export interface CloudFacts {
    * `*.host` also matches `host` itself.
    */
   readonly consoleMatches: readonly string[];
+  /**
+   * Match patterns of hosts that serve parts of the console inside its frames (never a console on
+   * their own): the content script runs in such a frame only to hand its denial text to the banner
+   * of the console page around it (docs/extension.md, "Frames").
+   */
+  readonly consoleFrameMatches: readonly string[];
   /** The console's home page, on `account` where the console takes it in the URL. */
   readonly consoleHome: (account: string) => string;
   /**
@@ -38,6 +44,7 @@ export const CLOUD_FACTS: Readonly<Record<Cloud, CloudFacts>> = {
     accountNoun: 'Account',
     // Regional and multi-session consoles: <region>.console…, <account>-<random>.<region>.console…
     consoleMatches: ['https://console.aws.amazon.com/*', 'https://*.console.aws.amazon.com/*'],
+    consoleFrameMatches: [],
     // The console picks the account from the signed-in session, not from the URL.
     consoleHome: () => 'https://console.aws.amazon.com/console/home',
     // service:Action, e.g. s3:GetObject, ec2:StartInstances
@@ -49,6 +56,14 @@ export const CLOUD_FACTS: Readonly<Record<Cloud, CloudFacts>> = {
     label: 'Azure',
     accountNoun: 'Subscription',
     consoleMatches: ['https://portal.azure.com/*'],
+    // Frame blades and React views (sandbox-N.reactblade…) and extension-hosted frame content
+    // (<extension>.hosting.portal.azure.net), per the portal's own host list (docs/extension.md).
+    consoleFrameMatches: [
+      'https://*.reactblade.portal.azure.net/*',
+      'https://*.reactblade-ms.portal.azure.net/*',
+      'https://*.reactblade-rc.portal.azure.net/*',
+      'https://*.hosting.portal.azure.net/*',
+    ],
     consoleHome: (account) =>
       `https://portal.azure.com/#@/resource/subscriptions/${encodeURIComponent(account)}/overview`,
     // Provider.Namespace/type[/subtype...]/operation, e.g. Microsoft.Compute/virtualMachines/start/action
@@ -60,6 +75,7 @@ export const CLOUD_FACTS: Readonly<Record<Cloud, CloudFacts>> = {
     label: 'Google Cloud',
     accountNoun: 'Project',
     consoleMatches: ['https://console.cloud.google.com/*'],
+    consoleFrameMatches: [],
     consoleHome: (account) =>
       `https://console.cloud.google.com/home/dashboard?project=${encodeURIComponent(account)}`,
     // service.resource.verb, e.g. compute.instances.start, iam.serviceAccounts.actAs
@@ -71,6 +87,11 @@ export const CLOUD_FACTS: Readonly<Record<Cloud, CloudFacts>> = {
 
 /** Every console's match patterns: the manifest's host permissions and the content script's `matches`. */
 export const CONSOLE_MATCHES: readonly string[] = CLOUDS.flatMap((c) => CLOUD_FACTS[c].consoleMatches);
+
+/** Hosts that serve console frames: the content script's `matches` (it reports to the top frame there). */
+export const CONSOLE_FRAME_MATCHES: readonly string[] = CLOUDS.flatMap(
+  (c) => CLOUD_FACTS[c].consoleFrameMatches,
+);
 
 /** Whether `hostname` is the host of the match pattern `pattern` (`https://<host>/*`). */
 function hostMatches(pattern: string, hostname: string): boolean {
@@ -88,11 +109,25 @@ export function consoleCloud(hostname: string): Cloud | undefined {
 
 /** True for an https URL on one of the console hosts (the content script's match patterns). */
 export function isConsoleUrl(url: string | undefined): boolean {
-  if (!url) return false;
+  const host = httpsHost(url);
+  return host !== undefined && consoleCloud(host) !== undefined;
+}
+
+/** True for an https URL on a console host or a host serving console frames. */
+export function isConsoleFrameUrl(url: string | undefined): boolean {
+  const host = httpsHost(url);
+  return (
+    host !== undefined &&
+    (consoleCloud(host) !== undefined || CONSOLE_FRAME_MATCHES.some((p) => hostMatches(p, host)))
+  );
+}
+
+function httpsHost(url: string | undefined): string | undefined {
+  if (!url) return undefined;
   try {
     const u = new URL(url);
-    return u.protocol === 'https:' && consoleCloud(u.hostname) !== undefined;
+    return u.protocol === 'https:' ? u.hostname : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }

@@ -16,6 +16,11 @@ export interface AnchorRect {
 export interface CandidateBatch {
   /** Texts that passed the keyword prefilter, each at most TEXT_CAP characters. */
   texts: string[];
+  /**
+   * Per text, the node it came from (`12`; `f3:12` from the console frame with frameId 3): a newer
+   * text of the same node replaces the card its older text made (text streamed in pieces).
+   */
+  sources?: string[];
   context: PageContext;
   pageUrl: string;
   /**
@@ -65,7 +70,15 @@ export function handOff(batch: CandidateBatch, requestUi: () => Promise<boolean>
   if (b.deliver) return b.deliver(batch);
   b.queue.push(batch);
   if (b.queue.length > QUEUE_MAX) b.queue.splice(0, b.queue.length - QUEUE_MAX);
-  if (b.uiRequested) return;
+  warmUp(requestUi, b);
+}
+
+/**
+ * Ask (once) for the chunk before there is a batch to give it: text that looks like a denial is
+ * still settling (lib/content/watcher.ts), so the chunk loads while the page finishes writing.
+ */
+export function warmUp(requestUi: () => Promise<boolean>, b = bridge()): void {
+  if (b.deliver || b.uiRequested) return;
   b.uiRequested = true;
   requestUi().then(
     (ok) => {

@@ -5,6 +5,7 @@
  */
 import * as z from 'zod/mini';
 import { NewAccessRequest, firstIssueMessage } from '../contract/request';
+import { FRAME_CANDIDATES, FRAME_CANDIDATES_MAX, FRAME_SOURCE_MAX, FRAME_TEXT_MAX } from './frame-relay';
 
 /** The content core found denial-like text: inject the banner chunk into the sender's frame. */
 export const LoadUiMessage = z.object({ type: z.literal('load-ui') });
@@ -14,7 +15,28 @@ export type LoadUiMessage = z.infer<typeof LoadUiMessage>;
 export const SaveDraftMessage = z.object({ type: z.literal('save-draft'), request: NewAccessRequest });
 export type SaveDraftMessage = z.infer<typeof SaveDraftMessage>;
 
-export const RuntimeMessage = z.discriminatedUnion('type', [LoadUiMessage, SaveDraftMessage]);
+/**
+ * A console frame's content script found denial-like text: relay it to the top frame's banner
+ * (frame-relay.ts). Only from a child frame of a console tab.
+ */
+export const FrameCandidatesMessage = z.object({
+  type: z.literal(FRAME_CANDIDATES),
+  candidates: z
+    .array(
+      z.object({
+        text: z.string().check(z.minLength(1), z.maxLength(FRAME_TEXT_MAX)),
+        source: z.string().check(z.minLength(1), z.maxLength(FRAME_SOURCE_MAX)),
+      }),
+    )
+    .check(z.minLength(1), z.maxLength(FRAME_CANDIDATES_MAX)),
+});
+export type FrameCandidatesMessage = z.infer<typeof FrameCandidatesMessage>;
+
+export const RuntimeMessage = z.discriminatedUnion('type', [
+  LoadUiMessage,
+  SaveDraftMessage,
+  FrameCandidatesMessage,
+]);
 export type RuntimeMessage = z.infer<typeof RuntimeMessage>;
 
 /**
