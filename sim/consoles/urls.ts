@@ -12,6 +12,8 @@ export const SIM_HOSTS = [
   'console.cloud.google.com',
   'signin.aws.amazon.com',
   'example.com',
+  // A host of the Azure portal's cross-origin frame blades and React views (lib/clouds.ts).
+  '*.reactblade.portal.azure.net',
 ] as const;
 
 /** `--host-resolver-rules` value mapping every sim host to 127.0.0.1:<port>. */
@@ -19,13 +21,14 @@ export function hostResolverRules(port: number, host = '127.0.0.1'): string {
   return SIM_HOSTS.map((h) => `MAP ${h} ${host}:${port}`).join(', ');
 }
 
-export type SimConsole = 'aws' | 'aws-signin' | 'azure' | 'gcp' | 'example';
+export type SimConsole = 'aws' | 'aws-signin' | 'azure' | 'azure-frame' | 'gcp' | 'example';
 
 export function consoleForHost(hostname: string): SimConsole | null {
   const h = hostname.toLowerCase();
   if (h === 'console.aws.amazon.com' || h.endsWith('.console.aws.amazon.com')) return 'aws';
   if (h === 'signin.aws.amazon.com') return 'aws-signin';
   if (h === 'portal.azure.com') return 'azure';
+  if (h.endsWith('.reactblade.portal.azure.net')) return 'azure-frame';
   if (h === 'console.cloud.google.com') return 'gcp';
   if (h === 'example.com' || h === 'www.example.com') return 'example';
   return null;
@@ -56,4 +59,13 @@ export const SIM_URLS = {
   gcpBigQuery: `https://console.cloud.google.com/bigquery?project=${GCP.project}&authuser=${GCP.authuser}`,
   gcpRoles: `https://console.cloud.google.com/iam-admin/roles?project=${GCP.project}&authuser=${GCP.authuser}`,
   exampleDenial: 'https://example.com/',
+  /**
+   * Placement pages (pages/place-console.html): a console shell whose `window.__place` puts a
+   * given text where consoles put denials (frames, shadow roots, tables, toasts, streams…).
+   */
+  placeAws: `https://${AWS.region}.console.aws.amazon.com/sim-place/console?region=${AWS.region}`,
+  placeAzure: `https://portal.azure.com/sim-place/console#@${AZURE.tenant}/resource/subscriptions/${AZURE.subscription}/resourceGroups/${AZURE.resourceGroup}/overview`,
+  placeGcp: `https://console.cloud.google.com/sim-place/console?project=${GCP.project}&authuser=${GCP.authuser}`,
+  /** The Azure shell with a same-origin frame blade and a cross-origin React view (reactblade host). */
+  placeAzureFrames: `https://portal.azure.com/sim-place/console?frames=1#@${AZURE.tenant}/resource/subscriptions/${AZURE.subscription}/resourceGroups/${AZURE.resourceGroup}/overview`,
 } as const;
