@@ -67,7 +67,10 @@ export interface Watcher {
   /** Read the whole body once (the page may already show a denial when we arrive). */
   scanInitial(): void;
   stop(): void;
-  /** For tests: run the pending batch now; `settled: false` keeps nodes that are still settling. */
+  /**
+   * For tests: run the pending batch now, as if every node had settled; `settled: false` leaves the
+   * nodes still settling (by `now`) for later.
+   */
   flushNow(opts?: { settled?: boolean }): void;
 }
 
@@ -341,6 +344,6 @@ export function createWatcher(
       pending.clear();
       bigReads.length = 0;
     },
-    flushNow: ({ settled: onlySettled = false } = {}) => flush(!onlySettled),
+    flushNow: ({ settled = true } = {}) => flush(settled),
   };
 }
