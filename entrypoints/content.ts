@@ -11,7 +11,7 @@
 import { browser } from 'wxt/browser';
 import { defineContentScript } from 'wxt/utils/define-content-script';
 import { consoleCloud, CONSOLE_FRAME_MATCHES, CONSOLE_MATCHES } from '@/lib/clouds';
-import { handOff, resetBridge, warmUp, type CandidateBatch } from '@/lib/content/handoff';
+import { handOff, resetBridge, type CandidateBatch } from '@/lib/content/handoff';
 import { pageContext } from '@/lib/content/page-context';
 import { createWatcher, type Candidate } from '@/lib/content/watcher';
 import {
@@ -82,7 +82,6 @@ export default defineContentScript({
           );
         else relay(candidates.map((c) => ({ text: c.text.slice(0, FRAME_TEXT_MAX), source: c.source })));
       },
-      ...(top ? { onSuspect: () => warmUp(requestUi) } : {}),
     });
     watcher.scanInitial();
     const onRelayed = (

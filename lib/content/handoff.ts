@@ -70,15 +70,7 @@ export function handOff(batch: CandidateBatch, requestUi: () => Promise<boolean>
   if (b.deliver) return b.deliver(batch);
   b.queue.push(batch);
   if (b.queue.length > QUEUE_MAX) b.queue.splice(0, b.queue.length - QUEUE_MAX);
-  warmUp(requestUi, b);
-}
-
-/**
- * Ask (once) for the chunk before there is a batch to give it: text that looks like a denial is
- * still settling (lib/content/watcher.ts), so the chunk loads while the page finishes writing.
- */
-export function warmUp(requestUi: () => Promise<boolean>, b = bridge()): void {
-  if (b.deliver || b.uiRequested) return;
+  if (b.uiRequested) return;
   b.uiRequested = true;
   requestUi().then(
     (ok) => {

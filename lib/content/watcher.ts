@@ -27,11 +27,12 @@ const IDLE_TIMEOUT_MS = 50;
 
 /**
  * When a changed node counts as settled: quiet for this long since its last change. An inserted
- * subtree (an alert rendered at once) is nearly always complete; a text change may be the first
- * piece of more; a node changing again after it was read, or in two separate tasks, is streaming.
- * However long the stream, a node is read MAX_WAIT_MS after its first change.
+ * subtree (an alert rendered at once) is nearly always complete: a short wait keeps a denial's way
+ * to the screen short. A text change may be the first piece of more. A node changing in separate
+ * tasks, or growing soon after it was read, is streaming. However long the stream, a node is read
+ * MAX_WAIT_MS after its first change.
  */
-const QUIET_INSERT_MS = 30;
+const QUIET_INSERT_MS = 25;
 const QUIET_TEXT_MS = 100;
 const STREAM_QUIET_MS = 400;
 const STREAM_WINDOW_MS = 1500;
@@ -56,8 +57,6 @@ export interface Candidate {
 export interface WatcherOptions {
   /** Called once per batch with the texts that passed the prefilter. */
   onCandidates(candidates: Candidate[]): void;
-  /** A changed node that is still settling looks like a denial: a chance to load the UI early. */
-  onSuspect?(): void;
   prefilter?: (text: string) => boolean;
   /** Milliseconds, for settling (performance.now by default). */
   now?: () => number;
@@ -137,21 +136,38 @@ export function createWatcher(
   const now = opts.now ?? (() => performance.now());
   const pending = new Map<Node, Stamp>();
   const recent = new RecentTexts();
-  /** When each root was last read: a root changing again soon after is streaming. */
-  const reads = new WeakMap<Node, number>();
+  /** When each root was last read, and its text's start and length then: growing soon after is streaming. */
+  const reads = new WeakMap<Node, { at: number; head: string; length: number }>();
   const ids = new WeakMap<Node, number>();
   let nextId = 0;
   const bigReads: BigTextRead[] = [];
   let scheduled = false;
   let stopped = false;
   let wakeTimer: ReturnType<typeof setTimeout> | undefined;
-  let suspected = false;
+  /** The earliest a pending node can have settled: before then a batch has nothing to read. */
+  let wakeAt = Infinity;
+  /** Pending nodes were left unexamined (the slice was full). */
+  let more = false;
 
   const request = () => {
     if (scheduled || stopped) return;
     scheduled = true;
     schedule(() => flush(false));
   };
+
+  /** Reads again by `at` (a timer, so a page that stops changing is still read). */
+  function wakeBy(at: number): void {
+    if (at >= wakeAt) return;
+    wakeAt = at;
+    clearTimeout(wakeTimer);
+    wakeTimer = setTimeout(
+      () => {
+        wakeAt = -Infinity; // due now: the next batch reads
+        request();
+      },
+      Math.max(0, at - now()),
+    );
+  }
 
   const sourceOf = (root: Node): string => {
     let id = ids.get(root);
@@ -187,13 +203,16 @@ export function createWatcher(
           }
       }
     }
-    if (pending.size) request();
+    if (!pending.size) return;
+    wakeBy(at + QUIET_INSERT_MS);
+    request();
   });
   const observe = (target: Node) => observer.observe(target, MUTATIONS);
   const shadows = createShadowRoots({
     observe,
     found(root) {
       pending.set(root, { first: -Infinity, last: -Infinity, text: false, inserted: true });
+      wakeBy(now());
       request();
     },
   });
@@ -255,13 +274,11 @@ export function createWatcher(
     let wake = Infinity;
     const ready: Settled[] = [];
     for (const [root, g] of groups) {
-      const lastRead = reads.get(root);
-      const streaming = g.last > g.first || (lastRead !== undefined && g.first - lastRead < STREAM_WINDOW_MS);
+      const streaming = g.last > g.first || grewSinceRead(root, g.first);
       const quiet = streaming ? STREAM_QUIET_MS : g.text ? QUIET_TEXT_MS : QUIET_INSERT_MS;
       const due = Math.min(g.last + quiet, g.first + MAX_WAIT_MS);
       if (!force && t < due) {
         wake = Math.min(wake, due);
-        peek(root);
         continue;
       }
       for (const n of g.nodes) pending.delete(n);
@@ -270,21 +287,20 @@ export function createWatcher(
     return { ready, wake, more: taken > NODES_PER_SLICE };
   }
 
-  /** Before a node settles: if it already looks like a denial, let the UI start loading. */
-  function peek(root: Root): void {
-    if (suspected || !opts.onSuspect) return;
-    const raw = root.textContent;
-    if (!raw || raw.length <= 8 || raw.length > TEXT_CAP || !prefilter(raw) || isSkippedRoot(root)) return;
-    suspected = true;
-    opts.onSuspect();
+  /** Read not long before `changedAt`, and its text has grown since (more of the same text). */
+  function grewSinceRead(root: Root, changedAt: number): boolean {
+    const last = reads.get(root);
+    if (!last || changedAt - last.at >= STREAM_WINDOW_MS) return false;
+    const raw = root.textContent ?? '';
+    return raw.length > last.length && raw.startsWith(last.head);
   }
 
   function read({ root, inserted, formerParent }: Settled, out: Candidate[], batch: Set<Root>): void {
-    reads.set(root, now());
     // Almost nothing a console adds mentions a denial: one native `textContent` read and the
     // keyword regex reject it before any tree walk or selector match. The careful extraction
     // (dom-text.ts: skipping editors, help and form fields) only runs on the rare hit.
     const raw = root.textContent ?? '';
+    reads.set(root, { at: now(), head: raw.slice(0, 256), length: raw.length });
     // A node inside another added node is read with it; reading it again would duplicate text.
     const nested = hasPendingAncestor(root, batch);
     if (raw.length > TEXT_CAP) {
@@ -318,22 +334,24 @@ export function createWatcher(
   function flush(force: boolean): void {
     scheduled = false;
     if (stopped) return;
-    const { ready, wake, more } = settled(force);
+    // Most batches come while every pending node is still settling: nothing to read yet.
+    if (!force && now() < wakeAt && !more && !bigReads.length) return;
+    wakeAt = Infinity;
+    const { ready, wake, more: left } = settled(force);
+    more = left;
     const batch = new Set(ready.map((r) => r.root));
     const candidates: Candidate[] = [];
     for (const settledRoot of ready) read(settledRoot, candidates, batch);
     stepBigReads(candidates);
     if (candidates.length) opts.onCandidates(candidates);
     if (more || bigReads.length) request();
-    else if (wake !== Infinity) {
-      clearTimeout(wakeTimer);
-      wakeTimer = setTimeout(request, Math.max(0, wake - now()));
-    }
+    else if (wake !== Infinity) wakeBy(wake);
   }
 
   return {
     scanInitial() {
       if (doc.body) pending.set(doc.body, { first: -Infinity, last: -Infinity, text: false, inserted: true });
+      wakeBy(now());
       request();
     },
     stop() {

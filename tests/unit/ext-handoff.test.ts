@@ -11,7 +11,6 @@ import type { Denial } from '../../lib/contract/denial';
 import {
   handOff,
   resetBridge,
-  warmUp,
   QUEUE_MAX,
   type CandidateBatch,
   type UnblockBridge,
@@ -71,21 +70,6 @@ describe('handOff', () => {
     resetBridge(b);
     expect(teardown).toHaveBeenCalled();
     expect(b).toEqual({ queue: [], deliver: undefined, teardown: undefined, uiRequested: false });
-  });
-});
-
-describe('warmUp', () => {
-  it('asks for the chunk once before any batch, and not once it is loaded', async () => {
-    const b: UnblockBridge = { queue: [] };
-    const requestUi = vi.fn(() => Promise.resolve(true));
-    warmUp(requestUi, b);
-    warmUp(requestUi, b);
-    handOff(batch('a'), requestUi, b);
-    await flush();
-    expect(requestUi).toHaveBeenCalledTimes(1);
-    const loaded: UnblockBridge = { queue: [], deliver: vi.fn() };
-    warmUp(requestUi, loaded);
-    expect(requestUi).toHaveBeenCalledTimes(1);
   });
 });
 
