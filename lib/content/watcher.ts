@@ -160,10 +160,12 @@ export function createWatcher(
     if (at >= wakeAt) return;
     wakeAt = at;
     clearTimeout(wakeTimer);
+    // Read in the timer's own task: going through the idle scheduler again would wait for a
+    // frame (see scheduleIdle) after the node has already waited to settle.
     wakeTimer = setTimeout(
       () => {
-        wakeAt = -Infinity; // due now: the next batch reads
-        request();
+        wakeAt = -Infinity; // due now
+        flush(false);
       },
       Math.max(0, at - now()),
     );
