@@ -155,17 +155,15 @@ export function createWatcher(
     schedule(() => flush(false));
   };
 
-  /** Reads again by `at` (a timer, so a page that stops changing is still read). */
+  /** Reads the settled nodes by `at` (one timer; the batch itself runs through `schedule`). */
   function wakeBy(at: number): void {
     if (at >= wakeAt) return;
     wakeAt = at;
     clearTimeout(wakeTimer);
-    // Read in the timer's own task: going through the idle scheduler again would wait for a
-    // frame (see scheduleIdle) after the node has already waited to settle.
     wakeTimer = setTimeout(
       () => {
         wakeAt = -Infinity; // due now
-        flush(false);
+        request();
       },
       Math.max(0, at - now()),
     );
@@ -205,9 +203,9 @@ export function createWatcher(
           }
       }
     }
-    if (!pending.size) return;
-    wakeBy(at + QUIET_INSERT_MS);
-    request();
+    // No batch before the earliest a node can have settled: one timer for all of them, so a page
+    // mutating non-stop costs a batch per settling period, not one per mutation.
+    if (pending.size) wakeBy(at + QUIET_INSERT_MS);
   });
   const observe = (target: Node) => observer.observe(target, MUTATIONS);
   const shadows = createShadowRoots({

@@ -123,6 +123,8 @@ describe('watcher', () => {
     const w = createWatcher(document, { onCandidates: () => {} }, schedule);
     for (let i = 0; i < 5; i++) document.body.append(document.createElement('div'));
     await tick();
+    // The batch is asked for once the added nodes have had their moment to settle.
+    await new Promise((r) => setTimeout(r, 60));
     w.stop();
     expect(schedule).toHaveBeenCalledTimes(1);
   });
