@@ -1,7 +1,8 @@
 /**
  * Runs inside the lazily injected banner chunk: parses candidate texts from the content core,
  * de-duplicates denials across the page, and renders one card per distinct denial into a single
- * host element with a closed shadow root.
+ * host element with a closed shadow root. A newer text of the same node that completes an earlier
+ * denial (text streamed in pieces: a truncated action, a missing resource) replaces that card.
  */
 import { render } from 'preact';
 import type { Denial } from '@/lib/contract/denial';
@@ -23,6 +24,35 @@ export type Parse = (text: string, hints?: PageContext) => Denial[];
 export function denialKey(d: Denial): string {
   const actions = d.actions.map((a) => a.toLowerCase()).sort();
   return `${d.cloud}|${actions.join(',')}|${d.resource ?? ''}`;
+}
+
+/** Where a card's denial was read: the node's source id (handoff.ts), element and time. */
+interface Origin {
+  source?: string;
+  node?: Element;
+  at: number;
+}
+
+/** A card from a node the page has since replaced is still replaced by its completion this long. */
+const REPLACED_NODE_MS = 3000;
+
+const startsWithCi = (full: string, part: string) => full.toLowerCase().startsWith(part.toLowerCase());
+
+/**
+ * `newer` completes `older`: the same cloud, every older action the start of a newer one, and the
+ * older resource, principal and account (when named) the start of the newer ones — what a parse of
+ * a truncated text gives next to a parse of the whole.
+ */
+export function completes(newer: Denial, older: Denial): boolean {
+  const prefix = (n: string | null, o: string | null) => o === null || (n !== null && startsWithCi(n, o));
+  return (
+    newer.cloud === older.cloud &&
+    denialKey(newer) !== denialKey(older) &&
+    older.actions.every((a) => newer.actions.some((b) => startsWithCi(b, a))) &&
+    prefix(newer.resource, older.resource) &&
+    prefix(newer.principal, older.principal) &&
+    prefix(newer.account, older.account)
+  );
 }
 
 /** Fill what the message lacks from the page (the parser does this with hints too; belt and braces). */
@@ -124,6 +154,7 @@ export class BannerController {
   private entries: BannerEntry[] = [];
   private waiting: BannerEntry[] = [];
   private keys = new Set<string>();
+  private origins = new Map<string, Origin>();
   private dismissed = new Set<string>();
   private seq = 0;
   private host?: HTMLElement;
@@ -142,24 +173,43 @@ export class BannerController {
   deliver(batch: CandidateBatch): void {
     let added = false;
     const hints = parseHints(batch.context);
-    for (const text of batch.texts) {
+    batch.texts.forEach((text, i) => {
       let denials: Denial[];
       try {
         denials = this.parse(text, hints);
       } catch {
-        continue; // a parser bug must not break the page
+        return; // a parser bug must not break the page
       }
-      for (const raw of denials) {
-        const denial = withPageContext(raw, batch.context);
+      const source = batch.sources?.[i];
+      const node = batch.nodes[i];
+      const origin: Origin = { at: Date.now(), ...(source ? { source } : {}), ...(node ? { node } : {}) };
+      const found = denials.map((raw) => withPageContext(raw, batch.context));
+      // A denial this text still shows is never "completed" by another one in it.
+      const current = new Set(found.map(denialKey));
+      for (const denial of found) {
         const key = denialKey(denial);
-        if (this.keys.has(key) || this.dismissed.has(key)) continue;
+        if (this.dismissed.has(key)) continue;
+        const older = this.completedBy(denial, origin).filter((e) => !current.has(e.key));
+        if (this.keys.has(key)) {
+          // Already shown: its partial versions go.
+          if (older.length) this.retire(older.map((e) => e.key));
+          added ||= older.length > 0;
+          continue;
+        }
         this.keys.add(key);
+        this.origins.set(key, origin);
         const entry = { key, seq: ++this.seq, denial, context: batch.context, pageUrl: batch.pageUrl };
-        if (this.entries.length < MAX_CARDS) this.entries.push(entry);
+        const first = older[0];
+        if (first) {
+          // In the place of the card it completes, so the stack does not jump.
+          const list = this.entries.includes(first) ? this.entries : this.waiting;
+          list[list.indexOf(first)] = entry;
+          this.retire(older.map((e) => e.key));
+        } else if (this.entries.length < MAX_CARDS) this.entries.push(entry);
         else this.waiting.push(entry);
         added = true;
       }
-    }
+    });
     if (!added) return;
     const cloud = batch.context.cloud ?? 'aws';
     const view = this.doc.defaultView;
@@ -171,6 +221,28 @@ export class BannerController {
       this.entries.length,
     );
     this.render(cloud);
+  }
+
+  /**
+   * The cards `denial` completes: from the same node, or from a node the page has just replaced
+   * (a streamed text re-rendered whole).
+   */
+  private completedBy(denial: Denial, origin: Origin): BannerEntry[] {
+    return [...this.entries, ...this.waiting].filter((e) => {
+      const was = this.origins.get(e.key);
+      if (!was || !completes(denial, e.denial)) return false;
+      if (was.source !== undefined && was.source === origin.source) return true;
+      return !!was.node && !was.node.isConnected && origin.at - was.at < REPLACED_NODE_MS;
+    });
+  }
+
+  /** Removes cards (no longer shown, not dismissed: a later text may bring them back). */
+  private retire(keys: string[]): void {
+    const gone = new Set(keys.filter((k) => this.keys.delete(k)));
+    for (const k of gone) this.origins.delete(k);
+    this.entries = this.entries.filter((e) => !gone.has(e.key));
+    this.waiting = this.waiting.filter((e) => !gone.has(e.key));
+    while (this.entries.length < MAX_CARDS && this.waiting.length) this.entries.push(this.waiting.shift()!);
   }
 
   /** A validated `request-progress` message from the background (entrypoints/banner.ts). */
@@ -196,6 +268,7 @@ export class BannerController {
     const hadFocus = !!this.root?.activeElement;
     this.dismissed.add(key);
     this.keys.delete(key);
+    this.origins.delete(key);
     this.entries = this.entries.filter((e) => e.key !== key);
     const next = this.waiting.shift();
     if (next) this.entries.push(next);

@@ -220,6 +220,11 @@ export default defineBackground(() => {
     saveDraft,
     fileRequest: (draft, where) => flow.file(draft, where),
     queries,
+    async relayToTop(tabId, message) {
+      // The top frame's content core answers {ok:true}; no answer (not started yet) is a false.
+      const reply: unknown = await browser.tabs.sendMessage(tabId, message, { frameId: 0 }).catch(() => null);
+      return (reply as { ok?: unknown } | null)?.ok === true;
+    },
   };
   browser.runtime.onMessage.addListener((raw, sender, sendResponse) => {
     // sendResponse + `return true` works in Chrome, Firefox and both fake-browser versions.

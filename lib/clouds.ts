@@ -35,6 +35,12 @@ export interface CloudFacts {
   /** Its consoles, one entry per partition, the commercial one first. */
   readonly consoles: readonly ConsoleFacts[];
   /**
+   * Match patterns of hosts that serve parts of the console inside its frames (never a console on
+   * their own): the content script runs in such a frame only to hand its denial text to the banner
+   * of the console page around it (docs/extension.md, "Frames").
+   */
+  readonly consoleFrameMatches: readonly string[];
+  /**
    * The commercial console's home page, on `account` where the console takes it in the URL. A
    * target does not say its partition: the broker's landing names the page (from its configured
    * console), and this is only the fallback when it names none.
@@ -71,6 +77,7 @@ export const CLOUD_FACTS: Readonly<Record<Cloud, CloudFacts>> = {
         matches: ['https://console.amazonaws.cn/*', 'https://*.console.amazonaws.cn/*'],
       },
     ],
+    consoleFrameMatches: [],
     // The console picks the account from the signed-in session, not from the URL.
     consoleHome: () => 'https://console.aws.amazon.com/console/home',
     // service:Action, e.g. s3:GetObject, ec2:StartInstances
@@ -93,6 +100,15 @@ export const CLOUD_FACTS: Readonly<Record<Cloud, CloudFacts>> = {
         matches: ['https://portal.azure.cn/*', 'https://entra.microsoftonline.cn/*'],
       },
     ],
+    // Frame blades and React views (sandbox-N.reactblade…) and extension-hosted frame content
+    // (<extension>.hosting.portal.azure.net), per the commercial portal's own host list
+    // (docs/extension.md); the national clouds publish no such list, so their frames are not read.
+    consoleFrameMatches: [
+      'https://*.reactblade.portal.azure.net/*',
+      'https://*.reactblade-ms.portal.azure.net/*',
+      'https://*.reactblade-rc.portal.azure.net/*',
+      'https://*.hosting.portal.azure.net/*',
+    ],
     consoleHome: (account) =>
       `https://portal.azure.com/#@/resource/subscriptions/${encodeURIComponent(account)}/overview`,
     // Provider.Namespace/type[/subtype...]/operation, e.g. Microsoft.Compute/virtualMachines/start/action
@@ -104,6 +120,7 @@ export const CLOUD_FACTS: Readonly<Record<Cloud, CloudFacts>> = {
     label: 'Google Cloud',
     accountNoun: 'Project',
     consoles: [{ partition: 'googleapis.com', matches: ['https://console.cloud.google.com/*'] }],
+    consoleFrameMatches: [],
     consoleHome: (account) =>
       `https://console.cloud.google.com/home/dashboard?project=${encodeURIComponent(account)}`,
     // service.resource.verb, e.g. compute.instances.start, iam.serviceAccounts.actAs
@@ -116,6 +133,11 @@ export const CLOUD_FACTS: Readonly<Record<Cloud, CloudFacts>> = {
 /** Every console's match patterns: the manifest's host permissions and the content script's `matches`. */
 export const CONSOLE_MATCHES: readonly string[] = CLOUDS.flatMap((c) =>
   CLOUD_FACTS[c].consoles.flatMap((k) => k.matches),
+);
+
+/** Hosts that serve console frames: the content script's `matches` (it reports to the top frame there). */
+export const CONSOLE_FRAME_MATCHES: readonly string[] = CLOUDS.flatMap(
+  (c) => CLOUD_FACTS[c].consoleFrameMatches,
 );
 
 /** Whether `hostname` is the host of the match pattern `pattern` (`https://<host>/*`). */
@@ -144,11 +166,25 @@ export function consoleCloud(hostname: string): Cloud | undefined {
 
 /** True for an https URL on one of the console hosts (the content script's match patterns). */
 export function isConsoleUrl(url: string | undefined): boolean {
-  if (!url) return false;
+  const host = httpsHost(url);
+  return host !== undefined && consoleCloud(host) !== undefined;
+}
+
+/** True for an https URL on a console host or a host serving console frames. */
+export function isConsoleFrameUrl(url: string | undefined): boolean {
+  const host = httpsHost(url);
+  return (
+    host !== undefined &&
+    (consoleCloud(host) !== undefined || CONSOLE_FRAME_MATCHES.some((p) => hostMatches(p, host)))
+  );
+}
+
+function httpsHost(url: string | undefined): string | undefined {
+  if (!url) return undefined;
   try {
     const u = new URL(url);
-    return u.protocol === 'https:' && consoleCloud(u.hostname) !== undefined;
+    return u.protocol === 'https:' ? u.hostname : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }

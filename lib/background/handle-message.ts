@@ -1,10 +1,13 @@
 /**
  * The background's message handler, separate from the entrypoint so it can be tested directly.
  * Every message is validated (zod) and must come from our own content script in a top-level or
- * child frame of a console tab; anything else gets `{ok:false}` and no side effect.
+ * child frame of a console tab; anything else gets `{ok:false}` and no side effect. A console
+ * frame's `frame-candidates` is relayed to the top frame of its tab (frame-relay.ts).
  */
+import type { RelayedFrameCandidates } from '../messaging/frame-relay';
+import { FRAME_CANDIDATES } from '../messaging/frame-relay';
 import { parseRuntimeMessage, type AnyReply } from '../messaging/messages';
-import { isConsoleUrl } from '../clouds';
+import { isConsoleFrameUrl, isConsoleUrl } from '../clouds';
 import type { BannerQueries } from './banner-queries';
 import type { DraftRecord } from './drafts';
 import type { NewAccessRequest } from '../contract/request';
@@ -28,6 +31,11 @@ export interface HandlerDeps {
   fileRequest?(draft: DraftRecord, where: Where): Promise<boolean>;
   /** The banner's questions: a service's actions, decoding a message, whether an account is managed. */
   queries?: BannerQueries;
+  /**
+   * Gives a console frame's candidates to the top frame of the tab; resolves false when nothing
+   * there took them (its content script has not started yet: the frame tries again).
+   */
+  relayToTop?(tabId: number, message: RelayedFrameCandidates): Promise<boolean>;
 }
 
 export function checkSender(sender: MessageSender, runtimeId: string): string | undefined {
@@ -38,12 +46,30 @@ export function checkSender(sender: MessageSender, runtimeId: string): string | 
   return undefined;
 }
 
-export async function handleMessage(
-  raw: unknown,
-  sender: MessageSender,
-  deps: HandlerDeps,
-): Promise<AnyReply> {
-  const senderError = checkSender(sender, deps.runtimeId);
+/**
+ * A child frame of a console tab: the tab shows a console, and the frame is a console page or a
+ * console frame host (lib/clouds.ts), or an about:blank / about:srcdoc document, which our content
+ * script only runs in when its parent matched.
+ */
+export function checkFrameSender(sender: MessageSender, runtimeId: string): string | undefined {
+  if (sender.id !== runtimeId) return 'sender: not this extension';
+  if (typeof sender.tab?.id !== 'number') return 'sender: not a tab';
+  if (typeof sender.frameId !== 'number' || sender.frameId <= 0) return 'sender: not a child frame';
+  if (!isConsoleUrl(sender.tab.url)) return 'sender: not a console page';
+  const url = sender.url ?? sender.tab.url;
+  if (!isConsoleFrameUrl(url) && !/^about:(blank|srcdoc)$/.test(url ?? ''))
+    return 'sender: not a console frame';
+  return undefined;
+}
+
+function isFrameCandidates(raw: unknown): boolean {
+  return !!raw && typeof raw === 'object' && (raw as { type?: unknown }).type === FRAME_CANDIDATES;
+}
+
+export async function handleMessage(raw: unknown, sender: MessageSender, deps: HandlerDeps): Promise<AnyReply> {
+  const senderError = isFrameCandidates(raw)
+    ? checkFrameSender(sender, deps.runtimeId)
+    : checkSender(sender, deps.runtimeId);
   if (senderError) return { ok: false, error: senderError };
   const parsed = parseRuntimeMessage(raw);
   if (!parsed.ok) return { ok: false, error: parsed.error };
@@ -77,6 +103,14 @@ export async function handleMessage(
         return deps.queries
           ? await deps.queries.checkTarget(msg.target)
           : { ok: true, target: { status: 'unknown' } };
+      case 'frame-candidates': {
+        const relayed = await deps.relayToTop?.(sender.tab!.id!, {
+          type: FRAME_CANDIDATES,
+          frameId: sender.frameId!,
+          candidates: msg.candidates,
+        });
+        return relayed ? { ok: true } : { ok: false, error: 'top frame not listening' };
+      }
     }
   } catch (e) {
     return { ok: false, error: e instanceof Error ? e.message : String(e) };

@@ -16,6 +16,11 @@ export interface AnchorRect {
 export interface CandidateBatch {
   /** Texts that passed the keyword prefilter, each at most TEXT_CAP characters. */
   texts: string[];
+  /**
+   * Per text, the node it came from (`12`; `f3:12` from the console frame with frameId 3): a newer
+   * text of the same node replaces the card its older text made (text streamed in pieces).
+   */
+  sources?: string[];
   context: PageContext;
   pageUrl: string;
   /**

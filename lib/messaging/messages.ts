@@ -15,6 +15,7 @@ import {
 } from '../contract/constants';
 import { Cloud } from '../contract/denial';
 import { NewAccessRequest, firstIssueMessage } from '../contract/request';
+import { FRAME_CANDIDATES, FRAME_CANDIDATES_MAX, FRAME_SOURCE_MAX, FRAME_TEXT_MAX } from './frame-relay';
 
 /** The content core found denial-like text: inject the banner chunk into the sender's frame. */
 export const LoadUiMessage = z.object({ type: z.literal('load-ui') });
@@ -63,12 +64,30 @@ export type DecodeDenialMessage = z.infer<typeof DecodeDenialMessage>;
 export const CheckTargetMessage = z.strictObject({ type: z.literal('check-target'), target: Target });
 export type CheckTargetMessage = z.infer<typeof CheckTargetMessage>;
 
+/**
+ * A console frame's content script found denial-like text: relay it to the top frame's banner
+ * (frame-relay.ts). Only from a child frame of a console tab.
+ */
+export const FrameCandidatesMessage = z.object({
+  type: z.literal(FRAME_CANDIDATES),
+  candidates: z
+    .array(
+      z.object({
+        text: z.string().check(z.minLength(1), z.maxLength(FRAME_TEXT_MAX)),
+        source: z.string().check(z.minLength(1), z.maxLength(FRAME_SOURCE_MAX)),
+      }),
+    )
+    .check(z.minLength(1), z.maxLength(FRAME_CANDIDATES_MAX)),
+});
+export type FrameCandidatesMessage = z.infer<typeof FrameCandidatesMessage>;
+
 export const RuntimeMessage = z.discriminatedUnion('type', [
   LoadUiMessage,
   SaveDraftMessage,
   ListActionsMessage,
   DecodeDenialMessage,
   CheckTargetMessage,
+  FrameCandidatesMessage,
 ]);
 export type RuntimeMessage = z.infer<typeof RuntimeMessage>;
 /** What the banner sends: everything but `load-ui` (the content core's). */

@@ -63,9 +63,19 @@ export interface PageRequest {
   clouds: DemoClouds | undefined;
 }
 
+/** `/sim-place/<name>` on a console or console-frame host: pages/place-<name>.html. */
+const PLACEMENT = /^\/sim-place\/([a-z]+)$/;
+
+function placementPage(pathname: string): string | null {
+  const name = PLACEMENT.exec(pathname)?.[1];
+  return name && fs.existsSync(path.join(PAGES_DIR, `place-${name}.html`)) ? `place-${name}` : null;
+}
+
 /** Answers a page load: the console's shell, or the index for a host that is no console. */
 export function servePage(req: IncomingMessage, res: ServerResponse, request: PageRequest): void {
   const { url } = request;
+  const placement = request.which && request.which !== 'example' ? placementPage(url.pathname) : null;
+  if (placement) return send(res, 200, HTML, page(placement));
   switch (request.which) {
     case 'aws': {
       const identity = awsIdentity(request.hostname, req.headers.cookie, request.clouds);
@@ -80,6 +90,8 @@ export function servePage(req: IncomingMessage, res: ServerResponse, request: Pa
       return send(res, 200, HTML, page('azure'));
     case 'gcp':
       return send(res, 200, HTML, page('gcp'));
+    case 'azure-frame':
+      return send(res, 404, 'text/plain', 'Not found');
     case 'example':
       // The benchmark page also lives here, outside the extension's match patterns, so the
       // same page can be measured with and without the content script in one browser.

@@ -17,6 +17,8 @@ export const SIM_HOSTS = [
   'console.cloud.google.com',
   'signin.aws.amazon.com',
   'example.com',
+  // A host of the Azure portal's cross-origin frame blades and React views (lib/clouds.ts).
+  '*.reactblade.portal.azure.net',
 ] as const;
 
 /** `--host-resolver-rules` value mapping every sim host to 127.0.0.1:<port>. */
@@ -24,7 +26,7 @@ export function hostResolverRules(port: number, host = '127.0.0.1'): string {
   return SIM_HOSTS.map((h) => `MAP ${h} ${host}:${port}`).join(', ');
 }
 
-export type SimConsole = 'aws' | 'aws-signin' | 'azure' | 'gcp' | 'example';
+export type SimConsole = 'aws' | 'aws-signin' | 'azure' | 'azure-frame' | 'gcp' | 'example';
 
 /** The AWS console domain a hostname is on (commercial or GovCloud), or null. */
 export function awsConsoleDomain(hostname: string): string | null {
@@ -40,6 +42,7 @@ export function consoleForHost(hostname: string): SimConsole | null {
   if (awsConsoleDomain(h)) return 'aws';
   if (h === 'signin.aws.amazon.com') return 'aws-signin';
   if (h === 'portal.azure.com' || h === 'portal.azure.us') return 'azure';
+  if (h.endsWith('.reactblade.portal.azure.net')) return 'azure-frame';
   if (h === 'console.cloud.google.com') return 'gcp';
   if (h === 'example.com' || h === 'www.example.com') return 'example';
   return null;
@@ -77,4 +80,13 @@ export const SIM_URLS = {
   gcpBigQuery: `https://console.cloud.google.com/bigquery?project=${GCP.project}&authuser=${GCP.authuser}`,
   gcpRoles: `https://console.cloud.google.com/iam-admin/roles?project=${GCP.project}&authuser=${GCP.authuser}`,
   exampleDenial: 'https://example.com/',
+  /**
+   * Placement pages (pages/place-console.html): a console shell whose `window.__place` puts a
+   * given text where consoles put denials (frames, shadow roots, tables, toasts, streams…).
+   */
+  placeAws: `https://${AWS.region}.console.aws.amazon.com/sim-place/console?region=${AWS.region}`,
+  placeAzure: `https://portal.azure.com/sim-place/console#@${AZURE.tenant}/resource/subscriptions/${AZURE.subscription}/resourceGroups/${AZURE.resourceGroup}/overview`,
+  placeGcp: `https://console.cloud.google.com/sim-place/console?project=${GCP.project}&authuser=${GCP.authuser}`,
+  /** The Azure shell with a same-origin frame blade and a cross-origin React view (reactblade host). */
+  placeAzureFrames: `https://portal.azure.com/sim-place/console?frames=1#@${AZURE.tenant}/resource/subscriptions/${AZURE.subscription}/resourceGroups/${AZURE.resourceGroup}/overview`,
 } as const;
