@@ -21,13 +21,15 @@ import {
   customRoleName,
   extraPermissions,
   isPermission,
+  otherCaseSpellings,
   type IamRole,
 } from '../../server/clouds/gcp/roles';
-import { PREDEFINED_ROLES } from '../../sim/clouds/gcp/catalogue';
+import { PREDEFINED_ROLES, PROJECT_GRANTABLE_ROLES } from '../../sim/clouds/gcp/catalogue';
 import { evaluateCondition, parseCondition } from '../../sim/clouds/gcp/cel';
 
 const names = (roles: readonly IamRole[]) => roles.map((r) => r.name);
 
+// The provisioner chooses among the roles a project's policy may bind (roles:queryGrantableRoles).
 describe('role choice', () => {
   it.each([
     ['compute.instances.start', ['roles/compute.instanceAdmin.v1']],
@@ -39,24 +41,27 @@ describe('role choice', () => {
     ['bigquery.jobs.create', ['roles/bigquery.jobUser']],
     ['resourcemanager.projects.setIamPolicy', ['roles/resourcemanager.projectIamAdmin']],
   ])('%s → the smallest role containing it', (permission, expected) => {
-    expect(names(chooseRoles(PREDEFINED_ROLES, [permission]).roles)).toEqual(expected);
+    expect(names(chooseRoles(PROJECT_GRANTABLE_ROLES, [permission]).roles)).toEqual(expected);
   });
 
   it('picks one role containing every requested permission when there is one', () => {
-    const choice = chooseRoles(PREDEFINED_ROLES, ['compute.instances.start', 'compute.instances.stop']);
+    const choice = chooseRoles(PROJECT_GRANTABLE_ROLES, [
+      'compute.instances.start',
+      'compute.instances.stop',
+    ]);
     expect(names(choice.roles)).toEqual(['roles/compute.instanceAdmin.v1']);
     expect(choice.missing).toEqual([]);
   });
 
   it('never chooses a basic role, even when only a basic role holds the permission', () => {
     // Only roles/owner, roles/editor and roles/viewer carry storage.buckets.list in the catalogue.
-    const choice = chooseRoles(PREDEFINED_ROLES, ['storage.buckets.list']);
+    const choice = chooseRoles(PROJECT_GRANTABLE_ROLES, ['storage.buckets.list']);
     expect(choice.roles).toEqual([]);
     expect(choice.missing).toEqual(['storage.buckets.list']);
   });
 
   it('falls back to one role per permission when no single role has them all', () => {
-    const choice = chooseRoles(PREDEFINED_ROLES, ['compute.instances.start', 'storage.objects.get']);
+    const choice = chooseRoles(PROJECT_GRANTABLE_ROLES, ['compute.instances.start', 'storage.objects.get']);
     expect(names(choice.roles)).toEqual(['roles/compute.instanceAdmin.v1', 'roles/storage.objectViewer']);
   });
 
@@ -69,8 +74,26 @@ describe('role choice', () => {
     expect(names(chooseRoles(catalogue, ['x.y.z']).roles)).toEqual(['roles/b.ga']);
   });
 
+  it('would pick a bucket-only legacy role from the whole catalogue, which is why it never looks there', () => {
+    expect(names(chooseRoles(PREDEFINED_ROLES, ['storage.objects.get']).roles)).toEqual([
+      'roles/storage.legacyObjectReader',
+    ]);
+    expect(PROJECT_GRANTABLE_ROLES.map((r) => r.name)).not.toContain('roles/storage.legacyObjectReader');
+  });
+
+  it('compares permissions exactly and names the spelling IAM uses for one in another case', () => {
+    expect(chooseRoles(PROJECT_GRANTABLE_ROLES, ['iam.serviceaccounts.actAs']).missing).toEqual([
+      'iam.serviceaccounts.actAs',
+    ]);
+    expect(otherCaseSpellings(PROJECT_GRANTABLE_ROLES, 'iam.serviceaccounts.actAs')).toEqual([
+      'iam.serviceAccounts.actAs',
+    ]);
+    expect(otherCaseSpellings(PROJECT_GRANTABLE_ROLES, 'iam.serviceAccounts.actAs')).toEqual([]);
+    expect(otherCaseSpellings(PROJECT_GRANTABLE_ROLES, 'made.up.permission')).toEqual([]);
+  });
+
   it('lists what else the chosen role grants', () => {
-    const roles = chooseRoles(PREDEFINED_ROLES, ['storage.objects.get']).roles;
+    const roles = chooseRoles(PROJECT_GRANTABLE_ROLES, ['storage.objects.get']).roles;
     expect(extraPermissions(roles, ['storage.objects.get'])).toEqual([
       'resourcemanager.projects.get',
       'resourcemanager.projects.list',

@@ -4,121 +4,26 @@
  * custom roles, audit-log activity, errors, and the OAuth token. Cloud time is a FakeClock; the
  * provisioner's backoff sleeps advance it instead of waiting.
  */
-import { grantFixture } from './domain-fixtures';
-import { exportPKCS8, exportSPKI, generateKeyPair, SignJWT } from 'jose';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createGcpProvisioner, GCP_PROPAGATION_MS } from '../../server/clouds/gcp';
-import type { Grant } from '../../server/domain';
-import { ProvisionError, type Provisioner } from '../../server/provision/types';
-import { FakeClock } from '../../sim/clouds/clock';
-import { startGcpFake, type FakeBinding, type GcpFake } from '../../sim/clouds/gcp/fake';
+import type { FakeBinding, GcpFake } from '../../sim/clouds/gcp/fake';
+import {
+  ALICE,
+  bindingsOf,
+  BROKER,
+  calls,
+  closeGcpFakes,
+  CONTEXT,
+  gcpKeys,
+  grantOf,
+  HOUR,
+  NOW,
+  PROJECT,
+  rejection,
+  setupGcp as setup,
+} from './gcp-fixtures';
 
-const NOW = new Date('2026-06-01T12:00:00.000Z');
-const HOUR = 3600_000;
-const BROKER = 'unblock-broker@acme-admin.iam.gserviceaccount.com';
-const ALICE = 'user:alice@example.com';
-const PROJECT = 'acme-dev';
-const CONTEXT = { justification: 'restart the stuck VM', ticket: null };
-
-let brokerKey: { privatePem: string; publicPem: string };
-let strangerPrivatePem: string;
-
-beforeAll(async () => {
-  const broker = await generateKeyPair('RS256', { extractable: true });
-  brokerKey = {
-    privatePem: await exportPKCS8(broker.privateKey),
-    publicPem: await exportSPKI(broker.publicKey),
-  };
-  const stranger = await generateKeyPair('RS256', { extractable: true });
-  strangerPrivatePem = await exportPKCS8(stranger.privateKey);
-});
-
-const open: GcpFake[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((f) => f.close()));
-});
-
-function grantOf(over: Partial<Grant> = {}): Grant {
-  return grantFixture({
-    id: 'g-1',
-    requestId: 'r-1',
-    user: 'alice',
-    target: { cloud: 'gcp', account: PROJECT, environment: 'dev' },
-    actions: ['compute.instances.start'],
-    resource: null,
-    status: 'provisioning',
-    startsAt: NOW,
-    ...over,
-  });
-}
-
-interface Setup {
-  readonly clock: FakeClock;
-  readonly fake: GcpFake;
-  readonly provisioner: Provisioner;
-  readonly sleeps: number[];
-  /** Another broker process (a restart): same config, its own caches. */
-  readonly restart: () => Provisioner;
-}
-
-async function setup(
-  options: {
-    bindings?: FakeBinding[];
-    permissions?: string[];
-    customRoles?: boolean;
-    privateKey?: string;
-    maxPageSize?: number;
-  } = {},
-): Promise<Setup> {
-  const clock = new FakeClock();
-  clock.freeze(NOW);
-  const fake = await startGcpFake({
-    clock,
-    projects: [
-      { projectId: PROJECT, ...(options.bindings ? { bindings: options.bindings } : {}) },
-      'acme-prod',
-    ],
-    serviceAccounts: [
-      {
-        clientEmail: BROKER,
-        publicKeyPem: brokerKey.publicPem,
-        ...(options.permissions ? { permissions: options.permissions } : {}),
-      },
-    ],
-    ...(options.maxPageSize ? { maxPageSize: options.maxPageSize } : {}),
-  });
-  open.push(fake);
-  const sleeps: number[] = [];
-  const make = () =>
-    createGcpProvisioner(
-      {
-        serviceAccount: { clientEmail: BROKER, privateKey: options.privateKey ?? brokerKey.privatePem },
-        endpoints: { ...fake.endpoints, console: 'https://console.cloud.google.com' },
-      },
-      (projectId) => (projectId === PROJECT ? { customRoles: options.customRoles ?? false } : undefined),
-      {
-        now: () => clock.now(),
-        sleep: (ms) => {
-          sleeps.push(ms);
-          clock.advance(ms);
-          return Promise.resolve();
-        },
-      },
-    );
-  return { clock, fake, provisioner: make(), sleeps, restart: make };
-}
-
-const calls = (fake: GcpFake, pathEnd: string) => fake.state.requests.filter((r) => r.path.endsWith(pathEnd));
-const bindingsOf = (fake: GcpFake) => fake.state.policy(PROJECT).bindings;
-
-async function rejection(promise: Promise<unknown>): Promise<ProvisionError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ProvisionError);
-  return error as ProvisionError;
-}
+afterEach(closeGcpFakes);
 
 describe('grant and revoke', () => {
   it('binds the smallest role with an expiry condition, and allows exactly what was asked', async () => {
@@ -330,7 +235,7 @@ describe('custom roles', () => {
 });
 
 describe('preview and landing', () => {
-  it('shows the chosen role and what else it grants, paging and caching the catalogue', async () => {
+  it('shows the chosen role and what else it grants, paging and caching the grantable roles', async () => {
     const { fake, provisioner } = await setup({ maxPageSize: 5 });
     const target = { cloud: 'gcp' as const, account: PROJECT, environment: 'dev' };
     const preview = await provisioner.preview!(target, ['compute.instances.start'], null);
@@ -344,10 +249,12 @@ describe('preview and landing', () => {
     expect(preview.alsoGrants).not.toContain('compute.instances.start');
     expect(preview.summary).toContain(`${preview.alsoGrants!.length} permissions beyond those requested`);
 
-    const pages = calls(fake, '/v1/roles').length;
+    // The roles the project may bind, paged, asked once and then cached (was: the whole catalogue).
+    const pages = calls(fake, '/v1/roles:queryGrantableRoles').length;
     expect(pages).toBeGreaterThan(1);
     await provisioner.preview!(target, ['storage.objects.get'], null);
-    expect(calls(fake, '/v1/roles')).toHaveLength(pages);
+    expect(calls(fake, '/v1/roles:queryGrantableRoles')).toHaveLength(pages);
+    expect(calls(fake, '/v1/roles')).toEqual([]);
   });
 
   it('reloads the denied page after Google’s typical propagation delay', async () => {
@@ -438,7 +345,7 @@ describe('errors and the token', () => {
   });
 
   it('fails a non-retryable error when the token endpoint rejects the service-account key', async () => {
-    const { fake, provisioner } = await setup({ privateKey: strangerPrivatePem });
+    const { fake, provisioner } = await setup({ privateKey: (await gcpKeys()).strangerPrivatePem });
     const error = await rejection(provisioner.grant(grantOf(), { gcp: ALICE }, CONTEXT));
     expect(error).toMatchObject({ retryable: false, code: 'invalid_grant' });
     expect(error.message).toContain('Invalid JWT Signature.');
@@ -474,99 +381,5 @@ describe('errors and the token', () => {
     await provisioner.revoke(grantOf(), null, { gcp: ALICE });
     expect(fake.state.tokensIssued).toBe(2);
     expect(fake.state.requests.filter((r) => r.status === 401)).toEqual([]);
-  });
-});
-
-describe('the fake speaks Google', () => {
-  async function token(fake: GcpFake, clock: FakeClock): Promise<string> {
-    const { createPrivateKey } = await import('node:crypto');
-    const iat = Math.floor(clock.now().getTime() / 1000);
-    const assertion = await new SignJWT({ scope: 'https://www.googleapis.com/auth/cloud-platform' })
-      .setProtectedHeader({ alg: 'RS256' })
-      .setIssuer(BROKER)
-      .setAudience(fake.endpoints.token)
-      .setIssuedAt(iat)
-      .setExpirationTime(iat + 3600)
-      .sign(createPrivateKey(brokerKey.privatePem));
-    const res = await fetch(fake.endpoints.token, {
-      method: 'POST',
-      body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion }),
-    });
-    return ((await res.json()) as { access_token: string }).access_token;
-  }
-
-  async function post(fake: GcpFake, bearer: string | null, path: string, body: unknown) {
-    const res = await fetch(`${fake.endpoints.resourceManager}${path}`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
-      },
-      body: JSON.stringify(body),
-    });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-  }
-
-  it('answers v1 readers with conditions stripped and roles renamed, and refuses writing that back', async () => {
-    const conditional: FakeBinding = {
-      role: 'roles/compute.viewer',
-      members: ['user:bob@example.com'],
-      condition: { title: 't', expression: 'request.time < timestamp("2026-06-02T00:00:00Z")' },
-    };
-    const { clock, fake } = await setup({ bindings: [conditional] });
-    const bearer = await token(fake, clock);
-    const v1 = await post(fake, bearer, '/v1/projects/acme-dev:getIamPolicy', {});
-    expect(v1.body.version).toBe(1);
-    const [binding] = v1.body.bindings as FakeBinding[];
-    expect(binding?.role).toMatch(/^roles\/compute\.viewer_withcond_[0-9a-f]+$/);
-    expect(binding?.condition).toBeUndefined();
-
-    const writeBack = await post(fake, bearer, '/v1/projects/acme-dev:setIamPolicy', { policy: v1.body });
-    expect(writeBack.status).toBe(400);
-    expect(fake.state.policy(PROJECT).bindings).toEqual([conditional]);
-  });
-
-  it('enforces version 3 for conditions, no conditions on basic roles, etags, and bearer tokens', async () => {
-    const { clock, fake } = await setup();
-    const bearer = await token(fake, clock);
-    const { etag } = fake.state.policy(PROJECT);
-    const condition = { title: 't', expression: 'request.time < timestamp("2026-06-02T00:00:00Z")' };
-    const set = (policy: unknown, auth: string | null = bearer) =>
-      post(fake, auth, '/v1/projects/acme-dev:setIamPolicy', { policy });
-
-    const v1 = await set({
-      version: 1,
-      etag,
-      bindings: [{ role: 'roles/compute.viewer', members: [ALICE], condition }],
-    });
-    expect(v1.body.error).toMatchObject({ code: 400, status: 'INVALID_ARGUMENT' });
-    const basic = await set({
-      version: 3,
-      etag,
-      bindings: [{ role: 'roles/editor', members: [ALICE], condition }],
-    });
-    expect(basic.body.error).toMatchObject({ code: 400, status: 'INVALID_ARGUMENT' });
-    const stale = await set({ version: 3, etag: 'AAAAAAAAAAA=', bindings: [] });
-    expect(stale.body.error).toEqual({
-      code: 409,
-      message:
-        'There were concurrent policy changes. Please retry the whole read-modify-write with exponential backoff.',
-      status: 'ABORTED',
-    });
-    const anonymous = await set({ version: 3, etag, bindings: [] }, null);
-    expect(anonymous.body.error).toMatchObject({ code: 401, status: 'UNAUTHENTICATED' });
-
-    const ok = await set({
-      version: 3,
-      etag,
-      bindings: [{ role: 'roles/compute.viewer', members: [ALICE], condition }],
-    });
-    expect(ok.status).toBe(200);
-    expect(ok.body.etag).not.toBe(etag);
-    expect(ok.body.etag).toMatch(/^[A-Za-z0-9+/]+=*$/);
-
-    clock.advance(HOUR);
-    const expired = await set({ version: 3, etag: ok.body.etag, bindings: [] });
-    expect(expired.body.error).toMatchObject({ code: 401, status: 'UNAUTHENTICATED' });
   });
 });

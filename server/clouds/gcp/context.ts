@@ -1,15 +1,15 @@
 /**
  * What every part of the GCP provisioner works with: the Google client (signed in as the broker's
- * service account), the API endpoints, the clock and log, the per-project settings, the role
- * catalogue, and the per-project write queue. Built once when the broker starts, so an unusable
- * key stops it with the field named.
+ * service account), the API endpoints, the clock and log, the per-project settings, the roles
+ * grantable per resource, and the per-project write queue. Built once when the broker starts, so
+ * an unusable key stops it with the field named.
  */
 import type { Grant } from '../../domain';
 import { createKeyedSerial, type KeyedSerial } from '../../provision/keyed-serial';
 import { ProvisionError, type CloudIdentities } from '../../provision/types';
-import { createPredefinedCatalogue, type PredefinedCatalogue } from './catalogue';
 import type { GcpCloudConfig, GcpTargetConfig } from './config';
 import { createGoogleClient, loadPrivateKey, type GoogleClient } from './google';
+import { createGrantableRoles, type GrantableRoles } from './grantable';
 
 export const GCP_DEFAULT_ENDPOINTS = {
   token: 'https://oauth2.googleapis.com/token',
@@ -46,7 +46,8 @@ export interface GcpContext {
   /** `clouds.gcp.propagationMs`, when set: how long the denied tab waits before reloading. */
   readonly propagationMs: number | undefined;
   readonly targetConfig: (projectId: string) => GcpTargetConfig | undefined;
-  readonly predefinedRoles: PredefinedCatalogue;
+  /** The roles each resource's policy may bind (`roles:queryGrantableRoles`), cached per resource. */
+  readonly grantableRoles: GrantableRoles;
   /** Custom roles known to exist (created now or found already there), by full name. */
   readonly customRolesReady: Set<string>;
   /** Writes to one project's policy go one at a time: each would otherwise abort the other's etag. */
@@ -87,7 +88,7 @@ export function createGcpContext(
     log,
     propagationMs: cloud.propagationMs,
     targetConfig,
-    predefinedRoles: createPredefinedCatalogue({ google, iam: endpoints.iam, now }),
+    grantableRoles: createGrantableRoles({ google, iam: endpoints.iam, now }),
     customRolesReady: new Set<string>(),
     serialPerProject: createKeyedSerial(),
   };

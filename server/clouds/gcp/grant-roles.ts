@@ -1,11 +1,21 @@
 /**
- * Which roles a GCP grant binds: the smallest predefined role(s) containing the requested
- * permissions (the pure choice is in roles.ts), or with `targets[].gcp.customRoles` a
- * one-permission custom role per permission, created in the project on first use.
+ * Which roles a GCP grant binds: the smallest predefined role(s) grantable on the project that
+ * contain the requested permissions (the pure choice is in roles.ts, the grantable set from
+ * grantable.ts), or with `targets[].gcp.customRoles` a one-permission custom role per
+ * permission, created in the project on first use.
  */
 import { ProvisionError } from '../../provision/types';
 import type { GcpContext } from './context';
-import { chooseRoles, customRoleId, customRoleName, isPermission, type IamRole } from './roles';
+import { projectResource, type PolicyResource } from './grantable';
+import {
+  chooseRoles,
+  customRoleId,
+  customRoleName,
+  isPermission,
+  isPredefined,
+  otherCaseSpellings,
+  type IamRole,
+} from './roles';
 
 /** The grant's actions as distinct GCP permissions, or a non-retryable error naming what is not one. */
 export function checkPermissions(actions: readonly string[]): string[] {
@@ -26,20 +36,52 @@ export function checkPermissions(actions: readonly string[]): string[] {
 export const usesCustomRoles = (ctx: GcpContext, projectId: string): boolean =>
   (ctx.targetConfig(projectId) ?? { customRoles: false }).customRoles;
 
-/** Predefined roles for `permissions`, or a non-retryable error naming what no role contains. */
+/**
+ * The predefined roles grantable on the project for `permissions`, or a non-retryable error naming
+ * what none of them contains and what to do about it.
+ */
 export async function choosePredefined(
   ctx: GcpContext,
+  projectId: string,
   permissions: readonly string[],
 ): Promise<readonly IamRole[]> {
-  const choice = chooseRoles(await ctx.predefinedRoles(), permissions);
+  const resource = projectResource(projectId);
+  const grantable = (await ctx.grantableRoles(resource)).filter(isPredefined);
+  const choice = chooseRoles(grantable, permissions);
   if (choice.missing.length > 0) {
-    throw new ProvisionError(
-      `no grantable predefined role contains ${choice.missing.join(', ')}; ` +
-        'set targets[].gcp.customRoles: true to grant exactly the permission',
-      false,
-    );
+    throw new ProvisionError(noRoleReason(resource, grantable, choice.missing), false);
   }
   return choice.roles;
+}
+
+/**
+ * Why no role fits, per permission: one IAM spells in another case is named (a custom role of the
+ * misspelt permission would be refused too); for the others, the custom-role mode is the way.
+ */
+function noRoleReason(
+  resource: PolicyResource,
+  grantable: readonly IamRole[],
+  missing: readonly string[],
+): string {
+  const reasons: string[] = [];
+  const plain: string[] = [];
+  for (const permission of missing) {
+    const spellings = otherCaseSpellings(grantable, permission);
+    if (spellings.length === 0) plain.push(permission);
+    else {
+      reasons.push(
+        `no predefined role grantable on ${resource.name} contains ${permission}; GCP permissions are case-sensitive ` +
+          `and IAM spells it ${spellings.join(' or ')}: request that permission instead`,
+      );
+    }
+  }
+  if (plain.length > 0) {
+    reasons.unshift(
+      `no predefined role grantable on ${resource.name} contains ${plain.join(', ')}; ` +
+        'set targets[].gcp.customRoles: true for this target to grant exactly the permission (docs/clouds/gcp.md)',
+    );
+  }
+  return reasons.join('; ');
 }
 
 /** The full name of the project's custom role for exactly `permission`, created if it is not there yet. */

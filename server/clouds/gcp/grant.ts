@@ -30,7 +30,7 @@ export async function grantGcp(
   const permissions = checkPermissions(grant.actions);
   const roles = usesCustomRoles(ctx, projectId)
     ? await Promise.all(permissions.map((p) => ensureCustomRole(ctx, projectId, p)))
-    : (await choosePredefined(ctx, permissions)).map((r) => r.name);
+    : (await choosePredefined(ctx, projectId, permissions)).map((r) => r.name);
   const title = conditionTitle(grant.id);
   const condition = {
     title,

@@ -5,8 +5,9 @@
  * speak them: sim/clouds/gcp. Read it by capability:
  *
  * - context.ts: the Google client, endpoints, clock, settings, caches and write queue every part uses;
- * - grant-roles.ts: which roles a grant binds, from the predefined catalogue (catalogue.ts, chosen
- *   by roles.ts) or with `targets[].gcp.customRoles` a one-permission custom role per permission;
+ * - grant-roles.ts: which roles a grant binds, from the predefined roles grantable on the project
+ *   (grantable.ts, chosen by roles.ts) or with `targets[].gcp.customRoles` a one-permission custom
+ *   role per permission;
  * - project-policy.ts: the project IAM policy read-modify-write; policy.ts: the grant's pure edit;
  * - grant.ts, revoke.ts, landing.ts, preview.ts, activity.ts (Cloud Logging); ref.ts: what a grant
  *   leaves behind; google.ts: the HTTP client, token and errors.

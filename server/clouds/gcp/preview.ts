@@ -35,7 +35,7 @@ export async function previewGcp(
       notes,
     };
   }
-  const roles = await choosePredefined(ctx, permissions);
+  const roles = await choosePredefined(ctx, projectId, permissions);
   const extra = extraPermissions(roles, permissions);
   if (extra.length > ALSO_GRANTS_CAP) notes.push(`…and ${extra.length - ALSO_GRANTS_CAP} more permissions.`);
   if (roles.length > 1) {

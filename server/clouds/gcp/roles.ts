@@ -1,12 +1,14 @@
 /**
- * Which IAM role a GCP grant binds: pure functions over the predefined-role catalogue
- * (`GET /v1/roles?view=FULL`), kept apart from the HTTP code so the choice is table-tested.
+ * Which IAM role a GCP grant binds: pure functions over the roles grantable on the project
+ * (`roles:queryGrantableRoles`, view FULL; grantable.ts), kept apart from the HTTP code so the
+ * choice is table-tested.
  *
  * Google has no "roles containing permission X" query (docs/cloud-mechanics.md §3.2), so the
- * provisioner lists the whole catalogue once, caches it, and picks here.
+ * provisioner lists what the project's policy may bind, caches it, and picks here. Permissions
+ * are compared exactly: GCP permissions are case-sensitive (docs/denial-formats.md §1.5).
  */
 
-/** One role as `roles.list?view=FULL` returns it (fields the choice needs). */
+/** One role as `roles:queryGrantableRoles` (view FULL) returns it (fields the choice needs). */
 export interface IamRole {
   readonly name: string;
   readonly title?: string | undefined;
@@ -47,7 +49,11 @@ function compareRoles(a: IamRole, b: IamRole): number {
   return size(a) - size(b) || ga(a) - ga(b) || a.name.localeCompare(b.name);
 }
 
-function grantable(role: IamRole): boolean {
+/** A predefined role (`roles/…`), not a custom role of a project or organization. */
+export const isPredefined = (role: IamRole): boolean => role.name.startsWith('roles/');
+
+/** Worth binding for one permission: not basic, not on its way out, and holding something. */
+function eligible(role: IamRole): boolean {
   return !BASIC_ROLES.has(role.name) && !UNUSABLE_STAGES.has(role.stage ?? 'GA') && size(role) > 0;
 }
 
@@ -58,7 +64,7 @@ function grantable(role: IamRole): boolean {
  */
 export function chooseRoles(catalogue: readonly IamRole[], permissions: readonly string[]): RoleChoice {
   const wanted = [...new Set(permissions)];
-  const candidates = catalogue.filter(grantable).sort(compareRoles);
+  const candidates = catalogue.filter(eligible).sort(compareRoles);
   const contains = (role: IamRole, permission: string) =>
     role.includedPermissions?.includes(permission) ?? false;
 
@@ -74,6 +80,22 @@ export function chooseRoles(catalogue: readonly IamRole[], permissions: readonly
     else missing.push(permission);
   }
   return { roles, missing };
+}
+
+/**
+ * The permissions `roles` carry that differ from `permission` only in case
+ * (`iam.serviceaccounts.actAs` → `iam.serviceAccounts.actAs`). They are other permissions, never
+ * matches: some tools print a permission in another case than IAM's (docs/denial-formats.md §1.5),
+ * and the requester should be told the spelling IAM knows rather than be granted a guess.
+ */
+export function otherCaseSpellings(roles: readonly IamRole[], permission: string): string[] {
+  const lower = permission.toLowerCase();
+  const found = new Set<string>();
+  for (const role of roles) {
+    for (const p of role.includedPermissions ?? [])
+      if (p !== permission && p.toLowerCase() === lower) found.add(p);
+  }
+  return [...found].sort();
 }
 
 /** Permissions the chosen roles carry beyond those requested: what else the approver is granting. */

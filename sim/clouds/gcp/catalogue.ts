@@ -3,6 +3,9 @@
  * roles and the predefined roles the simulated consoles' denials need, with permission lists
  * trimmed from the real ones but keeping their shape (basic roles broadest, the instance admin
  * carrying far more than `compute.instances.start`). Enough for role choice to be meaningful.
+ * Also where each role may be bound (`grantableOn`): the legacy Cloud Storage roles are the
+ * smallest roles holding some object permissions, yet only a bucket's policy accepts them, which
+ * is the trap `roles:queryGrantableRoles` exists for (docs/cloud-mechanics.md §3.2).
  */
 
 export interface FakeRole {
@@ -103,6 +106,11 @@ const role = (
   etag: 'AA==',
 });
 
+export const BASIC_ROLE_NAMES: ReadonlySet<string> = new Set(['roles/owner', 'roles/editor', 'roles/viewer']);
+
+/** The resource types whose IAM policies the fake knows how to grant on. */
+export type FakeResourceType = 'organization' | 'folder' | 'project' | 'bucket';
+
 export const PREDEFINED_ROLES: readonly FakeRole[] = [
   role('roles/owner', 'Owner', OWNER),
   role('roles/editor', 'Editor', EDITOR),
@@ -155,11 +163,43 @@ export const PREDEFINED_ROLES: readonly FakeRole[] = [
     'resourcemanager.projects.getIamPolicy',
     'resourcemanager.projects.setIamPolicy',
   ]),
+  // The legacy bucket roles: smaller than any role a project accepts for these permissions, and
+  // grantable on a bucket only (BUCKET_ONLY below).
+  role('roles/storage.legacyObjectReader', 'Storage Legacy Object Reader', ['storage.objects.get']),
+  role('roles/storage.legacyBucketReader', 'Storage Legacy Bucket Reader', [
+    'storage.buckets.get',
+    'storage.multipartUploads.list',
+    'storage.objects.list',
+  ]),
 ];
+
+/** Roles a bucket's policy accepts and no project's, folder's or organization's does. */
+const BUCKET_ONLY: ReadonlySet<string> = new Set([
+  'roles/storage.legacyObjectReader',
+  'roles/storage.legacyBucketReader',
+]);
+
+/** Permissions on a bucket or what it holds: a role with one of them is grantable on a bucket. */
+const BUCKET_PERMISSION = /^storage\.(buckets|objects|multipartUploads)\./;
+
+/**
+ * Whether IAM accepts `role` in the policy of a resource of type `type`. Google grants a role on
+ * a resource, or above it in the hierarchy, when the role holds permissions for that resource
+ * type (docs/cloud-mechanics.md §3.2): every predefined role here applies to projects and what
+ * contains them, except the legacy bucket roles, which only a bucket takes; a bucket takes the
+ * non-basic roles with bucket or object permissions.
+ */
+export function grantableOn(role: FakeRole, type: FakeResourceType): boolean {
+  if (type !== 'bucket') return !BUCKET_ONLY.has(role.name);
+  return !BASIC_ROLE_NAMES.has(role.name) && role.includedPermissions.some((p) => BUCKET_PERMISSION.test(p));
+}
+
+/** The predefined roles a project's policy may bind: what `roles:queryGrantableRoles` lists for a project. */
+export const PROJECT_GRANTABLE_ROLES: readonly FakeRole[] = PREDEFINED_ROLES.filter((r) =>
+  grantableOn(r, 'project'),
+);
 
 /** Every permission some predefined role carries: what a custom role may include. */
 export const KNOWN_PERMISSIONS: ReadonlySet<string> = new Set(
   PREDEFINED_ROLES.flatMap((r) => r.includedPermissions),
 );
-
-export const BASIC_ROLE_NAMES: ReadonlySet<string> = new Set(['roles/owner', 'roles/editor', 'roles/viewer']);

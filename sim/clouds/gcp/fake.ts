@@ -5,6 +5,7 @@
  *   POST {token}                                          OAuth JWT-bearer grant (RS256 assertion)
  *   POST {resourceManager}/v1|v3/projects/{p}:getIamPolicy | :setIamPolicy | :testIamPermissions
  *   GET  {iam}/v1/roles[?view=FULL&pageSize&pageToken]    predefined catalogue (catalogue.ts)
+ *   POST {iam}/v1/roles:queryGrantableRoles               roles a resource's policy may bind (grantable.ts)
  *   GET  {iam}/v1/roles/{id}, {iam}/v1/projects/{p}/roles[/{id}]
  *   POST {iam}/v1/projects/{p}/roles                      custom role (409 ALREADY_EXISTS)
  *   POST {logging}/v2/entries:list                        Cloud Audit Logs, > 60/min/project → 429
@@ -124,6 +125,7 @@ async function serve(state: GcpState, req: http.IncomingMessage, res: http.Serve
     service,
     status: answer.status,
     body: parsed,
+    response: answer.body,
   });
   res.writeHead(answer.status, { 'content-type': 'application/json; charset=UTF-8' });
   res.end(JSON.stringify(answer.body));

@@ -1,8 +1,10 @@
 /**
- * The IAM API's roles: the predefined catalogue (`/v1/roles`, `/v1/roles/{id}`) and a project's
- * custom roles (list, get, create), with `view=FULL`, paging, and IAM's limits on custom roles.
+ * The IAM API's roles: the predefined catalogue (`/v1/roles`, `/v1/roles/{id}`), the roles
+ * grantable on a resource (`/v1/roles:queryGrantableRoles`, grantable.ts) and a project's custom
+ * roles (list, get, create), with `view=FULL`, paging, and IAM's limits on custom roles.
  */
 import { KNOWN_PERMISSIONS, PREDEFINED_ROLES, type FakeRole } from './catalogue';
+import { queryGrantableRoles } from './grantable';
 import { authorize, type GcpState } from './state';
 import {
   clone,
@@ -19,11 +21,17 @@ import {
 const MAX_CUSTOM_ROLES = 300;
 const DOMAIN = 'iam.googleapis.com';
 
-/** A role as IAM answers it: without `includedPermissions` unless the view is FULL. */
+/**
+ * A role as IAM answers it: without `includedPermissions` unless the view is FULL, and without
+ * `stage` for an ALPHA role (the Role schema says IAM leaves it out then).
+ */
 function roleView(role: FakeRole, full: boolean) {
-  if (full) return clone(role);
-  const { includedPermissions: _omitted, ...rest } = role;
-  return clone(rest);
+  const { includedPermissions, stage, ...rest } = role;
+  return clone({
+    ...rest,
+    ...(stage === 'ALPHA' ? {} : { stage }),
+    ...(full ? { includedPermissions } : {}),
+  });
 }
 
 function page<T>(state: GcpState, items: readonly T[], query: URLSearchParams, defaultSize: number) {
@@ -45,7 +53,7 @@ function createCustomRole(
   roles: Map<string, FakeRole> | undefined,
   resource: string,
   body: unknown,
-): FakeRole {
+): unknown {
   if (!roles) throw permissionDenied('iam.roles.create', resource, DOMAIN);
   const input = (body ?? {}) as { roleId?: string; role?: Partial<FakeRole> };
   const roleId = input.roleId ?? '';
@@ -71,7 +79,7 @@ function createCustomRole(
     etag: newEtag(),
   };
   roles.set(roleId, role);
-  return clone(role);
+  return roleView(role, true);
 }
 
 /** `/v1/projects/{p}/roles[/{id}]`; null for a method it does not have. */
@@ -113,6 +121,9 @@ export function iam(
   email: string,
 ): unknown {
   if (method === 'GET' && path === '/v1/roles') return listRoles(state, PREDEFINED_ROLES, query);
+  if (method === 'POST' && path === '/v1/roles:queryGrantableRoles') {
+    return queryGrantableRoles(state, body, email, roleView);
+  }
   const predefined = /^\/v1\/(roles\/[^/]+)$/.exec(path);
   if (method === 'GET' && predefined) {
     const role = PREDEFINED_ROLES.find((r) => r.name === decodeURIComponent(predefined[1]!));

@@ -84,21 +84,26 @@ export function compileLogFilter(filter: string): (entry: LogEntryRecord) => boo
       return t === at;
     };
   }
+  // Logging compares strings without regard to case (docs/cloud-mechanics.md §3.6): a filter on
+  // `iam.serviceaccounts.actas` also matches `iam.serviceAccounts.actAs`, so a caller that needs
+  // GCP's case-sensitive permissions must compare again itself.
+  const wanted = value.toLowerCase();
   return (e) => {
     const actual = field(e, path);
-    const s =
+    const raw =
       typeof actual === 'string'
         ? actual
         : actual === undefined || actual === null
           ? ''
           : JSON.stringify(actual);
-    const decoded = path === 'logName' ? decodeURIComponent(s) : s;
-    if (op === '=') return s === value;
-    if (op === '!=') return s !== value;
-    if (op === ':') return s.includes(value) || decoded.includes(value);
-    if (op === '<') return s < value;
-    if (op === '<=') return s <= value;
-    if (op === '>') return s > value;
-    return s >= value;
+    const s = raw.toLowerCase();
+    const decoded = path === 'logName' ? decodeURIComponent(raw).toLowerCase() : s;
+    if (op === '=') return s === wanted;
+    if (op === '!=') return s !== wanted;
+    if (op === ':') return s.includes(wanted) || decoded.includes(wanted);
+    if (op === '<') return s < wanted;
+    if (op === '<=') return s <= wanted;
+    if (op === '>') return s > wanted;
+    return s >= wanted;
   };
 }

@@ -23,6 +23,7 @@ const DOMAIN = 'logging.googleapis.com';
 
 interface ListInput {
   resourceNames?: string[];
+  projectIds?: string[];
   filter?: string;
   orderBy?: string;
   pageSize?: number;
@@ -60,7 +61,8 @@ function throttle(state: GcpState, projectIds: readonly string[]): void {
 export function logging(state: GcpState, path: string, body: unknown, email: string): unknown {
   if (path !== '/v2/entries:list') throw notFound();
   const input = (body ?? {}) as ListInput;
-  const names = input.resourceNames ?? [];
+  // The deprecated `projectIds` still count: Logging adds them to `resourceNames`.
+  const names = [...(input.resourceNames ?? []), ...(input.projectIds ?? []).map((p) => `projects/${p}`)];
   if (names.length === 0) throw invalid('resourceNames: at least one resource name is required.');
   if (names.length > 100) throw invalid('resourceNames: at most 100 resource names.');
   const projectIds = names.map((n) => {

@@ -6,7 +6,8 @@
 import { createHash } from 'node:crypto';
 import { BASIC_ROLE_NAMES } from './catalogue';
 import { CelError, parseCondition } from './cel';
-import { authorize, project, roleByName, type GcpState } from './state';
+import { grantableOnProject } from './grantable';
+import { authorize, project, type GcpState } from './state';
 import type { FakeBinding, FakePolicy } from './types';
 import { clone, GoogleHttpError, invalid, newEtag, notFound, permissionDenied } from './wire';
 
@@ -20,6 +21,9 @@ const MAX_CONDITION_VARIANTS = 20;
 const DOMAIN = 'cloudresourcemanager.googleapis.com';
 
 const hasCondition = (b: FakeBinding) => b.condition !== undefined;
+
+/** IAM's refusal of a role the resource's policy cannot bind (docs/cloud-mechanics.md §3.2). */
+export const notSupported = (role: string) => invalid(`Role ${role} is not supported for this resource.`);
 
 /** What getIamPolicy answers at `requested` version (docs/cloud-mechanics.md §3.3). */
 export function policyView(state: GcpState, projectId: string, requested: number): FakePolicy {
@@ -108,9 +112,9 @@ function validateBindings(
         `Invalid policy: role ${b.role} is a placeholder for a conditional binding read at policy version 1; read the policy with requestedPolicyVersion 3.`,
       );
     }
-    if (!roleByName(state, projectId, b.role)) {
-      throw invalid(`Role ${b.role} is not supported for this resource.`);
-    }
+    // A role the project's policy cannot hold (unknown, another project's custom role, or one
+    // grantable only on other resource types) gets Google's words (docs/cloud-mechanics.md §3.2).
+    if (!grantableOnProject(state, projectId, b.role)) throw notSupported(b.role);
     const members: unknown[] = b.members;
     if (members.length === 0) continue; // Google drops empty bindings.
     checkMembers(i, members);

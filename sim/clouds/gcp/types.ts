@@ -64,7 +64,10 @@ export interface FakeRequest {
   readonly path: string;
   readonly service: 'token' | 'crm' | 'iam' | 'logging' | 'unknown';
   readonly status: number;
+  /** The request's body (JSON, or the token form's fields). */
   readonly body: unknown;
+  /** What the fake answered (JSON). */
+  readonly response: unknown;
 }
 
 export interface GcpFakeState {
