@@ -66,7 +66,11 @@ function isFrameCandidates(raw: unknown): boolean {
   return !!raw && typeof raw === 'object' && (raw as { type?: unknown }).type === FRAME_CANDIDATES;
 }
 
-export async function handleMessage(raw: unknown, sender: MessageSender, deps: HandlerDeps): Promise<AnyReply> {
+export async function handleMessage(
+  raw: unknown,
+  sender: MessageSender,
+  deps: HandlerDeps,
+): Promise<AnyReply> {
   const senderError = isFrameCandidates(raw)
     ? checkFrameSender(sender, deps.runtimeId)
     : checkSender(sender, deps.runtimeId);
