@@ -53,7 +53,7 @@ export function resourceProblem(resource: string): string | null {
   if (/^arn:/i.test(resource) && !arn && WILDCARD.test(resource)) {
     return `resource: a wildcard in an ARN that names no resource; ${NAME_IT}`;
   }
-  if (arn && arn.slice(1, 5).some((field) => WILDCARD.test(field!))) {
+  if (arn && arn.slice(1, 5).some((field) => WILDCARD.test(field))) {
     return `resource: a wildcard in the ARN's partition, service, region or account spans more than one service or account; ${NAME_IT}`;
   }
   if (arn && PATTERN_ONLY.test(arn[5]!)) {
