@@ -14,11 +14,11 @@ import {
   ENCODED_MESSAGE_MAX,
   EXCERPT_MAX,
   JUSTIFICATION_MAX,
-  RESOURCE_MAX,
   TICKET_MAX,
   URL_MAX,
 } from './constants';
 import { Cloud, DenyKind } from './denial';
+import { RequestResource } from './resource';
 
 /** One grantable permission of the cloud's grammar (lib/clouds.ts), no wildcards, bounded length. */
 export function isValidAction(cloud: Cloud, action: string): boolean {
@@ -92,7 +92,8 @@ export const NewAccessRequest = strictObject('', {
         `actions: at most ${ACTIONS_PER_REQUEST_MAX} permissions per request`,
       ),
     ),
-  resource: z.nullable(boundedString('resource', RESOURCE_MAX)),
+  /** Trimmed; null for the whole account; never policy-looking text (resource.ts). */
+  resource: RequestResource,
   durationMinutes: DurationMinutes,
   justification: Justification,
   ticket: z.optional(

@@ -63,7 +63,8 @@ const ERROR_DESCRIPTION: Record<api.ErrorCode, string> = {
   method_not_allowed: 'The path exists but not with this method; `Allow` lists the methods it takes',
   conflict: 'The request or grant is not in a state that allows this',
   payload_too_large: 'Body over 64 kB',
-  unsupported_media_type: 'Body is not application/json',
+  unsupported_media_type:
+    'Body is not `application/json` in UTF-8 (no charset, or `charset=utf-8`), or the Content-Type is malformed',
   rate_limited: 'Too many requests from this user; retry after `Retry-After` seconds',
   internal: 'Unexpected error (details are logged, never returned)',
 };

@@ -4,18 +4,16 @@
  * order, so no handler can forget one:
  *
  *   route match (404/405) → bearer token (401) → per-user rate limit (429) → query and path
- *   checks (400/404) → body: media type (415), size (413, 64 kB), JSON, zod contract (400 with
- *   every field path) → the broker use case → the view as JSON.
+ *   checks (400/404) → body (input.ts): size (413, 64 kB), media type and charset (415), UTF-8
+ *   bytes, JSON, zod contract (400 with every field path) → the broker use case → the view as JSON.
  *
  * Errors are `ApiError` bodies (lib/contract/api.ts) with one line for people; an unexpected
  * exception is logged with a reference and answered 500 with that reference, never a stack.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import * as z from 'zod/mini';
 import {
   ERROR_STATUS,
-  validationError,
   type ApiError,
   type CreateRequestBody,
   type DecisionBody,
@@ -33,10 +31,10 @@ import type { Broker } from '../service/broker';
 import type { ServiceResult } from '../service/errors';
 import type { Db } from '../store/db';
 import { ping } from '../store/health';
+import { HttpError, parseBody, parseQuery } from './input';
 import { ROUTES, pathParams, type OperationId, type Route } from './routes';
 import { RateLimiter } from './rate-limit';
 
-export const MAX_BODY_BYTES = 64 * 1024;
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 
 export interface HttpDeps {
@@ -71,16 +69,6 @@ const SECURITY_HEADERS = {
   'referrer-policy': 'no-referrer',
   'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
 };
-
-class HttpError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    readonly body?: ApiError,
-  ) {
-    super(message);
-  }
-}
 
 function send(
   res: ServerResponse,
@@ -137,126 +125,6 @@ function match(method: string, pathname: string): Match | null {
     return { route: c.route, params };
   }
   return allowed.length > 0 ? { allowed } : null;
-}
-
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? NaN);
-  if (declared > MAX_BODY_BYTES)
-    throw new HttpError('payload_too_large', `the body is over ${MAX_BODY_BYTES / 1024} kB`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES)
-      throw new HttpError('payload_too_large', `the body is over ${MAX_BODY_BYTES / 1024} kB`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-}
-
-/** Deeper JSON than any contract body needs; refused before anything walks it. */
-const MAX_JSON_DEPTH = 32;
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-/**
- * Text the store could not keep exactly, found before validation so the answer names the field:
- * U+0000 (PostgreSQL text and jsonb cannot hold it) and lone UTF-16 surrogates (jsonb refuses
- * them, text would silently turn them into U+FFFD). Also bounds the nesting depth. Iterative, so
- * a hostile body cannot exhaust the stack.
- */
-function findUnstorable(root: unknown): { path: string; message: string } | null {
-  const stack: { value: unknown; path: string[] }[] = [{ value: root, path: [] }];
-  const badText = (text: string) =>
-    text.includes('\u0000')
-      ? 'must not contain NUL (\\u0000) characters'
-      : LONE_SURROGATE.test(text)
-        ? 'must be valid Unicode text (a lone surrogate \\uD800–\\uDFFF is not)'
-        : null;
-  while (stack.length > 0) {
-    const { value, path } = stack.pop()!;
-    const where = path.join('.');
-    if (path.length > MAX_JSON_DEPTH) {
-      return { path: where, message: `${where}: nested deeper than ${MAX_JSON_DEPTH} levels` };
-    }
-    if (typeof value === 'string') {
-      const problem = badText(value);
-      if (problem) return { path: where, message: `${where || 'body'}: ${problem}` };
-    } else if (Array.isArray(value)) {
-      value.forEach((item, i) => stack.push({ value: item, path: [...path, String(i)] }));
-    } else if (value !== null && typeof value === 'object') {
-      for (const [k, v] of Object.entries(value)) {
-        const problem = badText(k);
-        const at = [...path, k].join('.');
-        if (problem) return { path: at, message: `${at}: the field name ${problem}` };
-        stack.push({ value: v, path: [...path, k] });
-      }
-    }
-  }
-  return null;
-}
-
-async function parseBody(req: IncomingMessage, schema: z.ZodMiniType): Promise<unknown> {
-  const raw = await readBody(req);
-  let value: unknown = {};
-  if (raw.length > 0) {
-    const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    if (type !== 'application/json') {
-      throw new HttpError('unsupported_media_type', 'send the body as Content-Type: application/json');
-    }
-    try {
-      value = JSON.parse(raw.toString('utf8'));
-    } catch {
-      throw new HttpError('invalid_request', 'body: not valid JSON', {
-        error: {
-          code: 'invalid_request',
-          message: 'body: not valid JSON',
-          fields: [{ path: '', message: 'body: not valid JSON' }],
-        },
-      });
-    }
-  }
-  const unstorable = findUnstorable(value);
-  if (unstorable !== null) {
-    const { path, message } = unstorable;
-    throw new HttpError('invalid_request', message, {
-      error: { code: 'invalid_request', message, fields: [{ path, message }] },
-    });
-  }
-  const parsed = z.safeParse(schema, value);
-  if (!parsed.success) {
-    const body = validationError(parsed.error);
-    throw new HttpError('invalid_request', body.error.message, body);
-  }
-  return parsed.data;
-}
-
-function parseQuery(url: URL, schema: z.ZodMiniObject | undefined): unknown {
-  const entries: Record<string, string> = {};
-  for (const [key, value] of url.searchParams) {
-    if (key in entries) {
-      const message = `${key}: given more than once`;
-      throw new HttpError('invalid_request', message, {
-        error: { code: 'invalid_request', message, fields: [{ path: key, message }] },
-      });
-    }
-    entries[key] = value;
-  }
-  if (!schema) {
-    const [first] = Object.keys(entries);
-    if (first !== undefined) {
-      const message = `${first}: this route takes no query parameters`;
-      throw new HttpError('invalid_request', message, {
-        error: { code: 'invalid_request', message, fields: [{ path: first, message }] },
-      });
-    }
-    return entries;
-  }
-  const parsed = z.safeParse(schema, entries);
-  if (!parsed.success) {
-    const body = validationError(parsed.error);
-    throw new HttpError('invalid_request', body.error.message, body);
-  }
-  return parsed.data;
 }
 
 export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerResponse) => void {

@@ -13,7 +13,9 @@
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import type { Cloud } from '../../lib/contract/denial';
 import { highestRisk, type Risk } from '../../lib/risk';
+import { normaliseResource } from '../../lib/contract/resource';
 import { checkPolicySet, loadPolicyDir, type LoadedPolicy, type PolicySources } from './load';
+import { namesOneResource } from './resource-scope';
 
 /** A target as the policies see it. */
 export interface PolicyTarget {
@@ -40,6 +42,12 @@ export interface PolicyRequest {
   actions: readonly string[];
   durationMinutes: number;
   hasWildcard?: boolean;
+  /**
+   * The resource asked for (an ARN, an Azure resource id, a GCP resource name); null or absent
+   * for the whole account. Policies see `context.scoped` (does it name one resource?) and, when
+   * given, `context.resource`.
+   */
+  resource?: string | null;
 }
 
 export interface DecideRequestInput {
@@ -49,6 +57,12 @@ export interface DecideRequestInput {
   actions: readonly string[];
   durationMinutes: number;
   hasWildcard?: boolean;
+  /**
+   * The resource asked for (an ARN, an Azure resource id, a GCP resource name); null or absent
+   * for the whole account. Policies see `context.scoped` (does it name one resource?) and, when
+   * given, `context.resource`.
+   */
+  resource?: string | null;
 }
 
 export interface ApproveInput {
@@ -208,6 +222,7 @@ class Engine implements PolicyEngine {
       [...input.actions].sort(),
       input.durationMinutes,
       input.hasWildcard ?? null,
+      input.resource ?? null,
     ]);
     const known = this.decided.get(key);
     if (known) return structuredClone(known);
@@ -284,6 +299,9 @@ class Engine implements PolicyEngine {
     const risk = riskOf(r);
     // Trust but verify: the caller's flag, or any action that is or contains "*".
     const hasWildcard = r.hasWildcard === true || r.actions.some((a) => a.includes('*'));
+    // Computed from the resource, never taken from the caller (resource-scope.ts).
+    const scoped = namesOneResource(r.target, r.resource);
+    const resourceName = normaliseResource(r.resource ?? null);
     const resource = { type: 'Target', id: r.target.id ?? `${r.target.cloud}:${r.target.account}` };
     // Group entities are not listed: membership is the users' `parents`, and the wasm boundary
     // costs ~10 µs per extra JSON object, which adds up over three calls per decision.
@@ -317,6 +335,8 @@ class Engine implements PolicyEngine {
         durationMinutes: r.durationMinutes,
         actionCount: r.actions.length,
         hasWildcard,
+        scoped,
+        ...(resourceName !== null ? { resource: resourceName } : {}),
         requester: { __entity: user(r.requester) },
       },
     };

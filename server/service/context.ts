@@ -126,6 +126,7 @@ export function policyRequest(ctx: BrokerContext, r: AccessRequest): PolicyReque
       ? policyTarget(t)
       : { cloud: r.target.cloud, account: r.target.account, environment: r.target.environment },
     actions: r.actions,
+    resource: r.resource,
     durationMinutes: r.durationMinutes,
   };
 }

@@ -56,6 +56,7 @@ export async function submit(
     groups: p.groups,
     target: policyTarget(target),
     actions: draft.actions,
+    resource: draft.resource,
     durationMinutes: draft.durationMinutes,
   });
   const at = ctx.now();

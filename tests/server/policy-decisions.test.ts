@@ -62,7 +62,7 @@ const REQUESTS: Row[] = [
     240,
     'auto-approve',
     1,
-    'auto-approve.read-non-prod',
+    'auto-approve.account-read-non-prod',
   ],
   [
     'read on dev for 15 min is automatic',
@@ -182,7 +182,7 @@ const REQUESTS: Row[] = [
     60,
     'auto-approve',
     1,
-    'auto-approve.read-non-prod',
+    'auto-approve.account-read-non-prod',
   ],
   // Azure
   [
@@ -193,7 +193,7 @@ const REQUESTS: Row[] = [
     60,
     'auto-approve',
     1,
-    'auto-approve.read-non-prod',
+    'auto-approve.account-read-non-prod',
   ],
   [
     'Azure write on dev needs an approver',
@@ -234,7 +234,7 @@ const REQUESTS: Row[] = [
     240,
     'auto-approve',
     1,
-    'auto-approve.read-non-prod',
+    'auto-approve.account-read-non-prod',
   ],
   [
     'GCP write on dev needs an approver',
@@ -364,7 +364,7 @@ describe('decideRequest: default policies', () => {
     expect(d).toMatchObject({
       decision: 'auto-approve',
       risk: 'read',
-      policyIds: ['request.engineers', 'auto-approve.read-non-prod'],
+      policyIds: ['request.engineers', 'auto-approve.account-read-non-prod'],
     });
     expect(d.advice[1]).toMatch(/granted automatically/);
   });

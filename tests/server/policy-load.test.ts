@@ -42,6 +42,7 @@ describe('default policy set', () => {
     expect(engine.policies.map((p) => p.id).sort()).toEqual([
       'approve.approver-group',
       'approve.not-own-request',
+      'auto-approve.account-read-non-prod',
       'auto-approve.read-non-prod',
       'break-glass.group',
       'quorum.admin-on-prod',
