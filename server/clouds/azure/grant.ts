@@ -3,8 +3,10 @@
  * scope the denial names, for exactly the grant's lifetime (docs/cloud-mechanics.md §2).
  *
  * - `pim` targets: a PIM `AdminAssign` schedule request ending at `grant.expiresAt`; Azure ends it
- *   by itself. A retry, or an extension of the grant, finds the request in place and moves its end
- *   with an `AdminUpdate` request when it differs.
+ *   by itself. The request is followed by its status until it is in place; a refusal by the role's
+ *   PIM settings says which rule and what to change (pim-policy.ts). A retry, or an extension of
+ *   the grant, finds the request in place (or still pending) and moves its end with an
+ *   `AdminUpdate` request when it differs.
  * - `assignment` targets (tenants without Entra ID P2): a plain role assignment, which the broker
  *   deletes at revoke (Azure has no expiry of its own here).
  */

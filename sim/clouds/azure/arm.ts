@@ -123,7 +123,11 @@ export function arm(state: AzureState, method: string, url: URL, body: unknown):
         : 'rbac';
   requireApiVersion(url, API_VERSIONS[family]);
   const scope = activity ? `/subscriptions/${activity[1]!}` : authz![1]!;
-  injectFault(state, method, path, actionFor(method, authz?.[2] ?? kind), scope);
+  const action =
+    authz?.[4] !== undefined
+      ? 'Microsoft.Authorization/roleAssignmentScheduleRequests/cancel/action'
+      : actionFor(method, authz?.[2] ?? kind);
+  injectFault(state, method, path, action, scope);
   if (activity) {
     if (method !== 'GET') throw new ArmFailure(405, 'MethodNotAllowed', `${method} is not supported here.`);
     return { status: 200, body: activityLog(state, url, subscriptionOf(state, scope)) };
