@@ -298,6 +298,16 @@ describe('request statuses: all 22, each handled by its class', () => {
     expect(error.message).toContain("another PIM request (not the broker's)");
   });
 
+  it('its own request having failed, a role Alice then holds from elsewhere is left alone on the retry', async () => {
+    world = await azureWorld();
+    world.fake.state.scriptNextRequest(['Failed']);
+    await rejection(world.provisioner().grant(world.grant(), identities, CONTEXT));
+    await world.provisioner('assignment').grant(world.grant({ id: 'admin-made' }), identities, CONTEXT);
+    const ref = await world.provisioner().grant(world.grant(), identities, CONTEXT);
+    expect(ref).toMatchObject({ owned: false });
+    expect(allowed()).toBe(true);
+  });
+
   it('a removal is done only once Azure reports the assignment gone (PendingRevocation, then Revoked)', async () => {
     world = await azureWorld();
     const p = world.provisioner();

@@ -94,7 +94,8 @@ async function grantPim(
   // else's. Read ours back.
   const own = await arm.call('GET', { path: requestPath(scope, name), apiVersion: PIM_API_VERSION });
   const ownStatus = own.status === 200 ? requestStatus(str(props(own.body).status) ?? 'Provisioned') : null;
-  if (own.status === 404 || ownStatus?.class === 'revoked') {
+  // Ours is absent, or ended without (or after) giving the role: what Azure has is someone else's.
+  if (own.status === 404 || ownStatus?.class === 'revoked' || ownStatus?.class === 'failed') {
     if (res.code === 'RoleAssignmentRequestExists') {
       throw new ProvisionError(
         `another PIM request (not the broker's) for ${role.roleName} at ${scope} for ${grant.user} is pending; it must be decided or withdrawn in PIM first. Azure said: ${res.message ?? res.code}`,
