@@ -3,18 +3,22 @@
  * scope the denial names, for exactly the grant's lifetime (docs/cloud-mechanics.md §2).
  *
  * - `pim` targets: a PIM `AdminAssign` schedule request ending at `grant.expiresAt`; Azure ends it
- *   by itself. A retry, or an extension of the grant, finds the request in place and moves its end
- *   with an `AdminUpdate` request when it differs.
+ *   by itself. The request is followed by its status until it is in place; a refusal by the role's
+ *   PIM settings says which rule and what to change (pim-policy.ts). A retry, or an extension of
+ *   the grant, finds the request in place (or still pending) and moves its end with an
+ *   `AdminUpdate` request when it differs.
  * - `assignment` targets (tenants without Entra ID P2): a plain role assignment, which the broker
  *   deletes at revoke (Azure has no expiry of its own here).
  */
 import type { Grant } from '../../domain';
 import { ProvisionError, type CloudIdentities, type GrantContext } from '../../provision/types';
-import { armError } from './arm';
+import { armError, type ArmResponse } from './arm';
 import { planGrant } from './catalogue';
 import { principalOf, targetOf, type AzureContext } from './context';
 import { activation, activeEnd, justification, scheduleInfo, settle } from './pim';
+import { POLICY_REFUSED, policyRefusal } from './pim-policy';
 import { deterministicGuid, type AzureRef } from './ref';
+import { requestStatus } from './request-status';
 import { assignmentPath, isObject, PIM_API_VERSION, props, RBAC_API_VERSION, requestPath, str } from './wire';
 
 export async function grantAzure(
@@ -46,19 +50,21 @@ async function grantPim(
   const name = deterministicGuid('pim-assign', grant.id);
   const start = new Date(Math.max(now().getTime(), grant.startsAt.getTime()));
   const what = `give ${grant.user} the role ${role.roleName} at ${scope}`;
+  const request = { principalId, roleDefinitionId, grant, context };
+  const refused = (res: ArmResponse, doing: string, from: Date) =>
+    policyRefusal(ctx, res, {
+      what: doing,
+      roleName: role.roleName,
+      roleDefinitionId,
+      scope,
+      start: from,
+      end: grant.expiresAt,
+      ticket: context.ticket,
+    });
   const res = await arm.call(
     'PUT',
     { path: requestPath(scope, name), apiVersion: PIM_API_VERSION },
-    {
-      properties: {
-        principalId,
-        roleDefinitionId,
-        requestType: 'AdminAssign',
-        justification: justification(grant, context),
-        ...(context.ticket ? { ticketInfo: { ticketNumber: context.ticket, ticketSystem: 'Unblock' } } : {}),
-        scheduleInfo: scheduleInfo(start, grant.expiresAt),
-      },
-    },
+    requestBody(request, 'AdminAssign', start),
   );
   const base = {
     kind: 'azure',
@@ -69,56 +75,80 @@ async function grantPim(
     principalId,
     name,
   } as const;
+  const owned = (activatedAt: string) => ({
+    ...base,
+    owned: true,
+    activatedAt,
+    endsAt: grant.expiresAt.toISOString(),
+  });
   if (res.status === 200 || res.status === 201) {
-    const body = await settle(ctx, scope, name, res, what);
-    return {
-      ...base,
-      owned: true,
-      activatedAt: activation(body, start),
-      endsAt: grant.expiresAt.toISOString(),
-    };
+    return owned(activation(await settle(ctx, { scope, name, what }, res), start));
   }
-  if (res.code !== 'RoleAssignmentExists') throw armError(res, what, now());
+  if (res.code === POLICY_REFUSED) throw await refused(res, what, start);
+  if (res.code !== 'RoleAssignmentExists' && res.code !== 'RoleAssignmentRequestExists') {
+    throw armError(res, what, now());
+  }
 
-  // Already active: either this grant's own request landed before a crash (or this is an
-  // extension pushing a new expiry), or the user holds the role from elsewhere. Read ours back.
+  // The role is active, or a request for it is pending: either this grant's own request (a retry
+  // after a crash or after Azure took long, or an extension pushing a new expiry), or someone
+  // else's. Read ours back.
   const own = await arm.call('GET', { path: requestPath(scope, name), apiVersion: PIM_API_VERSION });
-  if (own.status === 404) {
+  const ownStatus = own.status === 200 ? requestStatus(str(props(own.body).status) ?? 'Provisioned') : null;
+  // Ours is absent, or ended without (or after) giving the role: what Azure has is someone else's.
+  if (own.status === 404 || ownStatus?.class === 'revoked' || ownStatus?.class === 'failed') {
+    if (res.code === 'RoleAssignmentRequestExists') {
+      throw new ProvisionError(
+        `another PIM request (not the broker's) for ${role.roleName} at ${scope} for ${grant.user} is pending; it must be decided or withdrawn in PIM first. Azure said: ${res.message ?? res.code}`,
+        true,
+        res.code,
+      );
+    }
     log(
       `azure: ${grant.user} already holds ${role.roleName} at ${scope} from outside grant ${grant.id}; leaving it alone`,
     );
     return { ...base, owned: false, activatedAt: null, endsAt: grant.expiresAt.toISOString() };
   }
   if (own.status !== 200) throw armError(own, `read back PIM request ${name}`, now());
-  const info = props(own.body);
-  const schedule = isObject(info.scheduleInfo) ? info.scheduleInfo : {};
-  const activatedAt = activation(own.body, start);
+  const activatedAt = activation(await settle(ctx, { scope, name, what }, own), start);
   // The end in force is the active instance's: an earlier extension may have moved it.
   const end = await activeEnd(ctx, scope, principalId, roleDefinitionId);
   if (end === grant.expiresAt.getTime()) {
     log(`azure: PIM request ${name} for grant ${grant.id} was already in place`);
-    return { ...base, owned: true, activatedAt, endsAt: grant.expiresAt.toISOString() };
+    return owned(activatedAt);
   }
   // The grant was extended (or shortened): move the active assignment's end.
+  const schedule = props(own.body).scheduleInfo;
+  const from = new Date(str(isObject(schedule) ? schedule.startDateTime : null) ?? start);
   const updateName = deterministicGuid('pim-update', grant.id, grant.expiresAt.toISOString());
   const updated = await arm.call(
     'PUT',
     { path: requestPath(scope, updateName), apiVersion: PIM_API_VERSION },
-    {
-      properties: {
-        principalId,
-        roleDefinitionId,
-        requestType: 'AdminUpdate',
-        justification: justification(grant, context),
-        ...(context.ticket ? { ticketInfo: { ticketNumber: context.ticket, ticketSystem: 'Unblock' } } : {}),
-        scheduleInfo: scheduleInfo(new Date(str(schedule.startDateTime) ?? start), grant.expiresAt),
-      },
-    },
+    requestBody(request, 'AdminUpdate', from),
   );
   const whatUpdate = `move the end of ${grant.user}'s ${role.roleName} at ${scope} to ${grant.expiresAt.toISOString()}`;
+  if (updated.code === POLICY_REFUSED) throw await refused(updated, whatUpdate, from);
   if (updated.status !== 200 && updated.status !== 201) throw armError(updated, whatUpdate, now());
-  await settle(ctx, scope, updateName, updated, whatUpdate);
-  return { ...base, owned: true, activatedAt, endsAt: grant.expiresAt.toISOString() };
+  await settle(ctx, { scope, name: updateName, what: whatUpdate }, updated);
+  return owned(activatedAt);
+}
+
+/** The body of an `AdminAssign` or `AdminUpdate` request ending at the grant's expiry. */
+function requestBody(
+  r: { principalId: string; roleDefinitionId: string; grant: Grant; context: GrantContext },
+  requestType: 'AdminAssign' | 'AdminUpdate',
+  start: Date,
+) {
+  const { ticket } = r.context;
+  return {
+    properties: {
+      principalId: r.principalId,
+      roleDefinitionId: r.roleDefinitionId,
+      requestType,
+      justification: justification(r.grant, r.context),
+      ...(ticket ? { ticketInfo: { ticketNumber: ticket, ticketSystem: 'Unblock' } } : {}),
+      scheduleInfo: scheduleInfo(start, r.grant.expiresAt),
+    },
+  };
 }
 
 async function grantAssignment(ctx: AzureContext, grant: Grant, principalId: string): Promise<AzureRef> {

@@ -6,7 +6,9 @@
  * - context.ts: the ARM client, clock, settings and role catalogue every part works with;
  * - catalogue.ts: the built-in role definitions and the role and scope one grant gets;
  * - grant.ts: a PIM schedule request (`pim` targets) or a plain role assignment (`assignment`);
- *   pim.ts: what the PIM paths share; ref.ts: what a grant leaves behind and its GUID names;
+ *   pim.ts: what the PIM paths share, request-status.ts: what each request status means,
+ *   pim-policy.ts: a role's PIM settings refusing a grant; ref.ts: what a grant leaves behind and
+ *   its GUID names;
  * - revoke.ts, landing.ts, preview.ts, activity.ts (the Activity Log);
  * - arm.ts (HTTP and errors), roles.ts (the pure role choice), wire.ts (ARM's paths and bodies).
  */

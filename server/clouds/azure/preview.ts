@@ -27,7 +27,7 @@ export async function previewAzure(
   );
   const notes = [
     mode === 'pim'
-      ? "A PIM active assignment that Azure ends by itself at expiry; the role's PIM settings may cap its duration or require a justification or ticket."
+      ? "A PIM active assignment that Azure ends by itself at expiry; the role's PIM settings for active assignments may cap its duration or require MFA, which the broker cannot satisfy."
       : 'A plain role assignment (no PIM): the broker deletes it at expiry.',
     `Azure may take up to 10 minutes to apply it everywhere. ${STILL_DENIED_ADVICE}`,
   ];

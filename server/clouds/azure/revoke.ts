@@ -8,7 +8,7 @@ import type { Grant } from '../../domain';
 import { ProvisionError, type ProviderRef } from '../../provision/types';
 import { armError } from './arm';
 import { targetOf, type AzureContext } from './context';
-import { activation } from './pim';
+import { activation, settle } from './pim';
 import { deterministicGuid, readRef, type AzureRef } from './ref';
 import { chooseScope } from './roles';
 import { assignmentPath, PIM_API_VERSION, props, RBAC_API_VERSION, requestPath, str } from './wire';
@@ -64,7 +64,12 @@ async function revokePim(ctx: AzureContext, grant: Grant, ref: AzureRef | null):
       },
     },
   );
-  if (res.status === 200 || res.status === 201) return;
+  const what = `remove ${current.roleName || current.roleDefinitionId} at ${current.scope}`;
+  if (res.status === 200 || res.status === 201) {
+    // Done only once Azure says the assignment is gone (docs/cloud-mechanics.md §2.3, statuses).
+    await settle(ctx, { scope: current.scope, name, what, removal: true }, res);
+    return;
+  }
   if (res.code === 'RoleAssignmentDoesNotExist') return;
   if (res.code === 'ActiveDurationTooShort') {
     const activated = Date.parse(current.activatedAt ?? '');
@@ -77,7 +82,7 @@ async function revokePim(ctx: AzureContext, grant: Grant, ref: AzureRef | null):
       res.code,
     );
   }
-  throw armError(res, `remove ${current.roleName || current.roleDefinitionId} at ${current.scope}`, now());
+  throw armError(res, what, now());
 }
 
 async function revokeAssignment(ctx: AzureContext, grant: Grant, ref: AzureRef | null): Promise<void> {

@@ -4,7 +4,9 @@
  * sentence), then the handler of role definitions, role assignments, PIM or the Activity Log.
  */
 import { activityLog } from './activity-log';
-import { scheduleInstances, scheduleRequestRoute } from './pim';
+import { scheduleRequestRoute } from './pim';
+import { scheduleInstances } from './pim-instances';
+import { policyAssignments } from './pim-policy';
 import { roleAssignmentRoute } from './role-assignments';
 import { getRoleDefinitions } from './role-definitions';
 import { subscriptionOf, type AzureState } from './state';
@@ -18,7 +20,7 @@ const API_VERSIONS = {
 };
 
 const AUTHZ =
-  /^(\/subscriptions\/[^/]+(?:\/.*?)?)\/providers\/Microsoft\.Authorization\/(roleDefinitions|roleAssignmentScheduleRequests|roleAssignmentScheduleInstances|roleAssignments)(?:\/([^/]+))?(\/cancel)?$/i;
+  /^(\/subscriptions\/[^/]+(?:\/.*?)?)\/providers\/Microsoft\.Authorization\/(roleDefinitions|roleAssignmentScheduleRequests|roleAssignmentScheduleInstances|roleManagementPolicyAssignments|roleAssignments)(?:\/([^/]+))?(\/cancel)?$/i;
 const ACTIVITY =
   /^\/subscriptions\/([^/]+)\/providers\/Microsoft\.Insights\/eventtypes\/management\/values$/i;
 
@@ -94,6 +96,9 @@ function authorizationRoute(
   if (key === 'roleassignmentscheduleinstances' && !name && method === 'GET') {
     return { status: 200, body: scheduleInstances(state, url, scope) };
   }
+  if (key === 'rolemanagementpolicyassignments' && !name && method === 'GET') {
+    return { status: 200, body: policyAssignments(state, scope) };
+  }
   if (key === 'roleassignments' && name) return roleAssignmentRoute(state, method, scope, name, body);
   return null;
 }
@@ -111,10 +116,18 @@ export function arm(state: AzureState, method: string, url: URL, body: unknown):
     );
   const kind = activity ? 'activity' : authz![2]!.replace(/^./, (c) => c.toLowerCase());
   const family =
-    kind === 'activity' ? 'activity' : kind.startsWith('roleAssignmentSchedule') ? 'pim' : 'rbac';
+    kind === 'activity'
+      ? 'activity'
+      : kind.startsWith('roleAssignmentSchedule') || kind.startsWith('roleManagementPolic')
+        ? 'pim'
+        : 'rbac';
   requireApiVersion(url, API_VERSIONS[family]);
   const scope = activity ? `/subscriptions/${activity[1]!}` : authz![1]!;
-  injectFault(state, method, path, actionFor(method, authz?.[2] ?? kind), scope);
+  const action =
+    authz?.[4] !== undefined
+      ? 'Microsoft.Authorization/roleAssignmentScheduleRequests/cancel/action'
+      : actionFor(method, authz?.[2] ?? kind);
+  injectFault(state, method, path, action, scope);
   if (activity) {
     if (method !== 'GET') throw new ArmFailure(405, 'MethodNotAllowed', `${method} is not supported here.`);
     return { status: 200, body: activityLog(state, url, subscriptionOf(state, scope)) };

@@ -10,7 +10,8 @@
  *   PUT  {arm}{scope}/providers/Microsoft.Authorization/roleAssignmentScheduleRequests/{guid}
  *   GET  {arm}{scope}/providers/Microsoft.Authorization/roleAssignmentScheduleRequests/{guid}
  *   POST {arm}{scope}/providers/Microsoft.Authorization/roleAssignmentScheduleRequests/{guid}/cancel
- *   GET  {arm}{scope}/providers/Microsoft.Authorization/roleAssignmentScheduleInstances  principalId eq, asTarget()
+ *   GET  {arm}{scope}/providers/Microsoft.Authorization/roleAssignmentScheduleInstances  principalId eq, assignedTo(), asTarget(), atScope()
+ *   GET  {arm}{scope}/providers/Microsoft.Authorization/roleManagementPolicyAssignments   every role's PIM policy
  *   PUT|GET|DELETE {arm}{scope}/providers/Microsoft.Authorization/roleAssignments/{guid}
  *   GET  {arm}/subscriptions/{sub}/providers/Microsoft.Insights/eventtypes/management/values
  *
@@ -24,8 +25,9 @@
  *
  * One file per API: entra.ts (token endpoint, bearer check, principals), arm.ts (routing,
  * api-versions, faults) with role-definitions.ts (and the permission check), role-assignments.ts
- * and activity-log.ts, and pim.ts (schedule requests and instances); their shared state in
- * state.ts, the HTTP plumbing in wire.ts.
+ * and activity-log.ts, pim.ts (schedule requests), pim-instances.ts and pim-policy.ts (the roles'
+ * PIM settings and the rules requests must pass); their shared state in state.ts, the HTTP
+ * plumbing in wire.ts.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -39,7 +41,7 @@ import type { AzureFake, AzureFakeOptions, AzureFakeState, LoggedRequest } from 
 import { ArmFailure, readBody, send, type Reply } from './wire';
 
 export { BUILT_IN_ROLES, DATA_OPERATIONS, type FakeRoleDefinition };
-export { parseDuration } from './pim';
+export { parseDuration } from './duration';
 export type {
   AzureFake,
   AzureFakeOptions,
@@ -111,6 +113,9 @@ function stateView(state: AzureState): AzureFakeState {
     recordActivity: (activity) => recordActivity(state, activity),
     failNext(count, failure) {
       state.faults.push({ remaining: count, failure });
+    },
+    scriptNextRequest(statuses) {
+      state.requestScripts.push([...statuses]);
     },
     requests: state.requests,
     get tokensIssued() {

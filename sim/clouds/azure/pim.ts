@@ -1,18 +1,22 @@
 /**
- * Privileged Identity Management on ARM (docs/cloud-mechanics.md §2): role assignment schedule
- * requests (`AdminAssign`, `AdminRemove`, `AdminUpdate`/`Extend`/`Renew`), checked against the
- * PIM role settings (maximum duration, justification, ticket, approval), read back and cancelled,
- * and the schedule instances they produce.
+ * Privileged Identity Management's schedule requests on ARM (docs/cloud-mechanics.md §2.3):
+ * `AdminAssign`, `AdminRemove`, `AdminUpdate`/`Extend`/`Renew`, checked against the role's PIM
+ * policy (./pim-policy.ts), read back and cancelled. A request moves through PIM's statuses; by
+ * default straight to `Provisioned` (`Revoked` for a removal), or along a script a test sets
+ * (`scriptNextRequest`), the assignment appearing (or going) when the request reaches that status.
+ * While a request is still pending, another for the same principal, role and scope is refused
+ * with `RoleAssignmentRequestExists` (the code PIM clients meet; undocumented).
  */
 import { randomUUID } from 'node:crypto';
+import type { FakeRoleDefinition } from './catalogue';
 import { principalOf } from './entra';
+import { expandedProperties } from './pim-instances';
+import { checkAdminSchedule, FIVE_MINUTES } from './pim-policy';
 import { roleById } from './role-definitions';
-import { covers, findActive, isActive, subscriptionOf, type AzureState } from './state';
+import { findActive, sameScope, subscriptionOf, type AzureState, type RequestProgress } from './state';
 import type { FakeAssignment } from './types';
 import { ArmFailure, GUID, isObject, str, type Reply } from './wire';
 
-/** PIM's floor: an assignment lasts at least 5 minutes, and cannot be removed sooner after activation. */
-const FIVE_MINUTES = 5 * 60_000;
 const REQUEST_TYPES = [
   'AdminAssign',
   'AdminRemove',
@@ -25,75 +29,20 @@ const REQUEST_TYPES = [
   'SelfRenew',
 ];
 
-/** ISO-8601 durations as PIM takes them (`PT1H`, `PT90M`, `P1DT2H`) → ms; null if unreadable. */
-export function parseDuration(text: string): number | null {
-  const m = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/i.exec(text);
-  if (!m || text === 'P' || /T$/i.test(text)) return null;
-  const [, d, h, min, s] = m;
-  return ((Number(d ?? 0) * 24 + Number(h ?? 0)) * 60 + Number(min ?? 0)) * 60_000 + Number(s ?? 0) * 1000;
-}
-
-/** The role settings' maximum active assignment duration (8 h unless configured). */
-const maxDurationMs = (state: AzureState) =>
-  parseDuration(state.pimPolicy.maxDuration ?? 'PT8H') ?? 8 * 3_600_000;
-
-/** The end a request's `scheduleInfo.expiration` asks for. */
-function requestedEnd(properties: Record<string, unknown>, start: Date): Date | null {
-  const schedule = isObject(properties.scheduleInfo) ? properties.scheduleInfo : null;
-  const expiration = schedule && isObject(schedule.expiration) ? schedule.expiration : null;
-  const type = str(expiration?.type);
-  if (type === 'AfterDuration') {
-    const ms = parseDuration(str(expiration?.duration) ?? '');
-    if (ms === null)
-      throw new ArmFailure(
-        400,
-        'InvalidDuration',
-        `The duration '${String(expiration?.duration)}' is not a valid ISO-8601 duration.`,
-      );
-    return new Date(start.getTime() + ms);
-  }
-  if (type === 'AfterDateTime') {
-    const at = Date.parse(str(expiration?.endDateTime) ?? '');
-    if (Number.isNaN(at))
-      throw new ArmFailure(400, 'InvalidEndDateTime', 'The endDateTime is missing or not a valid date-time.');
-    return new Date(at);
-  }
-  if (type === 'NoExpiration' || type === null) return null;
-  throw new ArmFailure(400, 'InvalidExpirationType', `The expiration type '${type}' is not valid.`);
-}
-
-/** PIM's policy checks on a schedule; throws Azure's errors. Returns the schedule's end. */
-function checkSchedule(state: AzureState, properties: Record<string, unknown>, start: Date): Date {
-  const policy = state.pimPolicy;
-  const end = requestedEnd(properties, start);
-  const failed: string[] = [];
-  // Active assignments must expire (the role settings here never allow permanent ones).
-  if (end === null) failed.push('ExpirationRule');
-  if (end && end.getTime() - start.getTime() < FIVE_MINUTES) {
-    throw new ArmFailure(
-      400,
-      'ActiveDurationTooShort',
-      'The role assignment duration must be at least 5 minutes.',
-    );
-  }
-  if (end && end.getTime() - start.getTime() > maxDurationMs(state)) failed.push('ExpirationRule');
-  if (policy.requireJustification && !str(properties.justification)) failed.push('JustificationRule');
-  const ticket = isObject(properties.ticketInfo) ? properties.ticketInfo : null;
-  if (policy.requireTicket && !str(ticket?.ticketNumber)) failed.push('TicketingRule');
-  if (failed.length > 0) {
-    throw new ArmFailure(
-      400,
-      'RoleAssignmentRequestPolicyValidationFailed',
-      `The following policy rules failed: [${failed.map((f) => `"${f}"`).join(',')}]`,
-    );
-  }
-  return end!;
-}
-
-const scheduleJson = (start: Date, end: Date) => ({
-  startDateTime: start.toISOString(),
-  expiration: { type: 'AfterDateTime', endDateTime: end.toISOString(), duration: null },
-});
+/** Statuses after which nothing more happens to a request; any other is still pending (cancellable). */
+const FINAL = new Set([
+  'Provisioned',
+  'Revoked',
+  'Canceled',
+  'Denied',
+  'Failed',
+  'FailedAsResourceIsLocked',
+  'AdminDenied',
+  'TimedOut',
+  'Invalid',
+]);
+/** Statuses in which a request waits for a PIM approver (it then has an `approvalId`). */
+const AWAITING_APPROVAL = new Set(['PendingApproval', 'PendingApprovalProvisioning', 'PendingAdminDecision']);
 
 /** A schedule request's target, as checked: who gets which role where, and how. */
 interface RequestTarget {
@@ -102,65 +51,17 @@ interface RequestTarget {
   readonly name: string;
   readonly scope: string;
   readonly principalId: string;
-  readonly role: { readonly name: string; readonly roleName: string };
+  readonly role: FakeRoleDefinition;
   readonly properties: Record<string, unknown>;
 }
 
-interface Outcome {
-  readonly status: string;
-  readonly schedule: Record<string, unknown> | null;
-}
-
-/** `AdminAssign`: a new active assignment for the schedule (or a pending request, with approval). */
-function adminAssign(state: AzureState, t: RequestTarget, existing: FakeAssignment | undefined): Outcome {
-  if (existing) throw new ArmFailure(400, 'RoleAssignmentExists', 'The Role assignment already exists.');
-  const now = state.clock.now();
-  const schedInfo = isObject(t.properties.scheduleInfo) ? t.properties.scheduleInfo : {};
-  const requestedStart = Date.parse(str(schedInfo.startDateTime) ?? '');
-  const start = new Date(Number.isNaN(requestedStart) ? now.getTime() : requestedStart);
-  const end = checkSchedule(state, t.properties, start);
-  // With approval required, nothing is assigned until an approver acts (never, here).
-  const pending = !!state.pimPolicy.requireApproval;
-  if (!pending) {
-    state.assignments.push({
-      kind: 'pim',
-      name: t.name,
-      principalId: t.principalId,
-      roleDefinitionName: t.role.name,
-      roleName: t.role.roleName,
-      scope: t.scope,
-      startsAt: start,
-      endsAt: end,
-      activatedAt: new Date(Math.max(start.getTime(), now.getTime())),
-      removedAt: null,
-    });
-  }
-  return { status: pending ? 'PendingApproval' : 'Provisioned', schedule: scheduleJson(start, end) };
-}
-
-/** `AdminRemove`: ends the active assignment, no sooner than 5 minutes after it became active. */
-function adminRemove(state: AzureState, existing: FakeAssignment | undefined): Outcome {
-  if (!existing)
-    throw new ArmFailure(400, 'RoleAssignmentDoesNotExist', 'The Role assignment does not exist.');
-  const now = state.clock.now();
-  if (now.getTime() - existing.activatedAt.getTime() < FIVE_MINUTES) {
-    throw new ArmFailure(
-      400,
-      'ActiveDurationTooShort',
-      `The role assignment was activated at ${existing.activatedAt.toISOString()} and cannot be removed until 5 minutes after its activation.`,
-    );
-  }
-  existing.removedAt = now;
-  return { status: 'Revoked', schedule: null };
-}
-
-/** `AdminUpdate` / `AdminExtend` / `AdminRenew`: a new schedule for the active assignment. */
-function adminReschedule(state: AzureState, t: RequestTarget, existing: FakeAssignment | undefined): Outcome {
-  if (!existing)
-    throw new ArmFailure(400, 'RoleAssignmentDoesNotExist', 'The Role assignment does not exist.');
-  existing.endsAt = checkSchedule(state, t.properties, existing.startsAt);
-  return { status: 'Provisioned', schedule: scheduleJson(existing.startsAt, existing.endsAt) };
-}
+const scheduleJson = (start: Date, end: Date | null) => ({
+  startDateTime: start.toISOString(),
+  expiration:
+    end === null
+      ? { type: 'NoExpiration', endDateTime: null, duration: null }
+      : { type: 'AfterDateTime', endDateTime: end.toISOString(), duration: null },
+});
 
 /** The request's type, principal and role, checked; `Self*` requests are refused (no eligibility here). */
 function requestTarget(state: AzureState, scope: string, name: string, body: unknown): RequestTarget {
@@ -193,53 +94,148 @@ function requestTarget(state: AzureState, scope: string, name: string, body: unk
     throw new ArmFailure(
       400,
       'RoleAssignmentRequestPolicyValidationFailed',
-      `${requestType} needs an eligible assignment; this fake models none (the broker uses Admin* requests).`,
+      'The following policy rules failed: ["EligibilityRule"]',
     );
   }
   return { name, scope, principalId, role, properties, requestType, subscription };
 }
 
+/** What a request does once it reaches its effect status, and that status. */
+type Effect = RequestProgress['effect'] & {
+  readonly at: 'Provisioned' | 'Revoked';
+  readonly schedule: Record<string, unknown> | null;
+};
+
+/** `AdminAssign`: a new active assignment for the checked schedule. */
+function adminAssign(state: AzureState, t: RequestTarget, existing: FakeAssignment | undefined): Effect {
+  if (existing) throw new ArmFailure(400, 'RoleAssignmentExists', 'The Role assignment already exists.');
+  const schedInfo = isObject(t.properties.scheduleInfo) ? t.properties.scheduleInfo : {};
+  const requestedStart = Date.parse(str(schedInfo.startDateTime) ?? '');
+  const start = new Date(Number.isNaN(requestedStart) ? state.clock.now().getTime() : requestedStart);
+  const end = checkAdminSchedule(state, t.role, t.properties, start);
+  const apply = () => {
+    const now = state.clock.now();
+    state.assignments.push({
+      kind: 'pim',
+      name: t.name,
+      principalId: t.principalId,
+      roleDefinitionName: t.role.name,
+      roleName: t.role.roleName,
+      scope: t.scope,
+      startsAt: start,
+      endsAt: end,
+      activatedAt: new Date(Math.max(start.getTime(), now.getTime())),
+      removedAt: null,
+      condition: str(t.properties.condition),
+      conditionVersion: str(t.properties.conditionVersion),
+    });
+  };
+  return { at: 'Provisioned', apply, schedule: scheduleJson(start, end) };
+}
+
+/** `AdminRemove`: ends the active assignment, no sooner than 5 minutes after it became active. */
+function adminRemove(state: AzureState, existing: FakeAssignment | undefined): Effect {
+  if (!existing)
+    throw new ArmFailure(400, 'RoleAssignmentDoesNotExist', 'The Role assignment does not exist.');
+  if (state.clock.now().getTime() - existing.activatedAt.getTime() < FIVE_MINUTES) {
+    throw new ArmFailure(
+      400,
+      'ActiveDurationTooShort',
+      `The role assignment was activated at ${existing.activatedAt.toISOString()} and cannot be removed until 5 minutes after its activation.`,
+    );
+  }
+  return { at: 'Revoked', apply: () => (existing.removedAt = state.clock.now()), schedule: null };
+}
+
+/** `AdminUpdate` / `AdminExtend` / `AdminRenew`: a new schedule for the active assignment. */
+function adminReschedule(state: AzureState, t: RequestTarget, existing: FakeAssignment | undefined): Effect {
+  if (!existing)
+    throw new ArmFailure(400, 'RoleAssignmentDoesNotExist', 'The Role assignment does not exist.');
+  const end = checkAdminSchedule(state, t.role, t.properties, existing.startsAt);
+  return {
+    at: 'Provisioned',
+    apply: () => (existing.endsAt = end),
+    schedule: scheduleJson(existing.startsAt, end),
+  };
+}
+
+/** Sets a stored request's status, applying its effect when it reaches the effect's status. */
+function moveTo(state: AzureState, id: string, status: string): void {
+  const stored = state.scheduleRequests.get(id)!;
+  const p = stored.properties as Record<string, unknown>;
+  p.status = status;
+  p.approvalId = AWAITING_APPROVAL.has(status) ? (str(p.approvalId) ?? randomUUID()) : null;
+  const progress = state.requestProgress.get(id);
+  if (progress && status === progress.effect.at) progress.effect.apply();
+  if (FINAL.has(status)) state.requestProgress.delete(id);
+}
+
+/** A request still pending for this principal, role and scope, if any. */
+function pendingFor(state: AzureState, t: RequestTarget) {
+  return [...state.scheduleRequests.entries()].find(([, stored]) => {
+    const p = stored.properties as Record<string, unknown>;
+    return (
+      !FINAL.has(String(p.status)) &&
+      str(p.principalId)?.toLowerCase() === t.principalId.toLowerCase() &&
+      str(p.roleDefinitionId)?.toLowerCase().endsWith(`/${t.role.name.toLowerCase()}`) &&
+      sameScope(str(p.scope) ?? '', t.scope)
+    );
+  });
+}
+
 /** `PUT …/roleAssignmentScheduleRequests/{guid}`. */
 function putScheduleRequest(state: AzureState, scope: string, name: string, body: unknown) {
   const t = requestTarget(state, scope, name, body);
-  const { requestType, principalId, role, properties } = t;
-  const now = state.clock.now();
+  const pending = pendingFor(state, t);
+  if (pending) {
+    throw new ArmFailure(
+      400,
+      'RoleAssignmentRequestExists',
+      `A role assignment request with Id: ${String(pending[1].name)} already exists.`,
+    );
+  }
   const existing =
-    findActive(state, 'pim', principalId, role.name, scope) ??
-    findActive(state, null, principalId, role.name, scope);
-  const { status, schedule } =
-    requestType === 'AdminAssign'
+    findActive(state, 'pim', t.principalId, t.role.name, scope) ??
+    findActive(state, null, t.principalId, t.role.name, scope);
+  const effect =
+    t.requestType === 'AdminAssign'
       ? adminAssign(state, t, existing)
-      : requestType === 'AdminRemove'
+      : t.requestType === 'AdminRemove'
         ? adminRemove(state, existing)
         : adminReschedule(state, t, existing);
   const id = `${scope}/providers/Microsoft.Authorization/roleAssignmentScheduleRequests/${name}`;
-  const stored = {
-    id,
-    name,
-    type: 'Microsoft.Authorization/RoleAssignmentScheduleRequests',
+  const ticket = isObject(t.properties.ticketInfo) ? t.properties.ticketInfo : {};
+  state.scheduleRequests.set(id.toLowerCase(), {
     properties: {
       targetRoleAssignmentScheduleId: `${scope}/providers/Microsoft.Authorization/roleAssignmentSchedules/${name}`,
       targetRoleAssignmentScheduleInstanceId: null,
       scope,
-      roleDefinitionId: `/subscriptions/${t.subscription}/providers/Microsoft.Authorization/roleDefinitions/${role.name}`,
-      principalId,
+      roleDefinitionId: `/subscriptions/${t.subscription}/providers/Microsoft.Authorization/roleDefinitions/${t.role.name}`,
+      principalId: t.principalId,
       principalType: 'User',
-      requestType,
-      status,
-      approvalId: status === 'PendingApproval' ? randomUUID() : null,
-      scheduleInfo: schedule,
-      justification: str(properties.justification),
-      ticketInfo: isObject(properties.ticketInfo) ? properties.ticketInfo : null,
+      requestType: t.requestType,
+      status: 'Accepted',
+      approvalId: null,
+      scheduleInfo: effect.schedule,
+      ticketInfo: { ticketNumber: str(ticket.ticketNumber), ticketSystem: str(ticket.ticketSystem) },
+      justification: str(t.properties.justification),
       requestorId: state.brokerObjectId,
-      createdOn: now.toISOString(),
+      createdOn: state.clock.now().toISOString(),
+      condition: str(t.properties.condition),
+      conditionVersion: str(t.properties.conditionVersion),
+      expandedProperties: expandedProperties(state, scope, t.role, t.principalId),
     },
-  };
-  state.scheduleRequests.set(id.toLowerCase(), stored);
-  return stored;
+    name,
+    id,
+    type: 'Microsoft.Authorization/RoleAssignmentScheduleRequests',
+  });
+  const [first = effect.at, ...rest] = state.requestScripts.shift() ?? [];
+  state.requestProgress.set(id.toLowerCase(), { effect, remaining: rest });
+  moveTo(state, id.toLowerCase(), first);
+  return state.scheduleRequests.get(id.toLowerCase())!;
 }
 
-/** `PUT` (create), `GET` (read) or `POST …/cancel` on one schedule request; null for anything else. */
+/** `PUT` (create), `GET` (read, moving a scripted request on) or `POST …/cancel`; null for anything else. */
 export function scheduleRequestRoute(
   state: AzureState,
   method: string,
@@ -260,54 +256,23 @@ export function scheduleRequestRoute(
       `The role assignment schedule request '${name}' could not be found.`,
     );
   }
-  if (method === 'GET' && !cancel) return { status: 200, body: stored };
+  const status = String((stored.properties as Record<string, unknown>).status);
+  if (method === 'GET' && !cancel) {
+    const next = state.requestProgress.get(id)?.remaining.shift();
+    if (next) moveTo(state, id, next);
+    return { status: 200, body: stored };
+  }
   if (method === 'POST' && cancel) {
-    // Only a request still waiting for approval can be cancelled.
-    const p = stored.properties as Record<string, unknown>;
-    if (p.status !== 'PendingApproval')
+    // "Cancels a pending role assignment schedule request": one that has not finished.
+    if (FINAL.has(status))
       throw new ArmFailure(
         400,
         'RequestCannotBeCancelled',
-        `Only pending requests can be cancelled; this one is ${String(p.status)}.`,
+        `Only pending requests can be cancelled; this one is ${status}.`,
       );
-    p.status = 'Canceled';
+    state.requestProgress.delete(id);
+    moveTo(state, id, 'Canceled');
     return { status: 200, body: null };
   }
   return null;
-}
-
-/** `GET …/roleAssignmentScheduleInstances`: active PIM assignments at, above or below the scope. */
-export function scheduleInstances(state: AzureState, url: URL, scope: string) {
-  subscriptionOf(state, scope);
-  const filter = url.searchParams.get('$filter');
-  let principal: string | null = null;
-  if (filter) {
-    const m = /^principalId eq '([^']+)'$/i.exec(filter);
-    if (m) principal = m[1]!;
-    else if (/^asTarget\(\)$/i.test(filter)) principal = state.brokerObjectId;
-    else throw new ArmFailure(400, 'InvalidFilterInQueryString', `The filter '${filter}' is not supported.`);
-  }
-  const value = state.assignments
-    .filter((a) => a.kind === 'pim' && isActive(state, a))
-    .filter((a) => principal === null || a.principalId.toLowerCase() === principal.toLowerCase())
-    .filter((a) => covers(a.scope, scope) || covers(scope, a.scope))
-    .map((a) => ({
-      id: `${a.scope}/providers/Microsoft.Authorization/roleAssignmentScheduleInstances/${a.name}`,
-      name: a.name,
-      type: 'Microsoft.Authorization/roleAssignmentScheduleInstances',
-      properties: {
-        scope: a.scope,
-        roleDefinitionId: `/subscriptions/${subscriptionOf(state, a.scope)}/providers/Microsoft.Authorization/roleDefinitions/${a.roleDefinitionName}`,
-        principalId: a.principalId,
-        principalType: 'User',
-        roleAssignmentScheduleId: `${a.scope}/providers/Microsoft.Authorization/roleAssignmentSchedules/${a.name}`,
-        startDateTime: a.startsAt.toISOString(),
-        endDateTime: a.endsAt?.toISOString() ?? null,
-        assignmentType: 'Assigned',
-        memberType: 'Direct',
-        status: 'Provisioned',
-        createdOn: a.activatedAt.toISOString(),
-      },
-    }));
-  return { value };
 }

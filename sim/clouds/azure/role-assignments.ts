@@ -1,6 +1,7 @@
 /**
  * ARM's plain role assignments (`Microsoft.Authorization/roleAssignments/{guid}`): PUT creates one
- * that never expires (idempotent for the same content), GET reads it, DELETE removes it.
+ * that never expires (idempotent for the same content), GET reads it, DELETE removes it (204 when
+ * there is none, docs/cloud-mechanics.md §2.3).
  */
 import { principalOf } from './entra';
 import { roleById } from './role-definitions';
@@ -84,7 +85,8 @@ function deleteAssignment(state: AzureState, scope: string, name: string): Reply
   subscriptionOf(state, scope);
   const id = assignmentId(scope, name).toLowerCase();
   const stored = state.plainAssignments.get(id);
-  if (!stored) throw notFound(name);
+  // "Role assignment was already deleted or does not exist": 204, no body (2022-04-01 spec).
+  if (!stored) return { status: 204, body: null };
   state.plainAssignments.delete(id);
   const a = state.assignments.find(
     (x) =>

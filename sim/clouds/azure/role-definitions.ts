@@ -39,13 +39,25 @@ export function allows(
   const subscription = `/subscriptions/${subscriptionId}`;
   const resource = resourceId ?? subscription;
   if (!covers(subscription, resource)) return false;
-  return state.assignments.some((a) => {
-    if (a.principalId.toLowerCase() !== objectId.toLowerCase() || !isActive(state, a, now)) return false;
+  return roleAllowing(state, objectId, action, resource, now) !== null;
+}
+
+/** The name of a role that lets `objectId` perform `action` on `resource` at `now`; null if none does. */
+export function roleAllowing(
+  state: AzureState,
+  objectId: string,
+  action: string,
+  resource: string,
+  now: Date,
+): string | null {
+  for (const a of state.assignments) {
+    if (a.principalId.toLowerCase() !== objectId.toLowerCase() || !isActive(state, a, now)) continue;
     // An assignment at a scope applies to everything under it.
-    if (!covers(a.scope, resource)) return false;
+    if (!covers(a.scope, resource)) continue;
     const role = state.roles.get(a.roleDefinitionName.toLowerCase());
-    return role !== undefined && roleGrants(state, role, action);
-  });
+    if (role !== undefined && roleGrants(state, role, action)) return role.roleName;
+  }
+  return null;
 }
 
 function roleDefinitionJson(role: FakeRoleDefinition, scope: string) {
@@ -67,10 +79,6 @@ function roleDefinitionJson(role: FakeRoleDefinition, scope: string) {
           notDataActions: role.notDataActions ?? [],
         },
       ],
-      createdOn: '2015-02-02T21:55:09.8806423Z',
-      updatedOn: '2024-01-01T00:00:00.0000000Z',
-      createdBy: null,
-      updatedBy: null,
     },
   };
 }

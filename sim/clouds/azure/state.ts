@@ -16,6 +16,12 @@ import type {
 } from './types';
 import { ArmFailure } from './wire';
 
+/** An unfinished schedule request: the status at which it takes effect, the effect, the statuses still to come. */
+export interface RequestProgress {
+  readonly effect: { readonly at: string; readonly apply: () => void };
+  readonly remaining: string[];
+}
+
 /** Everything the fake's APIs share; one per running fake. */
 export interface AzureState {
   readonly clock: FakeClock;
@@ -25,6 +31,8 @@ export interface AzureState {
   /** The broker's service principal object id (in tokens and `AuthorizationFailed` messages). */
   readonly brokerObjectId: string;
   readonly pimPolicy: AzureFakePimPolicy;
+  /** Per-role PIM settings by lower-case role definition GUID. */
+  readonly pimPolicyByRole: ReadonlyMap<string, AzureFakePimPolicy>;
   readonly tokenLifetimeSeconds: number;
   readonly rolesPerPage: number;
   readonly eventsPerPage: number;
@@ -41,6 +49,10 @@ export interface AzureState {
   readonly assignments: FakeAssignment[];
   /** Schedule requests by lower-case id. */
   readonly scheduleRequests: Map<string, Record<string, unknown>>;
+  /** Where each unfinished schedule request goes next, by lower-case id. */
+  readonly requestProgress: Map<string, RequestProgress>;
+  /** Status scripts for the next schedule requests, oldest first (`scriptNextRequest`). */
+  readonly requestScripts: string[][];
   /** Plain role assignments by lower-case id. */
   readonly plainAssignments: Map<string, Record<string, unknown>>;
   readonly events: Record<string, unknown>[];
@@ -59,6 +71,9 @@ export function createAzureState(options: AzureFakeOptions): AzureState {
     brokerClientSecret: options.brokerClientSecret,
     brokerObjectId: options.brokerObjectId ?? '99999999-0000-4000-8000-000000000001',
     pimPolicy: options.pimPolicy ?? {},
+    pimPolicyByRole: new Map(
+      Object.entries(options.pimPolicyByRole ?? {}).map(([role, policy]) => [role.toLowerCase(), policy]),
+    ),
     tokenLifetimeSeconds: options.tokenLifetimeSeconds ?? 3599,
     rolesPerPage: options.pageSize?.roleDefinitions ?? 4,
     eventsPerPage: options.pageSize?.activity ?? 2,
@@ -69,6 +84,8 @@ export function createAzureState(options: AzureFakeOptions): AzureState {
     issued: new Set(),
     assignments: [],
     scheduleRequests: new Map(),
+    requestProgress: new Map(),
+    requestScripts: [],
     plainAssignments: new Map(),
     events: [],
     faults: [],

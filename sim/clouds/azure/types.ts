@@ -12,14 +12,27 @@ export interface AzureFakePrincipal {
   readonly upn: string;
 }
 
-/** PIM role settings (the same for every role here): what `AdminAssign` must satisfy. */
+/**
+ * One role's PIM settings (its role management policy), named as the portal names them
+ * (docs/cloud-mechanics.md §2.3). The Assignment tab's settings govern `Admin*` requests; the
+ * Activation tab's govern `Self*` activations only, which the fake refuses anyway, so they are
+ * stated in the policy it serves and never applied to the broker's requests.
+ */
 export interface AzureFakePimPolicy {
-  /** Maximum active assignment duration, ISO-8601 (Azure's default for active assignments varies; 8 h here). */
-  readonly maxDuration?: string;
-  readonly requireJustification?: boolean;
-  readonly requireTicket?: boolean;
-  /** Requests wait in `PendingApproval` (no assignment) until cancelled. */
-  readonly requireApproval?: boolean;
+  /** "Allow permanent active assignment" (`Expiration_Admin_Assignment.isExpirationRequired` false). Default false. */
+  readonly allowPermanentActiveAssignment?: boolean;
+  /** "Expire active assignments after", ISO 8601 (`Expiration_Admin_Assignment.maximumDuration`). Default P180D. */
+  readonly expireActiveAssignmentsAfter?: string;
+  /** "Require Azure Multi-Factor Authentication on active assignment": no service principal can satisfy it. */
+  readonly requireMfaOnActiveAssignment?: boolean;
+  /** "Require justification on active assignment". Default true. */
+  readonly requireJustificationOnActiveAssignment?: boolean;
+  /** Activation tab (`*_EndUser_Assignment` rules): "Activation maximum duration", default PT8H. */
+  readonly activationMaximumDuration?: string;
+  readonly requireMfaOnActivation?: boolean;
+  readonly requireJustificationOnActivation?: boolean;
+  readonly requireTicketOnActivation?: boolean;
+  readonly requireApprovalToActivate?: boolean;
 }
 
 export interface AzureFakeOptions {
@@ -31,7 +44,10 @@ export interface AzureFakeOptions {
   readonly brokerClientSecret: string;
   /** The broker's service principal object id (in tokens and `AuthorizationFailed` messages). */
   readonly brokerObjectId?: string;
+  /** Every role's PIM settings. */
   readonly pimPolicy?: AzureFakePimPolicy;
+  /** Settings for particular roles (by role definition GUID), over `pimPolicy`. */
+  readonly pimPolicyByRole?: Readonly<Record<string, AzureFakePimPolicy>>;
   /** Token lifetime (Entra: about an hour). */
   readonly tokenLifetimeSeconds?: number;
   /** Items per page of `roleDefinitions` (small, so paging is exercised) and of the Activity Log. */
@@ -52,6 +68,9 @@ export interface FakeAssignment {
   endsAt: Date | null;
   /** When it became active: Azure refuses to remove it within 5 minutes of this. */
   readonly activatedAt: Date;
+  /** An ABAC condition the request carried (`condition`, `conditionVersion`), kept as given. */
+  readonly condition?: string | null;
+  readonly conditionVersion?: string | null;
   removedAt: Date | null;
 }
 
@@ -107,6 +126,12 @@ export interface AzureFakeState {
   recordActivity(activity: FakeActivity): void;
   /** The next `count` ARM calls (matching `failure.match`) answer with this error. */
   failNext(count: number, failure: FakeFailure): void;
+  /**
+   * The next PIM schedule request (`PUT`) answers with `statuses[0]` and moves on to the next
+   * status at each read (`GET`); the assignment exists once it reaches `Provisioned`. Without a
+   * script Azure's usual path is taken: `Provisioned` (or `Revoked` for a removal) at once.
+   */
+  scriptNextRequest(statuses: readonly string[]): void;
   /** Every call, token requests included, in order. */
   readonly requests: readonly LoggedRequest[];
   /** Access tokens issued so far. */
