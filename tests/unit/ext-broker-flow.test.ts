@@ -13,7 +13,6 @@ import {
   DRAFT,
   FakeBroker,
   harness,
-  memoryStore,
   PAGE,
   progress,
   reloadLanding,
