@@ -48,6 +48,8 @@ export interface LandingRun {
   loaded: number;
   /** The extension's polls of the grant, ms after the click. */
   grantPolls: number[];
+  /** Click → the grant is active: the provisioner's AssumeRole reached the STS fake. */
+  grantActive: number;
 }
 
 async function revokeAndWait(loop: DemoLoop, grantId: string): Promise<void> {
@@ -160,6 +162,9 @@ async function landingRun(
     // What the extension and the tab did in between, from the servers' side (on the page clock).
     const mine = hits.slice(from).map((h) => ({ ...h, at: h.at + offset - click }));
     const { submit, landing } = await checkLanding(loop, page, mine, seen, run);
+    const sts = new URL(loop.clouds.aws.endpoints.sts).host;
+    const assumed = mine.find((h) => h.method === 'POST' && h.host === sts);
+    if (!assumed) throw new Error(`run ${run}: the broker never called STS`);
     if (VERBOSE) printLandingTimeline(run, mine, stamps, timeline, offset);
     return {
       total: landed - click,
@@ -170,6 +175,7 @@ async function landingRun(
       grantPolls: mine
         .filter((h) => h.method === 'GET' && /^\/api\/v1\/grants\/[^/]+$/.test(h.path))
         .map((h) => h.at),
+      grantActive: assumed.at,
     };
   } finally {
     await page.close();
