@@ -37,6 +37,8 @@ export interface BannerProps {
   isTrustedEvent?: (e: Event) => boolean;
   /** What the background reported about filed requests, by draft id. */
   progress?: ReadonlyMap<string, RequestProgress>;
+  /** A request filed earlier for this denial (its draft id): the card follows it. */
+  adoptedDraft?: string;
 }
 
 export function Banner(props: BannerProps) {
@@ -66,6 +68,7 @@ export function Banner(props: BannerProps) {
     send: props.send,
     isTrusted: props.isTrustedEvent ?? ((e: Event) => e.isTrusted),
     progress: props.progress,
+    adoptedDraft: props.adoptedDraft,
   });
   const [open, setOpen] = useState(false);
   const titleId = `${idPrefix}-title`;

@@ -11,6 +11,8 @@ export interface BannerEntry {
   denial: Denial;
   context: PageContext;
   pageUrl: string;
+  /** The request this denial already belongs to (its draft id): the card shows its progress. */
+  draftId?: string;
 }
 
 /** Cards shown before the rest fold into an "N more denials" toggle. */
@@ -32,7 +34,9 @@ export function BannerStack(props: {
       <div class="cards">
         {shown.map((entry) => (
           <Banner
-            key={entry.key}
+            // Adopting a request starts the card afresh, as the request's own card.
+            key={entry.draftId ? `${entry.key}@${entry.draftId}` : entry.key}
+            adoptedDraft={entry.draftId}
             idPrefix={`unblock-${entry.seq}`}
             denial={entry.denial}
             context={entry.context}

@@ -7,7 +7,7 @@ import { safeText } from './safe-text';
 
 /** Nothing more will happen for this request: the card may file another. */
 export function progressSettled(p: RequestProgress | undefined): boolean {
-  return p?.status === 'failed' || p?.status === 'denied';
+  return p?.status === 'failed' || p?.status === 'denied' || p?.status === 'not-propagated';
 }
 
 function untilTime(iso: string): string {
@@ -43,6 +43,9 @@ export function progressText(p: RequestProgress | undefined): string {
     }
     case 'landing':
       return safeText(p.message, 200);
+    case 'propagating':
+    case 'not-propagated':
+      return safeText(p.message, 400);
     case 'failed':
       return safeText(p.reason, 240);
   }
@@ -57,7 +60,7 @@ function adviceOf(p: RequestProgress | undefined): string | undefined {
 export function ProgressLine(props: { progress: RequestProgress | undefined }) {
   const p = props.progress;
   const advice = adviceOf(p);
-  const bad = p?.status === 'failed' || p?.status === 'denied';
+  const bad = p?.status === 'failed' || p?.status === 'denied' || p?.status === 'not-propagated';
   return (
     <>
       <span class={`progress ${p?.status ?? 'sending'}${bad ? ' error' : ''}`}>{progressText(p)}</span>

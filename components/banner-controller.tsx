@@ -8,7 +8,14 @@ import { render } from 'preact';
 import type { Denial } from '@/lib/contract/denial';
 import { parseDenials } from '@/lib/denial';
 import type { AnchorRect, CandidateBatch } from '@/lib/content/handoff';
-import type { BannerMessage, RequestProgress, RequestProgressMessage } from '@/lib/messaging/messages';
+import { ACTIONS_PER_REQUEST_MAX } from '@/lib/contract/constants';
+import {
+  DenialSeenMessage,
+  SeenReply,
+  type BannerMessage,
+  type RequestProgress,
+  type RequestProgressMessage,
+} from '@/lib/messaging/messages';
 import type { PageContext } from '@/lib/content/page-context/types';
 import { BannerStack, type BannerEntry } from './BannerStack';
 import { CARD_EXTRA_CSS } from './banner/card-css';
@@ -168,10 +175,13 @@ export class BannerController {
     private readonly doc: Document,
     private readonly send: (msg: BannerMessage) => Promise<unknown>,
     private readonly parse: Parse = parseDenials,
+    /** Milliseconds since the document started loading (its `performance.now()`). */
+    private readonly sinceLoad: () => number = () => doc.defaultView?.performance.now() ?? 0,
   ) {}
 
   deliver(batch: CandidateBatch): void {
     let added = false;
+    const fresh: BannerEntry[] = [];
     const hints = parseHints(batch.context);
     batch.texts.forEach((text, i) => {
       let denials: Denial[];
@@ -198,7 +208,14 @@ export class BannerController {
         }
         this.keys.add(key);
         this.origins.set(key, origin);
-        const entry = { key, seq: ++this.seq, denial, context: batch.context, pageUrl: batch.pageUrl };
+        const entry: BannerEntry = {
+          key,
+          seq: ++this.seq,
+          denial,
+          context: batch.context,
+          pageUrl: batch.pageUrl,
+        };
+        fresh.push(entry);
         const first = older[0];
         if (first) {
           // In the place of the card it completes, so the stack does not jump.
@@ -221,6 +238,37 @@ export class BannerController {
       this.entries.length,
     );
     this.render(cloud);
+    for (const entry of fresh) if (entry.denial.requestable) void this.askIfGranted(entry);
+  }
+
+  /**
+   * Tells the background a denial a grant could lift is shown. When it is the one a request from
+   * this tab was just granted for (the page reloaded into it and is still denied), the card
+   * adopts that request: it shows its progress (access is propagating) instead of a new form.
+   */
+  private async askIfGranted(entry: BannerEntry): Promise<void> {
+    const { denial } = entry;
+    const message = DenialSeenMessage.safeParse({
+      type: 'denial-seen',
+      cloud: denial.cloud,
+      account: denial.account,
+      actions: denial.actions.slice(0, ACTIONS_PER_REQUEST_MAX),
+      sinceLoadMs: Math.max(0, Math.round(this.sinceLoad())),
+    });
+    if (!message.success) return;
+    let reply: unknown;
+    try {
+      reply = await this.send(message.data);
+    } catch {
+      return; // the background is gone (extension reloaded): nothing to adopt
+    }
+    const parsed = SeenReply.safeParse(reply);
+    if (!parsed.success || !parsed.data.ok || !parsed.data.adopted) return;
+    const { draftId, progress } = parsed.data.adopted;
+    const shown = [...this.entries, ...this.waiting].find((e) => e.key === entry.key);
+    if (!shown) return;
+    shown.draftId = draftId;
+    this.report({ type: 'request-progress', draftId, progress });
   }
 
   /**

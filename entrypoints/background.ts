@@ -219,6 +219,7 @@ export default defineBackground(() => {
     injectBanner,
     saveDraft,
     fileRequest: (draft, where) => flow.file(draft, where),
+    denialSeen: (where, seen) => flow.denialSeen(where, seen),
     queries,
     async relayToTop(tabId, message) {
       // The top frame's content core answers {ok:true}; no answer (not started yet) is a false.

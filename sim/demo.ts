@@ -7,7 +7,9 @@
  * removes the temporary browser profile.
  *
  * Environment: PORT (consoles, default 8443), BROKER_PORT (default 8787, a free one if taken),
- * UNBLOCK_DATA_DIR (default ./.unblock; `memory` for a throwaway store), CHROMIUM_PATH.
+ * UNBLOCK_DATA_DIR (default ./.unblock; `memory` for a throwaway store), CHROMIUM_PATH,
+ * UNBLOCK_SIM_PROPAGATION (how long Azure and GCP grants take to show on the consoles:
+ * sim/clouds/demo.ts `parseSimPropagation`; default a few seconds).
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -25,7 +27,7 @@ import {
   seedBrokerSettingsIn,
 } from './browser/chromium.ts';
 import { startSimulatedBroker, type SimulatedBroker } from './broker.ts';
-import { startDemoClouds } from './clouds/demo.ts';
+import { parseSimPropagation, startDemoClouds } from './clouds/demo.ts';
 import { hostResolverRules, SIM_URLS, startConsoles } from './consoles/server.ts';
 
 // The demo runs on the fakes: the AWS SDK's notice that its 2027 releases need Node 22 is for
@@ -67,7 +69,8 @@ async function main(): Promise<void> {
   console.log('Building the extension (.output/chrome-mv3)…');
   execFileSync('npx', ['wxt', 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
 
-  const clouds = await startDemoClouds(await demoConfig(), undefined, { browserSignin: true });
+  const propagation = parseSimPropagation(process.env.UNBLOCK_SIM_PROPAGATION);
+  const clouds = await startDemoClouds(await demoConfig(), undefined, { browserSignin: true, propagation });
   stops.push(() => clouds.close());
 
   const brokerLog = (line: string) => console.log(`  [broker] ${line}`);
@@ -113,6 +116,7 @@ Unblock demo
   for (const [name, url] of Object.entries(SIM_URLS)) console.log(`    ${name.padEnd(22)} ${url}`);
   console.log(`
   Dev-account pages (reads there are granted at once): lambdaFunctionsSandbox, azureVmDev, gcpInstancesDev.
+  Azure and GCP grants reach their consoles ${propagation.azure / 1000} s and ${propagation.gcp / 1000} s after they are made (UNBLOCK_SIM_PROPAGATION).
   Production pages wait for an approver. To approve as bob:
     curl -s -H 'authorization: Bearer ${bob.token}' '${broker.url}/api/v1/requests?status=pending'
     curl -s -X POST -H 'authorization: Bearer ${bob.token}' -H 'content-type: application/json' \\

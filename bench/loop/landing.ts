@@ -31,9 +31,13 @@ const LANDING_PROBE = `(() => {
   observer.observe(document, { childList: true, subtree: true });
 })()`;
 
-/** In the denied document: the trusted click's own timestamp (the input event's time). */
+/**
+ * In the denied document: the trusted click's own timestamp (the input event's time), handed to
+ * this process at once (`__benchClickAt`, exposed by puppeteer): the landing may replace the
+ * document before anyone could read it there.
+ */
 const CLICK_PROBE = `window.addEventListener('click', (e) => {
-  if (e.isTrusted) window.__benchClick = performance.timeOrigin + e.timeStamp;
+  if (e.isTrusted) window.__benchClickAt(performance.timeOrigin + e.timeStamp);
 }, true)`;
 
 export interface LandingRun {
@@ -48,6 +52,8 @@ export interface LandingRun {
   loaded: number;
   /** The extension's polls of the grant, ms after the click. */
   grantPolls: number[];
+  /** Click → the grant is active: the provisioner's AssumeRole reached the STS fake. */
+  grantActive: number;
 }
 
 async function revokeAndWait(loop: DemoLoop, grantId: string): Promise<void> {
@@ -70,11 +76,17 @@ interface LandingStamps {
 
 /** Clicks the card's request button and waits for the landing; the page's stamps. */
 async function clickAndLand(page: Page, button: ElementHandle): Promise<LandingStamps> {
+  let stamped: (at: number) => void = () => undefined;
+  const clicked = new Promise<number>((resolve) => (stamped = resolve));
+  await page.exposeFunction('__benchClickAt', (at: number) => stamped(at));
+  await page.evaluate(CLICK_PROBE);
   await button.click();
-  // The click's stamp lives in the denied document, which the landing replaces: read it first.
-  const click = (await (
-    await page.waitForFunction('window.__benchClick', { timeout: 5000, polling: 10 })
-  ).jsonValue()) as number;
+  const click = await Promise.race([
+    clicked,
+    new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error('the page never stamped the click')), 5000).unref(),
+    ),
+  ]);
   await page.waitForFunction('window.__benchLanded', { timeout: 60_000, polling: 100 });
   const landed = (await page.evaluate('window.__benchLanded')) as number;
   const nav = (await page.evaluate(
@@ -150,7 +162,6 @@ async function landingRun(
     const button = await card.handle.$(SEL.request);
     if (!field || !button) throw new Error(`the card has no request form:\n${card.text}`);
     await field.type(`benchmark landing run ${run}`);
-    await page.evaluate(CLICK_PROBE);
     await page.evaluateOnNewDocument(LANDING_PROBE);
     const offset = await clockOffset(page);
     const from = hits.length;
@@ -160,6 +171,9 @@ async function landingRun(
     // What the extension and the tab did in between, from the servers' side (on the page clock).
     const mine = hits.slice(from).map((h) => ({ ...h, at: h.at + offset - click }));
     const { submit, landing } = await checkLanding(loop, page, mine, seen, run);
+    const sts = new URL(loop.clouds.aws.endpoints.sts).host;
+    const assumed = mine.find((h) => h.method === 'POST' && h.host === sts);
+    if (!assumed) throw new Error(`run ${run}: the broker never called STS`);
     if (VERBOSE) printLandingTimeline(run, mine, stamps, timeline, offset);
     return {
       total: landed - click,
@@ -170,6 +184,7 @@ async function landingRun(
       grantPolls: mine
         .filter((h) => h.method === 'GET' && /^\/api\/v1\/grants\/[^/]+$/.test(h.path))
         .map((h) => h.at),
+      grantActive: assumed.at,
     };
   } finally {
     await page.close();

@@ -7,8 +7,10 @@ import os from 'node:os';
 import { POLL_MS } from '../../lib/background/request-flow';
 import { BENCH_FILE, machineDescription, median } from '../report';
 import { ms, RUNS } from './common';
+import type { SimPropagation } from '../../sim/clouds/demo';
 import type { LandingRun } from './landing';
 import type { PopupRun } from './popup';
+import type { PropagationRun } from './propagation';
 
 interface Stats {
   median: number;
@@ -82,17 +84,46 @@ export function writeSection(id: string, body: string): void {
 /** What the loop measured, as its rows. */
 export interface LoopFigures {
   landing: LandingRun[];
+  /** Grant active → page works on Azure and GCP, and the simulated propagation times. */
+  propagation: { azure: PropagationRun[]; gcp: PropagationRun[]; delays: SimPropagation };
   sidebar: number[];
   popup: { cold: PopupRun[]; cached: PopupRun[] };
 }
 
-export function loopRows({ landing, sidebar, popup }: LoopFigures): LoopRow[] {
+/** The target for "grant active → page works": within 5 s of the simulated propagation time. */
+export const PROPAGATION_SLACK_MS = 5000;
+
+function propagationRows({ landing, propagation }: LoopFigures): LoopRow[] {
+  const { delays } = propagation;
+  const secs = (v: number) => `${v / 1000} s`;
+  return [
+    {
+      name: 'Grant active → denied page works, AWS (federation sign-in into a new session: no propagation)',
+      targetMs: PROPAGATION_SLACK_MS,
+      values: landing.map((r) => r.total - r.grantActive),
+    },
+    {
+      name: `Grant active → denied page works, Azure (console shows grants ${secs(delays.azure)} after they are made; reload and retry)`,
+      targetMs: delays.azure + PROPAGATION_SLACK_MS,
+      values: propagation.azure.map((r) => r.activeToWorks),
+    },
+    {
+      name: `Grant active → denied page works, GCP (console shows grants ${secs(delays.gcp)} after they are made; reload and retry)`,
+      targetMs: delays.gcp + PROPAGATION_SLACK_MS,
+      values: propagation.gcp.map((r) => r.activeToWorks),
+    },
+  ];
+}
+
+export function loopRows(figures: LoopFigures): LoopRow[] {
+  const { landing, sidebar, popup } = figures;
   return [
     {
       name: 'Click “Request access” → same tab landed on the denied console page with content (AWS, auto-approved read)',
       targetMs: 1500,
       values: landing.map((r) => r.total),
     },
+    ...propagationRows(figures),
     {
       name: 'Request submitted → in the approver’s side panel (bob’s browser, event stream)',
       targetMs: 1000,
@@ -112,7 +143,7 @@ export function loopRows({ landing, sidebar, popup }: LoopFigures): LoopRow[] {
 }
 
 /** How each measure was taken, with the medians of the landing's steps and the popup's parts. */
-export function methodLines({ landing, popup }: LoopFigures): string[] {
+export function methodLines({ landing, popup, propagation }: LoopFigures): string[] {
   const part = (f: (r: LandingRun) => number) => ms(median(landing.map(f)));
   // A run waited for the poll timer when two of its looks at the grant are (about) POLL_MS apart.
   const gapsOf = (r: LandingRun) => r.grantPolls.slice(1).map((t, i) => t - r.grantPolls[i]!);
@@ -126,6 +157,7 @@ export function methodLines({ landing, popup }: LoopFigures): string[] {
     `- Method: everything on this machine in one Node process (demo clouds, broker on in-memory PGlite, simulated consoles) and two headless Chromiums with the extension (alice's, bob's); ${RUNS} counted runs per measure, after one uncounted warm-up for the landing and the side panel (besides one-off warming, Chromium answers an extension's first \`chrome.storage.managed\` read only seconds after it starts; the extension starts that read when its worker starts).`,
     '- Landing: each run opens a fresh tab on the sandbox Lambda page after revoking the previous run’s grant through the API, so it files a new request that policy approves, the broker provisions (STS AssumeRole on the AWS fake) and the extension lands through the federation sign-in (each run checked: a new grant, a `/federation` navigation); measured from the trusted click’s event time to a MutationObserver in the landed document seeing the functions table.',
     `- Where the landing time goes (medians, ms after the click): request at the broker ${part((r) => r.submit)}, landing asked ${part((r) => r.landingAsked)}, tab navigating to the sign-in URL ${part((r) => r.navStart)}, landed document loaded ${part((r) => r.loaded)}, then the console page's own API call (300 ms simulated latency) before the table. ${waited.length} of ${landing.length} runs found the grant still provisioning when the extension looked right after the submission and then waited a whole poll interval (lib/background/request-flow.ts \`POLL_MS\` = ${ms(POLL_MS)}) before looking again${waited.length ? `: median ${groupMedian(waited)}${direct.length ? `, against ${groupMedian(direct)} for the others` : ''}` : " (the broker's grant event wakes it)"}.`,
+    `- Grant active → page works: from the provisioner's call reaching the cloud fake (AWS: STS AssumeRole; Azure: the PIM schedule request; GCP: setIamPolicy), stamped in this process, to a MutationObserver in the landed document seeing the page's content (page clock, corrected by its measured offset). AWS: the landing runs above (the sign-in opens a new console session, which carries the grant at once). Azure and GCP: the simulated consoles keep answering the denial until the grant has been active for the demo's propagation time (sim/clouds/demo.ts \`DEMO_PROPAGATION\`, sim/consoles/propagation.ts); each run opens a fresh tab on the dev page (Azure: the VM blade; GCP: the VM list), files a request that policy approves, and the extension reloads the tab at once and again after 2 s, 4 s, 8 s… while the denial comes back (lib/background/propagation.ts); the previous run's grant is revoked first (on Azure after moving cloud time past PIM's 5-minute floor). Documents loaded per run (median): Azure ${median(propagation.azure.map((r) => r.loads))}, GCP ${median(propagation.gcp.map((r) => r.loads))}. Target: within ${ms(PROPAGATION_SLACK_MS)} of the simulated propagation time.`,
     '- Side panel: bob’s side panel page open in a tab of his own browser, with its event stream connected; from just before alice’s `POST /api/v1/requests` (this process’s clock, corrected by the measured offset of the page’s clock) to a MutationObserver in the panel seeing the queue item with the request’s justification; each request is withdrawn (and gone from the panel) before the next.',
     `- Popup: popup.html opened in a new tab, alice holding three active grants; from navigation start to the frame after the first grant row is in the DOM (DOM insertion: cached ${popupPart(popup.cached, (r) => r.dom)}, cold ${popupPart(popup.cold, (r) => r.dom)}; the page’s first contentful paint: cached ${popupPart(popup.cached, (r) => r.fcp)}, cold ${popupPart(popup.cold, (r) => r.fcp)}); a cold open follows a deletion of the popup’s IndexedDB cache, a cached one follows a cold one.`,
   ];

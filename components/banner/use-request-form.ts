@@ -19,6 +19,8 @@ export interface RequestFormContext {
   isTrusted: (e: Event) => boolean;
   /** What the background reported about filed requests, by draft id. */
   progress?: ReadonlyMap<string, RequestProgress>;
+  /** A request filed earlier for this denial (its draft id): the card starts as filed. */
+  adoptedDraft?: string;
 }
 
 export interface RequestFormState {
@@ -45,7 +47,9 @@ export function useRequestForm(ctx: RequestFormContext): RequestFormState {
   const [justification, setJustification] = useState('');
   const [permission, setPermission] = useState('');
   const [errors, setErrors] = useState<FieldErrors>({});
-  const [status, setStatus] = useState<RequestStatus>({ kind: 'idle' });
+  const [status, setStatus] = useState<RequestStatus>(
+    ctx.adoptedDraft ? { kind: 'saved', draftId: ctx.adoptedDraft, broker: true } : { kind: 'idle' },
+  );
 
   const progress = status.kind === 'saved' && status.draftId ? ctx.progress?.get(status.draftId) : undefined;
   // A request the broker refused or that failed may be filed again.

@@ -43,7 +43,8 @@ export function GrantItem(props: {
       const next = landingStep(landing, { page: consoleUrlFor(grant.target), pageWhenUnusable: true });
       if (next.kind === 'unusable') throw new Error(next.reason);
       props.openTab(next.url);
-      if (next.kind === 'load' && next.afterMs > 0) return safeText(next.message, 200);
+      // The grant may not show on that page yet: say so.
+      if (next.kind === 'load' && next.propagation.maxMs > 0) return safeText(next.message, 200);
     });
   }
 

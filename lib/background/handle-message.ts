@@ -11,6 +11,8 @@ import { isConsoleFrameUrl, isConsoleUrl } from '../clouds';
 import type { BannerQueries } from './banner-queries';
 import type { DraftRecord } from './drafts';
 import type { NewAccessRequest } from '../contract/request';
+import type { SeenDenial } from './propagation';
+import type { Adopted } from './request-watch';
 import type { Where } from './tracked-request';
 
 export interface MessageSender {
@@ -36,6 +38,11 @@ export interface HandlerDeps {
    * there took them (its content script has not started yet: the frame tries again).
    */
   relayToTop?(tabId: number, message: RelayedFrameCandidates): Promise<boolean>;
+  /**
+   * The banner shows a denial: the request (draft id and progress) it belongs to when a request
+   * from this tab was just granted for it and has not reached the console yet; else null.
+   */
+  denialSeen?(where: { tabId: number; frameId: number }, seen: SeenDenial): Promise<Adopted | null>;
 }
 
 export function checkSender(sender: MessageSender, runtimeId: string): string | undefined {
@@ -114,6 +121,12 @@ export async function handleMessage(
           candidates: msg.candidates,
         });
         return relayed ? { ok: true } : { ok: false, error: 'top frame not listening' };
+      }
+      case 'denial-seen': {
+        const where = { tabId: sender.tab!.id!, frameId: sender.frameId ?? 0 };
+        const { cloud, account, actions, sinceLoadMs } = msg;
+        const adopted = (await deps.denialSeen?.(where, { cloud, account, actions, sinceLoadMs })) ?? null;
+        return { ok: true, adopted };
       }
     }
   } catch (e) {

@@ -8,8 +8,11 @@
  *    it on the broker's stream (`wake`, lib/background/live-events.ts) asks at once; a periodic alarm (the
  *    safety net) resumes following after the worker was stopped;
  * 3. once the grant is active, ask for the landing (`POST /grants/{id}/landing`, destination: the
- *    tab's current console URL) and apply it to that tab: open the one-time sign-in URL, or reload
- *    after the cloud's propagation delay.
+ *    tab's current console URL) and apply it to that tab at once: open the one-time sign-in URL,
+ *    or reload the page;
+ * 4. after a reload, the same denial showing again in that tab (`denialSeen`) means the grant has
+ *    not reached the console yet: say so, reload again with back-off until the page works or the
+ *    cloud's documented limit has passed, then say what to do (lib/background/propagation.ts).
  *
  * This file keeps the followed requests and their timers; what one step does (ask, report, land)
  * is lib/background/request-steps.ts. Each step is reported to the banner card as a
@@ -32,6 +35,8 @@ import {
   type StepContext,
   type StepDeps,
 } from './request-steps';
+import type { SeenDenial } from './propagation';
+import { onDenialAgain, watchedRequest, type Adopted } from './request-watch';
 import type { TrackedRequest, Where } from './tracked-request';
 
 /** The periodic alarm (the safety net) that resumes following requests after the worker slept. */
@@ -63,6 +68,12 @@ export interface RequestFlow {
    * now instead of when their back-off timer fires, and polling starts again from POLL_MS.
    */
   wake(requestId?: string, grantId?: string): void;
+  /**
+   * The banner in this tab and frame shows a denial: when it is the one a request from this tab
+   * was just granted for (the reloaded page still denied), that request and its progress (its
+   * card adopts them); otherwise null.
+   */
+  denialSeen(where: { tabId: number; frameId: number }, seen: SeenDenial): Promise<Adopted | null>;
   /** Resolves once nothing is in flight (timers may still be pending). For tests. */
   idle(): Promise<void>;
 }
@@ -83,6 +94,8 @@ interface Tracker extends StepContext {
   schedule: (fn: () => void, ms: number) => () => void;
   loops: Map<string, Loop>;
   inflight: Set<Promise<unknown>>;
+  /** `denialSeen` calls, one at a time (two cards of one page must not both schedule a reload). */
+  seen: Promise<unknown>;
 }
 
 function track<T>(t: Tracker, p: Promise<T>): Promise<T> {
@@ -145,7 +158,7 @@ function start(t: Tracker, rec: TrackedRequest, first?: AccessRequestView): void
 }
 
 function wakeLoop(t: Tracker, loop: Loop): void {
-  // A reload landing waits for the cloud's propagation delay: nothing to ask the broker.
+  // A reload due after the denial came back: nothing to ask the broker.
   if (loop.rec.phase === 'reload' || loop.rec.phase === 'done') return;
   loop.delay = POLL_MS;
   const cancel = loop.cancel;
@@ -182,6 +195,8 @@ async function submit(
     updatedAt: at,
     phase: 'request',
     grantId: null,
+    target: draft.request.target,
+    actions: draft.request.actions,
   };
   try {
     await report(t, rec, { status: 'submitted', requestId: view.id });
@@ -207,6 +222,24 @@ async function resume(t: Tracker): Promise<void> {
   else await disarmIfIdle(t);
 }
 
+async function denialSeen(
+  t: Tracker,
+  where: { tabId: number; frameId: number },
+  seen: SeenDenial,
+): Promise<Adopted | null> {
+  // The followed records first (a reload may be due), then the finished ones that still watch.
+  const live = [...t.loops.values()].map((l) => l.rec);
+  const stored = (await t.deps.store.list()).filter((r) => !t.loops.has(r.requestId));
+  const rec = watchedRequest([...live, ...stored], where.tabId, seen, t.now());
+  if (!rec) return null;
+  const { adopted, retry } = await onDenialAgain(t, rec, where.frameId, seen);
+  if (retry) {
+    start(t, rec);
+    await t.deps.safetyNet.arm().catch(() => undefined);
+  }
+  return adopted;
+}
+
 export function createRequestFlow(deps: FlowDeps): RequestFlow {
   const t: Tracker = {
     deps,
@@ -219,6 +252,7 @@ export function createRequestFlow(deps: FlowDeps): RequestFlow {
       }),
     loops: new Map(),
     inflight: new Set(),
+    seen: Promise.resolve(),
   };
   return {
     async file(draft, where) {
@@ -238,6 +272,12 @@ export function createRequestFlow(deps: FlowDeps): RequestFlow {
           (grantId !== undefined && loop.rec.grantId === grantId);
         if (all || mine) wakeLoop(t, loop);
       }
+    },
+
+    denialSeen(where, seen) {
+      const next = t.seen.then(() => denialSeen(t, where, seen));
+      t.seen = next.catch(() => undefined);
+      return track(t, next);
     },
 
     async idle() {

@@ -127,7 +127,11 @@ async function finish(ctx: StepContext, rec: TrackedRequest, progress?: RequestP
   return 'done';
 }
 
-/** The grant is active: ask for the landing and apply it to the tab (now, or after `afterMs`). */
+/**
+ * The grant is active: ask for the landing and apply it to the tab at once. A reload landing whose
+ * grant may take a while to show keeps a watch on the record: the denial coming back in the tab
+ * is then the request's business (lib/background/request-watch.ts).
+ */
 async function land(
   ctx: StepContext,
   rec: TrackedRequest,
@@ -150,12 +154,9 @@ async function land(
     return finish(ctx, rec);
   }
   await report(ctx, rec, { status: 'landing', requestId: rec.requestId, message: clip(next.message) });
-  if (next.afterMs > 0) {
-    rec.phase = 'reload';
-    rec.reloadAt = isoAt(ctx.now() + next.afterMs);
-    rec.reloadUrl = next.url;
-    await ctx.deps.store.put(rec);
-    return next.afterMs;
+  const { propagation } = next;
+  if (propagation.maxMs > 0) {
+    rec.watch = { ...propagation, advice: clip(propagation.advice), activeAt: isoAt(ctx.now()), retries: 0 };
   }
   await loadInTab(ctx.deps, rec.tabId, next.url, current);
   return finish(ctx, rec);

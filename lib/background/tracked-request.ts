@@ -3,11 +3,15 @@
  * `requests` (lib/background/drafts.ts) so a service-worker restart loses nothing.
  */
 import type { RequestProgress } from '../messaging/messages';
+import type { PropagationWatch, RequestedAccess } from './propagation';
 
 export type TrackedPhase = 'request' | 'grant' | 'reload' | 'done';
 
-/** One request being followed, as stored in IndexedDB `unblock` / `requests`. */
-export interface TrackedRequest {
+/**
+ * One request being followed, as stored in IndexedDB `unblock` / `requests`. `target` and
+ * `actions` (what was requested) recognise its denial coming back after a reload landing.
+ */
+export interface TrackedRequest extends RequestedAccess {
   requestId: string;
   /** The draft the banner card knows (progress messages are keyed by it). */
   draftId: string;
@@ -20,11 +24,16 @@ export interface TrackedRequest {
   updatedAt: string;
   phase: TrackedPhase;
   grantId: string | null;
-  /** Phase `reload`: when, and which console page (never a sign-in URL: those are credentials). */
+  /**
+   * Phase `reload` (the denial came back after a reload landing): when the tab reloads again, and
+   * which console page (absent: the tab's current one; never a sign-in URL: those are credentials).
+   */
   reloadAt?: string;
   reloadUrl?: string;
   /** The last progress reported. */
   last?: RequestProgress;
+  /** After a reload landing: how long the grant may take to show (lib/background/propagation.ts). */
+  watch?: PropagationWatch;
 }
 
 export interface TrackedStore {

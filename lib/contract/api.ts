@@ -204,16 +204,22 @@ export type GrantView = z.infer<typeof GrantView>;
  * passes on unchanged):
  * - `url`: open this one-time URL in that tab (AWS federation sign-in whose `Destination` is the
  *   denied page). Given to the requester once; never stored.
- * - `reload`: reload the tab after `afterMs` (the cloud's propagation delay), showing `message`
- *   meanwhile; `url` is the page to reload (the denied page, with e.g. GCP's `authuser` kept).
+ * - `reload`: reload the tab now, showing `message`; `url` is the page to reload (the denied page,
+ *   with e.g. GCP's `authuser` kept). The grant may take a while to show on the cloud's console
+ *   (its propagation): typically `expectedMs`, at most `maxMs` after it became active, as the
+ *   vendor documents it (docs/cloud-mechanics.md §2.5, §3.5). While the denial comes back on the
+ *   reloaded page the extension says so and reloads again with back-off; past `maxMs` it shows
+ *   `advice` (what to do then). `maxMs` 0: the grant applies at once, nothing to watch.
  */
 export const LandingView = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('url'), url: z.string(), expiresAt: DateTime }),
   z.object({
     kind: z.literal('reload'),
     url: z.nullable(z.string()),
-    afterMs: z.int(),
+    expectedMs: z.int().check(z.gte(0)),
+    maxMs: z.int().check(z.gte(0)),
     message: z.string(),
+    advice: z.string(),
   }),
 ]);
 export type LandingView = z.infer<typeof LandingView>;

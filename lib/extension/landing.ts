@@ -21,12 +21,22 @@ export function isLandingUrl(url: string): boolean {
   }
 }
 
+/** How long a reload landing's grant may take to show on the console (the broker's figures). */
+export interface Propagation {
+  expectedMs: number;
+  maxMs: number;
+  advice: string;
+}
+
 /** What to do with a landing, its URL checked with isLandingUrl. */
 export type LandingStep =
   /** Open the one-time sign-in URL (a credential: never stored, never shown). */
   | { kind: 'sign-in'; url: string }
-  /** Load this console page once `afterMs` (the cloud's propagation delay) has passed. */
-  | { kind: 'load'; url: string; afterMs: number; message: string }
+  /**
+   * Load this console page now. The grant typically shows there after `expectedMs`, at most
+   * `maxMs` (0: at once); `advice` says what to do past that (lib/background/propagation.ts).
+   */
+  | { kind: 'load'; url: string; message: string; propagation: Propagation }
   /** The broker sent something no tab may be sent to. */
   | { kind: 'unusable'; reason: string };
 
@@ -49,7 +59,8 @@ export function landingStep(landing: LandingView, where: LandingPage): LandingSt
   const named = landing.url ?? where.page;
   const url = where.pageWhenUnusable && !isLandingUrl(named) ? where.page : named;
   if (!isLandingUrl(url)) return { kind: 'unusable', reason: 'The broker sent an unusable page to reload' };
-  return { kind: 'load', url, afterMs: landing.afterMs, message: landing.message };
+  const { expectedMs, maxMs, advice } = landing;
+  return { kind: 'load', url, message: landing.message, propagation: { expectedMs, maxMs, advice } };
 }
 
 /** The tab calls loading a page needs (browser.tabs in the background). */

@@ -81,6 +81,24 @@ export const FrameCandidatesMessage = z.object({
 });
 export type FrameCandidatesMessage = z.infer<typeof FrameCandidatesMessage>;
 
+/**
+ * The banner shows a denial a grant can lift. When it is the one a request from this tab was just
+ * granted for (the tab reloaded into it), the background answers with that request's draft and
+ * progress (`SeenReply`): access is still propagating (lib/background/propagation.ts).
+ * `sinceLoadMs`: how long after the document started loading the denial showed (a denial on
+ * load is retried with a reload; one after a user action is not).
+ */
+export const DenialSeenMessage = z.strictObject({
+  type: z.literal('denial-seen'),
+  cloud: Cloud,
+  account: z.nullable(z.string().check(z.minLength(1), z.maxLength(ACCOUNT_MAX))),
+  actions: z
+    .array(z.string().check(z.minLength(1), z.maxLength(ACTION_MAX)))
+    .check(z.maxLength(ACTIONS_PER_REQUEST_MAX)),
+  sinceLoadMs: z.int().check(z.gte(0), z.lte(Number.MAX_SAFE_INTEGER)),
+});
+export type DenialSeenMessage = z.infer<typeof DenialSeenMessage>;
+
 export const RuntimeMessage = z.discriminatedUnion('type', [
   LoadUiMessage,
   SaveDraftMessage,
@@ -88,10 +106,12 @@ export const RuntimeMessage = z.discriminatedUnion('type', [
   DecodeDenialMessage,
   CheckTargetMessage,
   FrameCandidatesMessage,
+  DenialSeenMessage,
 ]);
 export type RuntimeMessage = z.infer<typeof RuntimeMessage>;
-/** What the banner sends: everything but `load-ui` (the content core's). */
-export type BannerMessage = SaveDraftMessage | ListActionsMessage | DecodeDenialMessage | CheckTargetMessage;
+/** What the banner sends: everything but `load-ui` and `frame-candidates` (the content core's). */
+export type BannerMessage =
+  SaveDraftMessage | ListActionsMessage | DecodeDenialMessage | CheckTargetMessage | DenialSeenMessage;
 
 /**
  * The background's answer. `id`: the draft's id (the key of later `request-progress` messages);
@@ -149,7 +169,7 @@ export const TargetReply = z.union([z.object({ ok: z.literal(true), target: Targ
 export type TargetReply = z.infer<typeof TargetReply>;
 
 /** Every answer the background gives a content script. */
-export type AnyReply = Reply | ActionsReply | DecodeReply | TargetReply;
+export type AnyReply = Reply | ActionsReply | DecodeReply | TargetReply | SeenReply;
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -202,6 +222,18 @@ export const RequestProgress = z.discriminatedUnion('status', [
   z.object({ status: z.literal('active'), requestId: id, expiresAt: z.iso.datetime() }),
   /** The tab is about to be signed in or reloaded; `message` says which. */
   z.object({ status: z.literal('landing'), requestId: id, message: text }),
+  /**
+   * Granted, but the reloaded page is still denied: the grant has not reached the console yet.
+   * `retryAt`: when the tab reloads again (null: the user acts again, no reload).
+   */
+  z.object({
+    status: z.literal('propagating'),
+    requestId: id,
+    message: text,
+    retryAt: z.nullable(z.iso.datetime()),
+  }),
+  /** Still denied past the cloud's documented propagation time: `message` says what to do. */
+  z.object({ status: z.literal('not-propagated'), requestId: id, message: text }),
   z.object({ status: z.literal('failed'), requestId: z.nullable(id), reason: text }),
 ]);
 export type RequestProgress = z.infer<typeof RequestProgress>;
@@ -214,6 +246,19 @@ export const RequestProgressMessage = z.object({
   progress: RequestProgress,
 });
 export type RequestProgressMessage = z.infer<typeof RequestProgressMessage>;
+
+/**
+ * `denial-seen`: `adopted` names the request this denial belongs to (its draft id, the key of its
+ * progress messages) and how it is doing; null when the denial is no request's business.
+ */
+export const SeenReply = z.union([
+  z.object({
+    ok: z.literal(true),
+    adopted: z.nullable(z.object({ draftId: id, progress: RequestProgress })),
+  }),
+  Failure,
+]);
+export type SeenReply = z.infer<typeof SeenReply>;
 
 /**
  * A progress message as the banner receives it: valid, and from this extension's background (a
@@ -248,7 +293,10 @@ export function isHeartbeat(raw: unknown): raw is LiveHeartbeat {
   return LiveHeartbeat.safeParse(raw).success;
 }
 
-/** Whether a card is still following its request (final: denied, failed; after landing the page goes). */
+/**
+ * Whether a card is still following its request (final: denied, failed, not propagated; after
+ * landing the page goes).
+ */
 export function isFollowing(progress: RequestProgress): boolean {
-  return progress.status !== 'denied' && progress.status !== 'failed';
+  return progress.status !== 'denied' && progress.status !== 'failed' && progress.status !== 'not-propagated';
 }

@@ -62,8 +62,10 @@ export function createSimProvisioner(baseUrl: string, fetchImpl: typeof fetch = 
       return Promise.resolve({
         kind: 'reload',
         url: destination,
-        afterMs: 0,
+        expectedMs: 0,
+        maxMs: 0,
         message: 'Access granted; reloading the page',
+        advice: '',
       });
     },
   };

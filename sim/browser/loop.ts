@@ -1,12 +1,13 @@
 /**
- * The whole loop on one machine: the demo clouds (browser sign-in on signin.aws.amazon.com, 1 s
- * propagation), the demo broker on them (PGlite in memory, on the clouds' clock), the consoles
- * started with the clouds, and a browser with the extension signed in as alice: Chromium, or
- * Firefox (firefox-session.ts) with `browser: 'firefox'`.
+ * The whole loop on one machine: the demo clouds (browser sign-in on signin.aws.amazon.com; Azure
+ * and GCP grants reach the consoles at once unless `clouds.propagation` says otherwise), the demo
+ * broker on them (PGlite in memory, on the clouds' clock), the consoles started with the clouds,
+ * and a browser with the extension signed in as alice: Chromium, or Firefox (firefox-session.ts)
+ * with `browser: 'firefox'`.
  */
 import { demoConfig } from '../../server/config/demo.ts';
 import { startSimulatedBroker, type SimulatedBroker } from '../broker.ts';
-import { startDemoClouds, type DemoClouds } from '../clouds/demo.ts';
+import { startDemoClouds, type DemoCloudOptions, type DemoClouds } from '../clouds/demo.ts';
 import {
   seedFirefoxBrokerSettings,
   startFirefoxExtensionBrowser,
@@ -45,6 +46,8 @@ export interface DemoLoopOptions {
   seedToken?: boolean;
   /** Chromium (default) or Firefox. */
   browser?: LoopBrowser;
+  /** How long Azure and GCP grants take to reach the consoles, and the broker's limit for it. */
+  clouds?: Pick<DemoCloudOptions, 'propagation' | 'propagationLimitMs'>;
 }
 
 /**
@@ -56,13 +59,17 @@ export function startDemoLoop(options: DemoLoopOptions & { browser: 'firefox' })
 export async function startDemoLoop({
   seedToken = true,
   browser = 'chromium',
+  clouds: cloudOptions = {},
 }: DemoLoopOptions = {}): Promise<DemoLoop | FirefoxDemoLoop> {
   const cleanups: Array<() => Promise<unknown>> = [];
   const cleanup = async () => {
     for (const fn of cleanups.splice(0).reverse()) await fn().catch((e: unknown) => console.warn(e));
   };
   try {
-    const clouds = await startDemoClouds(await demoConfig(), undefined, { browserSignin: true });
+    const clouds = await startDemoClouds(await demoConfig(), undefined, {
+      ...cloudOptions,
+      browserSignin: true,
+    });
     cleanups.push(() => clouds.close());
     const brokerLog: string[] = [];
     const broker = await startSimulatedBroker({

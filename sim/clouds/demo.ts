@@ -30,8 +30,53 @@ const AWS_BROKER_KEY = {
  */
 export const BROWSER_SIGNIN_URL = 'https://signin.aws.amazon.com/federation';
 
-/** The fakes apply grants at once: the denied tab need not wait as long as on the real clouds. */
-export const DEMO_PROPAGATION_MS = 1000;
+/**
+ * How long a grant takes, after it became active in a cloud fake, to show on that cloud's
+ * simulated console (its calls keep answering the denial meanwhile: sim/consoles/propagation.ts).
+ * AWS has none: a landing is a new console session, which carries the grant (docs/cloud-mechanics.md
+ * §1.3).
+ */
+export interface SimPropagation {
+  azure: number;
+  gcp: number;
+}
+
+/** Grants show at once (the default: tests that are not about propagation). */
+export const NO_PROPAGATION: Readonly<SimPropagation> = { azure: 0, gcp: 0 };
+/**
+ * `npm start` and `npm run bench:loop`: a few seconds, long enough for the banner to say that access
+ * is propagating and for the tab to reload into it, short enough for a demo.
+ */
+export const DEMO_PROPAGATION: Readonly<SimPropagation> = { azure: 5_000, gcp: 6_000 };
+/**
+ * What the vendors document and users report as typical (docs/cloud-mechanics.md §2.5, §3.5):
+ * Azure a couple of minutes (PIM within seconds, ARM's cache up to 10 minutes), GCP about
+ * 2 minutes (up to 7 or more).
+ */
+export const VENDOR_PROPAGATION: Readonly<SimPropagation> = { azure: 120_000, gcp: 120_000 };
+
+/**
+ * `UNBLOCK_SIM_PROPAGATION` as `npm start` reads it: `none`, `demo` (the default), `vendor`, or
+ * per cloud, e.g. `azure=30s,gcp=2m` (ms, s or m; a cloud left out has none).
+ */
+export function parseSimPropagation(text: string | undefined): SimPropagation {
+  const value = (text ?? '').trim().toLowerCase();
+  if (value === '' || value === 'demo') return { ...DEMO_PROPAGATION };
+  if (value === 'none') return { ...NO_PROPAGATION };
+  if (value === 'vendor') return { ...VENDOR_PROPAGATION };
+  const out: SimPropagation = { ...NO_PROPAGATION };
+  for (const part of value.split(',')) {
+    const m = /^(azure|gcp)=(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(part.trim());
+    if (!m) {
+      throw new Error(
+        `UNBLOCK_SIM_PROPAGATION: "${part}" is not <cloud>=<duration> (e.g. azure=30s,gcp=2m), none, demo or vendor`,
+      );
+    }
+    const unit = m[3] === 'm' ? 60_000 : m[3] === 'ms' ? 1 : 1000;
+    out[m[1] as keyof SimPropagation] = Math.round(Number(m[2]) * unit);
+  }
+  return out;
+}
 
 export interface DemoCloudOptions {
   /**
@@ -41,8 +86,13 @@ export interface DemoCloudOptions {
    * the fake's loopback endpoint, which Node can follow (default false).
    */
   readonly browserSignin?: boolean;
-  /** `clouds.azure.propagationMs` and `clouds.gcp.propagationMs` (default `DEMO_PROPAGATION_MS`). */
-  readonly propagationMs?: number;
+  /** How long grants take to show on the simulated consoles (default `NO_PROPAGATION`). */
+  readonly propagation?: Partial<SimPropagation>;
+  /**
+   * `clouds.azure.propagationMs` and `clouds.gcp.propagationMs`: the longest the extension keeps
+   * reloading a tab that is still denied (default: the vendors' limits, server/clouds/<cloud>/landing.ts).
+   */
+  readonly propagationLimitMs?: number;
 }
 
 export interface DemoClouds {
@@ -50,6 +100,8 @@ export interface DemoClouds {
   readonly aws: AwsFake;
   readonly azure: AzureFake;
   readonly gcp: GcpFake;
+  /** How long grants take to show on the simulated consoles; tests may change it at any time. */
+  readonly propagation: SimPropagation;
   /** `config` with every target on `provisioner: cloud` and `clouds.*` pointing at the fakes. */
   readonly config: BrokerConfig;
   close(): Promise<void>;
@@ -63,7 +115,7 @@ export async function startDemoClouds(
   clock = new FakeClock(),
   options: DemoCloudOptions = {},
 ): Promise<DemoClouds> {
-  const propagationMs = options.propagationMs ?? DEMO_PROPAGATION_MS;
+  const limit = options.propagationLimitMs === undefined ? {} : { propagationMs: options.propagationLimitMs };
   const of = (cloud: 'aws' | 'azure' | 'gcp') => config.targets.filter((t) => t.cloud === cloud);
   const started: { close(): Promise<void> }[] = [];
   try {
@@ -135,7 +187,7 @@ export async function startDemoClouds(
             arm: azure.endpoints.arm,
             portal: 'https://portal.azure.com',
           },
-          propagationMs,
+          ...limit,
         },
         gcp: {
           serviceAccount: { clientEmail: BROKER_GCP_SA, privateKey: await exportPKCS8(privateKey) },
@@ -146,7 +198,7 @@ export async function startDemoClouds(
             logging: gcp.endpoints.logging,
             console: 'https://console.cloud.google.com',
           },
-          propagationMs,
+          ...limit,
         },
       },
     };
@@ -155,6 +207,7 @@ export async function startDemoClouds(
       aws,
       azure,
       gcp,
+      propagation: { ...NO_PROPAGATION, ...options.propagation },
       config: demo,
       close: async () => {
         await Promise.all(started.map((s) => s.close()));

@@ -1,7 +1,8 @@
 /**
  * The "API calls" the console pages make (`/sim-api/<name>?delay=<ms>`): the entry's content when
  * the signed-in identity may now do its action (asked of the demo's cloud fakes, which log the
- * call in their CloudTrail / Activity Log / audit log), else its denial. Who is signed in:
+ * call in their CloudTrail / Activity Log / audit log; an Azure or GCP grant only once it has
+ * propagated to the console, propagation.ts), else its denial. Who is signed in:
  *   AWS    see aws-identity.ts;
  *   Azure  `AZURE.objectId` (the demo user alice);
  *   GCP    `user:` + `GCP.principal` (the demo user alice).
@@ -11,16 +12,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DemoClouds } from '../clouds/demo.ts';
 import { awsIdentity, type AwsIdentity } from './aws-identity.ts';
 import { AZURE, EC2_ENCODED_BLOB, GCP, SIM_API, type SimContent, type SimDenial } from './messages.ts';
+import { cloudAllows, type GrantableCall, type GrantVisibility } from './propagation.ts';
 import { send } from './respond.ts';
 
 /** The longest `delay` a page may ask for (ms). */
 const MAX_DELAY_MS = 10_000;
-
-/** A call the entry describes, which a grant can make succeed. */
-interface GrantableCall {
-  entry: SimDenial;
-  action: string;
-}
 
 function awsMayDo({ entry, action }: GrantableCall, aws: AwsIdentity, clouds: DemoClouds): boolean {
   if (!aws.session || aws.account !== entry.account) return false;
@@ -30,51 +26,54 @@ function awsMayDo({ entry, action }: GrantableCall, aws: AwsIdentity, clouds: De
   return true;
 }
 
-function azureMayDo({ entry, action }: GrantableCall, clouds: DemoClouds): boolean {
+/** Logs an allowed call in the fake's Activity Log (Azure) or audit log (GCP). */
+function recordCall({ entry, action }: GrantableCall, clouds: DemoClouds): void {
   const { account } = entry;
-  const resourceId = entry.resource ?? `/subscriptions/${account}`;
-  if (!clouds.azure.state.allows(AZURE.objectId, account, action, resourceId)) return false;
-  clouds.azure.state.recordActivity({
-    objectId: AZURE.objectId,
-    subscriptionId: account,
-    action,
-    resourceId,
-    status: 'Succeeded',
-  });
-  return true;
+  if (entry.cloud === 'azure') {
+    clouds.azure.state.recordActivity({
+      objectId: AZURE.objectId,
+      subscriptionId: account,
+      action,
+      resourceId: entry.resource ?? `/subscriptions/${account}`,
+      status: 'Succeeded',
+    });
+  } else if (entry.cloud === 'gcp') {
+    const [service = 'cloudresourcemanager'] = action.split('.');
+    clouds.gcp.state.addLogEntry(account, {
+      principalEmail: GCP.principal,
+      methodName: `v1.${action}`,
+      serviceName: `${service}.googleapis.com`,
+      resourceName: entry.resource ?? `projects/${account}`,
+      permission: action,
+      log: /\.(list|get)$/.test(action) ? 'data_access' : 'activity',
+    });
+  }
 }
 
-function gcpMayDo({ entry, action }: GrantableCall, clouds: DemoClouds): boolean {
-  const { account } = entry;
-  const member = `user:${GCP.principal}`;
-  if (!clouds.gcp.state.allows(member, account, action, undefined, entry.resource)) return false;
-  const [service = 'cloudresourcemanager'] = action.split('.');
-  clouds.gcp.state.addLogEntry(account, {
-    principalEmail: GCP.principal,
-    methodName: `v1.${action}`,
-    serviceName: `${service}.googleapis.com`,
-    resourceName: entry.resource ?? `projects/${account}`,
-    permission: action,
-    log: /\.(list|get)$/.test(action) ? 'data_access' : 'activity',
-  });
-  return true;
+/** The demo's cloud fakes and the consoles' lagging view of their grants (propagation.ts). */
+export interface ConsoleClouds {
+  clouds: DemoClouds;
+  visibility: GrantVisibility;
 }
 
 /**
  * Whether the request's identity may now do what the call needs; logs the call in the fake's
- * activity log when it may. Always false without clouds or for calls no grant can help.
+ * activity log when it may. Azure and GCP grants count once they have propagated to the console.
+ * Always false without clouds or for calls no grant can help.
  */
-function mayDo(entry: SimDenial, aws: AwsIdentity, clouds: DemoClouds | undefined): boolean {
-  if (!clouds || entry.action === null || entry.content === null) return false;
+function mayDo(
+  name: string,
+  entry: SimDenial,
+  aws: AwsIdentity,
+  consoleClouds: ConsoleClouds | undefined,
+): boolean {
+  if (!consoleClouds || entry.action === null || entry.content === null) return false;
   const call: GrantableCall = { entry, action: entry.action };
-  switch (entry.cloud) {
-    case 'aws':
-      return awsMayDo(call, aws, clouds);
-    case 'azure':
-      return azureMayDo(call, clouds);
-    case 'gcp':
-      return gcpMayDo(call, clouds);
-  }
+  const { clouds, visibility } = consoleClouds;
+  if (entry.cloud === 'aws') return awsMayDo(call, aws, clouds);
+  if (!visibility.shows(name, entry, cloudAllows(call, clouds))) return false;
+  recordCall(call, clouds);
+  return true;
 }
 
 /**
@@ -104,8 +103,9 @@ export function answerSimApi(
   req: IncomingMessage,
   res: ServerResponse,
   request: { hostname: string; url: URL },
-  clouds: DemoClouds | undefined,
+  withClouds: ConsoleClouds | undefined,
 ): void {
+  const clouds = withClouds?.clouds;
   const { hostname, url } = request;
   const name = url.pathname.slice('/sim-api/'.length);
   const entry = Object.hasOwn(SIM_API, name) ? SIM_API[name] : undefined;
@@ -123,7 +123,7 @@ export function answerSimApi(
       );
     // Decided when the answer goes out, as the cloud would (a grant may land meanwhile).
     const aws = awsIdentity(hostname, req.headers.cookie, clouds);
-    if (mayDo(entry, aws, clouds)) {
+    if (mayDo(name, entry, aws, withClouds)) {
       const content: SimContent = entry.content!;
       return send(res, 200, 'application/json', JSON.stringify(content));
     }

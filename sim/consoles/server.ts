@@ -9,7 +9,8 @@
  *
  * Started with `clouds` (the demo's AWS/Azure/GCP fakes), the consoles honour grants: a call
  * succeeds (200 + `content`, logged in the fake's activity log) when the signed-in identity may
- * now do its action, and `signin.aws.amazon.com` forwards the federation sign-in to the AWS fake
+ * now do its action (an Azure or GCP grant once it has propagated: `clouds.propagation`,
+ * propagation.ts), and `signin.aws.amazon.com` forwards the federation sign-in to the AWS fake
  * (signin.ts), so the console session cookie lands on `.aws.amazon.com`. Who is signed in:
  *   AWS    the `AWS_CONSOLE_COOKIE` session (when its account is the tab's), else the default
  *          `Developer/alice` of the multi-session host's account (or prod), which has no grants
@@ -26,8 +27,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DemoClouds } from '../clouds/demo.ts';
 import { generateCert } from './cert.ts';
-import { answerSimApi } from './console-api.ts';
+import { answerSimApi, type ConsoleClouds } from './console-api.ts';
 import { servePage } from './pages.ts';
+import { watchGrants } from './propagation.ts';
 import { send } from './respond.ts';
 import { answerSignin } from './signin.ts';
 import { consoleForHost } from './urls.ts';
@@ -53,7 +55,8 @@ export interface RunningConsoles {
   close(): Promise<void>;
 }
 
-function handler(origin: (h: string) => string, clouds?: DemoClouds) {
+function handler(origin: (h: string) => string, consoleClouds?: ConsoleClouds) {
+  const clouds = consoleClouds?.clouds;
   return (req: IncomingMessage, res: ServerResponse): void => {
     const hostHeader = req.headers.host ?? '';
     const hostname = hostHeader.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
@@ -63,7 +66,7 @@ function handler(origin: (h: string) => string, clouds?: DemoClouds) {
     if (url.pathname === '/favicon.ico') return void send(res, 204, 'image/x-icon', '');
     if (which === 'aws-signin') return answerSignin(req, res, url, clouds);
     // The "API calls" the pages make: the content when the identity may do it, else the denial.
-    if (url.pathname.startsWith('/sim-api/')) return answerSimApi(req, res, { hostname, url }, clouds);
+    if (url.pathname.startsWith('/sim-api/')) return answerSimApi(req, res, { hostname, url }, consoleClouds);
     servePage(req, res, { which, hostname, url, origin, clouds });
   };
 }
@@ -77,7 +80,10 @@ export async function startConsoles({
   let actualPort = port;
   const origin = (h = host): string =>
     /^[\d.]+$|^localhost$|^\[?[0-9a-f:]+\]?$/i.test(h) ? `https://${h}:${actualPort}` : `https://${h}`;
-  const server = https.createServer({ key: cert.key, cert: cert.cert }, handler(origin, clouds));
+  // The consoles' view of the clouds' grants, which lags by the demo's propagation times.
+  const visibility = clouds ? watchGrants(clouds) : null;
+  const consoleClouds = clouds && visibility ? { clouds, visibility } : undefined;
+  const server = https.createServer({ key: cert.key, cert: cert.cert }, handler(origin, consoleClouds));
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -87,6 +93,7 @@ export async function startConsoles({
       });
     });
   } catch (err) {
+    visibility?.stop();
     cert.cleanup();
     throw err;
   }
@@ -96,6 +103,7 @@ export async function startConsoles({
     port: actualPort,
     origin,
     close() {
+      visibility?.stop();
       closed ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -577,15 +577,24 @@ describe('the token, when ARM disagrees about its expiry', () => {
 });
 
 describe('landing', () => {
-  it('reloads the denied portal page after the propagation delay, or the portal home', async () => {
+  it('reloads the denied portal page at once (or the portal home), within ARM’s 10-minute cache', async () => {
     const p = provisioner();
     const page = 'https://portal.azure.com/#@contoso.onmicrosoft.com/resource' + VM + '/overview';
-    expect(await p.landing(grant(), null, identities, page)).toEqual({
+    const landing = await p.landing(grant(), null, identities, page);
+    expect(landing).toMatchObject({
       kind: 'reload',
       url: page,
-      afterMs: 30_000,
-      message: 'Waiting for Azure to apply the grant',
+      expectedMs: 120_000,
+      maxMs: 600_000,
+      message: 'Access granted; reloading the page while Azure applies it',
     });
+    // No fixed wait any more: the extension watches the reloaded page instead.
+    expect(landing).not.toHaveProperty('afterMs');
+    if (landing.kind === 'reload') expect(landing.advice).toMatch(/Sign out of the portal and sign in again/);
+    // `clouds.azure.propagationMs` sets the limit (and caps the typical time).
+    expect(
+      await provisioner('pim', { propagationMs: 20_000 }).landing(grant(), null, identities, page),
+    ).toMatchObject({ expectedMs: 20_000, maxMs: 20_000 });
     for (const elsewhere of [
       'https://evil.example/#portal.azure.com',
       'http://portal.azure.com/',

@@ -126,6 +126,64 @@ describe('handleMessage', () => {
   });
 });
 
+describe('handleMessage: denial-seen', () => {
+  const seen = {
+    type: 'denial-seen',
+    cloud: 'gcp',
+    account: 'my-project',
+    actions: ['compute.instances.start'],
+    sinceLoadMs: 812,
+  };
+  const adopted = {
+    draftId: 'd1',
+    progress: { status: 'propagating', requestId: 'r1', message: 'Access is propagating', retryAt: null },
+  } as const;
+
+  function depsWith(
+    denialSeen = vi.fn().mockResolvedValue(adopted),
+  ): HandlerDeps & { seen: typeof denialSeen } {
+    return { runtimeId: 'me', injectBanner: vi.fn(), saveDraft: vi.fn(), denialSeen, seen: denialSeen };
+  }
+
+  it('asks the flow about the sender’s own tab and frame, and answers with what it adopted', async () => {
+    const deps = depsWith();
+    const reply = await handleMessage(seen, { ...consoleSender, id: 'me', frameId: 0 }, deps);
+    expect(reply).toEqual({ ok: true, adopted });
+    expect(deps.seen).toHaveBeenCalledWith(
+      { tabId: 7, frameId: 0 },
+      { cloud: 'gcp', account: 'my-project', actions: ['compute.instances.start'], sinceLoadMs: 812 },
+    );
+    expect(
+      await handleMessage(seen, { ...consoleSender, id: 'me' }, depsWith(vi.fn().mockResolvedValue(null))),
+    ).toEqual({ ok: true, adopted: null });
+  });
+
+  it('refuses other senders and malformed messages without asking the flow', async () => {
+    const deps = depsWith();
+    for (const sender of [
+      { ...consoleSender, id: 'someone-else' },
+      {
+        ...consoleSender,
+        id: 'me',
+        url: 'https://evil.example/',
+        tab: { id: 7, url: 'https://evil.example/' },
+      },
+      { id: 'me', url: consoleSender.url },
+    ]) {
+      expect(await handleMessage(seen, sender, deps)).toMatchObject({ ok: false });
+    }
+    for (const bad of [
+      { ...seen, sinceLoadMs: -1 },
+      { ...seen, cloud: 'oracle' },
+      { ...seen, actions: Array.from({ length: 21 }, (_, i) => `compute.instances.a${i}`) },
+      { ...seen, grantToken: 'x' },
+    ]) {
+      expect(await handleMessage(bad, { ...consoleSender, id: 'me' }, deps)).toMatchObject({ ok: false });
+    }
+    expect(deps.seen).not.toHaveBeenCalled();
+  });
+});
+
 describe('drafts store', () => {
   it('adds its store when someone else created the database first', async () => {
     const other = await openDB(DB_NAME); // version 1, no stores

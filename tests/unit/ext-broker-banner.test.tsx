@@ -228,4 +228,102 @@ describe('request-progress messages', () => {
     expect(shadow!.querySelector('.status')?.textContent ?? '').toBe('');
     controller.destroy();
   });
+
+  it('a denial the background says is a granted request’s: the card adopts it, propagating', async () => {
+    let shadow: ShadowRoot | undefined;
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- called with .call below
+    const attach = Element.prototype.attachShadow;
+    vi.spyOn(Element.prototype, 'attachShadow').mockImplementation(function (this: Element, init) {
+      shadow = attach.call(this, init);
+      return shadow;
+    });
+    const propagating: RequestProgress = {
+      status: 'propagating',
+      requestId: 'req_9',
+      message: 'Access is propagating: AWS has granted it, but this page is still denied. Reloading in 2 s.',
+      retryAt: '2026-03-02T10:01:00.000Z',
+    };
+    const send = vi.fn((msg: { type: string }) =>
+      Promise.resolve(
+        msg.type === 'denial-seen'
+          ? { ok: true, adopted: { draftId: 'd9', progress: propagating } }
+          : { ok: true },
+      ),
+    );
+    const controller = new BannerController(
+      document,
+      send,
+      () => [denial()],
+      () => 812.4,
+    );
+    await act(async () => {
+      controller.deliver({
+        texts: ['denied'],
+        nodes: [],
+        context: { cloud: 'aws' },
+        pageUrl: 'https://console.aws.amazon.com/ec2',
+      });
+      await new Promise((r) => setTimeout(r, 0));
+    });
+    expect(send).toHaveBeenCalledWith({
+      type: 'denial-seen',
+      cloud: 'aws',
+      account: '222222222222',
+      actions: ['ec2:StopInstances'],
+      sinceLoadMs: 812,
+    });
+    const card = shadow!.querySelector('.status')?.textContent ?? '';
+    expect(card).toBe(propagating.message);
+    const requestButton = [...shadow!.querySelectorAll('button')].find(
+      (b) => b.textContent === 'Request access',
+    );
+    expect(requestButton?.disabled).toBe(true);
+
+    // Past the limit the card says what to do, and may file again.
+    await act(() =>
+      controller.report({
+        type: 'request-progress',
+        draftId: 'd9',
+        progress: { status: 'not-propagated', requestId: 'req_9', message: 'Sign out and sign in again.' },
+      }),
+    );
+    expect(shadow!.querySelector('.status .error')?.textContent).toBe('Sign out and sign in again.');
+    const again = [...shadow!.querySelectorAll('button')].find((b) => b.textContent === 'Request access');
+    expect(again?.disabled).toBe(false);
+    controller.destroy();
+  });
+
+  it('a denial that is no request’s business stays a fresh card, whatever the answer', async () => {
+    let shadow: ShadowRoot | undefined;
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- called with .call below
+    const attach = Element.prototype.attachShadow;
+    vi.spyOn(Element.prototype, 'attachShadow').mockImplementation(function (this: Element, init) {
+      shadow = attach.call(this, init);
+      return shadow;
+    });
+    for (const reply of [
+      { ok: true, adopted: null },
+      {
+        ok: true,
+        adopted: { draftId: 'd9', progress: { status: 'propagating', requestId: 'r', message: 'x' } },
+      },
+      { ok: false, error: 'no' },
+      undefined,
+    ]) {
+      const send = vi.fn((_msg: { type: string }) => Promise.resolve(reply));
+      const controller = new BannerController(document, send, () => [denial()]);
+      await act(async () => {
+        controller.deliver({
+          texts: ['denied'],
+          nodes: [],
+          context: { cloud: 'aws' },
+          pageUrl: 'https://console.aws.amazon.com/ec2',
+        });
+        await new Promise((r) => setTimeout(r, 0));
+      });
+      expect(send.mock.calls.filter(([m]) => m.type === 'denial-seen')).toHaveLength(1);
+      expect(shadow!.querySelector('.status')?.textContent ?? '').toBe('');
+      controller.destroy();
+    }
+  });
 });

@@ -1,142 +1,25 @@
 import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { AccessRequestView } from '../../lib/contract/api';
-import type { BrokerClient } from '../../lib/extension/broker-client';
 import { BrokerError } from '../../lib/extension/broker-error';
-import type { GrantView, LandingView } from '../../lib/contract/api';
 import { closeDrafts, DB_NAME, trackedStore } from '../../lib/background/drafts';
-import type { RequestProgress, RequestProgressMessage } from '../../lib/messaging/messages';
-import { createRequestFlow, POLL_MAX_MS, POLL_MS, type FlowDeps } from '../../lib/background/request-flow';
+import { POLL_MAX_MS, POLL_MS } from '../../lib/background/request-flow';
 import { MAX_AGE_MS } from '../../lib/background/request-steps';
-import type { TrackedRequest, TrackedStore } from '../../lib/background/tracked-request';
 import { isLandingUrl } from '../../lib/extension/landing';
+import { RETRY_FIRST_MS } from '../../lib/background/propagation';
+import type { AccessRequestView } from '../../lib/contract/api';
 import { grantView, newRequest, requestView, T0 } from './ext-broker-fixtures';
-
-const PAGE = 'https://console.aws.amazon.com/ec2/home?region=us-east-1#Instances:';
-const WHERE = { tabId: 7, frameId: 2, pageUrl: PAGE };
-const DRAFT = { id: 'draft-1', request: newRequest() };
-const SIGN_IN = 'https://signin.aws.amazon.com/federation?Action=login&SigninToken=secret';
-
-/** The broker as the tests script it: what each call answers next. */
-class FakeBroker {
-  request: AccessRequestView = requestView();
-  grant: GrantView = grantView();
-  landing: LandingView = { kind: 'url', url: SIGN_IN, expiresAt: '2026-03-02T10:16:00.000Z' };
-  submitError?: BrokerError;
-  failNext?: BrokerError;
-  calls: string[] = [];
-  landings: Array<{ grantId: string; destination: string | null }> = [];
-
-  private answer<T>(call: string, value: () => T): Promise<T> {
-    this.calls.push(call);
-    const err = this.failNext;
-    this.failNext = undefined;
-    return err ? Promise.reject(err) : Promise.resolve(structuredClone(value()));
-  }
-
-  client: BrokerClient = {
-    baseUrl: 'http://127.0.0.1:8787',
-    submitRequest: () =>
-      this.submitError ? Promise.reject(this.submitError) : this.answer('submit', () => this.request),
-    getRequest: (id) => this.answer(`request ${id}`, () => this.request),
-    getGrant: (id) => this.answer(`grant ${id}`, () => this.grant),
-    landing: (grantId, destination) => {
-      this.landings.push({ grantId, destination });
-      return this.answer('landing', () => this.landing);
-    },
-    listMyRequests: () => this.answer('mine', () => ({ items: [], nextCursor: null })),
-  };
-}
-
-function memoryStore(): TrackedStore & { rows: Map<string, TrackedRequest> } {
-  const rows = new Map<string, TrackedRequest>();
-  return {
-    rows,
-    put: (r) => {
-      rows.set(r.requestId, structuredClone(r));
-      return Promise.resolve();
-    },
-    list: () => Promise.resolve([...rows.values()].map((r) => structuredClone(r))),
-    delete: (id) => {
-      rows.delete(id);
-      return Promise.resolve();
-    },
-  };
-}
-
-interface Harness {
-  broker: FakeBroker;
-  deps: FlowDeps;
-  flow: ReturnType<typeof createRequestFlow>;
-  messages: Array<{ tabId: number; frameId: number; message: RequestProgressMessage }>;
-  statuses: () => string[];
-  timers: Array<{ fn: () => void; ms: number }>;
-  tabs: Map<number, string>;
-  navigations: Array<{ tabId: number; url: string }>;
-  reloads: number[];
-  alarm: { armed: boolean };
-  clock: { now: number };
-  /** Fire every pending timer once (advancing the clock by the longest) and wait for the work. */
-  tick: () => Promise<number[]>;
-}
-
-function harness(opts: { store?: TrackedStore; broker?: FakeBroker; configured?: boolean } = {}): Harness {
-  const broker = opts.broker ?? new FakeBroker();
-  const messages: Harness['messages'] = [];
-  const timers: Harness['timers'] = [];
-  const tabs = new Map([[7, PAGE]]);
-  const navigations: Harness['navigations'] = [];
-  const reloads: number[] = [];
-  const alarm = { armed: false };
-  const clock = { now: T0 };
-  const deps: FlowDeps = {
-    client: () => Promise.resolve(opts.configured === false ? null : broker.client),
-    store: opts.store ?? memoryStore(),
-    notify: (tabId, frameId, message) => {
-      messages.push({ tabId, frameId, message });
-      return Promise.resolve();
-    },
-    tabUrl: (tabId) => Promise.resolve(tabs.get(tabId)),
-    navigate: (tabId, url) => {
-      navigations.push({ tabId, url });
-      tabs.set(tabId, url);
-      return Promise.resolve();
-    },
-    reload: (tabId) => {
-      reloads.push(tabId);
-      return Promise.resolve();
-    },
-    safetyNet: {
-      arm: () => {
-        alarm.armed = true;
-        return Promise.resolve();
-      },
-      disarm: () => {
-        alarm.armed = false;
-        return Promise.resolve();
-      },
-    },
-    schedule: (fn, ms) => {
-      const t = { fn, ms };
-      timers.push(t);
-      return () => timers.splice(timers.indexOf(t), 1);
-    },
-    now: () => clock.now,
-  };
-  const flow = createRequestFlow(deps);
-  const statuses = () => messages.map((m) => m.message.progress.status);
-  const tick = async () => {
-    const due = timers.splice(0);
-    clock.now += Math.max(0, ...due.map((t) => t.ms));
-    for (const t of due) t.fn();
-    await flow.idle();
-    return due.map((t) => t.ms);
-  };
-  return { broker, deps, flow, messages, statuses, timers, tabs, navigations, reloads, alarm, clock, tick };
-}
-
-const progress = (h: Harness): RequestProgress[] => h.messages.map((m) => m.message.progress);
-
+import {
+  type Harness,
+  DRAFT,
+  FakeBroker,
+  harness,
+  PAGE,
+  progress,
+  reloadLanding,
+  seenAgain,
+  SIGN_IN,
+  WHERE,
+} from './ext-broker-flow-harness';
 describe('request flow', () => {
   it('without a broker configured files nothing', async () => {
     const h = harness({ configured: false });
@@ -213,30 +96,28 @@ describe('request flow', () => {
     expect(JSON.stringify(rows)).not.toContain('SigninToken');
   });
 
-  it('auto-approved and already active at once: lands straight away; a reload landing waits afterMs', async () => {
+  it('auto-approved and already active at once: lands straight away; a reload landing reloads at once', async () => {
     const h = harness();
     h.broker.request = requestView({ status: 'approved', grantId: 'grt_1' });
     h.broker.grant = grantView({ status: 'active' });
-    h.broker.landing = {
-      kind: 'reload',
-      url: null,
-      afterMs: 5000,
-      message: 'Access granted; reloading in 5 s',
-    };
+    h.broker.landing = reloadLanding({ expectedMs: 120_000, maxMs: 420_000 });
     await h.flow.file(DRAFT, WHERE);
     await h.flow.idle();
     expect(h.statuses()).toEqual(['submitted', 'active', 'landing']);
     expect(h.messages.at(-1)!.message.progress).toMatchObject({
-      message: 'Access granted; reloading in 5 s',
+      message: 'Access granted; reloading the page',
     });
-    expect(h.reloads).toEqual([]);
-    expect(h.timers.map((t) => t.ms)).toEqual([5000]);
-    expect((await h.deps.store.list())[0]).toMatchObject({ phase: 'reload', reloadUrl: PAGE });
-    await h.tick();
-    // Same URL as the tab: a real reload (tabs.update to a URL with a fragment would not reload).
+    // No fixed wait for the cloud's propagation: the tab reloads now (same URL: a real reload, as
+    // tabs.update to a URL with a fragment would not reload), and nothing waits on a timer.
     expect(h.reloads).toEqual([7]);
     expect(h.navigations).toEqual([]);
     expect(h.timers).toEqual([]);
+    expect(h.alarm.armed).toBe(false);
+    // The record watches for the denial coming back, until the cloud's limit.
+    expect((await h.deps.store.list())[0]).toMatchObject({
+      phase: 'done',
+      watch: { activeAt: new Date(T0).toISOString(), expectedMs: 120_000, maxMs: 420_000, retries: 0 },
+    });
   });
 
   it('a reload landing with another URL navigates the tab there', async () => {
@@ -244,7 +125,7 @@ describe('request flow', () => {
     h.broker.request = requestView({ status: 'approved', grantId: 'grt_1' });
     h.broker.grant = grantView({ status: 'active' });
     const other = 'https://console.aws.amazon.com/ec2/home?region=eu-west-1';
-    h.broker.landing = { kind: 'reload', url: other, afterMs: 0, message: 'Reloading' };
+    h.broker.landing = reloadLanding({ url: other });
     await h.flow.file(DRAFT, WHERE);
     await h.flow.idle();
     expect(h.navigations).toEqual([{ tabId: 7, url: other }]);
@@ -526,7 +407,7 @@ describe('request flow: wake (an event about the request on the broker’s strea
     expect(h.broker.calls).toEqual(['request req_1', 'grant grt_1', 'landing']);
   });
 
-  it('does not shorten the wait before a reload landing, and is a no-op with nothing followed', async () => {
+  it('is a no-op with nothing followed, and does not hurry a reload due after the denial came back', async () => {
     const h = harness();
     h.flow.wake();
     h.flow.wake('req_1');
@@ -535,16 +416,17 @@ describe('request flow: wake (an event about the request on the broker’s strea
 
     h.broker.request = requestView({ status: 'approved', grantId: 'grt_1' });
     h.broker.grant = grantView({ status: 'active' });
-    h.broker.landing = { kind: 'reload', url: null, afterMs: 5000, message: 'Reloading in 5 s' };
+    h.broker.landing = reloadLanding();
     await h.flow.file(DRAFT, WHERE);
     await h.flow.idle();
-    expect(h.timers.map((t) => t.ms)).toEqual([5000]);
+    await h.flow.denialSeen({ tabId: 7, frameId: 0 }, seenAgain());
+    expect(h.timers.map((t) => t.ms)).toEqual([RETRY_FIRST_MS]);
     h.broker.calls = [];
     h.flow.wake('req_1');
     await h.flow.idle();
     expect(h.broker.calls).toEqual([]);
-    expect(h.reloads).toEqual([]);
-    expect(h.timers.map((t) => t.ms)).toEqual([5000]);
+    expect(h.reloads).toEqual([7]);
+    expect(h.timers.map((t) => t.ms)).toEqual([RETRY_FIRST_MS]);
   });
 });
 

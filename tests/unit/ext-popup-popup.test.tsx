@@ -230,7 +230,14 @@ describe('popup grants', () => {
                   url: 'https://signin.aws.amazon.com/federation?Action=login',
                   expiresAt: inMinutes(15),
                 }
-              : { kind: 'reload' as const, url: null, afterMs: 0, message: 'reload' },
+              : {
+                  kind: 'reload' as const,
+                  url: null,
+                  expectedMs: 0,
+                  maxMs: 0,
+                  message: 'reload',
+                  advice: '',
+                },
           ),
       },
     );

@@ -22,8 +22,8 @@ export const AzureCloudConfig = z.strictObject({
     })
     .default({}),
   /**
-   * How long the denied tab waits before reloading after a grant (ms). Default: 30 s, what Azure
-   * usually needs; a fake that applies grants at once can use far less.
+   * The longest a new assignment may take to reach the portal (ms): the extension reloads the
+   * denied tab while it is still denied, until then. Default: 10 minutes, ARM's documented cache.
    */
   propagationMs: z.number().int().min(0).max(600_000).optional(),
 });

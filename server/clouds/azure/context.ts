@@ -25,7 +25,7 @@ export interface AzureContext {
   readonly log: (line: string) => void;
   /** The portal's base URL without a trailing slash (`https://portal.azure.com`), for landing. */
   readonly portalBase: string;
-  /** `clouds.azure.propagationMs`, when set: how long the denied tab waits before reloading. */
+  /** `clouds.azure.propagationMs`, when set: the longest a grant may take to propagate (landing.ts). */
   readonly propagationMs: number | undefined;
   readonly targetConfig: (subscriptionId: string) => AzureTargetConfig | undefined;
   readonly roleCatalogue: RoleCatalogue;

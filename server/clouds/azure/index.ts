@@ -22,7 +22,7 @@ import { previewAzure } from './preview';
 import { revokeAzure } from './revoke';
 
 export type { AzureProvisionerOptions } from './context';
-export { PROPAGATION_MS } from './landing';
+export { AZURE_PROPAGATION } from './landing';
 export { STILL_DENIED_ADVICE } from './preview';
 export { AzureRef, deterministicGuid } from './ref';
 export { REMOVAL_FLOOR_MS } from './revoke';

@@ -1,24 +1,34 @@
 /**
- * Landing on Azure: the denied tab reloads its own portal page once the role has had time to
- * apply. Only a page on the configured portal is reloaded; anything else goes to the portal home.
+ * Landing on Azure: the denied tab reloads its own portal page at once, and again while the role
+ * has not reached the portal yet (the extension watches). Only a page on the configured portal is
+ * reloaded; anything else goes to the portal home.
  */
 import type { LandingView } from '../../../lib/contract/api';
 import { consoleDestination } from '../../provision/console-destination';
 import type { AzureContext } from './context';
 
 /**
- * How long the denied tab waits before reloading. PIM provisions within seconds, but ARM caches a
- * caller's assignments for up to 10 minutes and re-reads them on a new token (docs/cloud-mechanics.md
- * §2.5): half a minute lets the usual case through on the first reload without a long wait.
+ * How long a new assignment takes to show in the portal. PIM creates the assignment within
+ * seconds, but ARM caches a caller's role assignments for up to 10 minutes and re-reads them on a
+ * new token (docs/cloud-mechanics.md §2.5): the tab reloads at once and the extension retries with
+ * back-off while the denial comes back, telling the user after 10 minutes to sign out and in.
+ * Typically a couple of minutes (users report minutes, §2.5).
  */
-export const PROPAGATION_MS = 30_000;
+export const AZURE_PROPAGATION = { expectedMs: 2 * 60_000, maxMs: 10 * 60_000 } as const;
 
 export function landingAzure(ctx: AzureContext, destination: string | null): Promise<LandingView> {
+  // `clouds.azure.propagationMs`: the limit, when the operator knows their tenant better.
+  const maxMs = ctx.propagationMs ?? AZURE_PROPAGATION.maxMs;
   return Promise.resolve({
     kind: 'reload',
     url: landingUrl(ctx.portalBase, destination),
-    afterMs: ctx.propagationMs ?? PROPAGATION_MS,
-    message: 'Waiting for Azure to apply the grant',
+    expectedMs: Math.min(AZURE_PROPAGATION.expectedMs, maxMs),
+    maxMs,
+    message: 'Access granted; reloading the page while Azure applies it',
+    // What to do once `maxMs` has passed (the extension says how long it waited first).
+    advice:
+      'Sign out of the portal and sign in again: a new sign-in makes Azure read your roles afresh. ' +
+      'If the page is still denied, ask an administrator to check the role assignment.',
   });
 }
 

@@ -23,8 +23,8 @@ export const GcpCloudConfig = z.strictObject({
     })
     .default({}),
   /**
-   * How long the denied tab waits before reloading after a grant (ms). Default: 120 s, what IAM
-   * usually needs to propagate; a fake that applies grants at once can use far less.
+   * The longest a new binding may take to apply (ms): the extension reloads the denied tab while
+   * it is still denied, until then. Default: 7 minutes, what Google documents as the long case.
    */
   propagationMs: z.number().int().min(0).max(600_000).optional(),
 });

@@ -43,7 +43,7 @@ export interface GcpContext {
   readonly now: () => Date;
   readonly sleep: (ms: number) => Promise<void>;
   readonly log: (line: string) => void;
-  /** `clouds.gcp.propagationMs`, when set: how long the denied tab waits before reloading. */
+  /** `clouds.gcp.propagationMs`, when set: the longest a grant may take to propagate (landing.ts). */
   readonly propagationMs: number | undefined;
   readonly targetConfig: (projectId: string) => GcpTargetConfig | undefined;
   /** The roles each resource's policy may bind (`roles:queryGrantableRoles`), cached per resource. */

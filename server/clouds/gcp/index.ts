@@ -22,7 +22,7 @@ import { previewGcp } from './preview';
 import { revokeGcp } from './revoke';
 
 export { GCP_DEFAULT_ENDPOINTS, type GcpProvisionerOptions } from './context';
-export { GCP_PROPAGATION_MS, landingUrl } from './landing';
+export { GCP_PROPAGATION, landingUrl } from './landing';
 export type { GcpProviderRef } from './ref';
 
 export function createGcpProvisioner(
