@@ -17,7 +17,7 @@ export const SESSION_POLICY_MAX_CHARS = 2048;
 export const ROLE_INLINE_MAX_CHARS = 10_240;
 /** AssumeRole's minimum `DurationSeconds` (and the federation `SessionDuration` minimum). */
 export const MIN_SESSION_SECONDS = 900;
-/** Role chaining (a broker on role credentials) caps every session at one hour. */
+/** Role chaining (a broker on role credentials) caps every session at one hour, AWS's default length. */
 export const CHAINED_MAX_SECONDS = 3600;
 /** Console sessions (`SessionDuration`) last at most 12 hours. */
 export const MAX_CONSOLE_SECONDS = 43_200;
@@ -70,28 +70,46 @@ export function sessionPolicy(
 }
 
 export interface SessionLength {
-  readonly seconds: number;
+  /**
+   * `DurationSeconds` to send, or null when it must not be sent: on role credentials, where AWS's
+   * guide to custom identity brokers says federation sign-in fails if AssumeRole carried it; the
+   * session then lasts AWS's default hour, which is also role chaining's cap
+   * (docs/cloud-mechanics.md §1.1).
+   */
+  readonly seconds: number | null;
+  /** How long the session will really last. */
+  readonly lastsSeconds: number;
   /** Why the session is not exactly the grant's remaining lifetime, for the approver and the log. */
   readonly notes: readonly string[];
 }
 
 /**
- * `DurationSeconds`: the grant's remaining lifetime, clamped to AWS's 900 s minimum and to the
- * role's MaxSessionDuration, or one hour when the broker itself runs on role credentials.
+ * The session's length for a grant with `remainingSeconds` left. On an IAM user's keys: the
+ * remaining lifetime, clamped to AWS's 900 s minimum and the role's MaxSessionDuration. On role
+ * credentials: AWS's default hour, whatever the grant (see `SessionLength.seconds`).
  */
 export function sessionLength(
   remainingSeconds: number,
   maxSessionSeconds: number,
   chained: boolean,
 ): SessionLength {
-  const cap = chained ? Math.min(CHAINED_MAX_SECONDS, maxSessionSeconds) : maxSessionSeconds;
   const notes: string[] = [];
   const wanted = Math.ceil(remainingSeconds);
-  if (wanted > cap) {
+  if (chained) {
+    if (wanted > CHAINED_MAX_SECONDS) {
+      notes.push(
+        'The broker runs on temporary credentials (role chaining): each AWS session lasts 1 hour; landing again after that signs in with a fresh session until the grant ends.',
+      );
+    } else if (wanted < CHAINED_MAX_SECONDS) {
+      notes.push(
+        `The broker runs on temporary credentials (role chaining): the AWS session lasts 1 hour and outlives the grant by ${CHAINED_MAX_SECONDS - wanted} s, so the broker denies it when the grant ends.`,
+      );
+    }
+    return { seconds: null, lastsSeconds: CHAINED_MAX_SECONDS, notes };
+  }
+  if (wanted > maxSessionSeconds) {
     notes.push(
-      chained && cap === CHAINED_MAX_SECONDS && maxSessionSeconds > CHAINED_MAX_SECONDS
-        ? `The broker runs on temporary credentials (role chaining), which caps each AWS session at 1 hour; landing again after that signs in with a fresh session until the grant ends.`
-        : `The role's MaxSessionDuration caps each AWS session at ${cap / 3600} h; landing again after that signs in with a fresh session until the grant ends.`,
+      `The role's MaxSessionDuration caps each AWS session at ${maxSessionSeconds / 3600} h; landing again after that signs in with a fresh session until the grant ends.`,
     );
   }
   if (wanted < MIN_SESSION_SECONDS) {
@@ -99,7 +117,8 @@ export function sessionLength(
       `AWS sessions last at least 15 minutes: this one outlives the grant by ${MIN_SESSION_SECONDS - wanted} s, so the broker denies it when the grant ends.`,
     );
   }
-  return { seconds: Math.min(Math.max(wanted, MIN_SESSION_SECONDS), cap), notes };
+  const seconds = Math.min(Math.max(wanted, MIN_SESSION_SECONDS), maxSessionSeconds);
+  return { seconds, lastsSeconds: seconds, notes };
 }
 
 /** One revocation: deny everything to one request's sessions of one user issued up to `cutoff`. */

@@ -72,7 +72,7 @@ export async function assume(
         ...(t.baselinePolicyArns.length > 0
           ? { PolicyArns: t.baselinePolicyArns.map((arn) => ({ arn })) }
           : {}),
-        DurationSeconds: length.seconds,
+        ...(length.seconds === null ? {} : { DurationSeconds: length.seconds }),
         Tags: tags,
       }),
     );
@@ -104,7 +104,7 @@ export async function assume(
   if (previous && previous.latestEnd > session.latestEnd) session.latestEnd = previous.latestEnd;
   ctx.held.set(grant.id, session);
   ctx.log(
-    `aws: grant ${grant.id}: assumed ${t.roleArn} as ${sessionName} for ${identity} until ${c.Expiration.toISOString()} (${length.seconds} s)`,
+    `aws: grant ${grant.id}: assumed ${t.roleArn} as ${sessionName} for ${identity} until ${c.Expiration.toISOString()} (${length.lastsSeconds} s${length.seconds === null ? ', role chaining: no DurationSeconds' : ''})`,
   );
   return session;
 }
