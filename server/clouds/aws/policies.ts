@@ -11,8 +11,14 @@ import { ProvisionError } from '../../provision/types';
 const NAME_CHARSET = /[^\w+=,.@-]/g;
 const NAME_RE = /^[\w+=,.@-]{2,64}$/;
 
-/** AWS's limit on the plaintext of a session policy (inline; managed ARNs count separately, packed). */
+/** AWS's limit on the plaintext of the session policies: the inline policy and the managed policy ARNs together. */
 export const SESSION_POLICY_MAX_CHARS = 2048;
+/** STS's model: a session policy may only hold tab, line feed, carriage return and U+0020–U+00FF. */
+const POLICY_UNSENDABLE = /[^\t\n\r\u0020-\u00FF]/g;
+/** STS's model for session tag keys and values: letters, separators, digits and `_.:/=+-@`. */
+const TAG_UNSENDABLE = /[^\p{L}\p{Z}\p{N}_.:/=+\-@]/gu;
+/** Session tag values: at most 256 characters. */
+const TAG_VALUE_MAX = 256;
 /** IAM's limit on a role's inline policies together, whitespace not counted. */
 export const ROLE_INLINE_MAX_CHARS = 10_240;
 /** AssumeRole's minimum `DurationSeconds` (and the federation `SessionDuration` minimum). */
@@ -38,17 +44,38 @@ export function sessionNameFor(requestId: string): string {
 export const validSourceIdentity = (s: string): boolean => NAME_RE.test(s) && !/^aws:/i.test(s);
 
 /**
+ * A session tag value STS accepts (docs/cloud-mechanics.md §1.2): characters outside its set
+ * become `-`, and at most 256 characters are kept, counted as the model counts them (code
+ * points: a letter outside the BMP is one character, and is never cut in half).
+ */
+export const sessionTagValue = (text: string): string =>
+  [...text.replace(TAG_UNSENDABLE, '-')].slice(0, TAG_VALUE_MAX).join('');
+
+/**
+ * `text` (minified JSON) with every character a session policy may not carry written as a JSON
+ * `\uXXXX` escape: the same string once parsed, sendable to STS (docs/cloud-mechanics.md §1.2).
+ * JSON.stringify leaves such characters only inside strings (an S3 key in `Resource`, say), where
+ * an escape is valid.
+ */
+export const sendablePolicyText = (text: string): string =>
+  // Without the `u` flag the pattern matches UTF-16 units: a character outside the BMP becomes
+  // its two surrogates' escapes, as JSON writes it.
+  text.replace(POLICY_UNSENDABLE, (unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+/**
  * The inline session policy: exactly the granted actions on the granted resource (`*` only when
- * no resource was named), minified, and refused here when it exceeds AWS's 2,048 characters so
- * the approver sees why instead of an STS validation error.
+ * no resource was named), minified, with characters STS refuses escaped, and refused here when,
+ * with the baseline policy ARNs, it exceeds AWS's 2,048 plaintext characters, so the approver
+ * sees why instead of an STS validation error.
  */
 export function sessionPolicy(
   requestId: string,
   actions: readonly string[],
   resource: string | null,
+  policyArns: readonly string[] = [],
 ): string {
   if (actions.length === 0) throw new ProvisionError('grant.actions is empty: nothing to allow', false);
-  const policy = JSON.stringify({
+  const json = JSON.stringify({
     Version: '2012-10-17',
     Statement: [
       {
@@ -59,9 +86,15 @@ export function sessionPolicy(
       },
     ],
   });
-  if (policy.length > SESSION_POLICY_MAX_CHARS) {
+  const policy = sendablePolicyText(json);
+  const plaintext = policy.length + policyArns.reduce((n, arn) => n + arn.length, 0);
+  if (plaintext > SESSION_POLICY_MAX_CHARS) {
     throw new ProvisionError(
-      `the session policy for ${actions.length} action(s) is ${policy.length} characters; AWS allows ${SESSION_POLICY_MAX_CHARS} (grant.actions / grant.resource too long: split the request)`,
+      `the session policy for ${actions.length} action(s)${
+        policyArns.length > 0 ? ` and the ${policyArns.length} baseline policy ARN(s)` : ''
+      } come to ${plaintext} characters; AWS allows ${SESSION_POLICY_MAX_CHARS} (grant.actions / grant.resource too long: split the request${
+        policyArns.length > 0 ? ', or shorten targets[].aws.baselinePolicyArns' : ''
+      })`,
       false,
       'PolicyTooLarge',
     );

@@ -14,7 +14,16 @@ import {
 } from '../../provision/types';
 import { REFRESH_MARGIN_MS, target, type AwsContext, type HeldSession } from './context';
 import { toProvisionError } from './errors';
-import { sessionLength, sessionNameFor, sessionPolicy, validSourceIdentity } from './policies';
+import {
+  sessionLength,
+  sessionNameFor,
+  sessionPolicy,
+  sessionTagValue,
+  validSourceIdentity,
+} from './policies';
+
+/** A grant whose session policies and tags take this much of AWS's packed space is logged. */
+const PACKED_WARN_PERCENT = 80;
 
 /** The user's AWS identity, checked to be a valid `SourceIdentity`. */
 export function sourceIdentity(grant: Grant, identities: CloudIdentities): string {
@@ -50,17 +59,13 @@ export async function assume(
       false,
     );
   }
-  const policy = sessionPolicy(grant.requestId, grant.actions, grant.resource);
+  const policy = sessionPolicy(grant.requestId, grant.actions, grant.resource, t.baselinePolicyArns);
   const length = sessionLength(remaining, t.maxSessionSeconds, ctx.chained);
   const sessionName = sessionNameFor(grant.requestId);
   for (const note of length.notes) ctx.log(`aws: grant ${grant.id}: ${note}`);
-  const tags = [{ Key: 'unblock-request', Value: grant.requestId.slice(0, 256) }];
-  if (context?.ticket) {
-    tags.push({
-      Key: 'unblock-ticket',
-      Value: context.ticket.replace(/[^\p{L}\p{Z}\p{N}_.:/=+\-@]/gu, '-').slice(0, 256),
-    });
-  }
+  // Tag values within STS's characters and length (docs/cloud-mechanics.md §1.2).
+  const tags = [{ Key: 'unblock-request', Value: sessionTagValue(grant.requestId) }];
+  if (context?.ticket) tags.push({ Key: 'unblock-ticket', Value: sessionTagValue(context.ticket) });
   let out;
   try {
     out = await ctx.brokerSts.send(
@@ -88,6 +93,11 @@ export async function assume(
     !out.AssumedRoleUser?.Arn
   ) {
     throw new ProvisionError(`AssumeRole ${t.roleArn} answered without credentials`, true);
+  }
+  if ((out.PackedPolicySize ?? 0) >= PACKED_WARN_PERCENT) {
+    ctx.log(
+      `aws: grant ${grant.id}: the session policies and tags take ${out.PackedPolicySize}% of AWS's packed space (above 100 AssumeRole fails)`,
+    );
   }
   const session: HeldSession = {
     credentials: {
