@@ -77,6 +77,12 @@ function stateView(state: AwsState): AwsFakeState {
     recordCall: (session, action, resource, now, region) =>
       recordCall(state, session, action, resource, now, region),
     encodeDenial: (denial) => encodeDenial(state, denial),
+    events: state.events,
+    copyEventToRegion(eventId, region) {
+      const event = state.events.find((e) => e.eventId === eventId);
+      if (!event) throw new Error(`copyEventToRegion: no event ${eventId}`);
+      state.events.push({ ...event, region });
+    },
     rolePolicies: (roleArn) => Object.fromEntries(roles.get(roleArn)?.inline ?? []),
     failNext(count, code, match = {}) {
       state.faults.push({ remaining: count, code, service: match.service, action: match.action });

@@ -164,6 +164,13 @@ export interface AwsFakeState {
     now?: Date,
     region?: string,
   ): boolean;
+  /**
+   * Copies a recorded event into another region's history under the same event id: for testing
+   * that a reader of several regions counts an event once.
+   */
+  copyEventToRegion(eventId: string, region: string): void;
+  /** The events recorded so far, oldest first. */
+  readonly events: readonly TrailEvent[];
   /** An encoded authorization message for this denial, as EC2 returns one (decode via STS). */
   encodeDenial(denial: {
     account: string;
