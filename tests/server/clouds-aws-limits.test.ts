@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { AssumeRoleCommand, STSClient, type AssumeRoleCommandInput } from '@aws-sdk/client-sts';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  ACCOUNT,
   ALICE,
   NO_CONTEXT,
   ROLE,
@@ -166,5 +167,49 @@ describe('the trust policy must also allow sts:TagSession and sts:SetSourceIdent
     expect(e.message).toMatch(why);
     expect(e.message).toContain(`add "${action}" to the Action of the statement that trusts the broker`);
     expect(e.message).toContain(USER_ARN);
+  });
+});
+
+describe('the setup check tells the operator precisely what to change', () => {
+  it('all set: broker identity, the three trust actions, the revocation policy, CloudTrail in every region', async () => {
+    world = await awsWorld();
+    const checks = await world.provisioner().checkSetup(ACCOUNT);
+    expect(checks.every((c) => c.ok)).toBe(true);
+    expect(checks.map((c) => c.name)).toEqual([
+      'the broker credentials',
+      `sts:AssumeRole in the trust policy of ${ROLE}`,
+      `sts:TagSession in the trust policy of ${ROLE}`,
+      `sts:SetSourceIdentity in the trust policy of ${ROLE}`,
+      `reading unblock-revocations on ${ROLE}`,
+      'CloudTrail LookupEvents in 17 region(s)',
+    ]);
+    expect(checks[0]?.detail).toContain(`${USER_ARN}, long-term keys`);
+    // The probe session can do nothing.
+    const probe = world.fake.state.sessionsFor('unblock-setup-check')[0]!;
+    expect(world.fake.state.allows(probe, 'ec2:DescribeInstances')).toBe(false);
+  });
+
+  it('names each trust action the role refuses, and what to add', async () => {
+    world = await awsWorld();
+    world.fake.state.setTrustActions(ROLE, ['sts:AssumeRole']);
+    const checks = await world.provisioner('role').checkSetup(ACCOUNT);
+    const byName = new Map(checks.map((c) => [c.name.split(' ')[0]!, c]));
+    expect(checks[0]?.detail).toMatch(
+      /temporary credentials: every session and console sign-in lasts 1 hour/,
+    );
+    expect(byName.get('sts:AssumeRole')).toMatchObject({ ok: true });
+    expect(byName.get('sts:TagSession')?.ok).toBe(false);
+    expect(byName.get('sts:TagSession')?.detail).toContain('add "sts:TagSession"');
+    expect(byName.get('sts:SetSourceIdentity')?.ok).toBe(false);
+    expect(byName.get('sts:SetSourceIdentity')?.detail).toContain('add "sts:SetSourceIdentity"');
+  });
+
+  it('a role that does not trust the broker at all', async () => {
+    world = await awsWorld();
+    world.fake.state.denyAssumeRole(ROLE);
+    const checks = await world.provisioner().checkSetup(ACCOUNT);
+    expect(checks[1]).toMatchObject({ ok: false });
+    expect(checks[1]?.detail).toContain('"sts:AssumeRole", "sts:TagSession" and "sts:SetSourceIdentity"');
+    expect(checks[2]).toMatchObject({ ok: false, detail: 'not checked: the broker may not assume the role' });
   });
 });
