@@ -5,9 +5,11 @@
  * hour the chained credentials last, and the next landing signs in again). Each landing is
  * followed to the console, whose session must really allow the granted action.
  */
+import { IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  ADMIN,
   ALICE,
   DENIED_PAGE,
   HOUR,
@@ -178,5 +180,97 @@ describe('landing on role credentials (role chaining)', () => {
     const e = await rejection(p.landing(g, ref, ALICE, DENIED_PAGE));
     expect(e).toMatchObject({ retryable: false });
     expect(e.message).not.toContain(TASK_TOKEN);
+  });
+});
+
+describe('revoking reaches console sessions (the same condition keys as API calls)', () => {
+  /** A console session of a role session, straight on the fake: 15-minute credentials, a 12-hour console. */
+  async function longConsole(sessionName: string) {
+    const out = await sts('user').send(
+      new AssumeRoleCommand({
+        RoleArn: ROLE,
+        RoleSessionName: sessionName,
+        SourceIdentity: 'alice@example.com',
+        DurationSeconds: 900,
+      }),
+    );
+    const c = out.Credentials!;
+    const params = new URLSearchParams({
+      Action: 'getSigninToken',
+      SessionDuration: '43200',
+      Session: JSON.stringify({
+        sessionId: c.AccessKeyId,
+        sessionKey: c.SecretAccessKey,
+        sessionToken: c.SessionToken,
+      }),
+    });
+    const { SigninToken } = (await (
+      await fetch(`${world.fake.endpoints.signin}?${params.toString()}`)
+    ).json()) as {
+      SigninToken: string;
+    };
+    const login = new URLSearchParams({ Action: 'login', Destination: DENIED_PAGE, SigninToken });
+    return world.fake.state.consoleSession(
+      (await follow(`${world.fake.endpoints.signin}?${login.toString()}`)).cookie!,
+    )!;
+  }
+
+  it("a revoked grant's console session is denied, even once it has outlived its credentials", async () => {
+    const console = await longConsole('jit-r-123');
+    world.clock.advance(HOUR);
+    // The console session outlives its 15-minute credentials, as getSigninToken allows.
+    expect(world.fake.state.allows(console, 'ec2:StopInstances', INSTANCE)).toBe(true);
+    const g = world.grant({ expiresAt: new Date(world.clock.now().getTime() + HOUR) });
+    await world.provisioner().revoke({ ...g, status: 'revoking' }, null, ALICE);
+    expect(world.fake.state.allows(console, 'ec2:StopInstances', INSTANCE)).toBe(false);
+  });
+
+  it('"Revoke active sessions" (a deny on aws:TokenIssueTime alone) ends older console sessions, not newer ones', async () => {
+    const older = await longConsole('jit-old');
+    world.clock.advance(MIN);
+    // The console's "Revoke active sessions", written in the role's account (as its admin role).
+    const admin = (
+      await sts('user').send(new AssumeRoleCommand({ RoleArn: ADMIN, RoleSessionName: 'admin' }))
+    ).Credentials!;
+    await new IAMClient({
+      region: 'us-east-1',
+      endpoint: world.fake.endpoints.iam,
+      maxAttempts: 1,
+      credentials: {
+        accessKeyId: admin.AccessKeyId!,
+        secretAccessKey: admin.SecretAccessKey!,
+        sessionToken: admin.SessionToken!,
+      },
+    }).send(
+      new PutRolePolicyCommand({
+        RoleName: 'unblock-jit',
+        PolicyName: 'AWSRevokeOlderSessions',
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: {
+            Effect: 'Deny',
+            Action: '*',
+            Resource: '*',
+            Condition: { DateLessThan: { 'aws:TokenIssueTime': world.clock.now().toISOString() } },
+          },
+        }),
+      }),
+    );
+    world.clock.advance(MIN);
+    const newer = await longConsole('jit-new');
+    expect(world.fake.state.allows(older, 'ec2:StopInstances', INSTANCE)).toBe(false);
+    expect(world.fake.state.allows(newer, 'ec2:StopInstances', INSTANCE)).toBe(true);
+  });
+
+  it('console calls reach CloudTrail with the console’s own access key id, under the session name', async () => {
+    const console = await longConsole('jit-r-123');
+    world.fake.state.recordCall(console, 'ec2:StopInstances', INSTANCE);
+    const event = world.fake.state.events.at(-1)!;
+    expect(console.accessKeyId).not.toBe(console.session.accessKeyId);
+    expect(event).toMatchObject({
+      accessKeyId: console.accessKeyId,
+      username: 'jit-r-123',
+      region: 'us-east-1',
+    });
   });
 });
