@@ -95,7 +95,8 @@ function lookupEvents(state: AwsState, body: Record<string, unknown>, scope: Sco
   }
   const attr = attrs[0] as { AttributeKey?: string; AttributeValue?: string } | undefined;
   const pick = attr ? ATTRIBUTES[attr.AttributeKey ?? ''] : undefined;
-  if (attr && (!pick || !attr.AttributeValue)) {
+  // A known key and a value of 1–2,000 characters (CloudTrail's model).
+  if (attr && (!pick || !attr.AttributeValue || attr.AttributeValue.length > 2000)) {
     throw new AwsError(400, 'InvalidLookupAttributesException', 'The lookup attribute is not valid.');
   }
   const max = body.MaxResults === undefined ? 50 : Number(body.MaxResults);

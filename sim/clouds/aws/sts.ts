@@ -56,7 +56,10 @@ function assumeRole(state: AwsState, p: URLSearchParams, caller: Caller): string
   };
   state.sessions.set(session.accessKeyId, session);
   return (
-    `<SourceIdentity>${xmlEscape(session.sourceIdentity ?? '')}</SourceIdentity>` +
+    // SourceIdentity only when the session has one (the model's sourceIdentityType is 2–64 characters).
+    (session.sourceIdentity === null
+      ? ''
+      : `<SourceIdentity>${xmlEscape(session.sourceIdentity)}</SourceIdentity>`) +
     `<AssumedRoleUser><Arn>${xmlEscape(session.arn)}</Arn><AssumedRoleId>${role.roleId}:${xmlEscape(req.sessionName)}</AssumedRoleId></AssumedRoleUser>` +
     `<Credentials><AccessKeyId>${session.accessKeyId}</AccessKeyId><SecretAccessKey>${xmlEscape(session.secretAccessKey)}</SecretAccessKey>` +
     `<SessionToken>${session.sessionToken}</SessionToken><Expiration>${session.expiresAt.toISOString()}</Expiration></Credentials>` +

@@ -19,13 +19,30 @@ export class AwsError extends Error {
   }
 }
 
+/**
+ * The HTTP status AWS answers an error code with, for injected faults: the services' models
+ * (`awsQueryError` of each error shape; tests/server/conformance-aws.test.ts holds this table to
+ * them) and AWS's common errors. Unlisted codes answer 400.
+ */
+const STATUS_OF: Readonly<Record<string, number>> = {
+  // STS
+  RegionDisabledException: 403,
+  // IAM
+  NoSuchEntity: 404,
+  LimitExceeded: 409,
+  ServiceFailure: 500,
+  // Common to the APIs
+  AccessDenied: 403,
+  AccessDeniedException: 403,
+  InvalidClientTokenId: 403,
+  SignatureDoesNotMatch: 403,
+  InternalFailure: 500,
+  InternalError: 500,
+  ServiceUnavailable: 503,
+};
+
 /** Status AWS answers a code with, for injected faults. */
-export function faultStatus(code: string): number {
-  if (code === 'AccessDenied' || code === 'AccessDeniedException') return 403;
-  if (code === 'ServiceUnavailable') return 503;
-  if (code === 'InternalFailure' || code === 'InternalError') return 500;
-  return 400;
-}
+export const faultStatus = (code: string): number => STATUS_OF[code] ?? 400;
 
 export const xmlEscape = (s: string) =>
   s.replace(
