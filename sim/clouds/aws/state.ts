@@ -236,8 +236,8 @@ export function resolveCaller(state: AwsState, akid: string, token: string | und
  * console session is that role session signed in to the console: its requests carry the same
  * `aws:SourceIdentity`, `aws:userid` and `aws:TokenIssueTime` (the role session's issue time, not
  * the sign-in's), which is why a deny on them (the console's "Revoke active sessions") ends the
- * console sessions made from those credentials too (docs/cloud-mechanics.md §1.3, §1.5). The console's
- * own access key id changes nothing here.
+ * console sessions made from those credentials too (docs/cloud-mechanics.md §1.3, §1.5). The
+ * console's own access key id changes nothing here.
  */
 const requestContext = (s: AwsSession, now: Date): RequestContext => ({
   'aws:SourceIdentity': s.sourceIdentity ?? undefined,
