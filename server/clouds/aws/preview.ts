@@ -15,7 +15,8 @@ export function previewGrant(
   resource: string | null,
 ): Promise<GrantPreview> {
   const t = target(ctx, targetRef.account);
-  const policy = sessionPolicy('Preview', actions, resource);
+  // With the baseline ARNs: the approver sees a grant too large for AWS before approving it.
+  const policy = sessionPolicy('Preview', actions, resource, t.baselinePolicyArns);
   const notes: string[] = [];
   const cap = ctx.chained ? Math.min(3600, t.maxSessionSeconds) : t.maxSessionSeconds;
   notes.push(
