@@ -89,22 +89,35 @@ export function iamFor(ctx: AwsContext, account: string): IAMClient {
   return client;
 }
 
-/** The STS and CloudTrail clients the broker reads `account` with. */
+const readerCredentials = (ctx: AwsContext, account: string) => () =>
+  helperSession(ctx, account, target(ctx, account).adminRoleArn ? 'admin' : 'reader');
+
+/** The clients the broker reads `account` with (their CloudTrail clients are made by `trailFor`). */
 export function readersFor(ctx: AwsContext, account: string): ReaderClients {
   let clients = ctx.readerClients.get(account);
   if (!clients) {
-    const credentials = () =>
-      helperSession(ctx, account, target(ctx, account).adminRoleArn ? 'admin' : 'reader');
-    clients = {
-      sts: stsClient(ctx.cloud, credentials),
-      trail: new CloudTrailClient({
-        region: ctx.cloud.region,
-        maxAttempts: 1,
-        credentials,
-        ...endpoint(ctx.cloud.endpoints.cloudTrail),
-      }),
-    };
+    clients = { sts: stsClient(ctx.cloud, readerCredentials(ctx, account)), trails: new Map() };
     ctx.readerClients.set(account, clients);
   }
   return clients;
+}
+
+/**
+ * The CloudTrail client for `account` in `region`: LookupEvents searches the region it is signed
+ * for. A configured `endpoints.cloudTrail` takes every region's calls (the signature still names
+ * the region); otherwise the SDK resolves `cloudtrail.<region>.amazonaws.com`.
+ */
+export function trailFor(ctx: AwsContext, account: string, region: string): CloudTrailClient {
+  const { trails } = readersFor(ctx, account);
+  let client = trails.get(region);
+  if (!client) {
+    client = new CloudTrailClient({
+      region,
+      maxAttempts: 1,
+      credentials: readerCredentials(ctx, account),
+      ...endpoint(ctx.cloud.endpoints.cloudTrail),
+    });
+    trails.set(region, client);
+  }
+  return client;
 }

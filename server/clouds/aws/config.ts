@@ -48,6 +48,15 @@ export const AwsTargetConfig = z.strictObject({
   roleArn: z.string().regex(/^arn:aws[\w-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'an IAM role ARN'),
   /** Managed policies attached to every session as `PolicyArns` (a baseline like ViewOnlyAccess). */
   baselinePolicyArns: z.array(z.string().startsWith('arn:')).max(10).default([]),
+  /**
+   * The regions work happens in, whose CloudTrail event history activity reads (with the
+   * partition's global-events region, us-east-1 for the commercial one). Default: every region
+   * enabled by default in the partition (those launched before 20 March 2019).
+   */
+  regions: z
+    .array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'an AWS region (eu-west-1)'))
+    .min(1)
+    .optional(),
   /** The role's MaxSessionDuration in seconds (AssumeRole refuses longer sessions). */
   maxSessionSeconds: z.number().int().min(3600).max(43200).default(3600),
   /**

@@ -43,10 +43,10 @@ export interface HeldSession {
   latestEnd: Date;
 }
 
-/** The clients the broker reads a target account with (decoding, CloudTrail). */
+/** The clients the broker reads a target account with (decoding; CloudTrail, one per region). */
 export interface ReaderClients {
   readonly sts: STSClient;
-  readonly trail: CloudTrailClient;
+  readonly trails: Map<string, CloudTrailClient>;
 }
 
 /** A session this close to its expiry is not reused: assume again instead. */
@@ -82,8 +82,8 @@ export interface AwsContext {
   readonly readerClients: Map<string, ReaderClients>;
   /** Runs read-modify-writes of one role's revocation policy one at a time (keyed by role ARN). */
   readonly roleSerial: KeyedSerial;
-  /** When the next CloudTrail LookupEvents call may go out (ms since the epoch). */
-  readonly trailPacing: { nextCallAt: number };
+  /** `<account>/<region>` → when the next LookupEvents call there may go out (ms since the epoch). */
+  readonly trailPacing: Map<string, number>;
 }
 
 /** `env:NAME` → the environment variable; fails naming the config field when it is not set. */
@@ -162,7 +162,7 @@ export function createAwsContext(
     iamClients: new Map(),
     readerClients: new Map(),
     roleSerial: createKeyedSerial(),
-    trailPacing: { nextCallAt: 0 },
+    trailPacing: new Map(),
   };
 }
 

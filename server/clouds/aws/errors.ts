@@ -28,6 +28,25 @@ interface SdkError {
   $metadata?: { httpStatusCode?: number };
 }
 
+/**
+ * What to change when AssumeRole is denied: the trust policy must allow the broker `sts:AssumeRole`,
+ * and also `sts:TagSession` (the broker tags each session) and `sts:SetSourceIdentity` (it sets
+ * the requester as the session's source identity) (docs/clouds/aws.md). AWS's message names the
+ * action it refused.
+ */
+export function trustAdvice(roleArn: string, message: string): string {
+  const action = /not authorized to perform: (sts:\w+)/.exec(message)?.[1];
+  const principal = /^User: (\S+) is not authorized/.exec(message)?.[1] ?? 'the broker';
+  const why: Record<string, string> = {
+    'sts:TagSession': 'pass session tags (each session is tagged with its request)',
+    'sts:SetSourceIdentity': 'set the source identity (the requester, which audit and revocation key on)',
+  };
+  if (action && why[action]) {
+    return `the trust policy of ${roleArn} lets ${principal} assume it but not ${why[action]}: add "${action}" to the Action of the statement that trusts the broker (AWS: ${message})`;
+  }
+  return `the broker may not assume ${roleArn}: check its trust policy; it must allow ${principal} "sts:AssumeRole", "sts:TagSession" and "sts:SetSourceIdentity" (AWS: ${message})`;
+}
+
 export const codeOf = (e: unknown): string | undefined => {
   const err = (e ?? {}) as SdkError;
   return err.Code ?? err.name;
@@ -47,8 +66,14 @@ export function toProvisionError(e: unknown, what: string, roleArn?: string): Pr
     return new ProvisionError(`${what}: AWS did not answer (${message})`, true, null);
   }
   if (code === 'AccessDenied' && roleArn && what.startsWith('AssumeRole')) {
+    return new ProvisionError(trustAdvice(roleArn, message), false, code);
+  }
+  if (code === 'PackedPolicyTooLarge') {
+    const percent = /consumes (\d+)%/.exec(message)?.[1];
     return new ProvisionError(
-      `the broker may not assume ${roleArn}: check its trust policy (AWS: ${message})`,
+      `${what}: AWS packs the session policy, the baseline policy ARNs and the session tags into a limited space, and this grant needs ${
+        percent ? `${percent}%` : 'more than 100%'
+      } of it: request fewer actions at a time, or attach fewer baseline policies (targets[].aws.baselinePolicyArns) (AWS: ${message})`,
       false,
       code,
     );

@@ -11,19 +11,22 @@
  *
  * Read by capability: context.ts (config, shared state) and clients.ts (the broker's calls in a
  * target account); session.ts (grant), revoke.ts (revoke, sweep), landing.ts, preview.ts,
- * decode.ts, activity.ts; errors.ts (SDK errors); policies.ts (the documents, pure).
+ * decode.ts, activity.ts (regions.ts: which regions), doctor.ts (the setup check); errors.ts
+ * (SDK errors); policies.ts (the documents, pure).
  */
 import type { Provisioner } from '../../provision/types';
 import { sessionActivity } from './activity';
 import type { AwsCloudConfig, AwsTargetConfig } from './config';
 import { createAwsContext, type AwsProvisionerOptions } from './context';
 import { decodeDenial } from './decode';
+import { checkSetup, type SetupCheck } from './doctor';
 import { consoleLanding } from './landing';
 import { previewGrant } from './preview';
 import { revokeSessions, sweepRevocations } from './revoke';
 import { grantSession } from './session';
 
 export type { AwsProvisionerOptions } from './context';
+export type { SetupCheck } from './doctor';
 
 export interface AwsProvisioner extends Provisioner {
   readonly name: 'aws';
@@ -34,6 +37,12 @@ export interface AwsProvisioner extends Provisioner {
    * not keep stale denies. Returns how many were dropped.
    */
   sweepRevocations(account: string): Promise<number>;
+  /**
+   * The setup check of `account` for an operator: the broker's kind of credentials, what the JIT
+   * role's trust policy allows it (AssumeRole, TagSession, SetSourceIdentity, each refusal with
+   * what to add), the revocation policy's access and CloudTrail in every region activity reads.
+   */
+  checkSetup(account: string): Promise<readonly SetupCheck[]>;
 }
 
 export function createAwsProvisioner(
@@ -51,6 +60,7 @@ export function createAwsProvisioner(
     decode: (targetRef, encodedMessage) => decodeDenial(ctx, targetRef, encodedMessage),
     activity: (grant, ref) => sessionActivity(ctx, grant, ref),
     sweepRevocations: (account) => sweepRevocations(ctx, account),
+    checkSetup: (account) => checkSetup(ctx, account),
     maintain: async (target) => {
       await sweepRevocations(ctx, target.account);
     },

@@ -2,17 +2,30 @@
  * Landing the denied console tab: a federation sign-in token for the grant's session (assumed
  * again when not in hand), turned into the one-time `Action=login` URL whose `Destination` is the
  * denied page when it is on the console.
+ *
+ * Two kinds of broker credentials (docs/cloud-mechanics.md §1.1, §1.3). On an IAM user's keys the
+ * console session is asked to last what is left of the grant (`SessionDuration`). On role
+ * credentials (role chaining) sign-in fails with `SessionDuration` or after an AssumeRole with
+ * `DurationSeconds`, so neither is sent: the console session lasts as long as the credentials, an
+ * hour from when they were issued. Each landing then signs in with a session fresh enough to
+ * give the user close to that hour (or the rest of the grant), and a session that outlives the
+ * grant is denied when the grant ends (revoke.ts).
  */
 import type { Grant } from '../../domain';
 import type { LandingView } from '../../../lib/contract/api';
 import { ProvisionError, type CloudIdentities } from '../../provision/types';
 import { consoleDestination } from '../../provision/console-destination';
 import type { AwsContext, HeldSession } from './context';
-import { MAX_CONSOLE_SECONDS, MIN_SESSION_SECONDS, sessionPolicy } from './policies';
+import { CHAINED_MAX_SECONDS, MAX_CONSOLE_SECONDS, MIN_SESSION_SECONDS, sessionPolicy } from './policies';
 import { assume, sourceIdentity } from './session';
 
 /** How long AWS honours a sign-in token (the login URL is useless after it). */
 const SIGNIN_TOKEN_TTL_MS = 15 * 60_000;
+/**
+ * On role credentials a console session ends with its credentials: credentials with less than
+ * this left (and less than the grant has left) are replaced before signing in.
+ */
+const CHAINED_FRESH_MS = (CHAINED_MAX_SECONDS - 5 * 60) * 1000;
 
 /** The URL's origin, or null when it is not a URL. */
 function originOf(text: string): string | null {
@@ -46,10 +59,15 @@ function safeDestination(ctx: AwsContext, destination: string | null): string {
   return url.toString();
 }
 
-async function signinToken(ctx: AwsContext, session: HeldSession, durationSeconds: number): Promise<string> {
+/** `durationSeconds` null: no `SessionDuration` (role credentials). */
+async function signinToken(
+  ctx: AwsContext,
+  session: HeldSession,
+  durationSeconds: number | null,
+): Promise<string> {
   const params = new URLSearchParams({
     Action: 'getSigninToken',
-    SessionDuration: String(durationSeconds),
+    ...(durationSeconds === null ? {} : { SessionDuration: String(durationSeconds) }),
     Session: JSON.stringify({
       sessionId: session.credentials.accessKeyId,
       sessionKey: session.credentials.secretAccessKey,
@@ -97,18 +115,33 @@ export async function consoleLanding(
   const policy = sessionPolicy(grant.requestId, grant.actions, grant.resource);
   const credsLeft = session ? session.credentials.expiration.getTime() - at.getTime() : 0;
   // Assume again after a restart (nothing in memory), when the grant changed, or when the
-  // session ends soon while the grant goes on.
-  if (
-    !session ||
-    session.policy !== policy ||
-    (credsLeft < MIN_SESSION_SECONDS * 1000 && credsLeft < grantLeft)
-  ) {
+  // session ends soon while the grant goes on (on role credentials: when it would not give the
+  // console close to its hour, since the console session ends with it).
+  const shortOf = ctx.chained ? Math.min(CHAINED_FRESH_MS, grantLeft) : MIN_SESSION_SECONDS * 1000;
+  if (!session || session.policy !== policy || (credsLeft < shortOf && credsLeft < grantLeft)) {
     session = await assume(ctx, grant, identity, null);
   }
-  const left = Math.min(grantLeft, session.credentials.expiration.getTime() - at.getTime());
-  const duration = Math.min(Math.max(Math.floor(left / 1000), MIN_SESSION_SECONDS), MAX_CONSOLE_SECONDS);
+  const credsEnd = session.credentials.expiration.getTime();
+  let duration: number | null = null;
+  let consoleEnd: Date;
+  if (ctx.chained) {
+    // AWS: without SessionDuration the console session lasts as long as the credentials. Counted
+    // here as up to an hour from now, whichever reading of that is AWS's, so that a session
+    // outliving the grant is denied at its end.
+    consoleEnd = new Date(Math.max(credsEnd, at.getTime() + CHAINED_MAX_SECONDS * 1000));
+    ctx.log(
+      `aws: grant ${grant.id}: role chaining: console session until ${new Date(credsEnd).toISOString()} (its credentials' end), grant until ${grant.expiresAt.toISOString()}${
+        credsEnd < grant.expiresAt.getTime()
+          ? '; landing again signs in with a fresh session'
+          : "; denied at the grant's end"
+      }`,
+    );
+  } else {
+    const left = Math.min(grantLeft, credsEnd - at.getTime());
+    duration = Math.min(Math.max(Math.floor(left / 1000), MIN_SESSION_SECONDS), MAX_CONSOLE_SECONDS);
+    consoleEnd = new Date(at.getTime() + duration * 1000);
+  }
   const token = await signinToken(ctx, session, duration);
-  const consoleEnd = new Date(at.getTime() + duration * 1000);
   if (consoleEnd > session.latestEnd) session.latestEnd = consoleEnd;
   const params = new URLSearchParams({
     Action: 'login',

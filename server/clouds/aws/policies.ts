@@ -11,13 +11,19 @@ import { ProvisionError } from '../../provision/types';
 const NAME_CHARSET = /[^\w+=,.@-]/g;
 const NAME_RE = /^[\w+=,.@-]{2,64}$/;
 
-/** AWS's limit on the plaintext of a session policy (inline; managed ARNs count separately, packed). */
+/** AWS's limit on the plaintext of the session policies: the inline policy and the managed policy ARNs together. */
 export const SESSION_POLICY_MAX_CHARS = 2048;
+/** STS's model: a session policy may only hold tab, line feed, carriage return and U+0020–U+00FF. */
+const POLICY_UNSENDABLE = /[^\t\n\r\u0020-\u00FF]/g;
+/** STS's model for session tag keys and values: letters, separators, digits and `_.:/=+-@`. */
+const TAG_UNSENDABLE = /[^\p{L}\p{Z}\p{N}_.:/=+\-@]/gu;
+/** Session tag values: at most 256 characters. */
+const TAG_VALUE_MAX = 256;
 /** IAM's limit on a role's inline policies together, whitespace not counted. */
 export const ROLE_INLINE_MAX_CHARS = 10_240;
 /** AssumeRole's minimum `DurationSeconds` (and the federation `SessionDuration` minimum). */
 export const MIN_SESSION_SECONDS = 900;
-/** Role chaining (a broker on role credentials) caps every session at one hour. */
+/** Role chaining (a broker on role credentials) caps every session at one hour, AWS's default length. */
 export const CHAINED_MAX_SECONDS = 3600;
 /** Console sessions (`SessionDuration`) last at most 12 hours. */
 export const MAX_CONSOLE_SECONDS = 43_200;
@@ -38,17 +44,38 @@ export function sessionNameFor(requestId: string): string {
 export const validSourceIdentity = (s: string): boolean => NAME_RE.test(s) && !/^aws:/i.test(s);
 
 /**
+ * A session tag value STS accepts (docs/cloud-mechanics.md §1.2): characters outside its set
+ * become `-`, and at most 256 characters are kept, counted as the model counts them (code
+ * points: a letter outside the BMP is one character, and is never cut in half).
+ */
+export const sessionTagValue = (text: string): string =>
+  [...text.replace(TAG_UNSENDABLE, '-')].slice(0, TAG_VALUE_MAX).join('');
+
+/**
+ * `text` (minified JSON) with every character a session policy may not carry written as a JSON
+ * `\uXXXX` escape: the same string once parsed, sendable to STS (docs/cloud-mechanics.md §1.2).
+ * JSON.stringify leaves such characters only inside strings (an S3 key in `Resource`, say), where
+ * an escape is valid.
+ */
+export const sendablePolicyText = (text: string): string =>
+  // Without the `u` flag the pattern matches UTF-16 units: a character outside the BMP becomes
+  // its two surrogates' escapes, as JSON writes it.
+  text.replace(POLICY_UNSENDABLE, (unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+/**
  * The inline session policy: exactly the granted actions on the granted resource (`*` only when
- * no resource was named), minified, and refused here when it exceeds AWS's 2,048 characters so
- * the approver sees why instead of an STS validation error.
+ * no resource was named), minified, with characters STS refuses escaped, and refused here when,
+ * with the baseline policy ARNs, it exceeds AWS's 2,048 plaintext characters, so the approver
+ * sees why instead of an STS validation error.
  */
 export function sessionPolicy(
   requestId: string,
   actions: readonly string[],
   resource: string | null,
+  policyArns: readonly string[] = [],
 ): string {
   if (actions.length === 0) throw new ProvisionError('grant.actions is empty: nothing to allow', false);
-  const policy = JSON.stringify({
+  const json = JSON.stringify({
     Version: '2012-10-17',
     Statement: [
       {
@@ -59,9 +86,15 @@ export function sessionPolicy(
       },
     ],
   });
-  if (policy.length > SESSION_POLICY_MAX_CHARS) {
+  const policy = sendablePolicyText(json);
+  const plaintext = policy.length + policyArns.reduce((n, arn) => n + arn.length, 0);
+  if (plaintext > SESSION_POLICY_MAX_CHARS) {
     throw new ProvisionError(
-      `the session policy for ${actions.length} action(s) is ${policy.length} characters; AWS allows ${SESSION_POLICY_MAX_CHARS} (grant.actions / grant.resource too long: split the request)`,
+      `the session policy for ${actions.length} action(s)${
+        policyArns.length > 0 ? ` and the ${policyArns.length} baseline policy ARN(s)` : ''
+      } come to ${plaintext} characters; AWS allows ${SESSION_POLICY_MAX_CHARS} (grant.actions / grant.resource too long: split the request${
+        policyArns.length > 0 ? ', or shorten targets[].aws.baselinePolicyArns' : ''
+      })`,
       false,
       'PolicyTooLarge',
     );
@@ -70,28 +103,46 @@ export function sessionPolicy(
 }
 
 export interface SessionLength {
-  readonly seconds: number;
+  /**
+   * `DurationSeconds` to send, or null when it must not be sent: on role credentials, where AWS's
+   * guide to custom identity brokers says federation sign-in fails if AssumeRole carried it; the
+   * session then lasts AWS's default hour, which is also role chaining's cap
+   * (docs/cloud-mechanics.md §1.1).
+   */
+  readonly seconds: number | null;
+  /** How long the session will really last. */
+  readonly lastsSeconds: number;
   /** Why the session is not exactly the grant's remaining lifetime, for the approver and the log. */
   readonly notes: readonly string[];
 }
 
 /**
- * `DurationSeconds`: the grant's remaining lifetime, clamped to AWS's 900 s minimum and to the
- * role's MaxSessionDuration, or one hour when the broker itself runs on role credentials.
+ * The session's length for a grant with `remainingSeconds` left. On an IAM user's keys: the
+ * remaining lifetime, clamped to AWS's 900 s minimum and the role's MaxSessionDuration. On role
+ * credentials: AWS's default hour, whatever the grant (see `SessionLength.seconds`).
  */
 export function sessionLength(
   remainingSeconds: number,
   maxSessionSeconds: number,
   chained: boolean,
 ): SessionLength {
-  const cap = chained ? Math.min(CHAINED_MAX_SECONDS, maxSessionSeconds) : maxSessionSeconds;
   const notes: string[] = [];
   const wanted = Math.ceil(remainingSeconds);
-  if (wanted > cap) {
+  if (chained) {
+    if (wanted > CHAINED_MAX_SECONDS) {
+      notes.push(
+        'The broker runs on temporary credentials (role chaining): each AWS session lasts 1 hour; landing again after that signs in with a fresh session until the grant ends.',
+      );
+    } else if (wanted < CHAINED_MAX_SECONDS) {
+      notes.push(
+        `The broker runs on temporary credentials (role chaining): the AWS session lasts 1 hour and outlives the grant by ${CHAINED_MAX_SECONDS - wanted} s, so the broker denies it when the grant ends.`,
+      );
+    }
+    return { seconds: null, lastsSeconds: CHAINED_MAX_SECONDS, notes };
+  }
+  if (wanted > maxSessionSeconds) {
     notes.push(
-      chained && cap === CHAINED_MAX_SECONDS && maxSessionSeconds > CHAINED_MAX_SECONDS
-        ? `The broker runs on temporary credentials (role chaining), which caps each AWS session at 1 hour; landing again after that signs in with a fresh session until the grant ends.`
-        : `The role's MaxSessionDuration caps each AWS session at ${cap / 3600} h; landing again after that signs in with a fresh session until the grant ends.`,
+      `The role's MaxSessionDuration caps each AWS session at ${maxSessionSeconds / 3600} h; landing again after that signs in with a fresh session until the grant ends.`,
     );
   }
   if (wanted < MIN_SESSION_SECONDS) {
@@ -99,7 +150,8 @@ export function sessionLength(
       `AWS sessions last at least 15 minutes: this one outlives the grant by ${MIN_SESSION_SECONDS - wanted} s, so the broker denies it when the grant ends.`,
     );
   }
-  return { seconds: Math.min(Math.max(wanted, MIN_SESSION_SECONDS), cap), notes };
+  const seconds = Math.min(Math.max(wanted, MIN_SESSION_SECONDS), maxSessionSeconds);
+  return { seconds, lastsSeconds: seconds, notes };
 }
 
 /** One revocation: deny everything to one request's sessions of one user issued up to `cutoff`. */

@@ -15,12 +15,13 @@ export function previewGrant(
   resource: string | null,
 ): Promise<GrantPreview> {
   const t = target(ctx, targetRef.account);
-  const policy = sessionPolicy('Preview', actions, resource);
+  // With the baseline ARNs: the approver sees a grant too large for AWS before approving it.
+  const policy = sessionPolicy('Preview', actions, resource, t.baselinePolicyArns);
   const notes: string[] = [];
   const cap = ctx.chained ? Math.min(3600, t.maxSessionSeconds) : t.maxSessionSeconds;
   notes.push(
     ctx.chained
-      ? `The broker runs on temporary credentials (role chaining): each AWS session lasts at most 1 hour; a longer grant signs in again with a fresh session.`
+      ? `The broker runs on temporary credentials (role chaining): each AWS session and console sign-in lasts 1 hour; a longer grant signs in again with a fresh session, and one that outlives a shorter grant is denied at the grant's end.`
       : `Each AWS session lasts at most ${cap / 3600} h (the role's MaxSessionDuration); a longer grant signs in again with a fresh session.`,
   );
   notes.push(

@@ -14,7 +14,16 @@ import {
 } from '../../provision/types';
 import { REFRESH_MARGIN_MS, target, type AwsContext, type HeldSession } from './context';
 import { toProvisionError } from './errors';
-import { sessionLength, sessionNameFor, sessionPolicy, validSourceIdentity } from './policies';
+import {
+  sessionLength,
+  sessionNameFor,
+  sessionPolicy,
+  sessionTagValue,
+  validSourceIdentity,
+} from './policies';
+
+/** A grant whose session policies and tags take this much of AWS's packed space is logged. */
+const PACKED_WARN_PERCENT = 80;
 
 /** The user's AWS identity, checked to be a valid `SourceIdentity`. */
 export function sourceIdentity(grant: Grant, identities: CloudIdentities): string {
@@ -50,17 +59,13 @@ export async function assume(
       false,
     );
   }
-  const policy = sessionPolicy(grant.requestId, grant.actions, grant.resource);
+  const policy = sessionPolicy(grant.requestId, grant.actions, grant.resource, t.baselinePolicyArns);
   const length = sessionLength(remaining, t.maxSessionSeconds, ctx.chained);
   const sessionName = sessionNameFor(grant.requestId);
   for (const note of length.notes) ctx.log(`aws: grant ${grant.id}: ${note}`);
-  const tags = [{ Key: 'unblock-request', Value: grant.requestId.slice(0, 256) }];
-  if (context?.ticket) {
-    tags.push({
-      Key: 'unblock-ticket',
-      Value: context.ticket.replace(/[^\p{L}\p{Z}\p{N}_.:/=+\-@]/gu, '-').slice(0, 256),
-    });
-  }
+  // Tag values within STS's characters and length (docs/cloud-mechanics.md §1.2).
+  const tags = [{ Key: 'unblock-request', Value: sessionTagValue(grant.requestId) }];
+  if (context?.ticket) tags.push({ Key: 'unblock-ticket', Value: sessionTagValue(context.ticket) });
   let out;
   try {
     out = await ctx.brokerSts.send(
@@ -72,7 +77,7 @@ export async function assume(
         ...(t.baselinePolicyArns.length > 0
           ? { PolicyArns: t.baselinePolicyArns.map((arn) => ({ arn })) }
           : {}),
-        DurationSeconds: length.seconds,
+        ...(length.seconds === null ? {} : { DurationSeconds: length.seconds }),
         Tags: tags,
       }),
     );
@@ -89,6 +94,11 @@ export async function assume(
   ) {
     throw new ProvisionError(`AssumeRole ${t.roleArn} answered without credentials`, true);
   }
+  if ((out.PackedPolicySize ?? 0) >= PACKED_WARN_PERCENT) {
+    ctx.log(
+      `aws: grant ${grant.id}: the session policies and tags take ${out.PackedPolicySize}% of AWS's packed space (above 100 AssumeRole fails)`,
+    );
+  }
   const session: HeldSession = {
     credentials: {
       accessKeyId: c.AccessKeyId,
@@ -104,7 +114,7 @@ export async function assume(
   if (previous && previous.latestEnd > session.latestEnd) session.latestEnd = previous.latestEnd;
   ctx.held.set(grant.id, session);
   ctx.log(
-    `aws: grant ${grant.id}: assumed ${t.roleArn} as ${sessionName} for ${identity} until ${c.Expiration.toISOString()} (${length.seconds} s)`,
+    `aws: grant ${grant.id}: assumed ${t.roleArn} as ${sessionName} for ${identity} until ${c.Expiration.toISOString()} (${length.lastsSeconds} s${length.seconds === null ? ', role chaining: no DurationSeconds' : ''})`,
   );
   return session;
 }

@@ -1,15 +1,33 @@
 /**
  * CloudTrail (JSON 1.1 protocol): LookupEvents over the events the simulated consoles record
- * with `recordCall`, with its one-attribute filter, time range, paging and rate limit.
+ * with `recordCall`, with its one-attribute filter, time range, paging and rate limit. Event
+ * history is per account and per region, as in AWS (docs/cloud-mechanics.md §1.6): a call sees
+ * the caller's account's events of the region its signature is scoped to, and the rate limit
+ * counts per account and region.
  */
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import { allows, logRequest, resolveCaller, takeFault, type AwsState } from './state';
 import type { AwsSession, ConsoleSession, TrailEvent } from './types';
-import { AwsError, checkSignature, faultStatus, iso, readBody } from './wire';
+import { AwsError, faultStatus, iso, readBody, signatureScope } from './wire';
 
 /** LookupEvents' throttle: 2 requests per second per account and region. */
 const LOOKUPS_PER_SECOND = 2;
+
+/** Services whose events CloudTrail logs in the partition's global-events region. */
+const GLOBAL_SERVICES = new Set(['iam', 'sts', 'signin', 'organizations', 'cloudfront', 'route53']);
+
+/** Where a partition's global services log their events (us-east-1 for the commercial partition). */
+export const globalEventsRegion = (region: string) =>
+  region.startsWith('us-gov-') ? 'us-gov-west-1' : region.startsWith('cn-') ? 'cn-north-1' : 'us-east-1';
+
+/** The region whose event history holds a call: the resource ARN's, the global one, or the fake's. */
+function eventRegion(state: AwsState, action: string, resource: string | null): string {
+  const arnRegion = resource?.startsWith('arn:') ? resource.split(':')[3] : undefined;
+  if (arnRegion) return arnRegion;
+  const service = action.split(':')[0] ?? '';
+  return GLOBAL_SERVICES.has(service) ? globalEventsRegion(state.region) : state.region;
+}
 
 /** The lookup attributes LookupEvents filters on, and the values each event has for them. */
 const ATTRIBUTES: Record<string, (e: TrailEvent) => string[]> = {
@@ -23,7 +41,7 @@ const ATTRIBUTES: Record<string, (e: TrailEvent) => string[]> = {
   AccessKeyId: (e) => (e.accessKeyId ? [e.accessKeyId] : []),
 };
 
-const trailJson = (e: TrailEvent, region: string) => ({
+const trailJson = (e: TrailEvent) => ({
   EventId: e.eventId,
   EventName: e.eventName,
   ReadOnly: String(e.readOnly),
@@ -43,7 +61,7 @@ const trailJson = (e: TrailEvent, region: string) => ({
     eventTime: iso(e.eventTime),
     eventSource: e.eventSource,
     eventName: e.eventName,
-    awsRegion: region,
+    awsRegion: e.region,
     errorCode: e.errorCode ?? undefined,
     requestParameters: null,
     eventID: e.eventId,
@@ -60,7 +78,12 @@ function pageOffset(nextToken: unknown): number {
   return Number(m[1]);
 }
 
-function lookupEvents(state: AwsState, body: Record<string, unknown>): unknown {
+interface Scope {
+  readonly account: string;
+  readonly region: string;
+}
+
+function lookupEvents(state: AwsState, body: Record<string, unknown>, scope: Scope): unknown {
   const attrs = Array.isArray(body.LookupAttributes) ? (body.LookupAttributes as unknown[]) : [];
   // LookupEvents filters on one attribute at most.
   if (attrs.length > 1) {
@@ -72,7 +95,8 @@ function lookupEvents(state: AwsState, body: Record<string, unknown>): unknown {
   }
   const attr = attrs[0] as { AttributeKey?: string; AttributeValue?: string } | undefined;
   const pick = attr ? ATTRIBUTES[attr.AttributeKey ?? ''] : undefined;
-  if (attr && (!pick || !attr.AttributeValue)) {
+  // A known key and a value of 1–2,000 characters (CloudTrail's model).
+  if (attr && (!pick || !attr.AttributeValue || attr.AttributeValue.length > 2000)) {
     throw new AwsError(400, 'InvalidLookupAttributesException', 'The lookup attribute is not valid.');
   }
   const max = body.MaxResults === undefined ? 50 : Number(body.MaxResults);
@@ -85,19 +109,22 @@ function lookupEvents(state: AwsState, body: Record<string, unknown>): unknown {
   const offset = pageOffset(body.NextToken);
   // Newest first, as CloudTrail returns them.
   const matching = state.events
+    .filter((e) => e.account === scope.account && e.region === scope.region)
     .filter((e) => e.eventTime.getTime() >= start && e.eventTime.getTime() <= end)
     .filter((e) => !attr || pick!(e).includes(attr.AttributeValue!))
     .sort((a, b) => b.eventTime.getTime() - a.eventTime.getTime());
   const page = matching.slice(offset, offset + max);
   const next =
     offset + max < matching.length ? Buffer.from(`page-${offset + max}`).toString('base64url') : undefined;
-  return { Events: page.map((e) => trailJson(e, state.region)), NextToken: next };
+  return { Events: page.map(trailJson), NextToken: next };
 }
 
-/** Counts a LookupEvents call against its rate (fake-clock time); throttles beyond it. */
-function throttle(state: AwsState): void {
+/** Counts a LookupEvents call against its account and region's rate (fake-clock time); throttles beyond it. */
+function throttle(state: AwsState, scope: Scope): void {
   const now = state.clock.now().getTime();
-  const calls = state.trailCalls;
+  const key = `${scope.account}/${scope.region}`;
+  const calls = state.trailCalls.get(key) ?? [];
+  state.trailCalls.set(key, calls);
   while (calls.length > 0 && calls[0]! <= now - 1000) calls.shift();
   if (state.cloudTrailRateLimit && calls.length >= LOOKUPS_PER_SECOND)
     throw new AwsError(400, 'ThrottlingException', 'Rate exceeded');
@@ -112,21 +139,27 @@ async function serveLookup(state: AwsState, req: http.IncomingMessage, target: s
   } catch {
     throw new AwsError(400, 'SerializationException', 'Body is not JSON');
   }
-  let akid: string | null = null;
+  let signed: { accessKeyId: string; region: string } | null = null;
   try {
-    akid = checkSignature(req, 'cloudtrail', state.region);
+    signed = signatureScope(req, 'cloudtrail');
   } finally {
-    logRequest(state, 'cloudtrail', action, body, akid);
+    logRequest(state, 'cloudtrail', action, { ...body, region: signed?.region }, signed?.accessKeyId ?? null);
   }
   const fault = takeFault(state, 'cloudtrail', action);
   if (fault) throw new AwsError(faultStatus(fault.code), fault.code, `Injected ${fault.code}`);
   const tokenHeader = req.headers['x-amz-security-token'];
-  resolveCaller(state, akid, typeof tokenHeader === 'string' ? tokenHeader : undefined);
+  const caller = resolveCaller(
+    state,
+    signed.accessKeyId,
+    typeof tokenHeader === 'string' ? tokenHeader : undefined,
+  );
   if (!/^(com\.amazonaws\.cloudtrail\.v20131101\.)?CloudTrail_20131101\.LookupEvents$/.test(target)) {
     throw new AwsError(400, 'UnknownOperationException', `Unknown operation ${target}`);
   }
-  throttle(state);
-  return lookupEvents(state, body);
+  // The endpoint answers for the region the request is signed for (cloudtrail.<region>.amazonaws.com).
+  const scope = { account: caller.account, region: signed.region };
+  throttle(state, scope);
+  return lookupEvents(state, body, scope);
 }
 
 /** The CloudTrail listener: `x-amz-target` names the operation, JSON in and out. */
@@ -145,30 +178,37 @@ export function cloudTrailListener(state: AwsState): http.RequestListener {
           'content-type': 'application/x-amz-json-1.1',
           'x-amzn-errortype': err.code,
         });
-        res.end(JSON.stringify({ __type: err.code, message: err.message }));
+        // CloudTrail's error shapes name their text `Message` (STS and IAM: `message`).
+        res.end(JSON.stringify({ __type: err.code, Message: err.message }));
       }
     })();
   };
 }
 
-/** `allows`, logged to CloudTrail as the session's call (with `AccessDenied` when refused). */
+/**
+ * `allows`, logged to CloudTrail as the session's call (with `AccessDenied` when refused) in the
+ * call's region. A console page's call carries the console's own access key id.
+ */
 export function recordCall(
   state: AwsState,
   target: AwsSession | ConsoleSession,
   action: string,
   resource: string | null = null,
   now: Date = state.clock.now(),
+  region: string = eventRegion(state, action, resource),
 ): boolean {
   const allowed = allows(state, target, action, resource, now);
   const session = 'session' in target ? target.session : target;
   const [service = 'aws', name = action] = action.split(':');
   state.events.push({
     eventId: randomUUID(),
+    account: session.account,
+    region,
     eventName: name,
     eventSource: `${service}.amazonaws.com`,
     eventTime: now,
     username: session.sessionName,
-    accessKeyId: session.accessKeyId,
+    accessKeyId: 'session' in target ? target.accessKeyId : session.accessKeyId,
     // CloudTrail's read-only flag: Get/List/Describe calls.
     readOnly: /^(Get|List|Describe)/.test(name),
     resources: resource ? [{ type: `AWS::${service.toUpperCase()}::Resource`, name: resource }] : [],

@@ -45,6 +45,7 @@ export type {
   FakeCaller,
   FakeRequest,
   TrailEvent,
+  TrustAction,
 } from './types';
 
 /** The handle on the state that tests and the simulated consoles use. */
@@ -61,6 +62,7 @@ function stateView(state: AwsState): AwsFakeState {
       const c = consoles.get(cookieValue);
       if (!c) return null;
       const view: ConsoleSession = {
+        accessKeyId: c.accessKeyId,
         account: c.session.account,
         sourceIdentity: c.session.sourceIdentity,
         sessionName: c.session.sessionName,
@@ -72,8 +74,15 @@ function stateView(state: AwsState): AwsFakeState {
       return view;
     },
     allows: (session, action, resource, now) => allows(state, session, action, resource, now),
-    recordCall: (session, action, resource, now) => recordCall(state, session, action, resource, now),
+    recordCall: (session, action, resource, now, region) =>
+      recordCall(state, session, action, resource, now, region),
     encodeDenial: (denial) => encodeDenial(state, denial),
+    events: state.events,
+    copyEventToRegion(eventId, region) {
+      const event = state.events.find((e) => e.eventId === eventId);
+      if (!event) throw new Error(`copyEventToRegion: no event ${eventId}`);
+      state.events.push({ ...event, region });
+    },
     rolePolicies: (roleArn) => Object.fromEntries(roles.get(roleArn)?.inline ?? []),
     failNext(count, code, match = {}) {
       state.faults.push({ remaining: count, code, service: match.service, action: match.action });
@@ -82,6 +91,11 @@ function stateView(state: AwsState): AwsFakeState {
       const role = roles.get(roleArn);
       if (!role) throw new Error(`denyAssumeRole: no role ${roleArn}`);
       role.trustDenied = denied;
+    },
+    setTrustActions(roleArn, actions) {
+      const role = roles.get(roleArn);
+      if (!role) throw new Error(`setTrustActions: no role ${roleArn}`);
+      role.trustActions = new Set(actions);
     },
   };
 }

@@ -10,6 +10,46 @@ import { AwsError, xmlEscape } from './wire';
 /** IAM's quota on the total size of a role's inline policies (whitespace not counted). */
 const INLINE_POLICIES_MAX_CHARS = 10_240;
 
+/** IAM's model: `roleNameType` 1–64 and `policyNameType` 1–128 characters of `[\w+=,.@-]`. */
+const ROLE_NAME_RE = /^[\w+=,.@-]{1,64}$/;
+const POLICY_NAME_RE = /^[\w+=,.@-]{1,128}$/;
+/** `policyDocumentType`: 1–131,072 characters of tab, line feed, carriage return, U+0020–U+00FF. */
+const POLICY_DOCUMENT_RE = /^[\t\n\r\u0020-\u00FF]{1,131072}$/;
+
+/** IAM's wording for a parameter that breaks its model's constraints. */
+function checkParameter(value: string | null, member: string, re: RegExp, rule: string): void {
+  if (value !== null && re.test(value)) return;
+  throw new AwsError(
+    400,
+    'ValidationError',
+    `1 validation error detected: Value '${value ?? 'null'}' at '${member}' failed to satisfy constraint: ${rule}`,
+  );
+}
+
+/** RoleName and PolicyName of every call, and PutRolePolicy's document, checked as IAM does. */
+function checkParameters(action: string, p: URLSearchParams): void {
+  checkParameter(
+    p.get('RoleName'),
+    'roleName',
+    ROLE_NAME_RE,
+    'Member must satisfy regular expression pattern: [\\w+=,.@-]+ and have length between 1 and 64',
+  );
+  if (action === 'ListRolePolicies') return;
+  checkParameter(
+    p.get('PolicyName'),
+    'policyName',
+    POLICY_NAME_RE,
+    'Member must satisfy regular expression pattern: [\\w+=,.@-]+ and have length between 1 and 128',
+  );
+  if (action !== 'PutRolePolicy') return;
+  checkParameter(
+    p.get('PolicyDocument'),
+    'policyDocument',
+    POLICY_DOCUMENT_RE,
+    'Member must satisfy regular expression pattern: [\\u0009\\u000A\\u000D\\u0020-\\u00FF]+ and have length between 1 and 131072',
+  );
+}
+
 function iamRole(state: AwsState, p: URLSearchParams, caller: Caller, action: string): Role {
   const name = p.get('RoleName') ?? '';
   const role = roleByName(state, caller.account, name);
@@ -31,9 +71,6 @@ function iamRole(state: AwsState, p: URLSearchParams, caller: Caller, action: st
 }
 
 function putRolePolicy(role: Role, policyName: string, doc: string): string {
-  if (!/^[\w+=,.@-]{1,128}$/.test(policyName)) {
-    throw new AwsError(400, 'ValidationError', `The specified value for policyName is invalid.`);
-  }
   try {
     parsePolicy(doc);
   } catch (e) {
@@ -54,6 +91,9 @@ function putRolePolicy(role: Role, policyName: string, doc: string): string {
 }
 
 function handle(state: AwsState, action: string, p: URLSearchParams, caller: Caller): string | null {
+  if (['PutRolePolicy', 'GetRolePolicy', 'DeleteRolePolicy', 'ListRolePolicies'].includes(action)) {
+    checkParameters(action, p);
+  }
   const policyName = p.get('PolicyName') ?? '';
   const missing = (role: Role) =>
     new AwsError(

@@ -44,6 +44,12 @@ function getSigninToken(state: AwsState, form: URLSearchParams): Reply {
   ) {
     return text(400, 'Invalid or expired session credentials');
   }
+  // From credentials of role chaining (a broker on role credentials assumed the role), sign-in
+  // fails when AssumeRole carried DurationSeconds (AWS's guide requires an IAM user's long-term
+  // keys for that) or the request asks for SessionDuration (docs/cloud-mechanics.md §1.3).
+  if (session.chained && (session.durationRequested || form.has('SessionDuration'))) {
+    return text(400, 'Credentials of a chained role session cannot take DurationSeconds or SessionDuration');
+  }
   // The console session lasts SessionDuration (15 min – 12 h), by default what the role session has left.
   const duration = form.has('SessionDuration')
     ? Number(form.get('SessionDuration'))
@@ -76,6 +82,8 @@ function login(state: AwsState, form: URLSearchParams): Reply {
   token.used = true;
   const cookie = random(48, 'abcdefghijklmnopqrstuvwxyz0123456789');
   state.consoles.set(cookie, {
+    // The console signs its own requests: its access key id is not the role session's.
+    accessKeyId: `ASIA${random(16, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567')}`,
     session: token.session,
     expiresAt: new Date(now.getTime() + token.durationSeconds * 1000),
     loggedOut: false,

@@ -15,6 +15,7 @@ import type {
   FakeCaller,
   FakeRequest,
   TrailEvent,
+  TrustAction,
 } from './types';
 import { AwsError, iso, random } from './wire';
 
@@ -27,6 +28,8 @@ export interface Role {
   readonly kind: 'jit' | 'admin';
   trustedCaller: string | undefined;
   trustDenied: boolean;
+  /** What the trust policy allows the trusted caller beyond assuming (tags, source identity). */
+  trustActions: ReadonlySet<TrustAction>;
   readonly inline: Map<string, string>;
 }
 
@@ -45,6 +48,8 @@ export interface SigninToken {
 }
 
 export interface ConsoleRecord {
+  /** The console's own access key id (it may differ from the role session's). */
+  readonly accessKeyId: string;
   readonly session: AwsSession;
   readonly expiresAt: Date;
   loggedOut: boolean;
@@ -54,7 +59,10 @@ export interface ConsoleRecord {
 export interface Caller {
   readonly arn: string;
   readonly account: string;
+  /** A session this fake issued, or null (keys the fake was given: `callers`, the default user). */
   readonly session: AwsSession | null;
+  /** Temporary credentials (a role session): assuming a role from them is role chaining. */
+  readonly temporary: boolean;
 }
 
 /** Everything the fake's APIs share; one per running fake. */
@@ -67,6 +75,8 @@ export interface AwsState {
   /** Managed policy documents by ARN. */
   readonly managed: Readonly<Record<string, string>>;
   readonly cloudTrailRateLimit: boolean;
+  /** Bytes of compressed session policies and tags that make 100 % of `PackedPolicySize`. */
+  readonly packedPolicyBudget: number;
   readonly roles: Map<string, Role>;
   /** Role sessions by access key id. */
   readonly sessions: Map<string, AwsSession>;
@@ -80,8 +90,8 @@ export interface AwsState {
   readonly events: TrailEvent[];
   readonly requests: FakeRequest[];
   readonly faults: Fault[];
-  /** Times of recent LookupEvents calls, for its rate limit. */
-  readonly trailCalls: number[];
+  /** Times of recent LookupEvents calls per `<account>/<region>`, for its rate limit. */
+  readonly trailCalls: Map<string, number[]>;
 }
 
 const DEFAULT_CALLER_ARN = 'arn:aws:iam::999999999999:user/unblock-broker';
@@ -98,12 +108,19 @@ const BUILTIN_MANAGED: Record<string, string> = {
   }),
 };
 
+const ALL_TRUST_ACTIONS: readonly TrustAction[] = [
+  'sts:AssumeRole',
+  'sts:TagSession',
+  'sts:SetSourceIdentity',
+];
+
 function addRole(
   roles: Map<string, Role>,
   arn: string,
   maxSessionSeconds: number,
   kind: Role['kind'],
   trusted?: string,
+  trustActions: readonly TrustAction[] = ALL_TRUST_ACTIONS,
 ): void {
   const m = /^arn:aws[\w-]*:iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]+)$/.exec(arn);
   if (!m) throw new Error(`accounts[].roleArn: not an IAM role ARN: ${arn}`);
@@ -116,6 +133,7 @@ function addRole(
     kind,
     trustedCaller: trusted,
     trustDenied: false,
+    trustActions: new Set(trustActions),
     inline: new Map(),
   });
 }
@@ -123,7 +141,7 @@ function addRole(
 export function createAwsState(options: AwsFakeOptions): AwsState {
   const roles = new Map<string, Role>();
   for (const a of options.accounts) {
-    addRole(roles, a.roleArn, a.maxSessionSeconds, 'jit', a.trustedCaller);
+    addRole(roles, a.roleArn, a.maxSessionSeconds, 'jit', a.trustedCaller, a.trustActions);
     if (a.adminRoleArn) addRole(roles, a.adminRoleArn, 3600, 'admin', a.trustedCaller);
   }
   return {
@@ -132,6 +150,7 @@ export function createAwsState(options: AwsFakeOptions): AwsState {
     callers: options.callers ?? null,
     managed: { ...BUILTIN_MANAGED, ...options.managedPolicies },
     cloudTrailRateLimit: options.cloudTrailRateLimit ?? true,
+    packedPolicyBudget: options.packedPolicyBudget ?? 1800,
     roles,
     sessions: new Map(),
     signinTokens: new Map(),
@@ -141,7 +160,7 @@ export function createAwsState(options: AwsFakeOptions): AwsState {
     events: [],
     requests: [],
     faults: [],
-    trailCalls: [],
+    trailCalls: new Map(),
   };
 }
 
@@ -186,20 +205,41 @@ export function resolveCaller(state: AwsState, akid: string, token: string | und
     if (state.clock.now() >= session.expiresAt) {
       throw new AwsError(400, 'ExpiredToken', 'The security token included in the request is expired');
     }
-    return { arn: session.arn, account: session.account, session };
+    return { arn: session.arn, account: session.account, session, temporary: true };
   }
-  const caller = state.callers
-    ? state.callers.find((c) => c.accessKeyId === akid)
-    : { arn: DEFAULT_CALLER_ARN };
-  // `ASIA…` keys are temporary: one the fake did not issue is unknown.
-  if (!caller || akid.startsWith('ASIA')) {
-    throw new AwsError(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
+  const declared = state.callers?.find((c) => c.accessKeyId === akid);
+  const invalid = () =>
+    new AwsError(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
+  if (declared) {
+    // Role credentials the broker runs on: they need their session token like any session.
+    if (declared.sessionToken !== undefined && token !== declared.sessionToken) throw invalid();
+    return {
+      arn: declared.arn,
+      account: declared.arn.split(':')[4]!,
+      session: null,
+      temporary: declared.sessionToken !== undefined,
+    };
   }
-  return { arn: caller.arn, account: caller.arn.split(':')[4]!, session: null };
+  // Without `callers`, any long-term key is the default broker user; `ASIA…` keys are temporary,
+  // and one the fake neither issued nor was given is unknown.
+  if (state.callers || akid.startsWith('ASIA')) throw invalid();
+  return {
+    arn: DEFAULT_CALLER_ARN,
+    account: DEFAULT_CALLER_ARN.split(':')[4]!,
+    session: null,
+    temporary: false,
+  };
 }
 
-/** IAM's global condition keys of a role session, at `now`. */
-const sessionContext = (s: AwsSession, now: Date): RequestContext => ({
+/**
+ * IAM's global condition keys of a request made with a role session, at `now`. A federated
+ * console session is that role session signed in to the console: its requests carry the same
+ * `aws:SourceIdentity`, `aws:userid` and `aws:TokenIssueTime` (the role session's issue time, not
+ * the sign-in's), which is why a deny on them (the console's "Revoke active sessions") ends the
+ * console sessions made from those credentials too (docs/cloud-mechanics.md §1.3, §1.5). The
+ * console's own access key id changes nothing here.
+ */
+const requestContext = (s: AwsSession, now: Date): RequestContext => ({
   'aws:SourceIdentity': s.sourceIdentity ?? undefined,
   'aws:userid': `${s.roleId}:${s.sessionName}`,
   'aws:TokenIssueTime': iso(s.issuedAt),
@@ -217,6 +257,7 @@ function parseStored(text: string): PolicyDocument | null {
 
 const consoleFor = (state: AwsState, view: ConsoleSession): ConsoleRecord =>
   state.consoleViews.get(view) ?? {
+    accessKeyId: view.accessKeyId,
     session: view.session,
     expiresAt: view.expiresAt,
     loggedOut: view.expired,
@@ -250,7 +291,8 @@ export function allows(
   const role = state.roles.get(session.roleArn);
   if (!role) return false;
   const res = resource ?? '*';
-  const context = sessionContext(session, now);
+  // API call or console page: the same condition keys (see requestContext).
+  const context = requestContext(session, now);
   // An explicit deny in the role's own policies wins over every allow.
   const inline = [...role.inline.values()].map(parseStored);
   if (anyStatement(inline, 'Deny', action, res, context)) return false;

@@ -5,12 +5,23 @@
  */
 import type { FakeClock } from '../clock';
 
-/** A principal that may call the fake with long-term keys (the broker, by default). */
+/**
+ * A principal that may call the fake with keys the fake did not issue: an IAM user's long-term
+ * keys (the broker, by default), or a role session the broker runs on (ECS, Lambda, EC2, EKS).
+ */
 export interface FakeCaller {
   readonly accessKeyId: string;
-  /** `arn:aws:iam::<acct>:user/<name>` or, for a broker running on role credentials, an assumed-role ARN. */
+  /** `arn:aws:iam::<acct>:user/<name>`, or `arn:aws:sts::<acct>:assumed-role/<role>/<session>` for role credentials. */
   readonly arn: string;
+  /**
+   * Set for role credentials (temporary: every request must carry this token). Every AssumeRole
+   * such a caller makes is role chaining (docs/cloud-mechanics.md §1.1).
+   */
+  readonly sessionToken?: string;
 }
+
+/** The STS actions a role's trust policy can allow its trusted principal (docs/cloud-mechanics.md §1.1). */
+export type TrustAction = 'sts:AssumeRole' | 'sts:TagSession' | 'sts:SetSourceIdentity';
 
 export interface FakeAccountOptions {
   readonly account: string;
@@ -22,6 +33,8 @@ export interface FakeAccountOptions {
   readonly trustedCaller?: string;
   /** A role the broker assumes to edit the JIT role's inline policies and decode messages. */
   readonly adminRoleArn?: string;
+  /** What the JIT role's trust policy allows the trusted caller; default all three. */
+  readonly trustActions?: readonly TrustAction[];
 }
 
 export interface AwsFakeOptions {
@@ -38,8 +51,15 @@ export interface AwsFakeOptions {
   readonly managedPolicies?: Readonly<Record<string, string>>;
   /** Where the console lives (informational: `login` redirects to whatever `Destination` says). */
   readonly consoleUrl?: string;
-  /** Enforce CloudTrail's 2 requests/s (on the fake clock). Default true. */
+  /** Enforce CloudTrail's 2 requests/s per account and region (on the fake clock). Default true. */
   readonly cloudTrailRateLimit?: boolean;
+  /**
+   * The packed-size allowance of AssumeRole's session policy, policy ARNs and tags, in bytes of
+   * their compressed form (`PackedPolicySize` is its percentage). Default 1,800: the STS model's
+   * AssumeRole example (a short policy and three tags) then packs to 8 %, the `PackedPolicySize`
+   * of the example's answer. Tests lower it to reach `PackedPolicyTooLarge`.
+   */
+  readonly packedPolicyBudget?: number;
 }
 
 /** A role session STS issued. Credentials included: the fake is the cloud, it holds them. */
@@ -61,10 +81,18 @@ export interface AwsSession {
   readonly policyArns: readonly string[];
   /** The principal that called AssumeRole. */
   readonly callerArn: string;
+  /** Issued to a caller on role credentials (role chaining, capped at one hour). */
+  readonly chained: boolean;
+  /** AssumeRole carried `DurationSeconds` (with `chained`, federation sign-in then fails). */
+  readonly durationRequested: boolean;
+  /** Session tags, as sent. */
+  readonly tags: Readonly<Record<string, string>>;
 }
 
 /** What a console cookie stands for. */
 export interface ConsoleSession {
+  /** The console's own access key id: it may differ from the role session's (docs/cloud-mechanics.md §1.3). */
+  readonly accessKeyId: string;
   readonly account: string;
   readonly sourceIdentity: string | null;
   readonly sessionName: string;
@@ -87,6 +115,10 @@ export interface FakeRequest {
 /** One CloudTrail event as LookupEvents returns it. */
 export interface TrailEvent {
   readonly eventId: string;
+  /** The account whose trail holds it (LookupEvents only returns the caller's account's events). */
+  readonly account: string;
+  /** The region whose event history holds it (LookupEvents searches one region). */
+  readonly region: string;
   readonly eventName: string;
   readonly eventSource: string;
   readonly eventTime: Date;
@@ -120,13 +152,25 @@ export interface AwsFakeState {
    * or one of its managed policies allows it.
    */
   allows(session: AwsSession | ConsoleSession, action: string, resource?: string | null, now?: Date): boolean;
-  /** `allows`, logged to CloudTrail as the session's call (with `AccessDenied` when refused). */
+  /**
+   * `allows`, logged to CloudTrail as the session's call (with `AccessDenied` when refused), in
+   * `region`: by default the resource ARN's region, us-east-1 for global services (IAM, STS's
+   * global endpoint, sign-in), else the fake's region.
+   */
   recordCall(
     session: AwsSession | ConsoleSession,
     action: string,
     resource?: string | null,
     now?: Date,
+    region?: string,
   ): boolean;
+  /**
+   * Copies a recorded event into another region's history under the same event id: for testing
+   * that a reader of several regions counts an event once.
+   */
+  copyEventToRegion(eventId: string, region: string): void;
+  /** The events recorded so far, oldest first. */
+  readonly events: readonly TrailEvent[];
   /** An encoded authorization message for this denial, as EC2 returns one (decode via STS). */
   encodeDenial(denial: {
     account: string;
@@ -141,6 +185,8 @@ export interface AwsFakeState {
   failNext(count: number, code: string, match?: { service?: AwsService; action?: string }): void;
   /** Make the role's trust policy refuse (true) or accept (false) every caller. */
   denyAssumeRole(roleArn: string, denied?: boolean): void;
+  /** What the role's trust policy allows its trusted caller (`sts:TagSession`, `sts:SetSourceIdentity`…). */
+  setTrustActions(roleArn: string, actions: readonly TrustAction[]): void;
 }
 
 export interface AwsFake {
