@@ -5,7 +5,8 @@
  * checkpoint says is a truncation; a checkpoint whose hash differs from the recomputed chain at
  * its seq is a rewrite. A checkpoint whose signature does not check out under a trusted key is a
  * forgery (someone wrote it without the key). Checkpoints signed by keys not trusted here cannot
- * be checked and are reported as such.
+ * be checked and are reported as such; when there are checkpoints but none can be checked, the
+ * log is not called intact (a removed or swapped key must not turn verification off silently).
  */
 import type { KeyObject } from 'node:crypto';
 import { verifyAudit, type AuditAnchor, type AuditVerification } from '../store/audit';
@@ -17,11 +18,16 @@ import { checkpointSignatureValid, keyIdOf } from './signing-key';
 export type AuditReport = {
   /** Warnings for the operator (files missing, checkpoints that could not be checked). */
   readonly warnings: readonly string[];
-  /** How many signed checkpoints were checked, and the latest of them. */
+  /** How many signed checkpoints were checked (distinct rows), and the latest of them. */
   readonly checkpoints: { readonly checked: number; readonly latest: AuditCheckpoint | null };
 } & (
   | AuditVerification
-  | { readonly ok: false; readonly seq: number; readonly problem: 'forged-checkpoint'; readonly message: string }
+  | {
+      readonly ok: false;
+      readonly seq: number;
+      readonly problem: 'forged-checkpoint' | 'unverifiable';
+      readonly message: string;
+    }
 );
 
 interface Sourced {
@@ -65,7 +71,7 @@ export async function verifyAuditLog(
         problem: 'forged-checkpoint',
         message: `the checkpoint for row ${c.seq} in ${source} is not signed by key ${c.keyId}: someone wrote it without the key`,
         warnings,
-        checkpoints: { checked: anchors.length, latest },
+        checkpoints: { checked: new Set(anchors.map((a) => a.seq)).size, latest },
       };
     }
     anchors.push({ seq: c.seq, hash: c.hash, source: `the checkpoint signed at ${c.at} (${source})` });
@@ -76,9 +82,22 @@ export async function verifyAuditLog(
       `checkpoints signed by ${[...untrusted].join(', ')} were not checked: no such public key here (give it with --public-key)`,
     );
   }
+  const checked = new Set(anchors.map((a) => a.seq)).size;
+  if (anchors.length === 0 && sourced.length > 0) {
+    return {
+      ok: false,
+      seq: 0,
+      problem: 'unverifiable',
+      message:
+        `${sourced.length} checkpoint(s) were found but none is signed by a key held here ` +
+        `(signed by ${[...untrusted].join(', ')}): give its public key with --public-key`,
+      warnings,
+      checkpoints: { checked, latest },
+    };
+  }
   if (trusted.size > 0 && anchors.length === 0) {
     warnings.push('no signed checkpoint found: truncation and rewrites cannot be detected yet');
   }
   const chain = await verifyAudit(db, { anchors });
-  return { ...chain, warnings, checkpoints: { checked: anchors.length, latest } };
+  return { ...chain, warnings, checkpoints: { checked, latest } };
 }

@@ -80,7 +80,11 @@ export async function auditVerify(args: string[], io: Io): Promise<number> {
   );
   for (const warning of report.warnings) io.err(`warning: ${warning}\n`);
   if (!report.ok) {
-    io.err(`audit log BROKEN at row ${report.seq} (${report.problem}): ${report.message}\n`);
+    io.err(
+      report.problem === 'unverifiable'
+        ? `audit log NOT VERIFIED: ${report.message}\n`
+        : `audit log BROKEN at row ${report.seq} (${report.problem}): ${report.message}\n`,
+    );
     return 1;
   }
   const { checked, latest } = report.checkpoints;
