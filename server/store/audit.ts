@@ -274,22 +274,17 @@ function walkChain(rows: readonly AuditRow[]): Broken | null {
   return null;
 }
 
-/** The first anchor (by seq) an intact chain `rows` (seq 1…n in order) does not meet. */
+/**
+ * The anchors an intact chain `rows` (seq 1…n in order) does not meet: the lowest rewritten one
+ * first (the earliest damage), else truncation, named at the first missing row and measured by the
+ * highest anchor beyond the end.
+ */
 function checkAnchors(rows: readonly AuditRow[], anchors: readonly AuditAnchor[]): Broken | null {
+  const end = rows.length;
   let lastMet = 0;
   for (const anchor of anchors) {
     const row = rows[anchor.seq - 1];
-    if (!row) {
-      const end = rows.length;
-      return {
-        ok: false,
-        seq: anchor.seq,
-        problem: 'truncated',
-        message:
-          `${end === 0 ? 'the log is empty' : `the log ends at row ${end}`}, but ${anchor.source} says ` +
-          `row ${anchor.seq} existed: the log was truncated (rows ${end + 1}–${anchor.seq} at least were deleted)`,
-      };
-    }
+    if (!row) continue;
     if (row.hash !== anchor.hash) {
       return {
         ok: false,
@@ -302,5 +297,16 @@ function checkAnchors(rows: readonly AuditRow[], anchors: readonly AuditAnchor[]
     }
     lastMet = anchor.seq;
   }
-  return null;
+  const highest = Math.max(end, ...anchors.map((a) => a.seq));
+  // The first source naming the highest row (callers list the file copy before the database's).
+  const beyond = anchors.find((a) => a.seq === highest && a.seq > end);
+  if (!beyond) return null;
+  return {
+    ok: false,
+    seq: end + 1,
+    problem: 'truncated',
+    message:
+      `${end === 0 ? 'the log is empty' : `the log ends at row ${end}`}, but ${beyond.source} says ` +
+      `row ${beyond.seq} existed: the log was truncated (rows ${end + 1}–${beyond.seq}, at least, were deleted)`,
+  };
 }
