@@ -33,7 +33,12 @@ export async function writeCheckpoint(
   const head = await readAuditHead(db);
   if (!head) return null;
   const at = now.toISOString();
-  const checkpoint: AuditCheckpoint = { ...head, at, keyId: signer.keyId, signature: signer.sign({ ...head, at }) };
+  const checkpoint: AuditCheckpoint = {
+    ...head,
+    at,
+    keyId: signer.keyId,
+    signature: signer.sign({ ...head, at }),
+  };
   // The file first: it is the copy a database rewrite cannot reach.
   await appendCheckpointLine(file, checkpoint);
   await registerAuditSigningKey(db, signer.keyId, signer.publicKeyPem, now);
@@ -66,7 +71,8 @@ export async function readCheckpointFile(file: string): Promise<CheckpointFileCo
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { checkpoints: [], unreadable: [], missing: true };
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+      return { checkpoints: [], unreadable: [], missing: true };
     throw e;
   }
   const checkpoints: (AuditCheckpoint & { line: number })[] = [];

@@ -82,7 +82,9 @@ export function keyIdOf(publicKey: KeyObject): string {
 
 function signerFrom(privateKey: KeyObject): AuditSigner {
   if (privateKey.asymmetricKeyType !== 'ed25519') {
-    throw new AuditKeyError(`the audit signing key is ${privateKey.asymmetricKeyType ?? 'unknown'}, not Ed25519`);
+    throw new AuditKeyError(
+      `the audit signing key is ${privateKey.asymmetricKeyType ?? 'unknown'}, not Ed25519`,
+    );
   }
   const publicKey = createPublicKey(privateKey);
   return {

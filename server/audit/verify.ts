@@ -44,7 +44,8 @@ export async function verifyAuditLog(
   for (const file of options.checkpointFiles) {
     const contents = await readCheckpointFile(file);
     if (contents.missing) warnings.push(`no checkpoint file at ${file}`);
-    for (const line of contents.unreadable) warnings.push(`${file} line ${line} is not a checkpoint; ignored`);
+    for (const line of contents.unreadable)
+      warnings.push(`${file} line ${line} is not a checkpoint; ignored`);
     for (const c of contents.checkpoints) sourced.push({ checkpoint: c, source: `${file} line ${c.line}` });
   }
   for (const c of await listAuditCheckpoints(db)) sourced.push({ checkpoint: c, source: 'the database' });

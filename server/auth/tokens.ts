@@ -187,17 +187,17 @@ export async function rotateRefreshToken(
  * it (and the revocation audited). Unknown tokens, and tokens of another client, are silently
  * ignored (the endpoint answers 200 either way, so it is no oracle for which tokens exist).
  */
-export async function revokeToken(
-  tx: Tx,
-  token: string,
-  clientId: string | null,
-  now: Date,
-): Promise<void> {
+export async function revokeToken(tx: Tx, token: string, clientId: string | null, now: Date): Promise<void> {
   const kind = tokenKind(token);
   if (kind === 'api') {
     const row = await findBearerToken(tx, sha256(token));
     if (row) {
-      await revokeApiTokenAudited(tx, { hash: sha256(token) }, { actor: row.userId, via: 'oauth-revoke' }, now);
+      await revokeApiTokenAudited(
+        tx,
+        { hash: sha256(token) },
+        { actor: row.userId, via: 'oauth-revoke' },
+        now,
+      );
     }
     return;
   }

@@ -116,7 +116,8 @@ export async function auditExport(io: Io): Promise<number> {
     }
     // The last line: the head, signed now when the key is here, else the latest stored checkpoint.
     const signer = files ? await loadSigningKey(files.keyFile) : null;
-    const signed = signer && files ? await writeCheckpoint(db, signer, files.checkpointFile, new Date()) : null;
+    const signed =
+      signer && files ? await writeCheckpoint(db, signer, files.checkpointFile, new Date()) : null;
     const checkpoint = signed ?? (await latestAuditCheckpoint(db));
     io.out(`${JSON.stringify({ head, checkpoint, publicKey: signer?.publicKeyPem ?? null })}\n`);
   });

@@ -73,7 +73,8 @@ async function allApiTokens(db: Db, userId: string | undefined): Promise<ApiToke
 }
 
 /** `2026-03-01 14:05Z`: minutes are what last use is recorded to. */
-const minute = (iso: string | null, none: string) => (iso ? `${iso.slice(0, 10)} ${iso.slice(11, 16)}Z` : none);
+const minute = (iso: string | null, none: string) =>
+  iso ? `${iso.slice(0, 10)} ${iso.slice(11, 16)}Z` : none;
 
 function table(views: readonly ApiTokenView[]): string {
   const header = ['ID', 'USER', 'LABEL', 'CREATED', 'LAST USED', 'EXPIRES', 'STATUS'];
@@ -88,7 +89,14 @@ function table(views: readonly ApiTokenView[]): string {
     v.status === 'revoked' ? `revoked ${minute(v.revokedAt, '')}` : v.status,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  return [header, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return [header, ...rows]
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 export async function tokenList(args: string[], io: Io): Promise<number> {
@@ -118,7 +126,8 @@ export async function tokenList(args: string[], io: Io): Promise<number> {
 export async function tokenRevoke(args: string[], io: Io): Promise<number> {
   const { positionals } = parseArgs({ args, options: {}, allowPositionals: true, strict: true });
   const [id, ...extra] = positionals;
-  if (!id || extra.length > 0) throw new UsageError('token revoke: give exactly one token ID (see token list)');
+  if (!id || extra.length > 0)
+    throw new UsageError('token revoke: give exactly one token ID (see token list)');
   const options = optionsFromEnv(io.env);
   const { config } = await loadConfig(options.configFile);
   const now = new Date();

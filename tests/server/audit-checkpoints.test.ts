@@ -31,14 +31,20 @@ async function seed(db: Db, from: number, to: number): Promise<void> {
 
 /** Tamper as a database superuser would: with the append-only triggers switched off. */
 async function tamper(db: Db, table: string, sql: string): Promise<void> {
-  await db.exec(`ALTER TABLE ${table} DISABLE TRIGGER USER; ${sql}; ALTER TABLE ${table} ENABLE TRIGGER USER;`);
+  await db.exec(
+    `ALTER TABLE ${table} DISABLE TRIGGER USER; ${sql}; ALTER TABLE ${table} ENABLE TRIGGER USER;`,
+  );
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** Edits row `seq`'s details and recomputes its hash and every later one: the chain stays valid. */
 async function rewrite(db: Db, seq: number, details: Record<string, unknown>): Promise<void> {
-  await tamper(db, 'audit_log', `UPDATE audit_log SET details = '${JSON.stringify(details)}' WHERE seq = ${seq}`);
+  await tamper(
+    db,
+    'audit_log',
+    `UPDATE audit_log SET details = '${JSON.stringify(details)}' WHERE seq = ${seq}`,
+  );
   const { rows } = await db.query<{
     seq: number;
     at: Date;
@@ -47,12 +53,20 @@ async function rewrite(db: Db, seq: number, details: Record<string, unknown>): P
     subject: string | null;
     details: unknown;
     prev_hash: string;
-  }>('SELECT seq, at, actor, type, subject, details, prev_hash FROM audit_log WHERE seq >= $1 ORDER BY seq', [seq]);
+  }>('SELECT seq, at, actor, type, subject, details, prev_hash FROM audit_log WHERE seq >= $1 ORDER BY seq', [
+    seq,
+  ]);
   let prev = rows[0]!.prev_hash;
   for (const r of rows) {
     const hash = sha256(
       prev +
-        canonicalJson({ at: r.at.toISOString(), actor: r.actor, type: r.type, subject: r.subject, details: r.details }),
+        canonicalJson({
+          at: r.at.toISOString(),
+          actor: r.actor,
+          type: r.type,
+          subject: r.subject,
+          details: r.details,
+        }),
     );
     await tamper(
       db,
@@ -64,7 +78,12 @@ async function rewrite(db: Db, seq: number, details: Record<string, unknown>): P
 }
 
 forEachStore('audit checkpoints', (store) => {
-  async function setup(): Promise<{ db: Db; signer: AuditSigner; file: string; verify: () => ReturnType<typeof verifyAuditLog> }> {
+  async function setup(): Promise<{
+    db: Db;
+    signer: AuditSigner;
+    file: string;
+    verify: () => ReturnType<typeof verifyAuditLog>;
+  }> {
     const db = await store.migrated();
     const dir = mkdtempSync(join(tmpdir(), 'unblock-audit-'));
     const signer = await generateSigningKey(join(dir, 'signing-key.pem'));
@@ -99,13 +118,17 @@ forEachStore('audit checkpoints', (store) => {
     expect(await verifyAudit(db)).toMatchObject({ ok: true, count: 11 });
     const last = await verify();
     expect(last).toMatchObject({ ok: false, seq: 12, problem: 'truncated' });
-    expect(!last.ok && last.message).toMatch(/the log ends at row 11, but the checkpoint signed at .* says row 12 existed/);
+    expect(!last.ok && last.message).toMatch(
+      /the log ends at row 11, but the checkpoint signed at .* says row 12 existed/,
+    );
 
     await tamper(db, 'audit_log', 'DELETE FROM audit_log WHERE seq > 2');
     expect(await verifyAudit(db)).toMatchObject({ ok: true, count: 2 });
     const ten = await verify();
     expect(ten).toMatchObject({ ok: false, seq: 3, problem: 'truncated' });
-    expect(!ten.ok && ten.message).toMatch(/the log ends at row 2, .* says row 12 existed: .*rows 3–12, at least, were deleted/);
+    expect(!ten.ok && ten.message).toMatch(
+      /the log ends at row 2, .* says row 12 existed: .*rows 3–12, at least, were deleted/,
+    );
 
     await tamper(db, 'audit_log', 'DELETE FROM audit_log');
     expect(await verifyAudit(db)).toEqual({ ok: true, count: 0, head: null });

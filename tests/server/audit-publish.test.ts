@@ -40,7 +40,9 @@ forEachStore('audit head publication', (fixture) => {
       startSimulatedBroker({ db, config, port: 0, auditDir, log: (line) => logs.push(line) });
     running = await start();
     const keyFile = join(auditDir, 'signing-key.pem');
-    expect(logs.join('\n')).toContain(`audit: no checkpoint signing key at ${keyFile}; generated one (key id`);
+    expect(logs.join('\n')).toContain(
+      `audit: no checkpoint signing key at ${keyFile}; generated one (key id`,
+    );
     const signer = (await loadSigningKey(keyFile))!;
     const fileLines = () =>
       readFileSync(join(auditDir, 'checkpoints.jsonl'), 'utf8')
@@ -53,7 +55,9 @@ forEachStore('audit head publication', (fixture) => {
     const res = await fetch(`${running.url}/api/v1/requests`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body({ target: { cloud: 'aws', account: PRODUCTION }, actions: ['ec2:StopInstances'] })),
+      body: JSON.stringify(
+        body({ target: { cloud: 'aws', account: PRODUCTION }, actions: ['ec2:StopInstances'] }),
+      ),
     });
     expect(res.status).toBe(201);
 
@@ -69,7 +73,9 @@ forEachStore('audit head publication', (fixture) => {
     expect(JSON.parse(deliveries[0]!.body)).toMatchObject({ type: 'request.submitted', audit: row });
 
     const { token: carol } = await running.createApiToken('carol', 3_600_000);
-    const listed = await fetch(`${running.url}/api/v1/audit`, { headers: { authorization: `Bearer ${carol}` } });
+    const listed = await fetch(`${running.url}/api/v1/audit`, {
+      headers: { authorization: `Bearer ${carol}` },
+    });
     expect(z.parse(AuditList, await listed.json()).checkpoint).toMatchObject({ seq: 1, keyId: signer.keyId });
 
     await running.close();

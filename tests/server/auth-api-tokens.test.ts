@@ -25,10 +25,11 @@ function withApiTokens(base: BrokerConfig, apiTokens: Partial<BrokerConfig['auth
 }
 
 async function auditRows(broker: Broker, type: string) {
-  const { rows } = await broker.db.query<{ actor: string; subject: string; details: Record<string, unknown> }>(
-    'SELECT actor, subject, details FROM audit_log WHERE type = $1 ORDER BY seq',
-    [type],
-  );
+  const { rows } = await broker.db.query<{
+    actor: string;
+    subject: string;
+    details: Record<string, unknown>;
+  }>('SELECT actor, subject, details FROM audit_log WHERE type = $1 ORDER BY seq', [type]);
   return rows;
 }
 
@@ -155,7 +156,10 @@ forEachStore('API tokens', (store) => {
 
       const viaClient = await broker.auth.createApiToken('bob', DAY_MS);
       expect((await revoke({ token: viaClient.token, client_id: CLI })).status).toBe(200);
-      expect(await broker.auth.authenticate(bearer(viaClient.token))).toEqual({ ok: false, reason: 'revoked' });
+      expect(await broker.auth.authenticate(bearer(viaClient.token))).toEqual({
+        ok: false,
+        reason: 'revoked',
+      });
 
       // An unknown client is still refused, and revoking twice records one revocation.
       const other = await broker.auth.createApiToken('carol', DAY_MS);
@@ -166,8 +170,16 @@ forEachStore('API tokens', (store) => {
       expect((await revoke({ token: `ubk_at_${'A'.repeat(43)}` })).status).toBe(400);
 
       expect(await auditRows(broker, 'token.revoked')).toEqual([
-        { actor: 'alice', subject: 'alice', details: { tokenId: plain.id, label: 'ci', via: 'oauth-revoke' } },
-        { actor: 'bob', subject: 'bob', details: { tokenId: viaClient.id, label: null, via: 'oauth-revoke' } },
+        {
+          actor: 'alice',
+          subject: 'alice',
+          details: { tokenId: plain.id, label: 'ci', via: 'oauth-revoke' },
+        },
+        {
+          actor: 'bob',
+          subject: 'bob',
+          details: { tokenId: viaClient.id, label: null, via: 'oauth-revoke' },
+        },
       ]);
     } finally {
       await stop();

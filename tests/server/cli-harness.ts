@@ -66,5 +66,7 @@ export async function cliStore(fixture: StoreFixture): Promise<CliStore> {
 
 /** Tamper as a database superuser would: with the table's append-only triggers switched off. */
 export async function tamper(db: Db, table: string, sql: string): Promise<void> {
-  await db.exec(`ALTER TABLE ${table} DISABLE TRIGGER USER; ${sql}; ALTER TABLE ${table} ENABLE TRIGGER USER;`);
+  await db.exec(
+    `ALTER TABLE ${table} DISABLE TRIGGER USER; ${sql}; ALTER TABLE ${table} ENABLE TRIGGER USER;`,
+  );
 }

@@ -95,7 +95,11 @@ describe('unblock-server', () => {
     expect(lines.slice(0, -1)).toEqual([
       expect.objectContaining({ seq: 1, actor: 'operator', type: 'token.created', subject: 'alice' }),
     ]);
-    expect(lines.at(-1)).toEqual({ head: { seq: 1, hash: lines[0]!.hash }, checkpoint: null, publicKey: null });
+    expect(lines.at(-1)).toEqual({
+      head: { seq: 1, hash: lines[0]!.hash },
+      checkpoint: null,
+      publicKey: null,
+    });
     expect(JSON.stringify(lines)).not.toContain(created.out.trim()); // the token itself is never audited
 
     const verified = await run(['audit', 'verify'], env);
