@@ -285,7 +285,7 @@ export const ROUTES = [
     errors: ['forbidden'],
   },
   {
-    operationId: 'listTokens',
+    operationId: 'listApiTokens',
     method: 'get',
     path: `${API_PREFIX}/tokens`,
     summary: "The caller's API tokens (never the secrets); admins: `user=NAME` or `all=true`",
@@ -296,7 +296,7 @@ export const ROUTES = [
     errors: ['forbidden'],
   },
   {
-    operationId: 'revokeToken',
+    operationId: 'revokeApiToken',
     method: 'delete',
     path: `${API_PREFIX}/tokens/{id}`,
     summary: 'Revoke an API token at once, on every broker replica (its owner, or an admin); audited',

@@ -288,8 +288,8 @@ export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res
     previewRequest: (c) => broker.previewRequest(need(c), c.params.id!),
     decodeDenial: (c) => broker.decodeDenial(need(c), c.body as DecodeBody),
     listAudit: (c) => broker.listAudit(need(c), c.query as ListAuditQuery),
-    listTokens: (c) => broker.listTokens(need(c), c.query as ListTokensQuery),
-    revokeToken: async (c) => {
+    listApiTokens: (c) => broker.listTokens(need(c), c.query as ListTokensQuery),
+    revokeApiToken: async (c) => {
       const revoked = await broker.revokeToken(need(c), c.params.id!);
       // This replica refuses the token from its very next request, not when the notice arrives.
       if (revoked.ok) auth.forget();
