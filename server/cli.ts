@@ -4,16 +4,18 @@
  * environment as the broker (UNBLOCK_DATA_DIR, DATABASE_URL, UNBLOCK_CONFIG).
  */
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
-import { ApiTokenError, createAuthService } from './auth';
+import { ApiTokenError } from './auth';
+import { AuditKeyError } from './audit/signing-key';
+import { auditExport, auditKeygen, auditVerify } from './cli/audit';
+import { storeName, UsageError, withStore, type Io } from './cli/common';
+import { tokenCreate, tokenList, tokenRevoke } from './cli/tokens';
 import { ConfigError, checkConfigText, loadConfig } from './config/load';
 import { optionsFromEnv, startBroker, type BrokerOptions, type RunningBroker } from './main';
-import { appendAudit, readAudit, verifyAudit } from './store/audit';
-import { StoreOpenError, type Db } from './store/db';
-import { openLockedStore } from './store/open';
-import { describeUrl } from './store/postgres';
+import { StoreOpenError } from './store/db';
 import { StoreLockedError } from './store/lock';
 import { MigrationError, migrate } from './store/migrate';
+
+export type { Io } from './cli/common';
 
 const USAGE = `Usage: unblock-server <command>
 
@@ -21,9 +23,16 @@ Commands:
   start                          run the broker (PORT, HOST, UNBLOCK_DATA_DIR, DATABASE_URL, UNBLOCK_CONFIG)
   migrate                        bring the store's schema up to date and say what was applied
   token create --user NAME [--ttl 1h] [--label TEXT]
-                                 print a new API token for NAME (for curl and automation), nothing else
-  audit verify                   check the audit log's hash chain; names the first edited, deleted or reordered row
-  audit export                   print the audit log as JSON Lines
+                                 print a new API token for NAME (for curl and automation), nothing else;
+                                 --ttl at most auth.apiTokens.maxTtlDays (90d), never only if allowNoExpiry
+  token list [--user NAME] [--json]
+                                 API tokens: id, user, label, created, last used, expiry, status (no secrets)
+  token revoke ID                revoke an API token at once (audited)
+  audit keygen                   create the key that signs audit checkpoints (start makes one if missing)
+  audit verify [--public-key FILE]... [--checkpoints FILE]...
+                                 check the hash chain and the signed checkpoints; names the first edited,
+                                 deleted, reordered row, and truncation or rewrites since a checkpoint
+  audit export                   print the audit log as JSON Lines, then its signed head
   config check FILE              validate a broker config file (YAML or JSON); every problem names its path
   help                           this text
 
@@ -31,14 +40,6 @@ With no UNBLOCK_CONFIG the built-in demo configuration is used (users alice, bob
 The embedded store (PGlite) serves one process at a time: stop the broker before other commands,
 or use PostgreSQL (DATABASE_URL).
 `;
-
-export interface Io {
-  out: (s: string) => void;
-  err: (s: string) => void;
-  env: NodeJS.ProcessEnv;
-  /** Resolves when the operator asks the broker to stop (SIGINT/SIGTERM). */
-  stopSignal: () => Promise<string>;
-}
 
 const stdio: Io = {
   out: (s) => process.stdout.write(s),
@@ -50,8 +51,6 @@ const stdio: Io = {
       process.once('SIGTERM', () => resolve('SIGTERM'));
     }),
 };
-
-class UsageError extends Error {}
 
 /**
  * The simulators, handed over by the launcher (bin/unblock-server.js), the one place that composes
@@ -86,35 +85,6 @@ async function configCheck(file: string | undefined, io: Io): Promise<number> {
     );
   }
   return 0;
-}
-
-/** Opens the store the broker would use (locking an embedded one), runs `fn`, closes it. */
-async function withStore<T>(options: BrokerOptions, purpose: string, fn: (db: Db) => Promise<T>): Promise<T> {
-  const store = await openLockedStore(
-    {
-      dataDir: options.dataDir ?? './.unblock',
-      ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
-    },
-    purpose,
-  );
-  try {
-    return await fn(store.db);
-  } finally {
-    await store.close();
-  }
-}
-
-function storeName(options: BrokerOptions): string {
-  return options.databaseUrl
-    ? `PostgreSQL ${describeUrl(options.databaseUrl)}`
-    : `PGlite in ${options.dataDir}`;
-}
-
-/** `1h`, `30m`, `7d` → milliseconds. */
-export function parseTtl(text: string): number {
-  const m = /^(\d{1,6})(m|h|d)$/.exec(text.trim());
-  if (!m) throw new UsageError(`--ttl: "${text}" is not a duration like 30m, 1h or 7d`);
-  return Number(m[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'm' | 'h' | 'd'];
 }
 
 async function start(io: Io, simulation: Simulation | undefined): Promise<number> {
@@ -165,65 +135,6 @@ async function migrateCommand(io: Io): Promise<number> {
   return 0;
 }
 
-async function tokenCreate(args: string[], io: Io): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: { user: { type: 'string' }, ttl: { type: 'string', default: '1h' }, label: { type: 'string' } },
-    strict: true,
-  });
-  if (!values.user) throw new UsageError('token create: --user NAME is required');
-  const ttlMs = parseTtl(values.ttl);
-  const options = optionsFromEnv(io.env);
-  const { config } = await loadConfig(options.configFile);
-  const token = await withStore(options, 'unblock-server token create', async (db) => {
-    await migrate(db);
-    const auth = await createAuthService({ db, config, publicUrl: `http://${options.host}:${options.port}` });
-    const created = await auth.createApiToken(values.user!, ttlMs, values.label);
-    await appendAudit(db, {
-      actor: 'operator',
-      type: 'token.created',
-      subject: values.user!,
-      details: {
-        label: values.label ?? null,
-        expiresAt: created.expiresAt.toISOString(),
-        via: 'unblock-server',
-      },
-      at: new Date(),
-    });
-    return created.token;
-  });
-  // Only the token on stdout, so `TOKEN=$(unblock-server token create --user alice)` works.
-  io.out(`${token}\n`);
-  return 0;
-}
-
-async function auditVerify(io: Io): Promise<number> {
-  const options = optionsFromEnv(io.env);
-  const result = await withStore(options, 'unblock-server audit verify', (db) => verifyAudit(db));
-  if (result.ok) {
-    io.out(
-      `audit log OK: ${result.count} entries, chain intact${result.head ? ` (head ${result.head.seq} ${result.head.hash})` : ''}\n`,
-    );
-    return 0;
-  }
-  io.err(`audit log BROKEN at row ${result.seq} (${result.problem}): ${result.message}\n`);
-  return 1;
-}
-
-async function auditExport(io: Io): Promise<number> {
-  const options = optionsFromEnv(io.env);
-  await withStore(options, 'unblock-server audit export', async (db) => {
-    let after = 0;
-    for (;;) {
-      const rows = await readAudit(db, after, 1000);
-      for (const row of rows) io.out(`${JSON.stringify(row)}\n`);
-      if (rows.length < 1000) return;
-      after = rows[rows.length - 1]!.seq;
-    }
-  });
-  return 0;
-}
-
 export async function main(argv: string[], io: Io = stdio, simulation?: Simulation): Promise<number> {
   const [cmd, sub, ...rest] = argv;
   try {
@@ -234,7 +145,10 @@ export async function main(argv: string[], io: Io = stdio, simulation?: Simulati
     if (cmd === 'start') return await start(io, simulation);
     if (cmd === 'migrate') return await migrateCommand(io);
     if (cmd === 'token' && sub === 'create') return await tokenCreate(rest, io);
-    if (cmd === 'audit' && sub === 'verify') return await auditVerify(io);
+    if (cmd === 'token' && sub === 'list') return await tokenList(rest, io);
+    if (cmd === 'token' && sub === 'revoke') return await tokenRevoke(rest, io);
+    if (cmd === 'audit' && sub === 'keygen') return await auditKeygen(io);
+    if (cmd === 'audit' && sub === 'verify') return await auditVerify(rest, io);
     if (cmd === 'audit' && sub === 'export') return await auditExport(io);
     if (cmd === 'config' && sub === 'check') return await configCheck(rest[0], io);
     throw new UsageError(`unknown command "${[cmd, sub].filter(Boolean).join(' ')}"`);
@@ -251,7 +165,8 @@ export async function main(argv: string[], io: Io = stdio, simulation?: Simulati
       e instanceof StoreOpenError ||
       e instanceof StoreLockedError ||
       e instanceof MigrationError ||
-      e instanceof ApiTokenError
+      e instanceof ApiTokenError ||
+      e instanceof AuditKeyError
     ) {
       io.err(`unblock-server: ${e.message}\n`);
       return 1;

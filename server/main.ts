@@ -4,7 +4,9 @@
  * and `npm run broker` call `startBroker` with the environment; tests call it with options.
  */
 import os from 'node:os';
-import { createAuthService } from './auth';
+import { startCheckpointer } from './audit/checkpoints';
+import { generateSigningKey, loadSigningKey, resolveAuditFiles } from './audit/signing-key';
+import { createAuthService, type ApiTokenTtl, type NewApiToken } from './auth';
 import { loadConfig, type LoadedConfig } from './config/load';
 import type { BrokerConfig } from './config/schema';
 import { targetIndex } from './config/targets';
@@ -55,6 +57,10 @@ export interface BrokerOptions {
    * (server/provisioners.ts), with `simUrl` for `provisioner: sim` targets.
    */
   readonly provisioners?: ProvisionerFor;
+  /** Where the audit checkpoint file (and signing key) live (`UNBLOCK_AUDIT_DIR`); see server/audit. */
+  readonly auditDir?: string;
+  /** The audit checkpoint signing key (`UNBLOCK_AUDIT_KEY_FILE`). */
+  readonly auditKeyFile?: string;
   readonly workerId?: string;
   /** How often the worker looks for due grants (ms). */
   readonly sweepMs?: number;
@@ -69,7 +75,7 @@ export interface RunningBroker {
   readonly db: Db;
   /** True when running the built-in demo configuration. */
   readonly demo: boolean;
-  createApiToken(user: string, ttlMs: number, label?: string): Promise<{ token: string; expiresAt: Date }>;
+  createApiToken(user: string, ttl: ApiTokenTtl, label?: string): Promise<NewApiToken>;
   close(): Promise<void>;
 }
 
@@ -86,6 +92,8 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): BrokerOpti
     ...(env.UNBLOCK_CONFIG ? { configFile: env.UNBLOCK_CONFIG } : {}),
     ...(env.UNBLOCK_PUBLIC_URL ? { publicUrl: env.UNBLOCK_PUBLIC_URL } : {}),
     ...(env.UNBLOCK_SIM_URL ? { simUrl: env.UNBLOCK_SIM_URL } : {}),
+    ...(env.UNBLOCK_AUDIT_DIR ? { auditDir: env.UNBLOCK_AUDIT_DIR } : {}),
+    ...(env.UNBLOCK_AUDIT_KEY_FILE ? { auditKeyFile: env.UNBLOCK_AUDIT_KEY_FILE } : {}),
     ...(env.UNBLOCK_WORKER_ID ? { workerId: env.UNBLOCK_WORKER_ID } : {}),
     ...(env.UNBLOCK_SWEEP_MS ? { sweepMs: Number(env.UNBLOCK_SWEEP_MS) } : {}),
     ...(env.UNBLOCK_LEASE_MS ? { leaseMs: Number(env.UNBLOCK_LEASE_MS) } : {}),
@@ -119,6 +127,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   };
   try {
     await migrate(db);
+    await startAuditCheckpoints(options, config, db, { now, log, cleanups });
     const provisioners =
       options.provisioners ?? createProvisionerRegistry(config, { simUrl: options.simUrl ?? null, now, log });
     const provisionerFor = (grant: Grant) =>
@@ -204,11 +213,48 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       config,
       db,
       demo: loaded.demo,
-      createApiToken: (user, ttlMs, label) => auth.createApiToken(user, ttlMs, label),
+      createApiToken: (user, ttl, label) => auth.createApiToken(user, ttl, label),
       close: closeAll,
     };
   } catch (e) {
     await closeAll();
     throw e;
   }
+}
+
+/**
+ * Signed audit checkpoints (server/audit/): on start, while running, and on shutdown (a cleanup
+ * that runs before the store closes). The first start makes the signing key and says where.
+ */
+async function startAuditCheckpoints(
+  options: BrokerOptions,
+  config: BrokerConfig,
+  db: Db,
+  deps: { now: () => Date; log: (line: string) => void; cleanups: (() => Promise<unknown>)[] },
+): Promise<void> {
+  const files = resolveAuditFiles({
+    ...(options.db ? {} : { dataDir: options.dataDir ?? './.unblock' }),
+    ...(options.databaseUrl && !options.db ? { databaseUrl: options.databaseUrl } : {}),
+    ...(options.auditDir ? { auditDir: options.auditDir } : {}),
+    ...(options.auditKeyFile ? { auditKeyFile: options.auditKeyFile } : {}),
+    config: config.audit,
+  });
+  if (!files) return;
+  let signer = await loadSigningKey(files.keyFile);
+  if (!signer) {
+    signer = await generateSigningKey(files.keyFile);
+    deps.log(
+      `audit: no checkpoint signing key at ${files.keyFile}; generated one (key id ${signer.keyId}, public key in ${files.keyFile}.pub). ` +
+        'Keep it away from the database and its backups: it is what makes truncating or rewriting the audit log detectable (docs/operations.md).',
+    );
+  }
+  const checkpointer = await startCheckpointer({
+    db,
+    signer,
+    file: files.checkpointFile,
+    intervalMs: config.audit.checkpointIntervalSeconds * 1000,
+    now: deps.now,
+    log: deps.log,
+  });
+  deps.cleanups.push(() => checkpointer.stop());
 }

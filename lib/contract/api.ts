@@ -12,6 +12,7 @@ import { ACCOUNT_MAX, COMMENT_MAX, ENCODED_MESSAGE_MAX, REASON_MAX, RISKS, URL_M
 import { Cloud, DenyKind } from './denial';
 import { DurationMinutes, Justification, NewAccessRequest, strictObject } from './request';
 import { EVENT_TYPES, EventType, GrantStatus, PolicyOutcome, RequestStatus } from './status';
+import { AuditCheckpointView, AuditHead } from './tokens';
 
 const optionalText = (field: string, max: number) =>
   z.optional(
@@ -265,6 +266,8 @@ export const EventView = z.object({
   at: DateTime,
   requestId: z.optional(z.string()),
   grantId: z.optional(z.string()),
+  /** The audit row the event was recorded as: the chain's head then (docs/operations.md). */
+  audit: z.optional(AuditHead),
 });
 export type EventView = z.infer<typeof EventView>;
 
@@ -289,7 +292,12 @@ export const AccessRequestList = listOf(AccessRequestView);
 export type AccessRequestList = z.infer<typeof AccessRequestList>;
 export const GrantList = listOf(GrantView);
 export type GrantList = z.infer<typeof GrantList>;
-export const AuditList = listOf(AuditEntryView);
+export const AuditList = z.object({
+  items: z.array(AuditEntryView),
+  nextCursor: z.nullable(z.string()),
+  /** The latest signed checkpoint of the chain; null before the first (docs/operations.md). */
+  checkpoint: z.optional(z.nullable(AuditCheckpointView)),
+});
 export type AuditList = z.infer<typeof AuditList>;
 
 /** GET /api/v1/me: who the token belongs to, and what the UI should offer them. */

@@ -11,9 +11,11 @@ import type { Db } from '../store/db';
 import { isUserDisabled } from '../store/users';
 import { createOAuthServer } from './oauth';
 import { OidcSignIn } from './oidc';
+import { ApiTokenError, checkApiTokenTtl, type ApiTokenTtl } from './api-tokens';
 import type { AuthResult, Principal } from './principal';
 import { AUTH_CHANNEL, checkBearer, configUser, issueApiToken } from './tokens';
 
+export { ApiTokenError, type ApiTokenTtl } from './api-tokens';
 export type { AuthFailure, AuthResult, Principal } from './principal';
 export { AUTH_FAILURE_MESSAGE } from './principal';
 export { OidcConfigError } from './oidc';
@@ -27,18 +29,27 @@ export interface AuthService {
   /** Serves /oauth/* and /.well-known/oauth-authorization-server; false when the path is not one of them. */
   handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean>;
   authenticate(authorization: string | undefined, now?: Date): Promise<AuthResult>;
-  createApiToken(user: string, ttlMs: number, label?: string): Promise<{ token: string; expiresAt: Date }>;
+  /**
+   * A new API token for `user`, living `ttl` (milliseconds, or `never` when the config allows it;
+   * at most `auth.apiTokens.maxTtlDays`). Throws ApiTokenError naming what is refused.
+   */
+  createApiToken(user: string, ttl: ApiTokenTtl, label?: string): Promise<NewApiToken>;
+  /**
+   * Forgets every accepted token at once: for a revocation committed by this process (other
+   * replicas, and this one a moment later, hear it on AUTH_CHANNEL).
+   */
+  forget(): void;
   /** Stops listening for revocations. */
   close(): Promise<void>;
 }
 
-/** Refused `createApiToken` input (unknown or disabled user, bad lifetime): the CLI prints the message. */
-export class ApiTokenError extends Error {
-  override name = 'ApiTokenError';
+export interface NewApiToken {
+  readonly token: string;
+  /** Its public id (listings, revocation). */
+  readonly id: string;
+  /** Null: never expires. */
+  readonly expiresAt: Date | null;
 }
-
-/** A year: API tokens are for automation, and one that never expires is one nobody rotates. */
-const MAX_API_TOKEN_TTL_MS = 366 * 24 * 3_600_000;
 
 /**
  * Throws OidcConfigError when `auth.oidc` cannot work (an `env:` secret that is not set, an http
@@ -78,11 +89,11 @@ export async function createAuthService(deps: {
       const hit = accepted.get(key);
       if (hit && when < hit.until) return { ok: true, principal: hit.principal };
       const { result, validUntil } = await checkBearer(db, config, authorization, new Date(when));
-      if (result.ok && validUntil) {
+      if (result.ok) {
         if (accepted.size >= AUTH_CACHE_SIZE) accepted.delete(accepted.keys().next().value!);
         accepted.set(key, {
           principal: result.principal,
-          until: Math.min(when + AUTH_CACHE_MS, validUntil.getTime()),
+          until: Math.min(when + AUTH_CACHE_MS, validUntil?.getTime() ?? Infinity),
         });
       } else {
         accepted.delete(key);
@@ -90,7 +101,8 @@ export async function createAuthService(deps: {
       return result;
     },
     close: unlisten,
-    async createApiToken(user, ttlMs, label) {
+    forget,
+    async createApiToken(user, ttl, label) {
       if (!configUser(config, user)) {
         throw new ApiTokenError(
           `no user "${user}" in the broker config; API tokens are for configured users`,
@@ -98,16 +110,14 @@ export async function createAuthService(deps: {
       }
       if (label !== undefined && label.length > 200)
         throw new ApiTokenError('the label is longer than 200 characters');
-      if (!Number.isFinite(ttlMs) || ttlMs <= 0 || ttlMs > MAX_API_TOKEN_TTL_MS) {
-        throw new ApiTokenError('the token lifetime must be positive and at most a year');
-      }
+      checkApiTokenTtl(ttl, config.auth.apiTokens);
       const issuedAt = now();
-      const expiresAt = new Date(issuedAt.getTime() + ttlMs);
-      const token = await db.transaction(async (tx) => {
+      const expiresAt = ttl === 'never' ? null : new Date(issuedAt.getTime() + ttl);
+      const issued = await db.transaction(async (tx) => {
         if (await isUserDisabled(tx, user)) throw new ApiTokenError(`user "${user}" is disabled`);
         return issueApiToken(tx, user, expiresAt, label ?? null, issuedAt);
       });
-      return { token, expiresAt };
+      return { ...issued, expiresAt };
     },
   };
 }

@@ -13,6 +13,7 @@ import { SYSTEM_ACTOR } from '../domain/result';
 import { appendAuditTx } from '../store/audit';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { BrokerConfig, UserConfig } from '../config/schema';
+import { recordTokenUse } from '../store/api-tokens';
 import {
   AUTH_CHANNEL,
   announceRevocation,
@@ -30,6 +31,7 @@ import {
   markRefreshTokenUsed,
   revokeRefreshTokensOfFamily,
 } from '../store/refresh-tokens';
+import { apiTokenDeadline, revokeApiTokenAudited } from './api-tokens';
 import type { AuthFailure, AuthResult, Principal } from './principal';
 
 export const TOKEN_PREFIX = { access: 'ubk_at_', refresh: 'ubk_rt_', api: 'ubk_api_' } as const;
@@ -179,12 +181,27 @@ export async function rotateRefreshToken(
 }
 
 /**
- * RFC 7009 revocation of a token held by `clientId`: a refresh token takes its whole family with
- * it, an access token only itself. Unknown tokens, and tokens of another client, are silently
+ * RFC 7009 revocation of a token its holder presents: a refresh token takes its whole family with
+ * it, an access token only itself, both only when held by `clientId`. An API token belongs to no
+ * client: the token itself identifies it and proves its holder, so it is revoked whoever presents
+ * it (and the revocation audited). Unknown tokens, and tokens of another client, are silently
  * ignored (the endpoint answers 200 either way, so it is no oracle for which tokens exist).
  */
-export async function revokeToken(tx: Tx, token: string, clientId: string, now: Date): Promise<void> {
+export async function revokeToken(tx: Tx, token: string, clientId: string | null, now: Date): Promise<void> {
   const kind = tokenKind(token);
+  if (kind === 'api') {
+    const row = await findBearerToken(tx, sha256(token));
+    if (row) {
+      await revokeApiTokenAudited(
+        tx,
+        { hash: sha256(token) },
+        { actor: row.userId, via: 'oauth-revoke' },
+        now,
+      );
+    }
+    return;
+  }
+  if (clientId === null) return;
   if (kind === 'refresh') {
     const row = await findRefreshTokenFamily(tx, sha256(token));
     if (row && row.clientId === clientId) await revokeFamily(tx, row.family, now);
@@ -201,13 +218,13 @@ export { AUTH_CHANNEL, announceRevocation };
 export async function issueApiToken(
   tx: Tx,
   userId: string,
-  expiresAt: Date,
+  expiresAt: Date | null,
   label: string | null,
   now: Date,
-): Promise<string> {
+): Promise<{ token: string; id: string }> {
   const token = newToken('api');
-  await insertApiToken(tx, { hash: sha256(token), userId, label, createdAt: now, expiresAt });
-  return token;
+  const id = await insertApiToken(tx, { hash: sha256(token), userId, label, createdAt: now, expiresAt });
+  return { token, id };
 }
 
 function asSignIn(value: string | null): SignIn {
@@ -224,9 +241,13 @@ export function groupsFromJson(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((g): g is string => typeof g === 'string') : [];
 }
 
+/** A token's last use is recorded to this resolution: at most one write per token per minute. */
+export const LAST_USE_RESOLUTION_MS = 60_000;
+
 /**
  * Checks a bearer token against the store: the caller's principal, or why the token is refused;
- * for an accepted token also until when it stays valid (the auth service caches up to then).
+ * for an accepted token also until when it stays valid (the auth service caches up to then; null:
+ * no expiry). An accepted token's last use is recorded when the stored one is over a minute old.
  *
  * The token is looked up by its sha256, so the lookup's timing says nothing about how close a
  * guess was (an attacker cannot steer the hash); no secret is ever compared byte by byte in
@@ -247,11 +268,13 @@ export async function checkBearer(
   const kind = tokenKind(token);
   // A refresh token is not a bearer credential for the API: only the token endpoint takes it.
   if (kind !== 'access' && kind !== 'api') return refuse('unknown');
-  const row = await findBearerToken(tx, sha256(token));
+  const tokenHash = sha256(token);
+  const row = await findBearerToken(tx, tokenHash);
   // The prefix is part of what was hashed, so an access token cannot pass as an API token.
   if (!row) return refuse('unknown');
   if (row.revokedAt) return refuse('revoked');
-  if (row.expiresAt.getTime() <= now.getTime()) return refuse('expired');
+  const deadline = kind === 'api' ? apiTokenDeadline(row, config.auth.apiTokens) : row.expiresAt;
+  if (deadline !== null && deadline.getTime() <= now.getTime()) return refuse('expired');
   if (row.userDisabledAt) return refuse('disabled');
   const signIn = asSignIn(row.signIn);
   const configured = configUser(config, row.userId);
@@ -268,7 +291,10 @@ export async function checkBearer(
     tokenKind: kind === 'api' ? 'api' : 'oauth',
     clientId: kind === 'api' ? null : row.clientId,
   };
-  return { result: { ok: true, principal }, validUntil: row.expiresAt };
+  if (row.lastUsedAt === null || now.getTime() - row.lastUsedAt.getTime() >= LAST_USE_RESOLUTION_MS) {
+    await recordTokenUse(tx, tokenHash, now, LAST_USE_RESOLUTION_MS);
+  }
+  return { result: { ok: true, principal }, validUntil: deadline };
 }
 
 export function configUser(config: BrokerConfig, name: string): UserConfig | undefined {

@@ -101,6 +101,23 @@ export const OidcConfig = z.strictObject({
 });
 export type OidcConfig = z.infer<typeof OidcConfig>;
 
+/**
+ * API tokens are for automation, and one that never expires is one nobody rotates: each has a
+ * lifetime of at most `maxTtlDays` (checked at creation and again on every use, so lowering the
+ * setting also cuts tokens created before), and none is without expiry unless the operator says so.
+ */
+export const ApiTokensConfig = z.strictObject({
+  maxTtlDays: z
+    .number()
+    .int()
+    .min(1)
+    .max(10 * 366)
+    .default(90),
+  /** `token create --ttl never`: a token with no expiry. Off unless set here. */
+  allowNoExpiry: z.boolean().default(false),
+});
+export type ApiTokensConfig = z.infer<typeof ApiTokensConfig>;
+
 export const AuthConfig = z.strictObject({
   /** Local accounts (users with `passwordHash`) may sign in on the broker's own login page. */
   local: z.boolean().default(true),
@@ -119,6 +136,8 @@ export const AuthConfig = z.strictObject({
     .default(24 * 30),
   /** Extra OAuth clients; the extension and the CLI are always registered (see server/auth). */
   clients: z.array(OAuthClientConfig).default([]),
+  /** API tokens (`unblock-server token create`): how long they may live. */
+  apiTokens: ApiTokensConfig.default(ApiTokensConfig.parse({})),
 });
 export type AuthConfig = z.infer<typeof AuthConfig>;
 
@@ -133,6 +152,21 @@ export const WebhookConfig = z.strictObject({
   events: z.array(z.enum(EVENT_TYPES)).optional(),
 });
 export type WebhookConfig = z.infer<typeof WebhookConfig>;
+
+/**
+ * Signed checkpoints of the audit chain (server/audit/): where the signing key and the checkpoint
+ * file live (outside the database, see docs/operations.md) and how often the head is signed.
+ * `UNBLOCK_AUDIT_DIR` and `UNBLOCK_AUDIT_KEY_FILE` override the paths on one host.
+ */
+export const AuditConfig = z.strictObject({
+  /** The checkpoint file's directory (and the key's, unless `signingKeyFile`). Default: beside the store. */
+  dir: z.string().min(1).optional(),
+  /** The Ed25519 private key (PEM); e.g. a mounted secret. Default: `<dir>/signing-key.pem`. */
+  signingKeyFile: z.string().min(1).optional(),
+  /** A new checkpoint when the head moved, at most this often; also one on start and on shutdown. */
+  checkpointIntervalSeconds: z.number().int().min(5).max(86_400).default(60),
+});
+export type AuditConfig = z.infer<typeof AuditConfig>;
 
 export const BrokerConfig = z
   .strictObject({
@@ -167,6 +201,7 @@ export const BrokerConfig = z
       .default({}),
     /** Members of these groups read the audit log. */
     auditorGroups: z.array(z.string().regex(NAME)).default(['auditors']),
+    audit: AuditConfig.default(AuditConfig.parse({})),
   })
   .superRefine((cfg, ctx) => {
     const groups = new Set(cfg.groups.map((g) => g.name));

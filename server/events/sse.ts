@@ -5,7 +5,8 @@
  *   retry: 3000                       once, first: how long EventSource waits before reconnecting
  *   id: 42                            per event; the client sends it back as Last-Event-ID
  *   event: grant.active               the EventType
- *   data: {"id":"42",...}             an EventView (lib/contract/api.ts) as one line of JSON
+ *   data: {"id":"42",...}             an EventView (lib/contract/api.ts) as one line of JSON,
+ *                                     with `audit` {seq, hash}: the audit row it was recorded as
  *   event: resync                     no id (Last-Event-ID stays put): events may have been
  *   data: {"reason":"replay-truncated"}   skipped; reload state through the REST API
  *   : keep-alive                      a comment every 15 s, so proxies keep the connection open
@@ -58,6 +59,11 @@ export function toEventView(event: StoredEvent): EventView | null {
     at: typeof p?.at === 'string' ? p.at : event.at.toISOString(),
     ...(typeof p?.requestId === 'string' ? { requestId: p.requestId } : {}),
     ...(typeof p?.grantId === 'string' ? { grantId: p.grantId } : {}),
+    // The audit chain's head as of this event, so every follower holds copies of it (events
+    // recorded before the hash was kept have none).
+    ...(typeof p?.auditSeq === 'number' && typeof p.auditHash === 'string'
+      ? { audit: { seq: p.auditSeq, hash: p.auditHash } }
+      : {}),
   };
   const parsed = EventView.safeParse(view);
   return parsed.success ? parsed.data : null;

@@ -161,9 +161,14 @@ export const AUTH_PATHS: Record<
     post: {
       operationId: 'revokeToken',
       tags: ['auth'],
-      summary: 'Revoke an access or refresh token (RFC 7009); a refresh token revokes its family',
+      summary:
+        'Revoke an access, refresh or API token (RFC 7009); a refresh token revokes its family. An API token needs no client_id',
       requestBody: form(
-        { token: str('The token'), client_id: str('The client'), token_type_hint: str('Optional') },
+        {
+          token: str('The token'),
+          client_id: str('The client (required for access and refresh tokens)'),
+          token_type_hint: str('Optional'),
+        },
         ['token'],
       ),
       responses: { 200: { description: 'Revoked, or was never valid (RFC 7009 §2.2)' }, 400: oauthError },

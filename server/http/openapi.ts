@@ -12,6 +12,7 @@ import * as z from 'zod/mini';
 import { toJSONSchema } from 'zod/v4/core';
 import * as api from '../../lib/contract/api';
 import { RequestDenial, RequestTarget } from '../../lib/contract/request';
+import * as tokens from '../../lib/contract/tokens';
 import type { JsonSchema } from './json-schema';
 import { AUTH_PATHS } from './openapi-auth';
 import { errorCodes, pathParams, ROUTES, type Route } from './routes';
@@ -38,6 +39,10 @@ export const SCHEMAS = {
   EventView: api.EventView,
   AuditEntryView: api.AuditEntryView,
   AuditList: api.AuditList,
+  AuditHead: tokens.AuditHead,
+  AuditCheckpointView: tokens.AuditCheckpointView,
+  ApiTokenView: tokens.ApiTokenView,
+  ApiTokenList: tokens.ApiTokenList,
   LandingView: api.LandingView,
   DecodedView: api.DecodedView,
   PreviewView: api.PreviewView,
@@ -59,7 +64,7 @@ const ERROR_DESCRIPTION: Record<api.ErrorCode, string> = {
     'Invalid body or query: `error.fields` names every invalid field (unknown fields included)',
   unauthorized: 'Missing, expired or invalid access token',
   forbidden: 'The caller may not do this (policy, group, or not their request)',
-  not_found: 'No such request or grant (or not visible to the caller)',
+  not_found: 'No such request, grant or token (or not visible to the caller)',
   method_not_allowed: 'The path exists but not with this method; `Allow` lists the methods it takes',
   conflict: 'The request or grant is not in a state that allows this',
   payload_too_large: 'Body over 64 kB',
@@ -210,6 +215,7 @@ export function buildOpenApiDocument(options: OpenApiOptions = {}): JsonSchema {
       { name: 'grants', description: 'Time-bound grants' },
       { name: 'events', description: 'Live updates (Server-Sent Events)' },
       { name: 'audit', description: 'The hash-chained audit log' },
+      { name: 'tokens', description: 'API tokens: listing and revocation' },
       {
         name: 'auth',
         description: 'Sign-in: the OAuth 2.0 authorization server (code + PKCE, refresh, revocation)',

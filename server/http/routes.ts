@@ -32,10 +32,11 @@ import {
   RevokeBody,
   type ErrorCode,
 } from '../../lib/contract/api';
+import { ApiTokenList, ApiTokenView, ListTokensQuery } from '../../lib/contract/tokens';
 
 export const API_PREFIX = '/api/v1';
 
-export type HttpMethod = 'get' | 'post';
+export type HttpMethod = 'get' | 'post' | 'delete';
 
 export interface RouteResponse {
   description: string;
@@ -55,7 +56,7 @@ export interface Route {
   /** OpenAPI path template. */
   path: string;
   summary: string;
-  tag: 'meta' | 'requests' | 'grants' | 'events' | 'audit';
+  tag: 'meta' | 'requests' | 'grants' | 'events' | 'audit' | 'tokens';
   /** Needs `Authorization: Bearer <access token>`. */
   auth: boolean;
   query?: z.ZodMiniObject;
@@ -278,8 +279,30 @@ export const ROUTES = [
     tag: 'audit',
     auth: true,
     query: ListAuditQuery,
-    responses: { 200: json('A page of audit entries in sequence order', AuditList) },
+    responses: {
+      200: json('A page of audit entries in sequence order, with the latest signed checkpoint', AuditList),
+    },
     errors: ['forbidden'],
+  },
+  {
+    operationId: 'listApiTokens',
+    method: 'get',
+    path: `${API_PREFIX}/tokens`,
+    summary: "The caller's API tokens (never the secrets); admins: `user=NAME` or `all=true`",
+    tag: 'tokens',
+    auth: true,
+    query: ListTokensQuery,
+    responses: { 200: json('A page of API tokens, newest first', ApiTokenList) },
+    errors: ['forbidden'],
+  },
+  {
+    operationId: 'revokeApiToken',
+    method: 'delete',
+    path: `${API_PREFIX}/tokens/{id}`,
+    summary: 'Revoke an API token at once, on every broker replica (its owner, or an admin); audited',
+    tag: 'tokens',
+    auth: true,
+    responses: { 200: json('The token, revoked (revoking it again changes nothing)', ApiTokenView) },
   },
 ] as const satisfies readonly Route[];
 

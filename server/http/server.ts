@@ -26,6 +26,7 @@ import {
   type ListRequestsQuery,
   type RevokeBody,
 } from '../../lib/contract/api';
+import type { ListTokensQuery } from '../../lib/contract/tokens';
 import { AUTH_FAILURE_MESSAGE, type AuthResult, type Principal } from '../auth/principal';
 import type { Broker } from '../service/broker';
 import type { ServiceResult } from '../service/errors';
@@ -44,6 +45,8 @@ export interface HttpDeps {
   readonly auth: {
     handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean>;
     authenticate(authorization: string | undefined): Promise<AuthResult>;
+    /** Forget the tokens accepted so far: after a revocation committed here. */
+    forget(): void;
   };
   /** The OpenAPI document, served as is. */
   readonly openapi: unknown;
@@ -153,6 +156,13 @@ export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res
     previewRequest: (c) => broker.previewRequest(need(c), c.params.id!),
     decodeDenial: (c) => broker.decodeDenial(need(c), c.body as DecodeBody),
     listAudit: (c) => broker.listAudit(need(c), c.query as ListAuditQuery),
+    listApiTokens: (c) => broker.listTokens(need(c), c.query as ListTokensQuery),
+    revokeApiToken: async (c) => {
+      const revoked = await broker.revokeToken(need(c), c.params.id!);
+      // This replica refuses the token from its very next request, not when the notice arrives.
+      if (revoked.ok) auth.forget();
+      return revoked;
+    },
   };
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -11,8 +11,8 @@
  *
  * This file composes the use cases, written by capability: requests.ts (create, get, list,
  * cancel), approval.ts (approve, deny, and the grant an approval makes), grants.ts (get, list,
- * extend, revoke, landing, activity, preview, decode) and visibility.ts (who can see what),
- * over the shared context.ts.
+ * extend, revoke, landing, activity, preview, decode), tokens.ts (API tokens: list, revoke) and
+ * visibility.ts (who can see what), over the shared context.ts.
  */
 import type {
   CreateRequestBody,
@@ -25,12 +25,14 @@ import type {
   ListRequestsQuery,
   RevokeBody,
 } from '../../lib/contract/api';
+import type { ListTokensQuery } from '../../lib/contract/tokens';
 import type { Principal } from '../auth/principal';
 import type { TargetRef } from '../config/targets';
 import { reviewRequest } from './approval';
 import { createBrokerContext, type BrokerDeps } from './context';
 import * as grants from './grants';
 import * as requests from './requests';
+import * as tokens from './tokens';
 import { listAudit, me } from './visibility';
 
 export type { BrokerDeps } from './context';
@@ -60,5 +62,7 @@ export function createBroker(deps: BrokerDeps) {
     previewRequest: (p: Principal, id: string) => grants.previewRequest(ctx, p, id),
     decodeDenial: (p: Principal, body: DecodeBody) => grants.decodeDenial(ctx, p, body),
     listAudit: (p: Principal, q: ListAuditQuery) => listAudit(ctx, p, q),
+    listTokens: (p: Principal, q: ListTokensQuery) => tokens.listTokens(ctx, p, q),
+    revokeToken: (p: Principal, id: string) => tokens.revokeToken(ctx, p, id),
   };
 }

@@ -8,6 +8,7 @@ import type { AuditList, ListAuditQuery, MeView } from '../../lib/contract/api';
 import type { Principal } from '../auth/principal';
 import type { AccessRequest, Grant } from '../domain';
 import { readAudit } from '../store/audit';
+import { latestAuditCheckpoint } from '../store/audit-checkpoints';
 import type { Db, Tx } from '../store/db';
 import { getGrant } from '../store/grants';
 import { getRequest } from '../store/requests';
@@ -110,5 +111,7 @@ export async function listAudit(
   return done({
     items: page,
     nextCursor: rows.length > limit && last ? String(last.seq) : null,
+    // The latest signed head, so an export through the API can be checked against it.
+    checkpoint: await latestAuditCheckpoint(ctx.db),
   });
 }

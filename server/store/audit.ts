@@ -7,9 +7,10 @@
  * Appends take a transaction-scoped advisory lock, read the head, and insert seq = head + 1: with
  * several replicas writing, two appends must never both chain onto the same head (a fork).
  *
- * Limit, by construction: removing rows from the END of the log leaves a valid, shorter chain.
- * Anchor the head elsewhere (`verifyAudit(db, { head })` with a seq/hash exported earlier) to
- * detect that.
+ * Limits, by construction: removing rows from the END of the log leaves a valid, shorter chain,
+ * and the hash is unkeyed, so whoever edits a row and recomputes every later hash leaves a valid
+ * chain too. Anchors held outside the table catch both (`verifyAudit(db, { anchors })`): the
+ * signed checkpoints of server/audit/, or a seq/hash exported earlier.
  */
 import { createHash } from 'node:crypto';
 import type { Db, Tx } from './db';
@@ -177,7 +178,15 @@ export function appendAudit(db: Db, entry: AuditEntry): Promise<AuditRow> {
   return db.transaction((tx) => appendAuditTx(tx, entry));
 }
 
-export type AuditProblem = 'edited' | 'deleted' | 'reordered' | 'inserted' | 'truncated';
+export type AuditProblem = 'edited' | 'deleted' | 'reordered' | 'inserted' | 'truncated' | 'rewritten';
+
+/** A position the chain must still have: a signed checkpoint, or a head exported earlier. */
+export interface AuditAnchor {
+  readonly seq: number;
+  readonly hash: string;
+  /** Where the anchor comes from, for the message ("the signed checkpoint of … in …"). */
+  readonly source: string;
+}
 
 export type AuditVerification =
   | { ok: true; count: number; head: { seq: number; hash: string } | null }
@@ -189,15 +198,33 @@ export type AuditVerification =
  * - deleted: a seq is missing, or the row chains onto a hash no remaining row has;
  * - reordered: the row chains onto a row that now comes later (rows swapped or renumbered);
  * - inserted: the row chains onto an earlier row than its predecessor (a row was slipped in);
- * - truncated: the log ends before the head the caller anchored.
+ * then hold the intact chain against the anchors (`anchors`, and `head`), lowest seq first:
+ * - truncated: the log ends before an anchor's row;
+ * - rewritten: the row at an anchor's seq has another hash (rows up to it were edited and the
+ *   later hashes recomputed, which the chain alone cannot show).
  */
 export async function verifyAudit(
   db: Db | Tx,
-  options: { head?: { seq: number; hash: string } } = {},
+  options: { head?: { seq: number; hash: string }; anchors?: readonly AuditAnchor[] } = {},
 ): Promise<AuditVerification> {
   const { rows } = await db.query<AuditRow>(
     'SELECT seq, at, actor, type, subject, details, prev_hash, hash FROM audit_log ORDER BY seq',
   );
+  const broken = walkChain(rows);
+  if (broken) return broken;
+  const anchors = [
+    ...(options.anchors ?? []),
+    ...(options.head ? [{ ...options.head, source: 'the anchored head' }] : []),
+  ].sort((a, b) => a.seq - b.seq);
+  const unmet = checkAnchors(rows, anchors);
+  if (unmet) return unmet;
+  const last = rows.at(-1);
+  return { ok: true, count: rows.length, head: last ? { seq: last.seq, hash: last.hash } : null };
+}
+
+type Broken = Extract<AuditVerification, { ok: false }>;
+
+function walkChain(rows: readonly AuditRow[]): Broken | null {
   const position = new Map(rows.map((r, i) => [r.hash, i]));
   let expectedPrev = GENESIS_HASH;
   for (const [i, row] of rows.entries()) {
@@ -244,26 +271,42 @@ export async function verifyAudit(
     }
     expectedPrev = row.hash;
   }
-  const last = rows.at(-1);
-  const anchor = options.head;
-  if (anchor) {
-    const atAnchor = rows.find((r) => r.seq === anchor.seq);
-    if (!atAnchor) {
+  return null;
+}
+
+/**
+ * The anchors an intact chain `rows` (seq 1…n in order) does not meet: the lowest rewritten one
+ * first (the earliest damage), else truncation, named at the first missing row and measured by the
+ * highest anchor beyond the end.
+ */
+function checkAnchors(rows: readonly AuditRow[], anchors: readonly AuditAnchor[]): Broken | null {
+  const end = rows.length;
+  let lastMet = 0;
+  for (const anchor of anchors) {
+    const row = rows[anchor.seq - 1];
+    if (!row) continue;
+    if (row.hash !== anchor.hash) {
       return {
         ok: false,
         seq: anchor.seq,
-        problem: 'truncated',
-        message: `audit row ${anchor.seq} (the anchored head) is gone: the log was truncated`,
+        problem: 'rewritten',
+        message:
+          `audit row ${anchor.seq} no longer has the hash ${anchor.source} recorded: the chain was rewritten ` +
+          `(rows ${lastMet + 1}–${anchor.seq} edited and the later hashes recomputed)`,
       };
     }
-    if (atAnchor.hash !== anchor.hash) {
-      return {
-        ok: false,
-        seq: anchor.seq,
-        problem: 'edited',
-        message: `audit row ${anchor.seq} no longer has the anchored hash: the chain was rewritten`,
-      };
-    }
+    lastMet = anchor.seq;
   }
-  return { ok: true, count: rows.length, head: last ? { seq: last.seq, hash: last.hash } : null };
+  const highest = Math.max(end, ...anchors.map((a) => a.seq));
+  // The first source naming the highest row (callers list the file copy before the database's).
+  const beyond = anchors.find((a) => a.seq === highest && a.seq > end);
+  if (!beyond) return null;
+  return {
+    ok: false,
+    seq: end + 1,
+    problem: 'truncated',
+    message:
+      `${end === 0 ? 'the log is empty' : `the log ends at row ${end}`}, but ${beyond.source} says ` +
+      `row ${beyond.seq} existed: the log was truncated (rows ${end + 1}–${beyond.seq}, at least, were deleted)`,
+  };
 }

@@ -26,16 +26,18 @@ export interface NewApiToken {
   readonly userId: string;
   readonly label: string | null;
   readonly createdAt: Date;
-  readonly expiresAt: Date;
+  /** Null: never expires (the config must allow it; see server/auth). */
+  readonly expiresAt: Date | null;
 }
 
-/** Stores a new API token. Throws on a hash already stored (the primary key). */
-export async function insertApiToken(db: Db | Tx, token: NewApiToken): Promise<void> {
-  await db.query(
+/** Stores a new API token; returns its public id. Throws on a hash already stored (the primary key). */
+export async function insertApiToken(db: Db | Tx, token: NewApiToken): Promise<string> {
+  const { rows } = await db.query<{ id: string }>(
     `INSERT INTO tokens (hash, user_id, client_id, scope, family, label, sign_in, created_at, expires_at)
-     VALUES ($1, $2, NULL, NULL, NULL, $3, 'api', $4, $5)`,
+     VALUES ($1, $2, NULL, NULL, NULL, $3, 'api', $4, $5) RETURNING id`,
     [token.hash, token.userId, token.label, token.createdAt, token.expiresAt],
   );
+  return rows[0]!.id;
 }
 
 /**
@@ -78,8 +80,11 @@ export interface BearerTokenRecord {
   readonly clientId: string | null;
   /** 'local', 'oidc', 'api', or null for rows written before sign-in was recorded. */
   readonly signIn: string | null;
-  readonly expiresAt: Date;
+  readonly createdAt: Date;
+  /** Null only for API tokens created without expiry. */
+  readonly expiresAt: Date | null;
   readonly revokedAt: Date | null;
+  readonly lastUsedAt: Date | null;
   /** `users.groups` as stored (unvalidated JSON); null when the user has no row. */
   readonly userGroups: unknown;
   /** `users.disabled_at`; null when the user has no row or is not disabled. */
@@ -95,12 +100,14 @@ export async function findBearerToken(
     user_id: string;
     client_id: string | null;
     sign_in: string | null;
-    expires_at: Date;
+    created_at: Date;
+    expires_at: Date | null;
     revoked_at: Date | null;
+    last_used_at: Date | null;
     user_groups: unknown;
     user_disabled_at: Date | null;
   }>(
-    `SELECT t.user_id, t.client_id, t.sign_in, t.expires_at, t.revoked_at,
+    `SELECT t.user_id, t.client_id, t.sign_in, t.created_at, t.expires_at, t.revoked_at, t.last_used_at,
             u.groups AS user_groups, u.disabled_at AS user_disabled_at
        FROM tokens t LEFT JOIN users u ON u.id = t.user_id
       WHERE t.hash = $1`,
@@ -112,8 +119,10 @@ export async function findBearerToken(
     userId: row.user_id,
     clientId: row.client_id,
     signIn: row.sign_in,
+    createdAt: row.created_at,
     expiresAt: row.expires_at,
     revokedAt: row.revoked_at,
+    lastUsedAt: row.last_used_at,
     userGroups: row.user_groups,
     userDisabledAt: row.user_disabled_at ?? null,
   };

@@ -56,8 +56,10 @@ export interface EventPayload {
   readonly actor: string;
   readonly at: string;
   readonly details: Readonly<Record<string, unknown>>;
-  /** The audit row the event was recorded as. */
+  /** The audit row the event was recorded as: its seq and hash (the chain's head then). */
   readonly auditSeq: number;
+  /** Absent in events stored before the hash was kept. */
+  readonly auditHash?: string;
 }
 
 /**
@@ -93,6 +95,7 @@ export async function recordTransition(tx: Tx, record: TransitionRecord): Promis
     at: event.at.toISOString(),
     details: audit[i]!.details,
     auditSeq: audit[i]!.seq,
+    auditHash: audit[i]!.hash,
   }));
   // One statement writes the audit rows and the events, in order, and wakes every broker's event
   // hub (server/events/hub.ts) at COMMIT; a rollback sends nothing. Hubs read `events WHERE id >

@@ -29,7 +29,7 @@ export async function enqueueWebhooks(
   context: WebhookContext,
 ): Promise<number> {
   let queued = 0;
-  for (const event of events) {
+  for (const [i, event] of events.entries()) {
     // One id per event, shared by every webhook it goes to: receivers dedupe on it.
     const eventId = randomUUID();
     for (const hook of hooks) {
@@ -42,7 +42,7 @@ export async function enqueueWebhooks(
         eventId,
         requestId: event.requestId,
         grantId: event.grantId,
-        body: renderBody(hook.kind, event, context, eventId),
+        body: renderBody(hook.kind, event, context, eventId, context.audit?.[i]),
         firstAttemptAt: event.at,
       });
       queued++;

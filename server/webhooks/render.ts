@@ -49,6 +49,8 @@ export interface WebhookContext {
    * `requestId`; an event without a matching entry is rendered from its own fields only.
    */
   readonly requests?: readonly WebhookRequestContext[];
+  /** The audit row each event was recorded as, in the order of the events (JSON webhooks carry it). */
+  readonly audit?: readonly { readonly seq: number; readonly hash: string }[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -306,6 +308,8 @@ export interface JsonWebhookBody {
   readonly grantId: string | null;
   readonly details: Readonly<Record<string, unknown>>;
   readonly url: string;
+  /** The audit row the event was recorded as: the chain's head then. */
+  readonly audit?: { readonly seq: number; readonly hash: string };
   readonly request?: {
     readonly id: string;
     readonly requester: string;
@@ -322,7 +326,12 @@ export interface JsonWebhookBody {
   };
 }
 
-export function renderJson(event: DomainEvent, context: WebhookContext, id: string): JsonWebhookBody {
+export function renderJson(
+  event: DomainEvent,
+  context: WebhookContext,
+  id: string,
+  audit?: { readonly seq: number; readonly hash: string },
+): JsonWebhookBody {
   const r = requestFor(event, context);
   return {
     id,
@@ -333,6 +342,7 @@ export function renderJson(event: DomainEvent, context: WebhookContext, id: stri
     grantId: event.grantId,
     details: event.details,
     url: eventUrl(event, context.publicUrl),
+    ...(audit ? { audit: { seq: audit.seq, hash: audit.hash } } : {}),
     ...(r
       ? {
           request: {
@@ -365,6 +375,9 @@ export function renderBody(
   event: DomainEvent,
   context: WebhookContext,
   id: string,
+  audit?: { readonly seq: number; readonly hash: string },
 ): string {
-  return JSON.stringify(kind === 'slack' ? renderSlack(event, context) : renderJson(event, context, id));
+  return JSON.stringify(
+    kind === 'slack' ? renderSlack(event, context) : renderJson(event, context, id, audit),
+  );
 }

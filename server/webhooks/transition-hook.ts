@@ -6,6 +6,7 @@
 import type { BrokerConfig } from '../config/schema';
 import type { TargetIndex } from '../config/targets';
 import type { TransitionHook } from '../service/transition';
+import { readLatestAuditHeads } from '../store/audit-checkpoints';
 import { enqueueWebhooks } from './enqueue';
 
 /** The hook for `config.webhooks`; undefined when none are configured. */
@@ -16,8 +17,13 @@ export function webhookTransitionHook(
 ): TransitionHook | undefined {
   if (config.webhooks.length === 0) return undefined;
   return async (tx, events, { request }) => {
+    // The hook runs after the transition's audit rows, in its transaction, which holds the audit
+    // lock: the chain's last rows are this transition's, one per event. JSON webhooks carry them,
+    // so each receiver keeps a copy of the audit head (docs/operations.md).
+    const audit = await readLatestAuditHeads(tx, events.length);
     await enqueueWebhooks(tx, config.webhooks, events, {
       publicUrl,
+      audit,
       brokerName: config.name,
       requests: request
         ? [

@@ -474,12 +474,12 @@ forEachStore('auth: authorization code flow', (store) => {
   it('creates API tokens for configured users only', async () => {
     const { token, expiresAt } = await broker.auth.createApiToken('carol', 3_600_000, 'ci audit export');
     expect(token).toMatch(/^ubk_api_[A-Za-z0-9_-]{43}$/);
-    expect(expiresAt.getTime()).toBe(broker.clock.now.getTime() + 3_600_000);
+    expect(expiresAt?.getTime()).toBe(broker.clock.now.getTime() + 3_600_000);
     expect(await broker.auth.authenticate(bearer(token))).toEqual({
       ok: true,
       principal: { user: 'carol', groups: ['auditors'], tokenKind: 'api', clientId: null },
     });
-    expect(await broker.auth.authenticate(bearer(token), expiresAt)).toEqual({
+    expect(await broker.auth.authenticate(bearer(token), expiresAt!)).toEqual({
       ok: false,
       reason: 'expired',
     });

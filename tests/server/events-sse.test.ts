@@ -169,6 +169,8 @@ forEachStore('SSE stream', (store) => {
       at: T0.toISOString(),
       requestId: expect.stringMatching(/^req-/) as unknown,
       grantId: expect.stringMatching(/^grant-/) as unknown,
+      // The audit row the event was recorded as: the chain's head then.
+      audit: { seq: expect.any(Number) as unknown, hash: expect.stringMatching(/^[0-9a-f]{64}$/) as unknown },
     });
     expect(events[2]!.data).not.toHaveProperty('grantId'); // null in the payload: omitted
     // Every line is a known field, a comment, or the blank line ending a block.

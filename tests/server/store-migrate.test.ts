@@ -47,7 +47,9 @@ forEachStore('migrations', (store) => {
     expect(tables.rows.map((r) => r.table_name)).toEqual([
       'access_requests',
       'approvals',
+      'audit_checkpoints',
       'audit_log',
+      'audit_signing_keys',
       'events',
       'grants',
       'oauth_codes',

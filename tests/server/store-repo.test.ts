@@ -356,6 +356,7 @@ forEachStore('repository', (store_) => {
         at: T0.toISOString(),
         details: { policyIds: ['needs-one-approver'], requestId: 'req-1', grantId: null, caller: 'alice' },
         auditSeq: 2,
+        auditHash: recorded.audit[1]!.hash,
       },
     });
     expect(await verifyAudit(db)).toMatchObject({ ok: true, count: 2 });
