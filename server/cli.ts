@@ -8,6 +8,7 @@ import { ApiTokenError } from './auth';
 import { AuditKeyError } from './audit/signing-key';
 import { auditExport, auditKeygen, auditVerify } from './cli/audit';
 import { storeName, UsageError, withStore, type Io } from './cli/common';
+import { targetCheck } from './cli/target-check';
 import { tokenCreate, tokenList, tokenRevoke } from './cli/tokens';
 import { ConfigError, checkConfigText, loadConfig } from './config/load';
 import { optionsFromEnv, startBroker, type BrokerOptions, type RunningBroker } from './main';
@@ -33,6 +34,8 @@ Commands:
                                  check the hash chain and the signed checkpoints; names the first edited,
                                  deleted, reordered row, and truncation or rewrites since a checkpoint
   audit export                   print the audit log as JSON Lines, then its signed head
+  target check ID                check a target's cloud set-up with the broker's credentials (AWS: trust
+                                 policy actions, revocation policy, CloudTrail per region)
   config check FILE              validate a broker config file (YAML or JSON); every problem names its path
   help                           this text
 
@@ -150,6 +153,7 @@ export async function main(argv: string[], io: Io = stdio, simulation?: Simulati
     if (cmd === 'audit' && sub === 'keygen') return await auditKeygen(io);
     if (cmd === 'audit' && sub === 'verify') return await auditVerify(rest, io);
     if (cmd === 'audit' && sub === 'export') return await auditExport(io);
+    if (cmd === 'target' && sub === 'check') return await targetCheck(rest, io);
     if (cmd === 'config' && sub === 'check') return await configCheck(rest[0], io);
     throw new UsageError(`unknown command "${[cmd, sub].filter(Boolean).join(' ')}"`);
   } catch (e) {
