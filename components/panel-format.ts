@@ -16,6 +16,7 @@ export const GRANT_STATUS_LABEL: Record<GrantStatus, string> = {
   'revoke-failed': 'Revoking failed, retrying',
   revoked: 'Revoked',
   ended: 'Ended',
+  failed: 'Could not be granted',
 };
 
 export const REQUEST_STATUS_LABEL: Record<RequestStatus, string> = {

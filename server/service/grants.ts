@@ -48,7 +48,7 @@ export async function getGrant(
   id: string,
 ): Promise<ServiceResult<GrantView>> {
   const g = await loadVisibleGrant(ctx, ctx.db, p, id);
-  return g.ok ? done(grantView(g.value, ctx.lookup)) : g;
+  return g.ok ? done(grantView(g.value, ctx.lookup, ctx.provisionAttempts)) : g;
 }
 
 export async function listGrants(
@@ -76,7 +76,7 @@ export async function listGrants(
   const page = rows.slice(0, PAGE_SIZE);
   const last = page[page.length - 1];
   return done({
-    items: page.map((g) => grantView(g, ctx.lookup)),
+    items: page.map((g) => grantView(g, ctx.lookup, ctx.provisionAttempts)),
     nextCursor: rows.length > PAGE_SIZE && last ? encodeCursor(last.startsAt, last.id) : null,
   });
 }
@@ -141,7 +141,7 @@ export async function revokeGrant(
       p.user,
       { request, grant: step.value },
     );
-    return done(grantView(step.value, ctx.lookup));
+    return done(grantView(step.value, ctx.lookup, ctx.provisionAttempts));
   });
   if (result.ok) ctx.onGrantsChanged?.([id]);
   return result;
