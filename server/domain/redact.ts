@@ -59,10 +59,7 @@ const REPLACEMENTS: readonly (readonly [RegExp, string])[] = [
   // Passwords in URLs: scheme://user:password@host.
   [/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/:@]+:[^\s/@]+@/gi, `$1${REDACTED}@`],
   // name=value and name: value (query strings, connection strings, headers, JSON).
-  [
-    new RegExp(`(["']?\\b(?:${SECRET_NAMES})["']?\\s*[=:]\\s*["']?)([^\\s"'&;,}]+)`, 'gi'),
-    `$1${REDACTED}`,
-  ],
+  [new RegExp(`(["']?\\b(?:${SECRET_NAMES})["']?\\s*[=:]\\s*["']?)([^\\s"'&;,}]+)`, 'gi'), `$1${REDACTED}`],
 ];
 
 /** `text` with every credential-shaped part replaced by `[redacted]`. */

@@ -32,7 +32,12 @@ import {
   type Result,
   type RetryPolicy,
 } from '../domain';
-import { attemptErrorOf, type CloudIdentities, type GrantContext, type Provisioner } from '../provision/types';
+import {
+  attemptErrorOf,
+  type CloudIdentities,
+  type GrantContext,
+  type Provisioner,
+} from '../provision/types';
 import { storedOrConflict, withCompareAndSet } from '../store/compare-and-set';
 import type { Db } from '../store/db';
 import { getGrant, getProviderRef, saveGrant, saveProviderRef } from '../store/grants';

@@ -114,7 +114,11 @@ function toGrant(row: GrantRow): Grant {
     revokeReason:
       row.revoke_reason === null
         ? null
-        : oneOf(row.revoke_reason, ['expired', 'revoked', 'failed'] as const, `grant ${row.id} revoke_reason`),
+        : oneOf(
+            row.revoke_reason,
+            ['expired', 'revoked', 'failed'] as const,
+            `grant ${row.id} revoke_reason`,
+          ),
     revokedBy: row.revoked_by,
     failure: toFailure(row.failure, row.id),
     endedAt: row.ended_at,

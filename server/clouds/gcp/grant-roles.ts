@@ -33,11 +33,10 @@ export async function choosePredefined(
 ): Promise<readonly IamRole[]> {
   const choice = chooseRoles(await ctx.predefinedRoles(), permissions);
   if (choice.missing.length > 0) {
-    throw new ProvisionError(
-      `no grantable predefined role contains ${choice.missing.join(', ')}; ` +
-        'set targets[].gcp.customRoles: true to grant exactly the permission',
-      false,
-    );
+    throw ProvisionError.permanent(`no grantable predefined role contains ${choice.missing.join(', ')}`, {
+      advice:
+        'set targets[].gcp.customRoles: true on this project’s target to grant exactly the permission (a one-permission custom role)',
+    });
   }
   return choice.roles;
 }
