@@ -7,15 +7,18 @@ import type { GrantFailureView } from './contract/api';
 /** Shown before the broker's advice, which is addressed to whoever runs the broker. */
 export const OPERATOR_ADVICE_LABEL = 'What an operator can do:';
 
-/** Why access was not granted, in one line: what ended the attempts, then the provisioner's reason. */
+/**
+ * Why access was not granted, in one line: that the request was approved (the approvers did their
+ * part), what ended the attempts, then the provisioner's reason.
+ */
 export function failureText(f: Pick<GrantFailureView, 'cause' | 'reason' | 'attempts'>): string {
   switch (f.cause) {
     case 'permanent':
-      return `Access could not be granted: ${f.reason}`;
+      return `Approved, but access could not be granted: ${f.reason}`;
     case 'attempts-exhausted':
-      return `Access could not be granted; the broker gave up after ${f.attempts} attempt${f.attempts === 1 ? '' : 's'}: ${f.reason}`;
+      return `Approved, but access could not be granted; the broker gave up after ${f.attempts} attempt${f.attempts === 1 ? '' : 's'}: ${f.reason}`;
     case 'expired':
-      return `Access could not be granted before the grant’s time ran out: ${f.reason}`;
+      return `Approved, but access could not be granted before the grant’s time ran out: ${f.reason}`;
   }
 }
 

@@ -27,7 +27,7 @@ export function TroubleList({ grants, now }: { grants: readonly GrantView[]; now
             <GrantProblem grant={g} now={now} />
             <p class="muted">
               Approved {formatTime(g.startsAt)}
-              {g.failure ? ` · stopped trying ${formatTime(g.failure.at)}` : ''}
+              {g.failure ? ` · failed ${formatTime(g.failure.at)}` : ''}
             </p>
           </li>
         ))}

@@ -66,14 +66,17 @@ export interface ProvisionAttemptError {
   readonly advice?: string | null;
 }
 
-/** The broker's advice when the provisioner gave none: what someone can do about each cause. */
+/**
+ * The broker's advice when the provisioner gave none, for each cause: what an operator can do,
+ * worded to follow "What an operator can do:" (lib/grant-failure.ts), as the provisioners' is.
+ */
 export const DEFAULT_FAILURE_ADVICE: Readonly<Record<GrantFailureCause, string>> = {
   permanent:
-    'Retrying will not help until an operator fixes what the reason names (the broker’s configuration or its rights in the cloud); then ask for access again.',
+    'fix what the reason names (the broker’s configuration, or its rights in the cloud): retrying alone will not help. The requester then asks again.',
   'attempts-exhausted':
-    'The cloud kept failing. Ask for access again later; if it keeps failing, an operator should check the broker’s logs and its connection to the cloud.',
+    'check the broker’s log and its connection to the cloud, which kept failing; the requester can ask again later.',
   expired:
-    'The grant’s time ran out while the broker was still retrying. Ask for access again; if it keeps failing, an operator should check the broker’s logs.',
+    'check the broker’s log for why the cloud kept failing until the grant’s time ran out; the requester can ask again.',
 };
 
 /** The failure kept with a grant the broker gives up on. */

@@ -71,8 +71,8 @@ describe('a grant that cannot be provisioned', () => {
       await requestAccessOn(card, JUSTIFICATION);
 
       // Alice: the reason and the operator's advice, in the card; never "retrying".
-      const failed = await waitForCard(page, /Access could not be granted/, 60_000);
-      expect(failed.text).toContain(`Access could not be granted: ${REASON}`);
+      const failed = await waitForCard(page, /access could not be granted/, 60_000);
+      expect(failed.text).toContain(`Approved, but access could not be granted: ${REASON}`);
       expect(failed.text).toMatch(/What an operator can do: set targets\[\]\.gcp\.customRoles: true/);
       expect(failed.text).not.toMatch(/retrying/);
       await saveScreenshot(page, 'loop-grant-failure-banner');

@@ -82,7 +82,7 @@ describe('a permanent provisioning error', () => {
   it('without the provisioner’s advice carries the broker’s for the cause', () => {
     const g = value(provisionFailed(grantIn('provisioning'), { message: 'bad config', permanent: true }, T0));
     expect(g.failure?.advice).toBe(DEFAULT_FAILURE_ADVICE.permanent);
-    expect(g.failure?.advice).toMatch(/operator/);
+    expect(g.failure?.advice).toMatch(/^fix what the reason names/);
   });
 
   it('keeps the failure while a failing cleanup retries, and until the grant ends failed', () => {

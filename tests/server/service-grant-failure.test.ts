@@ -81,7 +81,7 @@ forEachStore('grant failures', (fixture) => {
       failure: {
         cause: 'permanent',
         reason: expect.stringMatching(/simulated cloud answered 403/) as unknown,
-        advice: expect.stringMatching(/operator/) as unknown,
+        advice: expect.stringMatching(/^fix what the reason names/) as unknown,
         attempts: 1,
       },
     });

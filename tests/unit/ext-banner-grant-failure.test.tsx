@@ -17,7 +17,8 @@ import {
   type SaveDraftMessage,
 } from '../../lib/messaging/messages';
 
-const NO_ROLE = 'Access could not be granted: no grantable predefined role contains container.clusters.get';
+const NO_ROLE =
+  'Approved, but access could not be granted: no grantable predefined role contains container.clusters.get';
 const ADVICE = 'set targets[].gcp.customRoles: true on this project’s target to grant exactly the permission';
 
 const denial = (): Denial => ({

@@ -76,7 +76,7 @@ describe('a grant the broker gave up provisioning', () => {
     expect(last).toEqual({
       status: 'failed',
       requestId: 'req_1',
-      reason: `Access could not be granted: ${NO_ROLE}`,
+      reason: `Approved, but access could not be granted: ${NO_ROLE}`,
       advice: ADVICE,
     });
     expect(RequestProgress.safeParse(last).success).toBe(true);
@@ -98,14 +98,14 @@ describe('a grant the broker gave up provisioning', () => {
     );
     await step(exhausted.ctx, exhausted.rec, PACE);
     expect(exhausted.sent.at(-1)!.progress).toMatchObject({
-      reason: 'Access could not be granted; the broker gave up after 8 attempts: HTTP 503',
+      reason: 'Approved, but access could not be granted; the broker gave up after 8 attempts: HTTP 503',
     });
     const expired = setup(
       grantView({ status: 'failed', failure: failure({ cause: 'expired', reason: 'HTTP 503' }) }),
     );
     await step(expired.ctx, expired.rec, PACE);
     expect(expired.sent.at(-1)!.progress).toMatchObject({
-      reason: 'Access could not be granted before the grant’s time ran out: HTTP 503',
+      reason: 'Approved, but access could not be granted before the grant’s time ran out: HTTP 503',
     });
   });
 });

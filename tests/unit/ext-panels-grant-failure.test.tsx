@@ -112,7 +112,9 @@ describe('the popup', () => {
     expect(root.querySelectorAll('.grant')).toHaveLength(0);
     const item = root.querySelector('.history')!;
     expect(item.querySelector('.status')?.textContent).toBe('Auto-approved, not granted');
-    expect(item.querySelector('.problem .error')?.textContent).toBe(`Access could not be granted: ${REASON}`);
+    expect(item.querySelector('.problem .error')?.textContent).toBe(
+      `Approved, but access could not be granted: ${REASON}`,
+    );
     expect(item.querySelector('.problem .advice')?.textContent).toBe(`What an operator can do: ${ADVICE}`);
   });
 
@@ -138,9 +140,9 @@ describe('the side panel', () => {
     expect(first?.textContent).toContain('Granting failed, retrying');
     expect(first?.textContent).toContain('(attempt 2 of 8)');
     expect(second?.querySelector('.status')?.textContent).toBe('Could not be granted');
-    expect(second?.textContent).toContain(`Access could not be granted: ${REASON}`);
+    expect(second?.textContent).toContain(`Approved, but access could not be granted: ${REASON}`);
     expect(second?.textContent).toContain(`What an operator can do: ${ADVICE}`);
-    expect(second?.textContent).toContain(`stopped trying ${formatTime(failure.at)}`);
+    expect(second?.textContent).toContain(`failed ${formatTime(failure.at)}`);
     expect(text()).toContain('No requests waiting for you.');
   });
 
