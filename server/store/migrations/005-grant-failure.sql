@@ -5,6 +5,3 @@
 -- otherwise. The grant is then cleaned up through 'revoking' (revoke_reason 'failed') and ends
 -- with status 'failed'. Texts are sanitised by the domain before they are stored.
 ALTER TABLE grants ADD COLUMN failure jsonb;
-
--- Approvers' queues list recently failed grants: "grants that failed", newest first.
-CREATE INDEX grants_failed ON grants (ended_at) WHERE status = 'failed';
