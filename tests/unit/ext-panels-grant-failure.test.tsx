@@ -118,6 +118,15 @@ describe('the popup', () => {
     expect(item.querySelector('.problem .advice')?.textContent).toBe(`What an operator can do: ${ADVICE}`);
   });
 
+  it('does not list a grant being cleaned up after the broker gave up as active access', async () => {
+    await popup(api([{ ...failed, status: 'revoking', endedAt: null }], [approved]));
+    expect(root.querySelectorAll('.grant')).toHaveLength(0);
+    expect(text()).toContain('No active access.');
+    expect(root.querySelector('.history .problem .error')?.textContent).toBe(
+      `Approved, but access could not be granted: ${REASON}`,
+    );
+  });
+
   it('while the broker retries, says the error and which attempt of how many comes when', async () => {
     await popup(api([retrying], [requestView({ id: 'req_r', status: 'approved', grantId: 'g_retry' })]));
     const item = root.querySelector('.grant')!;
