@@ -5,6 +5,7 @@
 import { GRANT_LIVE_STATUSES, type GrantStatus, type RequestStatus } from '@/lib/contract/status';
 import type { AccessRequestView, GrantView, TargetView } from '@/lib/contract/api';
 import { CLOUD_FACTS } from '@/lib/clouds';
+import { nextAttemptText } from '@/lib/grant-failure';
 import { safeText } from './safe-text';
 
 export const GRANT_STATUS_LABEL: Record<GrantStatus, string> = {
@@ -16,7 +17,44 @@ export const GRANT_STATUS_LABEL: Record<GrantStatus, string> = {
   'revoke-failed': 'Revoking failed, retrying',
   revoked: 'Revoked',
   ended: 'Ended',
+  failed: 'Could not be granted',
 };
+
+/** The grant's status for people: one the broker gave up on says so while it is still cleaned up. */
+export const grantStatusLabel = (g: GrantView): string =>
+  g.failure ? GRANT_STATUS_LABEL.failed : GRANT_STATUS_LABEL[g.status];
+
+/** Whether the broker is retrying the grant's provisioning (waiting for the next try, or at it). */
+export const isRetryingGrant = (g: GrantView): boolean =>
+  !g.failure && (g.status === 'provision-failed' || (g.status === 'provisioning' && g.attempts > 0));
+
+/**
+ * While a grant's provisioning or revocation is retried: when the broker tries again, and (for
+ * provisioning) which attempt of how many: `Trying again at Mar 2, 10:05 (attempt 2 of 8)`.
+ */
+export function retryText(g: GrantView, now: number = Date.now()): string {
+  const at =
+    g.nextAttemptAt && Date.parse(g.nextAttemptAt) > now ? `at ${formatTime(g.nextAttemptAt)}` : 'now';
+  const attempt = g.status === 'revoke-failed' ? '' : ` (${nextAttemptText(g.attempts, g.maxAttempts)})`;
+  return `Trying again ${at}${attempt}`;
+}
+
+/** How long the approvers' queue keeps showing a grant that failed. */
+export const FAILED_SHOWN_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Grants an approver should know are in trouble: provisioning being retried, or given up on (in
+ * the last `FAILED_SHOWN_MS`), newest first.
+ */
+export function grantsInTrouble(grants: readonly GrantView[], now: number = Date.now()): GrantView[] {
+  return grants
+    .filter(
+      (g) =>
+        isRetryingGrant(g) ||
+        (g.failure !== null && g.failure !== undefined && now - Date.parse(g.failure.at) < FAILED_SHOWN_MS),
+    )
+    .sort((a, b) => Date.parse(b.startsAt) - Date.parse(a.startsAt));
+}
 
 export const REQUEST_STATUS_LABEL: Record<RequestStatus, string> = {
   pending: 'Waiting for approval',

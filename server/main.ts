@@ -10,7 +10,7 @@ import { createAuthService, type ApiTokenTtl, type NewApiToken } from './auth';
 import { loadConfig, type LoadedConfig } from './config/load';
 import type { BrokerConfig } from './config/schema';
 import { targetIndex } from './config/targets';
-import type { Grant } from './domain';
+import { DEFAULT_RETRY, type Grant } from './domain';
 import { createEventHub } from './events/hub';
 import { serveEvents } from './events/sse';
 import { startHousekeeping } from './housekeeping';
@@ -155,6 +155,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       identities,
       workerId: options.workerId ?? `${os.hostname()}:${listening.port}`,
       now,
+      retry: { ...DEFAULT_RETRY, provisionAttempts: config.provisioning.maxAttempts },
       ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),
       ...(onTransition ? { onTransition } : {}),
       audienceGroups: (grant) => {

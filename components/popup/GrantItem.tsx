@@ -10,7 +10,8 @@ import { ActionRisks } from '../ActionRisks';
 import { ConfirmButton } from '../ConfirmButton';
 import { consoleUrlFor } from '../console-url';
 import { Countdown } from '../Countdown';
-import { GRANT_STATUS_LABEL, targetName } from '../panel-format';
+import { GrantProblem } from '../GrantProblem';
+import { grantStatusLabel, targetName } from '../panel-format';
 import { TargetLine } from '../TargetLine';
 import { safeText } from '../safe-text';
 import { useBrokerAction } from '../use-broker-action';
@@ -69,12 +70,12 @@ export function GrantItem(props: {
         {active ? (
           <Countdown expiresAt={grant.expiresAt} now={props.now} label={targetName(grant.target)} />
         ) : (
-          <span class="status">{GRANT_STATUS_LABEL[grant.status]}</span>
+          <span class="status">{grantStatusLabel(grant)}</span>
         )}
       </div>
       <ActionRisks actions={grant.actions} />
       {grant.resource && <p class="muted mono bidi clip">{safeText(grant.resource, 200)}</p>}
-      {grant.lastError && <p class="error bidi">{safeText(grant.lastError, 200)}</p>}
+      <GrantProblem grant={grant} now={props.now} />
       {active && client && !extending && (
         <div class="buttons">
           <button type="button" class="primary" disabled={busy} onClick={() => void openConsole(client)}>

@@ -77,8 +77,9 @@ export function Popup({ deps }: { deps: PopupDeps }) {
   }
 
   const { snapshot } = view;
+  // Access the user has or is about to have: not a grant the broker gave up on (being cleaned up).
   const grants = snapshot.grants
-    .filter(isLiveGrant)
+    .filter((g) => isLiveGrant(g) && !g.failure)
     .sort(
       (a, b) =>
         CLOUD_ORDER[a.target.cloud] - CLOUD_ORDER[b.target.cloud] ||

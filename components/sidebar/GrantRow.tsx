@@ -1,10 +1,14 @@
-/** A grant in the sidebar's Grants tab: whose, where, what, time left, and Revoke. */
+/**
+ * A grant in the sidebar's Grants tab: whose, where, what, time left, what went wrong (while the
+ * broker retries, or why it gave up), and Revoke.
+ */
 import type { BrokerApi } from '@/lib/extension/broker-client';
 import type { GrantView } from '@/lib/contract/api';
 import { ActionRisks } from '../ActionRisks';
 import { ConfirmButton } from '../ConfirmButton';
 import { Countdown } from '../Countdown';
-import { GRANT_STATUS_LABEL, targetName } from '../panel-format';
+import { GrantProblem } from '../GrantProblem';
+import { grantStatusLabel, targetName } from '../panel-format';
 import { TargetLine } from '../TargetLine';
 import { safeText } from '../safe-text';
 import { useBrokerAction } from '../use-broker-action';
@@ -33,11 +37,12 @@ export function GrantRow(props: {
         {g.status === 'active' ? (
           <Countdown expiresAt={g.expiresAt} now={props.now} label={targetName(g.target)} />
         ) : (
-          <span class="status">{GRANT_STATUS_LABEL[g.status]}</span>
+          <span class="status">{grantStatusLabel(g)}</span>
         )}
       </div>
       <TargetLine target={g.target} />
       <ActionRisks actions={g.actions} />
+      <GrantProblem grant={g} now={props.now} />
       {revocable && (
         <div class="buttons">
           <ConfirmButton

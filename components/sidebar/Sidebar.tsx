@@ -8,7 +8,7 @@
 import { useMemo, useState } from 'preact/hooks';
 import type { BrokerApi } from '@/lib/extension/broker-client';
 import type { AccessRequestView, MeView } from '@/lib/contract/api';
-import { isLiveGrant } from '../panel-format';
+import { grantsInTrouble, isLiveGrant } from '../panel-format';
 import { safeText } from '../safe-text';
 import { SignedOut } from '../popup/SignedOut';
 import { Unreachable } from '../popup/Unreachable';
@@ -20,6 +20,7 @@ import { HistoryTab } from './HistoryTab';
 import { QueueItem } from './QueueItem';
 import { fetchSidebarData, type SidebarData } from './sidebar-data';
 import { SidebarTabs, type TabSpec } from './SidebarTabs';
+import { TroubleList } from './TroubleList';
 
 const RECENT_PER_REQUESTER = 5;
 
@@ -89,6 +90,7 @@ export function Sidebar({ deps }: { deps: SidebarDeps }) {
   const recentOf = (r: AccessRequestView) =>
     data.requests.filter((p) => p.requester === r.requester && p.id !== r.id).slice(0, RECENT_PER_REQUESTER);
   const grants = data.grants.filter(isLiveGrant);
+  const trouble = data.me.approver ? grantsInTrouble(data.grants, deps.now?.()) : [];
   const onDecided = (r: AccessRequestView) => {
     setNotice(
       r.status === 'pending'
@@ -135,8 +137,13 @@ export function Sidebar({ deps }: { deps: SidebarDeps }) {
               ))}
             </ul>
           ) : (
-            <p class="empty muted">Nothing waiting for you. New requests appear here.</p>
+            <p class="empty muted">
+              {trouble.length
+                ? 'No requests waiting for you.'
+                : 'Nothing waiting for you. New requests appear here.'}
+            </p>
           ))}
+        {selected === 'queue' && <TroubleList grants={trouble} now={deps.now} />}
         {selected === 'grants' &&
           (grants.length ? (
             <ul class="list" aria-label="Active grants">
@@ -155,7 +162,10 @@ export function Sidebar({ deps }: { deps: SidebarDeps }) {
           ))}
         {selected === 'audit' && <AuditTab client={client} />}
         {selected === 'history' && (
-          <HistoryTab requests={data.requests.filter((r) => r.requester === data.me.user)} />
+          <HistoryTab
+            requests={data.requests.filter((r) => r.requester === data.me.user)}
+            grants={data.grants}
+          />
         )}
       </div>
     </main>

@@ -31,7 +31,7 @@ async function pages<T>(
 
 export async function fetchSidebarData(client: BrokerApi): Promise<SidebarData> {
   const me = await client.me();
-  const [requests, pending, recentGrants, activeGrants] = await Promise.all([
+  const [requests, pending, recentGrants, activeGrants, failedGrants] = await Promise.all([
     client.listRequests(),
     me.approver
       ? pages(
@@ -42,8 +42,12 @@ export async function fetchSidebarData(client: BrokerApi): Promise<SidebarData> 
     client.listGrants(),
     // Active grants even when newer, ended ones fill the first page.
     client.listGrants({ status: 'active' }),
+    // Approvers see the grants that could not be granted, for someone to act on.
+    me.approver ? client.listGrants({ status: 'failed' }) : Promise.resolve({ items: [] }),
   ]);
-  const seen = new Set(recentGrants.items.map((g) => g.id));
-  const grants = [...recentGrants.items, ...activeGrants.items.filter((g) => !seen.has(g.id))];
+  const seen = new Set<string>();
+  const grants = [...recentGrants.items, ...activeGrants.items, ...failedGrants.items].filter(
+    (g) => !seen.has(g.id) && Boolean(seen.add(g.id)),
+  );
   return { me, requests: requests.items, pending, grants };
 }

@@ -5,7 +5,8 @@
  * landing URL); once the grant is active, ask for the landing and apply it to the denied tab
  * (lib/extension/landing.ts says what a landing may do).
  */
-import type { AccessRequestView, GrantView } from '../contract/api';
+import type { AccessRequestView, GrantFailureView, GrantView } from '../contract/api';
+import { failureText } from '../grant-failure';
 import type { BrokerClient } from '../extension/broker-client';
 import { BrokerError } from '../extension/broker-error';
 import { reasonOf } from '../extension/broker-reason';
@@ -80,6 +81,35 @@ export const failed = (requestId: string | null, reason: string): RequestProgres
   status: 'failed',
   requestId,
   reason: clip(reason),
+});
+
+/**
+ * Provisioning, first try or retrying: after a failed attempt, which attempt comes next of how
+ * many, when, and what went wrong (the broker's `attempts`, `maxAttempts`, `nextAttemptAt`,
+ * `lastError`; a grant `provisioning` again after a failure is retrying now).
+ */
+export function provisioningProgress(requestId: string, g: GrantView): RequestProgress {
+  const retrying = g.status === 'provision-failed' || (g.status === 'provisioning' && g.attempts > 0);
+  if (!retrying) return { status: 'provisioning', requestId, retrying: false };
+  return {
+    status: 'provisioning',
+    requestId,
+    retrying: true,
+    retry: {
+      failed: Math.min(1000, Math.max(0, g.attempts)),
+      ...(g.maxAttempts ? { maxAttempts: Math.min(1000, Math.max(1, g.maxAttempts)) } : {}),
+      ...(g.status === 'provision-failed' && g.nextAttemptAt ? { nextAttemptAt: g.nextAttemptAt } : {}),
+      ...(g.lastError ? { error: clip(g.lastError) } : {}),
+    },
+  };
+}
+
+/** The broker gave up provisioning: why, and what an operator can do; nothing more will happen. */
+export const grantFailed = (requestId: string, failure: GrantFailureView): RequestProgress => ({
+  status: 'failed',
+  requestId,
+  reason: clip(failureText(failure)),
+  advice: clip(failure.advice),
 });
 
 export const isoAt = (ms: number): string => new Date(ms).toISOString();
@@ -206,17 +236,13 @@ export async function step(
     }
   }
   const g = await client.getGrant(rec.grantId!);
+  // Given up (still cleaning up, or `failed`): the reason is final, whatever the status says.
+  if (g.failure) return finish(ctx, rec, grantFailed(rec.requestId, g.failure));
   switch (g.status) {
     case 'approved':
     case 'provisioning':
     case 'provision-failed':
-      return pace.poll(
-        await report(ctx, rec, {
-          status: 'provisioning',
-          requestId: rec.requestId,
-          retrying: g.status === 'provision-failed',
-        }),
-      );
+      return pace.poll(await report(ctx, rec, provisioningProgress(rec.requestId, g)));
     case 'active':
       return land(ctx, rec, client, g);
     default:

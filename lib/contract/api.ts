@@ -11,7 +11,14 @@ import * as z from 'zod/mini';
 import { ACCOUNT_MAX, COMMENT_MAX, ENCODED_MESSAGE_MAX, REASON_MAX, RISKS, URL_MAX } from './constants';
 import { Cloud, DenyKind } from './denial';
 import { DurationMinutes, Justification, NewAccessRequest, strictObject } from './request';
-import { EVENT_TYPES, EventType, GrantStatus, PolicyOutcome, RequestStatus } from './status';
+import {
+  EVENT_TYPES,
+  EventType,
+  GrantFailureCause,
+  GrantStatus,
+  PolicyOutcome,
+  RequestStatus,
+} from './status';
 import { AuditCheckpointView, AuditHead } from './tokens';
 
 const optionalText = (field: string, max: number) =>
@@ -180,6 +187,26 @@ export const AccessRequestView = z.object({
 });
 export type AccessRequestView = z.infer<typeof AccessRequestView>;
 
+/**
+ * Why the broker gave up provisioning a grant (set once it stopped trying; the grant then ends
+ * `failed`). `reason` and `advice` are for people: the requester's banner, popup and side panel,
+ * and the approvers' queue. The broker removes credentials from them before storing them.
+ */
+export const GrantFailureView = z.object({
+  /** `permanent` (retrying cannot help), `attempts-exhausted` or `expired` (time ran out while retrying). */
+  cause: GrantFailureCause,
+  /** What went wrong, in the provisioner's words. */
+  reason: z.string(),
+  /** What an operator can do about it. */
+  advice: z.string(),
+  /** The cloud's own error code, if it gave one. */
+  code: z.nullable(z.string()),
+  /** Provisioning attempts made. */
+  attempts: z.int(),
+  at: DateTime,
+});
+export type GrantFailureView = z.infer<typeof GrantFailureView>;
+
 export const GrantView = z.object({
   id: z.string(),
   requestId: z.string(),
@@ -196,6 +223,13 @@ export const GrantView = z.object({
   nextAttemptAt: NullableDateTime,
   /** Failed attempts in the current phase. */
   attempts: z.int(),
+  /**
+   * The most provisioning attempts the broker makes before it gives up (`provisioning.maxAttempts`),
+   * so a client can say "attempt 2 of 8". Optional: brokers before this field omit it.
+   */
+  maxAttempts: z.optional(z.int()),
+  /** Set once the broker gave up provisioning (status `revoking` while it cleans up, then `failed`). */
+  failure: z.optional(z.nullable(GrantFailureView)),
   endedAt: NullableDateTime,
 });
 export type GrantView = z.infer<typeof GrantView>;

@@ -18,6 +18,7 @@ export const GRANT_STATUSES = [
   'revoke-failed',
   'revoked',
   'ended',
+  'failed',
 ] as const;
 export const GrantStatus = z.enum(GRANT_STATUSES);
 export type GrantStatus = z.infer<typeof GrantStatus>;
@@ -28,8 +29,20 @@ export type GrantStatus = z.infer<typeof GrantStatus>;
  * its expiry; the popup and sidebar list them as live access.
  */
 export const GRANT_LIVE_STATUSES: readonly GrantStatus[] = GRANT_STATUSES.filter(
-  (s) => s !== 'revoked' && s !== 'ended',
+  (s) => s !== 'revoked' && s !== 'ended' && s !== 'failed',
 );
+
+/**
+ * Why the broker stopped trying to provision a grant that ended `failed`:
+ * - `permanent`: the provisioner said retrying cannot help (the broker's configuration, its rights
+ *   in the cloud, no role that holds the permission, a policy or validation refusal);
+ * - `attempts-exhausted`: the cloud kept failing with errors worth retrying, up to the configured
+ *   number of attempts (`provisioning.maxAttempts`);
+ * - `expired`: the grant's time ran out while the broker was still retrying.
+ */
+export const GRANT_FAILURE_CAUSES = ['permanent', 'attempts-exhausted', 'expired'] as const;
+export const GrantFailureCause = z.enum(GRANT_FAILURE_CAUSES);
+export type GrantFailureCause = z.infer<typeof GrantFailureCause>;
 
 /** What the policy engine decided when a request was submitted. */
 export const POLICY_OUTCOMES = ['auto-approve', 'needs-approval', 'deny'] as const;
@@ -57,6 +70,7 @@ export const EVENT_TYPES = [
   'grant.revoke-failed',
   'grant.revoked',
   'grant.ended',
+  'grant.failed',
 ] as const;
 export const EventType = z.enum(EVENT_TYPES);
 export type EventType = z.infer<typeof EventType>;

@@ -218,7 +218,23 @@ export const RequestProgress = z.discriminatedUnion('status', [
     /** Policy advice when policy denied it. */
     advice: z.array(text).check(z.maxLength(PROGRESS_LIST_MAX)),
   }),
-  z.object({ status: z.literal('provisioning'), requestId: id, retrying: z.boolean() }),
+  z.object({
+    status: z.literal('provisioning'),
+    requestId: id,
+    retrying: z.boolean(),
+    /**
+     * While retrying: attempts failed so far, of at most `maxAttempts`, when the next comes, and
+     * what went wrong. Optional: brokers before these fields say only `retrying`.
+     */
+    retry: z.optional(
+      z.object({
+        failed: z.int().check(z.gte(0), z.lte(1000)),
+        maxAttempts: z.optional(z.int().check(z.gte(1), z.lte(1000))),
+        nextAttemptAt: z.optional(z.iso.datetime()),
+        error: z.optional(text),
+      }),
+    ),
+  }),
   z.object({ status: z.literal('active'), requestId: id, expiresAt: z.iso.datetime() }),
   /** The tab is about to be signed in or reloaded; `message` says which. */
   z.object({ status: z.literal('landing'), requestId: id, message: text }),
@@ -234,7 +250,13 @@ export const RequestProgress = z.discriminatedUnion('status', [
   }),
   /** Still denied past the cloud's documented propagation time: `message` says what to do. */
   z.object({ status: z.literal('not-propagated'), requestId: id, message: text }),
-  z.object({ status: z.literal('failed'), requestId: z.nullable(id), reason: text }),
+  z.object({
+    status: z.literal('failed'),
+    requestId: z.nullable(id),
+    reason: text,
+    /** What an operator can do about it (a grant the broker gave up provisioning). */
+    advice: z.optional(text),
+  }),
 ]);
 export type RequestProgress = z.infer<typeof RequestProgress>;
 export type ProgressStatus = RequestProgress['status'];

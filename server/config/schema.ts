@@ -10,6 +10,7 @@ import { EVENT_TYPES } from '../../lib/contract/status';
 import { AwsCloudConfig, AwsTargetConfig } from '../clouds/aws/config';
 import { AzureCloudConfig, AzureTargetConfig } from '../clouds/azure/config';
 import { GcpCloudConfig, GcpTargetConfig } from '../clouds/gcp/config';
+import { DEFAULT_PROVISION_ATTEMPTS } from '../domain/lifecycle';
 import { targetKey } from './targets';
 
 const NAME = /^[a-z][a-z0-9._-]{0,63}$/;
@@ -191,6 +192,15 @@ export const BrokerConfig = z
         burst: z.number().int().min(1).max(100_000).default(120),
       })
       .default({ perMinute: 600, burst: 120 }),
+    /**
+     * Provisioning attempts (the first included) before the broker gives up on a grant whose cloud
+     * keeps failing with errors worth retrying (throttling, 5xx, no answer); retries back off 5 s,
+     * 10 s, 20 s… up to 5 min, so the default 8 ends about 10 minutes after the first try. Errors
+     * the provisioner calls permanent end the grant at once, whatever this says.
+     */
+    provisioning: z
+      .strictObject({ maxAttempts: z.number().int().min(1).max(100).default(DEFAULT_PROVISION_ATTEMPTS) })
+      .default({ maxAttempts: DEFAULT_PROVISION_ATTEMPTS }),
     /** How the broker reaches each cloud's API, for targets with `provisioner: cloud`. */
     clouds: z
       .strictObject({

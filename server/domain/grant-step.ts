@@ -2,6 +2,7 @@
  * What every grant transition (grant.ts, provisioning.ts, revocation.ts) builds its answer
  * with: the next version of the record, its events, and the refusals they share.
  */
+import { redactSecrets } from './redact';
 import type { DomainEvent, EventType, Result } from './result';
 import { fail } from './result';
 import type { Grant, GrantStatus } from './types';
@@ -34,6 +35,12 @@ export function isDue(grant: Grant, now: Date): boolean {
   return now.getTime() >= grant.expiresAt.getTime();
 }
 
-export function truncateError(error: string): string {
-  return error.length > LAST_ERROR_MAX ? `${error.slice(0, LAST_ERROR_MAX - 1)}…` : error;
+/**
+ * A provisioner's error as the grant keeps it (`lastError`, `failure`): credentials redacted
+ * (redact.ts: the API, audit, events and webhooks all carry it), whitespace collapsed, at most
+ * `LAST_ERROR_MAX` characters.
+ */
+export function errorText(error: string): string {
+  const clean = redactSecrets(error).replace(/\s+/g, ' ').trim();
+  return clean.length > LAST_ERROR_MAX ? `${clean.slice(0, LAST_ERROR_MAX - 1)}…` : clean;
 }

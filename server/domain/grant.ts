@@ -137,6 +137,7 @@ export function issueGrant(request: AccessRequest, options: IssueOptions): Resul
     extendedBy: [],
     revokeReason: null,
     revokedBy: null,
+    failure: null,
     endedAt: null,
     version: 1,
   };

@@ -15,15 +15,22 @@
  *   approved         → provisioning                 (worker claims it)
  *   approved         → ended | revoked              (expired or revoked before anything was provisioned)
  *   provisioning     → active                       (the cloud accepted the grant)
- *   provisioning     → provision-failed             (the cloud call failed; retry scheduled)
- *   provisioning     → revoking                     (due or revoked mid-flight: clean up whatever landed)
+ *   provisioning     → provision-failed             (the cloud call failed with an error worth
+ *                                                    retrying, attempts are left; retry scheduled)
+ *   provisioning     → revoking                     (due or revoked mid-flight, or provisioning
+ *                                                    failed for good: clean up whatever landed)
  *   provision-failed → provisioning                 (retry, once `nextAttemptAt` has come)
  *   provision-failed → revoking                     (due or revoked while waiting to retry)
  *   active           → revoking                     (due, or revoked early)
- *   revoking         → ended | revoked              (cloud cleaned up; `revokeReason` picks which)
+ *   revoking         → ended | revoked | failed     (cloud cleaned up; `revokeReason` picks which)
  *   revoking         → revoke-failed                (the cloud call failed; retry scheduled)
  *   revoke-failed    → revoking                     (retry, once `nextAttemptAt` has come)
- *   ended, revoked: final.
+ *   ended, revoked, failed: final.
+ *
+ * Provisioning fails for good (`failure` set, `revokeReason: 'failed'`, then `failed`) when the
+ * provisioner says retrying cannot help, when `provisionAttempts` attempts have failed, or when the
+ * grant's time runs out while it waits for a retry. A failed grant still goes through `revoking`:
+ * a provisioner may have put part of it in place (one role of two) before it failed.
  *
  * Extending an active grant changes `expiresAt`, not the status.
  */
@@ -43,10 +50,11 @@ export const GRANT_TRANSITIONS: Readonly<Record<GrantStatus, readonly GrantStatu
   provisioning: ['active', 'provision-failed', 'revoking'],
   'provision-failed': ['provisioning', 'revoking'],
   active: ['revoking'],
-  revoking: ['ended', 'revoked', 'revoke-failed'],
+  revoking: ['ended', 'revoked', 'failed', 'revoke-failed'],
   'revoke-failed': ['revoking'],
   revoked: [],
   ended: [],
+  failed: [],
 };
 
 export function canTransitionRequest(from: RequestStatus, to: RequestStatus): boolean {
@@ -76,10 +84,27 @@ export interface RetryPolicy {
   readonly baseMs: number;
   /** No delay is longer than this. */
   readonly capMs: number;
+  /**
+   * Provisioning attempts (the first try included) before the broker gives up on errors worth
+   * retrying; default `DEFAULT_PROVISION_ATTEMPTS`. Revocation has no such limit: access that may
+   * still be in place is never given up on.
+   */
+  readonly provisionAttempts?: number;
 }
 
+/**
+ * Eight attempts: with the default delays the last one comes about 10 minutes after the first, long
+ * enough for a cloud API's blip or a brief outage, short enough that the requester hears the end
+ * while still at the console (config: `provisioning.maxAttempts`).
+ */
+export const DEFAULT_PROVISION_ATTEMPTS = 8;
+
 /** 5 s, 10 s, 20 s… up to 5 min: quick for a blip, gentle on a cloud API that is down. */
-export const DEFAULT_RETRY: RetryPolicy = { baseMs: 5_000, capMs: 5 * 60_000 };
+export const DEFAULT_RETRY: RetryPolicy = {
+  baseMs: 5_000,
+  capMs: 5 * 60_000,
+  provisionAttempts: DEFAULT_PROVISION_ATTEMPTS,
+};
 
 /**
  * Delay before retry number `n` (0-based: after the first failure n = 0):

@@ -6,16 +6,19 @@
  * Crash recovery needs no extra states: a grant found in `revoking` after a restart is simply
  * worked on again (revokers are idempotent), and reported with the same functions.
  */
-import { advance, grantEvent, illegal, isDue, truncateError } from './grant-step';
+import { advance, errorText, grantEvent, illegal, isDue } from './grant-step';
 import type { RetryPolicy } from './lifecycle';
 import { DEFAULT_RETRY, canTransitionGrant, retryDelayMs } from './lifecycle';
+import { failureDetails, giveUp, grantFailure } from './provisioning';
 import type { Result } from './result';
 import { SYSTEM_ACTOR, fail, ok } from './result';
 import type { Grant, GrantStatus } from './types';
 
 /**
  * The sweeper's step for a grant whose time is up. A grant that never reached the cloud ends at
- * once; anything that may hold the permission goes through `revoking`.
+ * once; anything that may hold the permission goes through `revoking`. One still waiting for a
+ * provisioning retry never became active: its time ran out while the broker retried, so it is a
+ * failure (`expired`, with the last error as the reason), cleaned up and ended `failed`.
  */
 export function markDue(grant: Grant, now: Date): Result<Grant> {
   if (grant.status === 'approved') {
@@ -31,6 +34,10 @@ export function markDue(grant: Grant, now: Date): Result<Grant> {
   if (!canTransitionGrant(grant.status, 'revoking')) return illegal(grant.status, 'revoking');
   if (grant.status === 'revoke-failed') return illegal(grant.status, 'revoking'); // retries go through startRevoking
   if (!isDue(grant, now)) return fail('not-due', `the grant runs until ${grant.expiresAt.toISOString()}`);
+  if (grant.status === 'provision-failed') {
+    const reason = grant.lastError ?? 'the grant could not be provisioned in time';
+    return giveUp(grant, grantFailure('expired', { reason }, grant.attempts, now), now);
+  }
   const next = advance(grant, {
     status: 'revoking',
     revokeReason: 'expired',
@@ -83,9 +90,18 @@ export function startRevoking(grant: Grant, now: Date): Result<Grant> {
   ]);
 }
 
-/** The cloud no longer holds the grant: `ended` after expiry, `revoked` after an early revoke. */
+const STATUS_AFTER_REVOKING: Readonly<Record<NonNullable<Grant['revokeReason']>, GrantStatus>> = {
+  expired: 'ended',
+  revoked: 'revoked',
+  failed: 'failed',
+};
+
+/**
+ * The cloud no longer holds the grant: `ended` after expiry, `revoked` after an early revoke,
+ * `failed` after giving up on provisioning (the event carries the failure).
+ */
 export function revoked(grant: Grant, now: Date): Result<Grant> {
-  const to: GrantStatus = grant.revokeReason === 'revoked' ? 'revoked' : 'ended';
+  const to: GrantStatus = STATUS_AFTER_REVOKING[grant.revokeReason ?? 'expired'];
   if (!canTransitionGrant(grant.status, to) || grant.status !== 'revoking') return illegal(grant.status, to);
   const next = advance(grant, {
     status: to,
@@ -94,6 +110,14 @@ export function revoked(grant: Grant, now: Date): Result<Grant> {
     nextAttemptAt: null,
     endedAt: now,
   });
+  if (to === 'failed') {
+    return ok(next, [
+      grantEvent('grant.failed', next, SYSTEM_ACTOR, now, {
+        ...(grant.failure ? failureDetails(grant.failure) : {}),
+        cleanupAttempts: grant.attempts + 1,
+      }),
+    ]);
+  }
   return ok(next, [
     grantEvent(
       to === 'revoked' ? 'grant.revoked' : 'grant.ended',
@@ -120,7 +144,7 @@ export function revokeFailed(
   const next = advance(grant, {
     status: 'revoke-failed',
     attempts: grant.attempts + 1,
-    lastError: truncateError(error),
+    lastError: errorText(error),
     nextAttemptAt,
   });
   return ok(next, [

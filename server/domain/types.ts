@@ -8,8 +8,10 @@
 import type { Cloud } from '../../lib/contract/denial';
 import type { RequestDenial } from '../../lib/contract/request';
 import {
+  GRANT_FAILURE_CAUSES,
   GRANT_STATUSES,
   REQUEST_STATUSES,
+  type GrantFailureCause,
   type GrantStatus,
   type PolicyOutcome,
   type RequestStatus,
@@ -17,8 +19,8 @@ import {
 
 // The states are part of the API contract (lib/contract/status.ts); re-exported so the domain
 // keeps one import site.
-export { GRANT_STATUSES, REQUEST_STATUSES };
-export type { GrantStatus, PolicyOutcome, RequestStatus };
+export { GRANT_FAILURE_CAUSES, GRANT_STATUSES, REQUEST_STATUSES };
+export type { GrantFailureCause, GrantStatus, PolicyOutcome, RequestStatus };
 // The denial a request came from, as the extension captured it (null for extensions and CLI
 // requests): the contract's shape (lib/contract/request.ts), re-exported like the states.
 export type { RequestDenial };
@@ -92,8 +94,29 @@ export interface AccessRequest {
   readonly version: number;
 }
 
-/** Why a grant is being taken away: its time ran out (`ended`) or someone revoked it early (`revoked`). */
-export type RevokeReason = 'expired' | 'revoked';
+/**
+ * Why a grant is being taken away: its time ran out (`ended`), someone revoked it early
+ * (`revoked`), or provisioning failed for good and whatever may have landed is cleaned up (`failed`).
+ */
+export type RevokeReason = 'expired' | 'revoked' | 'failed';
+
+/**
+ * Why a grant could not be provisioned, kept once the broker stops trying (see `GrantFailureCause`)
+ * so the requester and the approvers can read it. Texts are sanitised (server/domain/redact.ts)
+ * and short.
+ */
+export interface GrantFailure {
+  readonly cause: GrantFailureCause;
+  /** What went wrong, in the provisioner's words (the last error when the attempts ran out). */
+  readonly reason: string;
+  /** What an operator can do about it: the provisioner's advice, or the broker's for the cause. */
+  readonly advice: string;
+  /** The cloud's own error code, when it gave one. */
+  readonly code: string | null;
+  /** Provisioning attempts made. */
+  readonly attempts: number;
+  readonly at: Date;
+}
 
 export interface Grant {
   readonly id: string;
@@ -117,6 +140,8 @@ export interface Grant {
   readonly revokeReason: RevokeReason | null;
   /** Who revoked early (null for expiry). */
   readonly revokedBy: string | null;
+  /** Set when the broker gave up provisioning (the grant is then cleaned up and ends `failed`). */
+  readonly failure: GrantFailure | null;
   readonly endedAt: Date | null;
   readonly version: number;
 }

@@ -41,6 +41,7 @@ export function grantWork(grant: Grant, now: Date): GrantWork | null {
       return reached(grant.nextAttemptAt, now) ? 'revoke' : null;
     case 'revoked':
     case 'ended':
+    case 'failed':
       return null;
   }
 }
@@ -67,6 +68,7 @@ export function grantDueAt(grant: Grant): Date | null {
       return grant.nextAttemptAt ?? grant.startsAt;
     case 'revoked':
     case 'ended':
+    case 'failed':
       return null;
   }
 }

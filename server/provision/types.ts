@@ -97,11 +97,18 @@ export interface Provisioner {
 }
 
 /**
- * A failure the cloud reported, in words for the requester and approver. `retryable` false means
- * retrying will not help by itself (the broker lacks permission, the target does not exist): the
- * grant still retries on the backoff schedule, because an operator may fix the cause, but the
- * message says so. `code` is the cloud's own error code (`AccessDenied`, `RoleAssignmentExists`,
- * `ABORTED`…) when it gave one.
+ * A failure the cloud reported, in words for the requester and approver. `code` is the cloud's own
+ * error code (`AccessDenied`, `RoleAssignmentExists`, `ABORTED`…) when it gave one; `advice` says
+ * what an operator can do about it (`set targets[].gcp.customRoles: true`…), when the provisioner
+ * knows, and is shown next to the message.
+ *
+ * `retryable` false means the failure is permanent: retrying cannot fix it by itself (the broker's
+ * configuration, its rights in the cloud, no role holding the permission, a policy or validation
+ * refusal). The worker then gives up on the grant at once: it is cleaned up and ends `failed` with
+ * this message as its reason (server/domain/provisioning.ts), and the requester asks again once an
+ * operator has fixed the cause. Anything else a provisioner throws (`retryable` true, or not a
+ * ProvisionError: a network error, throttling, a 5xx) is retried with backoff, up to
+ * `provisioning.maxAttempts` attempts.
  */
 export class ProvisionError extends Error {
   override name = 'ProvisionError';
@@ -109,7 +116,37 @@ export class ProvisionError extends Error {
     message: string,
     readonly retryable: boolean,
     readonly code: string | null = null,
+    readonly advice: string | null = null,
   ) {
     super(message);
   }
+
+  /** Retrying cannot fix it: the grant fails at once. */
+  get permanent(): boolean {
+    return !this.retryable;
+  }
+
+  /** A failure retrying cannot fix, with what an operator can do about it. */
+  static permanent(
+    message: string,
+    options: { readonly code?: string | null; readonly advice?: string | null } = {},
+  ): ProvisionError {
+    return new ProvisionError(message, false, options.code ?? null, options.advice ?? null);
+  }
+}
+
+/**
+ * What the worker reports to the domain for anything a provisioner threw: a `ProvisionError` as it
+ * says, anything else (a bug, a network error outside the cloud clients) as worth retrying.
+ */
+export function attemptErrorOf(e: unknown): {
+  readonly message: string;
+  readonly permanent: boolean;
+  readonly code: string | null;
+  readonly advice: string | null;
+} {
+  if (e instanceof ProvisionError) {
+    return { message: e.message, permanent: e.permanent, code: e.code, advice: e.advice };
+  }
+  return { message: e instanceof Error ? e.message : String(e), permanent: false, code: null, advice: null };
 }

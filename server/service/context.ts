@@ -41,6 +41,8 @@ export interface BrokerContext extends BrokerDeps {
   readonly newId: (kind: 'req' | 'grt') => string;
   /** How long a request may wait for a decision. */
   readonly pendingTtlMs: number;
+  /** Provisioning attempts before the worker gives up (config `provisioning.maxAttempts`), for the views. */
+  readonly provisionAttempts: number;
   /** The configured targets, found by cloud and account. */
   readonly targets: TargetIndex<TargetConfig>;
   /** `targets.find` as a function value (views name targets with it). */
@@ -59,6 +61,7 @@ export function createBrokerContext(deps: BrokerDeps): BrokerContext {
     now: deps.now ?? (() => new Date()),
     newId: deps.newId ?? ((kind) => `${kind}_${randomUUID()}`),
     pendingTtlMs: deps.config.pendingTtlHours * 60 * MINUTE_MS,
+    provisionAttempts: deps.config.provisioning.maxAttempts,
     targets,
     lookup: (t) => targets.find(t),
     members: (group) => groupMembers.get(group) ?? [],

@@ -20,8 +20,8 @@ import type {
 } from '../../lib/contract/api';
 import { actionRisk } from '../../lib/risk';
 import type { Principal } from '../auth/principal';
-import { revoke } from '../domain';
-import { ProvisionError } from '../provision/types';
+import { errorText, revoke } from '../domain';
+import { ProvisionError, type Provisioner } from '../provision/types';
 import { appendAudit } from '../store/audit';
 import { storedOrConflict } from '../store/compare-and-set';
 import { getProviderRef, listGrants as listStoredGrants, saveGrant } from '../store/grants';
@@ -48,7 +48,7 @@ export async function getGrant(
   id: string,
 ): Promise<ServiceResult<GrantView>> {
   const g = await loadVisibleGrant(ctx, ctx.db, p, id);
-  return g.ok ? done(grantView(g.value, ctx.lookup)) : g;
+  return g.ok ? done(grantView(g.value, ctx.lookup, ctx.provisionAttempts)) : g;
 }
 
 export async function listGrants(
@@ -76,7 +76,7 @@ export async function listGrants(
   const page = rows.slice(0, PAGE_SIZE);
   const last = page[page.length - 1];
   return done({
-    items: page.map((g) => grantView(g, ctx.lookup)),
+    items: page.map((g) => grantView(g, ctx.lookup, ctx.provisionAttempts)),
     nextCursor: rows.length > PAGE_SIZE && last ? encodeCursor(last.startsAt, last.id) : null,
   });
 }
@@ -141,7 +141,7 @@ export async function revokeGrant(
       p.user,
       { request, grant: step.value },
     );
-    return done(grantView(step.value, ctx.lookup));
+    return done(grantView(step.value, ctx.lookup, ctx.provisionAttempts));
   });
   if (result.ok) ctx.onGrantsChanged?.([id]);
   return result;
@@ -214,7 +214,19 @@ export async function previewRequest(
       summary: `${r.actions.join(', ')} on ${r.resource ?? 'any resource'} in ${r.target.account}`,
     });
   }
-  const preview = await provisioner.preview(r.target, r.actions, r.resource);
+  let preview: Awaited<ReturnType<NonNullable<Provisioner['preview']>>>;
+  try {
+    preview = await provisioner.preview(r.target, r.actions, r.resource);
+  } catch (e) {
+    // The cloud cannot grant this as configured (no role holds the permission…): the approver
+    // reads why before approving, instead of an error, and approval would end the grant `failed`.
+    if (!(e instanceof ProvisionError && e.permanent)) throw e;
+    return done({
+      provisioner: provisioner.name,
+      summary: `Cannot be granted as the broker is configured: ${errorText(e.message)}`,
+      notes: e.advice ? [`What an operator can do: ${errorText(e.advice)}`] : [],
+    });
+  }
   return done({
     provisioner: provisioner.name,
     summary: preview.summary,

@@ -60,7 +60,8 @@ export function requestView(
   };
 }
 
-export function grantView(g: Grant, lookup: TargetLookup): GrantView {
+/** `maxAttempts`: the broker's `provisioning.maxAttempts`, for "attempt 2 of 8". */
+export function grantView(g: Grant, lookup: TargetLookup, maxAttempts?: number): GrantView {
   return {
     id: g.id,
     requestId: g.requestId,
@@ -74,6 +75,8 @@ export function grantView(g: Grant, lookup: TargetLookup): GrantView {
     lastError: g.lastError,
     nextAttemptAt: iso(g.nextAttemptAt),
     attempts: g.attempts,
+    ...(maxAttempts === undefined ? {} : { maxAttempts }),
+    failure: g.failure && { ...g.failure, at: g.failure.at.toISOString() },
     endedAt: iso(g.endedAt),
   };
 }

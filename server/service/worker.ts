@@ -18,6 +18,7 @@
  */
 import {
   DEFAULT_RETRY,
+  errorText,
   expirePending,
   grantWork,
   markDue,
@@ -31,7 +32,12 @@ import {
   type Result,
   type RetryPolicy,
 } from '../domain';
-import type { CloudIdentities, GrantContext, Provisioner } from '../provision/types';
+import {
+  attemptErrorOf,
+  type CloudIdentities,
+  type GrantContext,
+  type Provisioner,
+} from '../provision/types';
 import { storedOrConflict, withCompareAndSet } from '../store/compare-and-set';
 import type { Db } from '../store/db';
 import { getGrant, getProviderRef, saveGrant, saveProviderRef } from '../store/grants';
@@ -81,7 +87,8 @@ interface WorkerContext {
   readonly log: (line: string) => void;
 }
 
-const message = (e: unknown) => (e instanceof Error ? e.message : String(e)).replace(/\s+/g, ' ').trim();
+/** An error for the log: one line, credentials redacted like the grant's own copy. */
+const message = (e: unknown) => errorText(e instanceof Error ? e.message : String(e));
 
 /** Applies `step` to the grant as stored now and saves it; null when the grant is gone or kept racing. */
 function commitGrant(
@@ -146,11 +153,14 @@ async function work(ctx: WorkerContext, grantId: string): Promise<void> {
           await saveProviderRef(db, grantId, ref);
           await commit((g) => (g.status === 'provisioning' ? provisioned(g, now()) : null));
         } catch (e) {
-          log(`grant ${grantId}: provisioning failed: ${message(e)}`);
-          await commit((g) =>
-            g.status === 'provisioning' ? provisionFailed(g, message(e), now(), retry) : null,
+          const reported = attemptErrorOf(e);
+          log(`grant ${grantId}: provisioning failed${reported.permanent ? ' for good' : ''}: ${message(e)}`);
+          const after = await commit((g) =>
+            g.status === 'provisioning' ? provisionFailed(g, reported, now(), retry) : null,
           );
-          return;
+          // Given up (permanent, or the last attempt): clean up now, in this pass, so the grant
+          // reaches `failed` at once. Otherwise the retry waits for its time.
+          if (after?.status !== 'revoking') return;
         }
         break;
       }

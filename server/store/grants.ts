@@ -6,8 +6,8 @@
  * `provider_ref`, what the provisioner created for the grant (getProviderRef/saveProviderRef).
  * Identities are stored and matched exactly as given, so `user` filters are exact-match.
  */
-import type { Grant, GrantStatus } from '../domain';
-import { GRANT_STATUSES } from '../domain';
+import type { Grant, GrantFailure, GrantStatus } from '../domain';
+import { GRANT_FAILURE_CAUSES, GRANT_STATUSES } from '../domain';
 import type { ProviderRef } from '../provision/types';
 import type { Db, Tx } from './db';
 import { json } from './db';
@@ -35,13 +35,14 @@ interface GrantRow {
   extended_by: unknown;
   revoke_reason: string | null;
   revoked_by: string | null;
+  failure: unknown;
   ended_at: Date | null;
   version: number;
 }
 
 const GRANT_COLUMNS = `id, request_id, user_id, target_cloud, target_account, target_environment, actions,
   resource, status, starts_at, expires_at, attempts, last_error, next_attempt_at, extended_by,
-  revoke_reason, revoked_by, ended_at, version`;
+  revoke_reason, revoked_by, ended_at, version, failure`;
 
 /** Parameters $2… in the order of GRANT_COLUMNS after `id` ($1). */
 function grantParams(g: Grant): unknown[] {
@@ -64,7 +65,31 @@ function grantParams(g: Grant): unknown[] {
     g.revokedBy,
     g.endedAt,
     g.version,
+    g.failure === null ? null : json({ ...g.failure, at: g.failure.at.toISOString() }),
   ];
+}
+
+/** The `failure` column (jsonb) as the domain's record; a row that does not fit is an error. */
+function toFailure(raw: unknown, grantId: string): GrantFailure | null {
+  if (raw === null || raw === undefined) return null;
+  const f = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Record<string, unknown>;
+  const text = (key: string): string => {
+    const v = f[key];
+    if (typeof v !== 'string') throw new Error(`grant ${grantId} failure.${key} is not text`);
+    return v;
+  };
+  const at = new Date(text('at'));
+  if (Number.isNaN(at.getTime()) || typeof f.attempts !== 'number') {
+    throw new Error(`grant ${grantId} failure is malformed`);
+  }
+  return {
+    cause: oneOf(text('cause'), GRANT_FAILURE_CAUSES, `grant ${grantId} failure.cause`),
+    reason: text('reason'),
+    advice: text('advice'),
+    code: typeof f.code === 'string' ? f.code : null,
+    attempts: f.attempts,
+    at,
+  };
 }
 
 function toGrant(row: GrantRow): Grant {
@@ -89,8 +114,13 @@ function toGrant(row: GrantRow): Grant {
     revokeReason:
       row.revoke_reason === null
         ? null
-        : oneOf(row.revoke_reason, ['expired', 'revoked'] as const, `grant ${row.id} revoke_reason`),
+        : oneOf(
+            row.revoke_reason,
+            ['expired', 'revoked', 'failed'] as const,
+            `grant ${row.id} revoke_reason`,
+          ),
     revokedBy: row.revoked_by,
+    failure: toFailure(row.failure, row.id),
     endedAt: row.ended_at,
     version: row.version,
   };
@@ -105,7 +135,7 @@ export async function insertGrant(tx: Tx, grant: Grant): Promise<InsertGrantResu
   const { rows } = await tx.query(
     `INSERT INTO grants (${GRANT_COLUMNS})
      VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11, $12, $13, $14, $15::jsonb, $16, $17, $18,
-             $19)
+             $19, $20::jsonb)
      ON CONFLICT DO NOTHING
      RETURNING id`,
     [grant.id, ...grantParams(grant)],
@@ -185,8 +215,9 @@ export async function saveGrant(tx: Tx, grant: Grant, expectedVersion: number): 
      SET request_id = $2, user_id = $3, target_cloud = $4, target_account = $5, target_environment = $6,
          actions = $7::jsonb, resource = $8, status = $9, starts_at = $10, expires_at = $11,
          attempts = $12, last_error = $13, next_attempt_at = $14, extended_by = $15::jsonb,
-         revoke_reason = $16, revoked_by = $17, ended_at = $18, version = $19, updated_at = now()
-     WHERE id = $1 AND version = $20
+         revoke_reason = $16, revoked_by = $17, ended_at = $18, version = $19, failure = $20::jsonb,
+         updated_at = now()
+     WHERE id = $1 AND version = $21
      RETURNING id`,
     [grant.id, ...grantParams(grant), expectedVersion],
   );

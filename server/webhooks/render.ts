@@ -196,8 +196,12 @@ export function slackHeadline(event: DomainEvent, context: WebhookContext): stri
       return `${subject} was merged into an existing grant${until(str(d, 'expiresAt'))}`;
     case 'grant.provisioning':
       return `Provisioning ${access}`;
-    case 'grant.provision-failed':
-      return `Provisioning ${access} failed (attempt ${num(d, 'attempt') ?? '?'}); retrying`;
+    case 'grant.provision-failed': {
+      const attempt = `attempt ${num(d, 'attempt') ?? '?'}${num(d, 'maxAttempts') ? ` of ${num(d, 'maxAttempts')}` : ''}`;
+      return d.final === true
+        ? `Provisioning ${access} failed (${attempt}); giving up`
+        : `Provisioning ${access} failed (${attempt}); retrying`;
+    }
     case 'grant.active':
       return `Access is active: ${access}${until(str(d, 'expiresAt'))}`;
     case 'grant.extended':
@@ -210,6 +214,8 @@ export function slackHeadline(event: DomainEvent, context: WebhookContext): stri
       return `${access} was revoked by ${actor}`;
     case 'grant.ended':
       return `${access} ended`;
+    case 'grant.failed':
+      return `${access} could not be granted`;
   }
 }
 
@@ -254,11 +260,20 @@ export function renderSlack(event: DomainEvent, context: WebhookContext): SlackM
       text: { type: 'mrkdwn', text: `*Comment*\n${escapeMrkdwn(clip(comment))}` },
     });
   }
-  const error = str(event.details, 'error');
+  // A failed grant's reason is its error (on grant.revoking `reason` is the kind of revocation).
+  const error =
+    str(event.details, 'error') ?? (event.type === 'grant.failed' ? str(event.details, 'reason') : null);
   if (error) {
     blocks.push({
       type: 'section',
       text: { type: 'mrkdwn', text: `*Error*\n${escapeMrkdwn(clip(error, 500))}` },
+    });
+  }
+  const advice = event.type === 'grant.failed' ? str(event.details, 'advice') : null;
+  if (advice) {
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: `*What an operator can do*\n${escapeMrkdwn(clip(advice, 500))}` },
     });
   }
   // The link target is built by the broker (ids percent-encoded), but `|` and `>` would still end

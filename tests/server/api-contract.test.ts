@@ -14,7 +14,7 @@ import {
   validationError,
 } from '../../lib/contract/api';
 import { NewAccessRequest } from '../../lib/contract/request';
-import { GRANT_STATUSES, REQUEST_STATUSES } from '../../lib/contract/status';
+import { GRANT_FAILURE_CAUSES, GRANT_STATUSES, REQUEST_STATUSES } from '../../lib/contract/status';
 import * as domain from '../../server/domain/types';
 import { AUTH_ENDPOINTS } from '../../server/auth/oauth';
 import { buildOpenApiDocument, SCHEMAS, type JsonSchema } from '../../server/http/openapi';
@@ -185,6 +185,17 @@ describe('views and errors', () => {
       endedAt: null,
     };
     expect(GrantView.safeParse(grant).success).toBe(true);
+    const failure = {
+      cause: 'permanent',
+      reason: 'no grantable predefined role contains container.clusters.get',
+      advice: 'set targets[].gcp.customRoles: true',
+      code: null,
+      attempts: 1,
+      at,
+    };
+    expect(GrantView.safeParse({ ...grant, status: 'failed', maxAttempts: 8, failure }).success).toBe(true);
+    expect(GrantView.safeParse({ ...grant, failure: { ...failure, cause: 'gave-up' } }).success).toBe(false);
+    expect(EventView.safeParse({ id: '1', type: 'grant.failed', at, grantId: 'gr_1' }).success).toBe(true);
     expect(EventView.safeParse({ id: '1', type: 'grant.active', at, grantId: 'gr_1' }).success).toBe(true);
     expect(EventView.safeParse({ id: '1', type: 'grant.exploded', at }).success).toBe(false);
     const r = CreateRequestBody.safeParse({ ...validBody(), extra: true });
@@ -357,6 +368,18 @@ describe('OpenAPI document', () => {
     expect(resolvePointer(view, '#/properties/status/enum')).toEqual([...REQUEST_STATUSES]);
     const grant = deref(doc, resolvePointer(doc, '#/components/schemas/GrantView')) as JsonSchema;
     expect(resolvePointer(grant, '#/properties/status/enum')).toEqual([...GRANT_STATUSES]);
+  });
+
+  it('documents why a grant failed: the cause, the reason, the advice', () => {
+    const grant = deref(doc, resolvePointer(doc, '#/components/schemas/GrantView')) as JsonSchema;
+    // Nullable: one branch of anyOf is the object.
+    const failure = deref(doc, resolvePointer(grant, '#/properties/failure')) as { anyOf?: JsonSchema[] };
+    const shape = (failure.anyOf ?? [failure as JsonSchema]).find((b) => b.properties !== undefined);
+    expect(resolvePointer(shape, '#/properties/cause/enum')).toEqual([...GRANT_FAILURE_CAUSES]);
+    expect(shape?.required).toEqual(
+      expect.arrayContaining(['cause', 'reason', 'advice', 'code', 'attempts', 'at']),
+    );
+    expect(resolvePointer(grant, '#/properties/maxAttempts/type')).toBe('integer');
   });
 
   it('documents the event stream as text/event-stream', () => {

@@ -57,8 +57,11 @@ describe('the roles a grant chooses from', () => {
     );
     expect(error.retryable).toBe(false);
     expect(error.message).toBe(
-      'no predefined role grantable on projects/acme-dev contains storage.buckets.get; set ' +
-        'targets[].gcp.customRoles: true for this target to grant exactly the permission (docs/clouds/gcp.md)',
+      'no predefined role grantable on projects/acme-dev contains storage.buckets.get',
+    );
+    expect(error.advice).toBe(
+      'set targets[].gcp.customRoles: true on this project’s target to grant exactly the permission ' +
+        '(a one-permission custom role; docs/clouds/gcp.md)',
     );
     expect(calls(fake, ':setIamPolicy')).toEqual([]);
 
@@ -215,9 +218,10 @@ describe('permission case, from the denial to the binding', () => {
     expect(error.retryable).toBe(false);
     expect(error.message).toBe(
       'no predefined role grantable on projects/acme-dev contains iam.serviceaccounts.actAs; GCP permissions ' +
-        'are case-sensitive and IAM spells it iam.serviceAccounts.actAs: request that permission instead',
+        'are case-sensitive and IAM spells it iam.serviceAccounts.actAs',
     );
-    expect(error.message).not.toContain('customRoles');
+    expect(error.advice).toBe('request iam.serviceAccounts.actAs instead of iam.serviceaccounts.actAs');
+    expect(`${error.message} ${error.advice ?? ''}`).not.toContain('customRoles');
     expect(calls(fake, ':setIamPolicy')).toEqual([]);
   });
 

@@ -188,7 +188,8 @@ describe('grant and revoke', () => {
     );
     expect(error.retryable).toBe(false);
     expect(error.message).toContain('storage.buckets.list');
-    expect(error.message).toContain('customRoles');
+    // What to do about it is the operator's advice, kept apart from the reason (issue 11).
+    expect(error.advice).toContain('customRoles');
   });
 });
 

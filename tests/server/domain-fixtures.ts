@@ -18,6 +18,7 @@ import {
   provisioned,
   revoke,
   revokeFailed,
+  revoked,
   startProvisioning,
   submitRequest,
 } from '../../server/domain';
@@ -117,6 +118,12 @@ export function grantIn(status: GrantStatus): Grant {
       return value(revoke(g, 'bob', now));
     case 'ended':
       return value(markDue(g, at(2 * HOUR)));
+    case 'failed': {
+      const givenUp = value(
+        provisionFailed(grantIn('provisioning'), { message: 'no role holds it', permanent: true }, now),
+      );
+      return value(revoked(givenUp, now));
+    }
   }
 }
 
@@ -138,6 +145,7 @@ export function grantFixture(
     extendedBy: [],
     revokeReason: null,
     revokedBy: null,
+    failure: null,
     endedAt: null,
     version: 1,
     ...what,

@@ -48,10 +48,11 @@ describe('the grant transition table', () => {
       provisioning: ['active', 'provision-failed', 'revoking'],
       'provision-failed': ['provisioning', 'revoking'],
       active: ['revoking'],
-      revoking: ['ended', 'revoked', 'revoke-failed'],
+      revoking: ['ended', 'revoked', 'failed', 'revoke-failed'],
       'revoke-failed': ['revoking'],
       revoked: [],
       ended: [],
+      failed: [],
     });
     expect(Object.keys(GRANT_TRANSITIONS).sort()).toEqual([...GRANT_STATUSES].sort());
   });
@@ -70,6 +71,8 @@ const OPERATIONS: Record<string, (g: Grant) => Result<Grant>> = {
   startProvisioning: (g) => startProvisioning(g, BEFORE_EXPIRY),
   provisioned: (g) => provisioned(g, BEFORE_EXPIRY),
   provisionFailed: (g) => provisionFailed(g, 'boom', BEFORE_EXPIRY),
+  provisionFailedForGood: (g) =>
+    provisionFailed(g, { message: 'no role holds it', permanent: true }, BEFORE_EXPIRY),
   markDue: (g) => markDue(g, AFTER_EXPIRY),
   revoke: (g) => revoke(g, 'bob', BEFORE_EXPIRY),
   startRevoking: (g) => startRevoking(g, BEFORE_EXPIRY),
@@ -90,6 +93,7 @@ const LEGAL: Partial<Record<GrantStatus, Record<string, GrantStatus>>> = {
   provisioning: {
     provisioned: 'active',
     provisionFailed: 'provision-failed',
+    provisionFailedForGood: 'revoking',
     markDue: 'revoking',
     revoke: 'revoking',
   },
@@ -169,7 +173,7 @@ describe('retry schedule', () => {
   it('is min(base · 2^n, cap): 5 s, 10 s, 20 s … capped at 5 min', () => {
     const delays = Array.from({ length: 10 }, (_, n) => retryDelayMs(n));
     expect(delays).toEqual([5, 10, 20, 40, 80, 160, 300, 300, 300, 300].map((s) => s * SECOND));
-    expect(DEFAULT_RETRY).toEqual({ baseMs: 5 * SECOND, capMs: 300 * SECOND });
+    expect(DEFAULT_RETRY).toEqual({ baseMs: 5 * SECOND, capMs: 300 * SECOND, provisionAttempts: 8 });
   });
 
   it('takes a custom policy and stays at the cap for huge attempt counts', () => {
@@ -265,14 +269,19 @@ describe('expiry and revocation', () => {
     });
   });
 
-  it('a grant that expired while waiting for a provisioning retry is cleaned up, not provisioned', () => {
+  it('a grant that expired while waiting for a provisioning retry is cleaned up and fails, not provisioned', () => {
     const failed = grantIn('provision-failed');
     expect(code(startProvisioning(failed, AFTER_EXPIRY))).toBe('grant-expired');
     expect(code(startProvisioning(newGrant(), AFTER_EXPIRY))).toBe('grant-expired');
-    expect(value(markDue(failed, AFTER_EXPIRY))).toMatchObject({
+    // It never became active: its time ran out while the broker retried, which is a failure the
+    // requester is told about (with the last error), not an ordinary end of access.
+    const cleaning = value(markDue(failed, AFTER_EXPIRY));
+    expect(cleaning).toMatchObject({
       status: 'revoking',
-      revokeReason: 'expired',
+      revokeReason: 'failed',
+      failure: { cause: 'expired', reason: 'throttled', attempts: 1, at: AFTER_EXPIRY },
     });
+    expect(value(revoked(cleaning, AFTER_EXPIRY)).status).toBe('failed');
   });
 
   it('an early revoke ends as revoked and records who', () => {

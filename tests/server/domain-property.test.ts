@@ -49,6 +49,7 @@ type Op =
   | { kind: 'approve' | 'deny' | 'cancel' | 'revoke'; who: (typeof PEOPLE)[number] }
   | { kind: 'approve-stale'; who: (typeof PEOPLE)[number]; back: number }
   | { kind: 'expire' | 'issue' | 'startProvisioning' | 'provisioned' | 'provisionFailed' }
+  | { kind: 'provisionFailedForGood' }
   | { kind: 'markDue' | 'startRevoking' | 'revoked' | 'revokeFailed' }
   | { kind: 'extend'; minutes: number };
 
@@ -87,6 +88,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
         'startProvisioning' as const,
         'provisioned' as const,
         'provisionFailed' as const,
+        'provisionFailedForGood' as const,
         'markDue' as const,
         'startRevoking' as const,
         'revoked' as const,
@@ -175,6 +177,10 @@ function checkGrant(prev: Grant | null, next: Grant): void {
     expect(next.lastError).not.toBeNull();
     expect(next.nextAttemptAt).not.toBeNull();
   }
+  // A failure is kept exactly when the broker gave up provisioning, and stays once set.
+  expect(next.failure !== null).toBe(next.revokeReason === 'failed');
+  if (next.status === 'failed') expect(next.failure?.reason).toBeTruthy();
+  if (prev?.failure) expect(next.failure).toEqual(prev.failure);
 }
 
 describe('random operation sequences', () => {
@@ -259,6 +265,9 @@ describe('random operation sequences', () => {
                 case 'provisionFailed':
                   grantResult = provisionFailed(g, 'throttled', now);
                   break;
+                case 'provisionFailedForGood':
+                  grantResult = provisionFailed(g, { message: 'no role holds it', permanent: true }, now);
+                  break;
                 case 'markDue':
                   grantResult = markDue(g, now);
                   break;
@@ -318,8 +327,8 @@ describe('random operation sequences', () => {
     expect([...reached].sort()).toEqual(expect.arrayContaining(everywhere));
   });
 
-  it('a grant that reached ended or revoked refuses every further operation', () => {
-    const step = fc.tuple(fc.nat({ max: 7 }), fc.integer({ min: 0, max: 120 }));
+  it('a grant that reached ended, revoked or failed refuses every further operation', () => {
+    const step = fc.tuple(fc.nat({ max: 8 }), fc.integer({ min: 0, max: 120 }));
     fc.assert(
       fc.property(fc.array(step, { maxLength: 40, size: 'max' }), (steps) => {
         let now = T0;
@@ -351,6 +360,7 @@ describe('random operation sequences', () => {
             startRevoking(grant, now),
             revoked(grant, now),
             revokeFailed(grant, 'x', now),
+            provisionFailed(grant, { message: 'x', permanent: true }, now),
           ];
           if (final) {
             for (const r of results) expect(r.ok).toBe(false);
@@ -358,7 +368,7 @@ describe('random operation sequences', () => {
           }
           const chosen = results[pick];
           if (chosen?.ok) grant = deepFreeze(chosen.value);
-          final = grant.status === 'ended' || grant.status === 'revoked';
+          final = grant.status === 'ended' || grant.status === 'revoked' || grant.status === 'failed';
         }
       }),
       { numRuns: 500 },

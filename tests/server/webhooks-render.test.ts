@@ -180,6 +180,37 @@ describe('Slack messages', () => {
     );
   });
 
+  it('says a grant could not be granted, why, and what an operator can do; a final attempt gives up', () => {
+    const failed = renderSlack(
+      event('grant.failed', {
+        actor: 'system',
+        details: {
+          cause: 'permanent',
+          reason: 'no grantable predefined role contains container.clusters.get',
+          advice: 'set targets[].gcp.customRoles: true to grant exactly the permission',
+          code: null,
+          attempts: 1,
+        },
+      }),
+      context,
+    );
+    expect(failed.text).toBe(
+      "alice (Alice Liddell)'s access to `ec2:StopInstances` on production (222222222222) could not be granted",
+    );
+    expect(texts(failed)).toEqual(
+      expect.arrayContaining([
+        '*Error*\nno grantable predefined role contains container.clusters.get',
+        '*What an operator can do*\nset targets[].gcp.customRoles: true to grant exactly the permission',
+      ]),
+    );
+    const attempt = (final: boolean) =>
+      slackHeadline(event('grant.provision-failed', { details: { attempt: 8, maxAttempts: 8, final } }), {
+        publicUrl: 'https://x',
+      });
+    expect(attempt(true)).toBe('Provisioning grant `grant-1` failed (attempt 8 of 8); giving up');
+    expect(attempt(false)).toBe('Provisioning grant `grant-1` failed (attempt 8 of 8); retrying');
+  });
+
   it('links grants and requests by percent-encoded id', () => {
     const message = renderSlack(event('grant.ended', { grantId: 'g|1>x' }), {
       publicUrl: 'https://u.example',

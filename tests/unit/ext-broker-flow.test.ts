@@ -268,7 +268,12 @@ describe('request flow', () => {
     expect(h.messages.length).toBe(before);
     h.broker.grant = grantView({ status: 'provision-failed', lastError: 'throttled', attempts: 1 });
     await h.tick();
-    expect(progress(h).at(-1)).toEqual({ status: 'provisioning', requestId: 'req_1', retrying: true });
+    expect(progress(h).at(-1)).toEqual({
+      status: 'provisioning',
+      requestId: 'req_1',
+      retrying: true,
+      retry: { failed: 1, error: 'throttled' },
+    });
     // A token the broker no longer accepts ends it.
     h.broker.failNext = new BrokerError('unauthorized', 'bad token');
     await h.tick();

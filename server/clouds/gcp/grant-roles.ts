@@ -49,7 +49,8 @@ export async function choosePredefined(
   const grantable = (await ctx.grantableRoles(resource)).filter(isPredefined);
   const choice = chooseRoles(grantable, permissions);
   if (choice.missing.length > 0) {
-    throw new ProvisionError(noRoleReason(resource, grantable, choice.missing), false);
+    const { reason, advice } = noRoleReason(resource, grantable, choice.missing);
+    throw ProvisionError.permanent(reason, { advice });
   }
   return choice.roles;
 }
@@ -62,8 +63,9 @@ function noRoleReason(
   resource: PolicyResource,
   grantable: readonly IamRole[],
   missing: readonly string[],
-): string {
+): { reason: string; advice: string } {
   const reasons: string[] = [];
+  const advice: string[] = [];
   const plain: string[] = [];
   for (const permission of missing) {
     const spellings = otherCaseSpellings(grantable, permission);
@@ -71,17 +73,18 @@ function noRoleReason(
     else {
       reasons.push(
         `no predefined role grantable on ${resource.name} contains ${permission}; GCP permissions are case-sensitive ` +
-          `and IAM spells it ${spellings.join(' or ')}: request that permission instead`,
+          `and IAM spells it ${spellings.join(' or ')}`,
       );
+      advice.push(`request ${spellings.join(' or ')} instead of ${permission}`);
     }
   }
   if (plain.length > 0) {
-    reasons.unshift(
-      `no predefined role grantable on ${resource.name} contains ${plain.join(', ')}; ` +
-        'set targets[].gcp.customRoles: true for this target to grant exactly the permission (docs/clouds/gcp.md)',
+    reasons.unshift(`no predefined role grantable on ${resource.name} contains ${plain.join(', ')}`);
+    advice.unshift(
+      'set targets[].gcp.customRoles: true on this project’s target to grant exactly the permission (a one-permission custom role; docs/clouds/gcp.md)',
     );
   }
-  return reasons.join('; ');
+  return { reason: reasons.join('; '), advice: advice.join('; ') };
 }
 
 /** The full name of the project's custom role for exactly `permission`, created if it is not there yet. */
