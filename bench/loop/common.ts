@@ -19,3 +19,19 @@ export async function aliceGrants(loop: DemoLoop): Promise<GrantItem[]> {
   const res = await loop.api('alice', 'GET', '/grants?mine=true');
   return (res.json as { items: GrantItem[] }).items;
 }
+
+/**
+ * A script for `evaluateOnNewDocument`: stamps `window[flag]` (epoch ms on the page's clock) the
+ * moment `selector` (the content a grant unlocks) is in the DOM. A MutationObserver callback runs
+ * right after the DOM change, so no polling interval is added to the figure. `prelude` runs first
+ * (a host check that returns, a load counter). A string: tsx's name helpers do not exist in the page.
+ */
+export const contentProbe = (selector: string, flag: string, prelude = ''): string => `(() => {
+  ${prelude}
+  const observer = new MutationObserver(() => {
+    if (window.${flag} || !document.querySelector(${JSON.stringify(selector)})) return;
+    window.${flag} = performance.timeOrigin + performance.now();
+    observer.disconnect();
+  });
+  observer.observe(document, { childList: true, subtree: true });
+})()`;

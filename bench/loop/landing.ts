@@ -10,26 +10,17 @@ import type { DemoLoop } from '../../sim/browser/loop';
 import { waitFor } from '../../sim/browser/wait';
 import { AWS_SANDBOX } from '../../sim/consoles/messages';
 import { SIM_URLS } from '../../sim/consoles/server';
-import { aliceGrants, ms, RUNS, VERBOSE, type GrantItem } from './common';
+import { aliceGrants, contentProbe, ms, RUNS, VERBOSE, type GrantItem } from './common';
 import { clockOffset, type Hit, type Timeline } from './timeline';
 
 const LAMBDA_CONTENT = '[data-sim-content="lambda-list-functions-sandbox"]';
 
-/**
- * Runs at the start of every later document of the tab: stamps the moment the functions table
- * (the content the grant unlocks) is in the DOM. A MutationObserver callback runs right after the
- * DOM change, so no polling interval is added to the figure. A string: tsx's name helpers do not
- * exist in the page.
- */
-const LANDING_PROBE = `(() => {
-  if (!location.hostname.endsWith('console.aws.amazon.com')) return;
-  const observer = new MutationObserver(() => {
-    if (window.__benchLanded || !document.querySelector(${JSON.stringify(LAMBDA_CONTENT)})) return;
-    window.__benchLanded = performance.timeOrigin + performance.now();
-    observer.disconnect();
-  });
-  observer.observe(document, { childList: true, subtree: true });
-})()`;
+/** At the start of every later document of the tab: stamps when the functions table is in the DOM. */
+const LANDING_PROBE = contentProbe(
+  LAMBDA_CONTENT,
+  '__benchLanded',
+  "if (!location.hostname.endsWith('console.aws.amazon.com')) return;",
+);
 
 /**
  * In the denied document: the trusted click's own timestamp (the input event's time), handed to

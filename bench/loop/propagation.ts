@@ -15,7 +15,7 @@ import type { DemoLoop } from '../../sim/browser/loop';
 import { waitFor } from '../../sim/browser/wait';
 import { AZURE_DEV, GCP_DEV } from '../../sim/consoles/messages';
 import { SIM_URLS } from '../../sim/consoles/server';
-import { aliceGrants, ms, RUNS, VERBOSE, type GrantItem } from './common';
+import { aliceGrants, contentProbe, ms, RUNS, VERBOSE, type GrantItem } from './common';
 import { clockOffset, type Hit } from './timeline';
 
 export interface PropagationCloud {
@@ -55,19 +55,13 @@ export interface PropagationRun {
   loads: number;
 }
 
-/**
- * At the start of every document of the tab: counts it, and stamps when the content is in the DOM
- * (epoch ms on the page's clock). A string: tsx's name helpers do not exist in the page.
- */
-const worksProbe = (content: string) => `(() => {
-  sessionStorage.setItem('benchLoads', String(Number(sessionStorage.getItem('benchLoads') || '0') + 1));
-  const observer = new MutationObserver(() => {
-    if (window.__benchWorks || !document.querySelector(${JSON.stringify(content)})) return;
-    window.__benchWorks = performance.timeOrigin + performance.now();
-    observer.disconnect();
-  });
-  observer.observe(document, { childList: true, subtree: true });
-})()`;
+/** At the start of every document of the tab: counts it, and stamps when the content is in the DOM. */
+const worksProbe = (content: string) =>
+  contentProbe(
+    content,
+    '__benchWorks',
+    "sessionStorage.setItem('benchLoads', String(Number(sessionStorage.getItem('benchLoads') || '0') + 1));",
+  );
 
 async function revoke(loop: DemoLoop, grantId: string): Promise<void> {
   const res = await loop.api('alice', 'POST', `/grants/${grantId}/revoke`, { reason: 'benchmark: next run' });

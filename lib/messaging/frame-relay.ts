@@ -41,15 +41,22 @@ function isCandidate(value: unknown): value is FrameCandidate {
 }
 
 /**
- * A relayed batch as the top frame receives it: well-formed, and from this extension's background
- * (a content script of ours would have a tab; nothing else can message us).
+ * Whether a message came from this extension's background: a content script of ours would have a
+ * tab, and nothing else can message a content script through the runtime.
+ */
+export function fromOurBackground(sender: { id?: string; tab?: unknown }, runtimeId: string): boolean {
+  return sender.id === runtimeId && sender.tab === undefined;
+}
+
+/**
+ * A relayed batch as the top frame receives it: well-formed, and from this extension's background.
  */
 export function parseRelayedCandidates(
   raw: unknown,
   sender: { id?: string; tab?: unknown },
   runtimeId: string,
 ): RelayedFrameCandidates | undefined {
-  if (sender.id !== runtimeId || sender.tab !== undefined) return undefined;
+  if (!fromOurBackground(sender, runtimeId)) return undefined;
   if (!raw || typeof raw !== 'object') return undefined;
   const { type, frameId, candidates } = raw as Record<string, unknown>;
   if (type !== FRAME_CANDIDATES) return undefined;

@@ -15,7 +15,13 @@ import {
 } from '../contract/constants';
 import { Cloud } from '../contract/denial';
 import { NewAccessRequest, firstIssueMessage } from '../contract/request';
-import { FRAME_CANDIDATES, FRAME_CANDIDATES_MAX, FRAME_SOURCE_MAX, FRAME_TEXT_MAX } from './frame-relay';
+import {
+  FRAME_CANDIDATES,
+  FRAME_CANDIDATES_MAX,
+  fromOurBackground,
+  FRAME_SOURCE_MAX,
+  FRAME_TEXT_MAX,
+} from './frame-relay';
 
 /** The content core found denial-like text: inject the banner chunk into the sender's frame. */
 export const LoadUiMessage = z.object({ type: z.literal('load-ui') });
@@ -283,15 +289,14 @@ export const SeenReply = z.union([
 export type SeenReply = z.infer<typeof SeenReply>;
 
 /**
- * A progress message as the banner receives it: valid, and from this extension's background (a
- * content script of ours would have a tab; nothing else can message us).
+ * A progress message as the banner receives it: valid, and from this extension's background.
  */
 export function parseProgressMessage(
   raw: unknown,
   sender: { id?: string; tab?: unknown },
   runtimeId: string,
 ): RequestProgressMessage | undefined {
-  if (sender.id !== runtimeId || sender.tab !== undefined) return undefined;
+  if (!fromOurBackground(sender, runtimeId)) return undefined;
   const r = RequestProgressMessage.safeParse(raw);
   return r.success ? r.data : undefined;
 }
