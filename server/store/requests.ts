@@ -20,6 +20,7 @@ import type { AccessRequest, PolicyDecisionSnapshot, RequestDenial, RequestStatu
 import { REQUEST_STATUSES } from '../domain';
 import type { Db, Tx } from './db';
 import { json } from './db';
+import { type KeysetRange, QueryParams, eachOf, equalsOneOf, pageIdsSql } from './keyset';
 import type { ConcurrentUpdate, DuplicateId, NotFound, Stored } from './rows';
 import { CorruptRecordError, checkLimit, checkVersions, missed, oneOf, stored, stringArray } from './rows';
 
@@ -192,43 +193,63 @@ export interface RequestCursor {
 
 export interface ListRequestsOptions {
   readonly status?: RequestStatus | readonly RequestStatus[];
+  /** The requests this user filed. */
   readonly requester?: string;
   /** Requests any of these groups may review (an approver's queue). An empty list matches nothing. */
   readonly approverGroups?: readonly string[];
+  /** The requests `user` filed or any of `approverGroups` reviews (their own plus their queue). */
+  readonly visibleTo?: { readonly user: string; readonly approverGroups: readonly string[] };
   /** Page size, 1–1000. */
   readonly limit: number;
   /** Only requests strictly after this one in the listing order (newest first). */
   readonly before?: RequestCursor;
 }
 
-/** Newest first (created_at, then id, descending). */
+const OWN = (user: string, params: QueryParams): KeysetRange => ({
+  from: 'access_requests',
+  id: 'id',
+  at: 'created_at',
+  where: [`requester = ${params.add(user)}`],
+});
+
+/** One range per group in request_approver_groups (migration 005), kept by trigger. */
+const QUEUES = (groups: readonly string[], params: QueryParams): KeysetRange[] =>
+  [...new Set(groups)].map((group) => ({
+    from: 'request_approver_groups',
+    id: 'request_id',
+    at: 'created_at',
+    where: [`approver_group = ${params.add(group)}`],
+  }));
+
+function listedRanges(options: ListRequestsOptions, params: QueryParams): KeysetRange[] {
+  const filters = [options.requester, options.approverGroups, options.visibleTo].filter((f) => f !== undefined);
+  if (filters.length > 1) {
+    throw new TypeError('listRequests: pass one of requester, approverGroups and visibleTo');
+  }
+  if (options.requester !== undefined) return [OWN(options.requester, params)];
+  if (options.approverGroups !== undefined) return QUEUES(options.approverGroups, params);
+  if (options.visibleTo !== undefined) {
+    return [OWN(options.visibleTo.user, params), ...QUEUES(options.visibleTo.approverGroups, params)];
+  }
+  return [{ from: 'access_requests', id: 'id', at: 'created_at', where: [] }];
+}
+
+/**
+ * Newest first (created_at, then id, descending). One page costs O(limit) whatever the table's
+ * size: each filter reads an index range of migration 005 (keyset.ts).
+ */
 export async function listRequests(db: Db | Tx, options: ListRequestsOptions): Promise<AccessRequest[]> {
   checkLimit(options.limit);
-  const where: string[] = [];
-  const params: unknown[] = [];
-  const param = (value: unknown): string => `$${params.push(value)}`;
-  if (options.status !== undefined) {
-    const statuses = typeof options.status === 'string' ? [options.status] : options.status;
-    where.push(`status IN (SELECT jsonb_array_elements_text(${param(json(statuses))}::jsonb))`);
-  }
-  if (options.requester !== undefined) where.push(`requester = ${param(options.requester)}`);
-  if (options.approverGroups !== undefined) {
-    where.push(
-      `EXISTS (SELECT 1 FROM jsonb_array_elements_text(decision -> 'approverGroups') AS g(name)
-               WHERE g.name IN (SELECT jsonb_array_elements_text(${param(json(options.approverGroups))}::jsonb)))`,
-    );
-  }
-  if (options.before !== undefined) {
-    where.push(
-      `(created_at, id) < (${param(options.before.createdAt)}::timestamptz, ${param(options.before.id)})`,
-    );
-  }
+  const params = new QueryParams();
+  const ranges = listedRanges(options, params);
+  const statuses = equalsOneOf('status', options.status, params);
+  const before = options.before && { at: options.before.createdAt, id: options.before.id };
+  const page = pageIdsSql(eachOf(ranges, statuses), before, options.limit, params);
+  if (page === null) return [];
   const { rows } = await db.query<RequestRow>(
-    `SELECT ${REQUEST_COLUMNS} FROM access_requests
-     ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-     ORDER BY created_at DESC, id DESC
-     LIMIT ${param(options.limit)}`,
-    params,
+    `SELECT ${REQUEST_COLUMNS} FROM access_requests WHERE id IN (${page})
+     ORDER BY created_at DESC, id DESC`,
+    params.params,
   );
   const reviews = await reviewsOf(
     db,
