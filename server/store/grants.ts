@@ -11,7 +11,15 @@ import { GRANT_STATUSES } from '../domain';
 import type { ProviderRef } from '../provision/types';
 import type { Db, Tx } from './db';
 import { json } from './db';
-import { type KeysetRange, QueryParams, eachOf, equalsOneOf, pageIdsSql } from './keyset';
+import {
+  type KeysetRange,
+  QueryParams,
+  eachOf,
+  equalsOneOf,
+  inPageOrder,
+  pageIdsSql,
+  pageRowsSql,
+} from './keyset';
 import type { AlreadyGranted, ConcurrentUpdate, DuplicateId, NotFound, Stored } from './rows';
 import { MAX_LIST_LIMIT, checkLimit, checkVersions, missed, oneOf, stored, stringArray } from './rows';
 
@@ -205,11 +213,11 @@ export async function listGrants(db: Db | Tx, options: ListGrantsOptions = {}): 
   const before = options.before && { at: options.before.startsAt, id: options.before.id };
   const page = pageIdsSql(eachOf(ranges, statuses), before, limit, params);
   if (page === null) return [];
-  const { rows } = await db.query<GrantRow>(
-    `SELECT ${GRANT_COLUMNS} FROM grants WHERE id IN (${page})
-     ORDER BY starts_at DESC, id DESC`,
+  const { rows: unordered } = await db.query<GrantRow & { position: number }>(
+    pageRowsSql('grants', GRANT_COLUMNS, page),
     params.params,
   );
+  const rows = inPageOrder(unordered);
   return rows.map(toGrant);
 }
 

@@ -70,9 +70,8 @@ export function equalsOneOf(
 }
 
 /**
- * A query whose rows are the page's ids (column `id`), or null when there are no ranges (a
- * filter that matches nothing, e.g. an approver with no groups). Join it back to the listed table
- * to read the rows.
+ * A query whose rows are the page's ids (column `id`), in order, or null when there are no ranges
+ * (a filter that matches nothing, e.g. an approver with no groups). `pageRowsSql` reads the rows.
  */
 export function pageIdsSql(
   ranges: readonly KeysetRange[],
@@ -91,9 +90,25 @@ export function pageIdsSql(
       ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY ${r.at} DESC, ${r.id} DESC LIMIT ${limitParam}`;
   });
-  if (selects.length === 1) return `SELECT id FROM (${selects[0]}) AS page`;
+  if (selects.length === 1) return `SELECT id FROM (${selects[0]}) AS ranged`;
   // UNION (not UNION ALL): a request in two of the caller's ranges (their own, in their queue) is
   // listed once.
-  return `SELECT id FROM (${selects.map((s) => `(${s})`).join(' UNION ')}) AS page
+  return `SELECT id FROM (${selects.map((s) => `(${s})`).join(' UNION ')}) AS ranged
     ORDER BY at DESC, id DESC LIMIT ${limitParam}`;
+}
+
+/**
+ * The listed rows of a page: `columns` of `table` whose id is in the page, each with its
+ * `position` in the page (sort by it: `inPageOrder`). Looked up by primary key (`id = ANY`): an
+ * ORDER BY here would let the planner walk a whole (time, id) index for the order instead.
+ */
+export function pageRowsSql(table: string, columns: string, pageIds: string): string {
+  return `WITH page AS MATERIALIZED (SELECT ARRAY(${pageIds}) AS ids)
+    SELECT ${columns}, array_position(page.ids, listed.id) AS position
+    FROM page JOIN ${table} AS listed ON listed.id = ANY (page.ids)`;
+}
+
+/** Rows of `pageRowsSql` in the page's order. */
+export function inPageOrder<T extends { position: number }>(rows: readonly T[]): T[] {
+  return [...rows].sort((a, b) => a.position - b.position);
 }

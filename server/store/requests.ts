@@ -20,7 +20,15 @@ import type { AccessRequest, PolicyDecisionSnapshot, RequestDenial, RequestStatu
 import { REQUEST_STATUSES } from '../domain';
 import type { Db, Tx } from './db';
 import { json } from './db';
-import { type KeysetRange, QueryParams, eachOf, equalsOneOf, pageIdsSql } from './keyset';
+import {
+  type KeysetRange,
+  QueryParams,
+  eachOf,
+  equalsOneOf,
+  inPageOrder,
+  pageIdsSql,
+  pageRowsSql,
+} from './keyset';
 import type { ConcurrentUpdate, DuplicateId, NotFound, Stored } from './rows';
 import { CorruptRecordError, checkLimit, checkVersions, missed, oneOf, stored, stringArray } from './rows';
 
@@ -145,7 +153,7 @@ async function reviewsOf(db: Db | Tx, ids: readonly string[]): Promise<Map<strin
   if (ids.length === 0) return byRequest;
   const { rows } = await db.query<ReviewRow>(
     `SELECT request_id, approver, decision, at, comment FROM approvals
-     WHERE request_id IN (SELECT jsonb_array_elements_text($1::jsonb))
+     WHERE request_id = ANY (ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))
      ORDER BY request_id, decision, position NULLS LAST, at, approver`,
     [json(ids)],
   );
@@ -222,7 +230,9 @@ const QUEUES = (groups: readonly string[], params: QueryParams): KeysetRange[] =
   }));
 
 function listedRanges(options: ListRequestsOptions, params: QueryParams): KeysetRange[] {
-  const filters = [options.requester, options.approverGroups, options.visibleTo].filter((f) => f !== undefined);
+  const filters = [options.requester, options.approverGroups, options.visibleTo].filter(
+    (f) => f !== undefined,
+  );
   if (filters.length > 1) {
     throw new TypeError('listRequests: pass one of requester, approverGroups and visibleTo');
   }
@@ -246,11 +256,11 @@ export async function listRequests(db: Db | Tx, options: ListRequestsOptions): P
   const before = options.before && { at: options.before.createdAt, id: options.before.id };
   const page = pageIdsSql(eachOf(ranges, statuses), before, options.limit, params);
   if (page === null) return [];
-  const { rows } = await db.query<RequestRow>(
-    `SELECT ${REQUEST_COLUMNS} FROM access_requests WHERE id IN (${page})
-     ORDER BY created_at DESC, id DESC`,
+  const { rows: unordered } = await db.query<RequestRow & { position: number }>(
+    pageRowsSql('access_requests', REQUEST_COLUMNS, page),
     params.params,
   );
+  const rows = inPageOrder(unordered);
   const reviews = await reviewsOf(
     db,
     rows.map((r) => r.id),

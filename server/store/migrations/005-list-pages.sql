@@ -72,9 +72,13 @@ WHERE jsonb_typeof(r.decision -> 'approverGroups') = 'array';
 -- Grants, ordered by (starts_at, id).
 CREATE INDEX grants_by_starts ON grants (starts_at, id);
 CREATE INDEX grants_by_status_starts ON grants (status, starts_at, id);
--- The holder's own list.
+-- The holder's own list. The second also serves approval's merge check (a user's live grants on
+-- one target), so 001's (user_id, target_cloud, target_account, status) goes: with it, a planner
+-- without statistics (PGlite never runs ANALYZE) could read a user's grants through it and sort
+-- them all instead of reading one page in order.
 CREATE INDEX grants_by_user_starts ON grants (user_id, starts_at, id);
 CREATE INDEX grants_by_user_status_starts ON grants (user_id, status, starts_at, id);
+DROP INDEX grants_by_user_target;
 -- Approvers see the grants on the targets their groups approve. Accounts compare case-insensitively
 -- as the broker's target lookups do (server/config/targets.ts), hence lower().
 CREATE INDEX grants_by_target_starts ON grants (target_cloud, lower(target_account), starts_at, id);
