@@ -26,7 +26,6 @@ import { appendAudit } from '../store/audit';
 import { storedOrConflict } from '../store/compare-and-set';
 import { getProviderRef, listGrants as listStoredGrants, saveGrant } from '../store/grants';
 import { getRequest } from '../store/requests';
-import { MAX_LIST_LIMIT } from '../store/rows';
 import {
   PAGE_SIZE,
   identitiesOf,
