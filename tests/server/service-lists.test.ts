@@ -143,6 +143,23 @@ forEachStore('lists', (store) => {
     expect(found).toEqual([]);
   }, 300_000);
 
+  it('refuses a cursor from the other list, naming the field', async () => {
+    const db = await store.migrated();
+    await fillStore(db, 0, 60);
+    const broker = createBroker({ db, config: await testConfig(), policy: policyEngine });
+    const grantsCursor = value(await broker.listGrants(carol, {})).nextCursor!;
+    const requestsCursor = value(await broker.listRequests(carol, {})).nextCursor!;
+    for (const refused of [
+      await broker.listRequests(carol, { cursor: grantsCursor }),
+      await broker.listGrants(carol, { cursor: requestsCursor }),
+    ]) {
+      if (refused.ok) throw new Error('a cursor from the other list was accepted');
+      expect(refused.error.code).toBe('invalid_request');
+      expect(refused.error.fields?.map((f) => f.path)).toEqual(['cursor']);
+      expect(refused.error.message).toMatch(/^cursor: /);
+    }
+  });
+
   it('lists exactly the rows each caller may see, for every kind of caller and filter', async () => {
     const db = await store.migrated();
     await fillStore(db, 0, ITEMS);
