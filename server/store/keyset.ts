@@ -98,17 +98,22 @@ export function pageIdsSql(
 }
 
 /**
- * The listed rows of a page: `columns` of `table` whose id is in the page, each with its
- * `position` in the page (sort by it: `inPageOrder`). Looked up by primary key (`id = ANY`): an
- * ORDER BY here would let the planner walk a whole (time, id) index for the order instead.
+ * The listed rows of a page: `columns` of `table` for the page's ids, each with its `position` in
+ * the page (sort by it: `inPageOrder`). A join on the ids, looked up by primary key: an ORDER BY
+ * here would let the planner walk a whole (time, id) index for the order instead, and
+ * `id = ANY (…)` would let it test every row of a small table against every id.
  */
 export function pageRowsSql(table: string, columns: string, pageIds: string): string {
-  return `WITH page AS MATERIALIZED (SELECT ARRAY(${pageIds}) AS ids)
-    SELECT ${columns}, array_position(page.ids, listed.id) AS position
-    FROM page JOIN ${table} AS listed ON listed.id = ANY (page.ids)`;
+  const qualified = columns
+    .split(',')
+    .map((c) => `listed.${c.trim()}`)
+    .join(', ');
+  return `SELECT ${qualified}, page.position
+    FROM unnest(ARRAY(${pageIds})) WITH ORDINALITY AS page(id, position)
+    JOIN ${table} AS listed ON listed.id = page.id`;
 }
 
 /** Rows of `pageRowsSql` in the page's order. */
 export function inPageOrder<T extends { position: number }>(rows: readonly T[]): T[] {
-  return [...rows].sort((a, b) => a.position - b.position);
+  return [...rows].sort((a, b) => Number(a.position) - Number(b.position));
 }
