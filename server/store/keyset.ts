@@ -90,11 +90,10 @@ export function pageIdsSql(
       ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY ${r.at} DESC, ${r.id} DESC LIMIT ${limitParam}`;
   });
-  if (selects.length === 1) return `SELECT id FROM (${selects[0]}) AS ranged`;
   // UNION (not UNION ALL): a request in two of the caller's ranges (their own, in their queue) is
-  // listed once.
-  return `SELECT id FROM (${selects.map((s) => `(${s})`).join(' UNION ')}) AS ranged
-    ORDER BY at DESC, id DESC LIMIT ${limitParam}`;
+  // listed once. The outer ORDER BY costs nothing over one range (already in that order).
+  const union = selects.length === 1 ? selects[0]! : selects.map((s) => `(${s})`).join(' UNION ');
+  return `SELECT id FROM (${union}) AS ranged ORDER BY at DESC, id DESC LIMIT ${limitParam}`;
 }
 
 /**
