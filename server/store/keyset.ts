@@ -35,7 +35,7 @@ export interface KeysetRange {
 
 /** Collects query parameters, answering each one's `$n`. */
 export class QueryParams {
-  readonly values: unknown[] = [];
+  private readonly values: unknown[] = [];
   add(value: unknown): string {
     return `$${this.values.push(value)}`;
   }
