@@ -1,10 +1,10 @@
--- 005: every list page costs O(page), whatever the size of the tables. The broker lists newest
--- first, ordered by (time, id), and pages by keyset: a page is
--- "the first n rows strictly after the cursor's (time, id)". Each filter a list can take gets a
--- b-tree index whose leading columns are the filter's equality columns and whose last two are the
--- order, so a page is one short index range scanned backwards, never a scan and sort of every
--- matching row. server/store/keyset.ts builds those queries; tests/server/store-list-plans.test.ts
--- checks with EXPLAIN that both engines use these indexes.
+-- 005: every list page costs O(page), whatever the size of the tables (docs/lists.md). The broker
+-- lists newest first, ordered by (time, id), and pages by keyset: a page is "the first n rows
+-- strictly after the cursor's (time, id)". Each filter a list can take gets a b-tree index whose
+-- leading columns are the filter's equality columns and whose last two are the order, so a page
+-- is one short index range scanned backwards, never a scan and sort of every matching row.
+-- server/store/keyset.ts builds those queries; tests/server/store-list-plans.test.ts checks with
+-- EXPLAIN that both engines use these indexes.
 
 -- Access requests, ordered by (created_at, id).
 -- Auditors and admins: every request, or every request in one state.
