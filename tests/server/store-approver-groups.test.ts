@@ -2,7 +2,8 @@
  * request_approver_groups (migration 005), the side table the approvers' queues are read from,
  * holds exactly one row per request and approver group of its policy snapshot, with the request's
  * status and time: filled for the requests stored before the migration, and kept in step by its
- * trigger whichever statement writes a request (insertRequest, the transition CTE, saveRequest).
+ * trigger whichever statement writes a request (insertRequest, the transition CTE, saveRequest, a
+ * hand-made DELETE).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -78,7 +79,7 @@ forEachStore('approver groups side table', (store) => {
     expect(queue.map((r) => r.id)).toEqual(['req-3', 'req-1']);
   });
 
-  it('follows every write of a request: insert, the transition CTE, status and snapshot changes', async () => {
+  it('follows every write of a request: insert, the transition CTE, status and snapshot changes, delete', async () => {
     const db = await store.migrated();
     const first = request('req-a', ['approvers', 'sec']);
     const secondSubmitted = submitted('req-b', ['approvers'], 1);
@@ -114,5 +115,10 @@ forEachStore('approver groups side table', (store) => {
         (r) => r.id,
       ),
     ).toEqual(['req-b']);
+
+    // An operator deleting a request by hand takes it out of the queues too.
+    await db.query("DELETE FROM access_requests WHERE id = 'req-b'");
+    expect(await sideRows(db)).toEqual(await expectedRows(db));
+    expect(await sideRows(db)).toHaveLength(1);
   });
 });
