@@ -24,11 +24,11 @@ CREATE INDEX access_requests_by_requester_status_created
 -- read every request. The trigger below keeps the rows in step with access_requests on every
 -- write, whichever statement makes it (the store's insert, the transition CTE, an operator's SQL).
 --
--- No foreign key to access_requests: the trigger writes these rows only for a row it has just
--- seen written, and removes them with it. A foreign key would add a check per submission that
--- runs a plan the backend prepares once and keeps; on PGlite, whose tables are never analyzed by
--- themselves (docs/lists.md), a plan prepared while access_requests was small reads the whole
--- table on every check once it is large.
+-- No foreign key to access_requests: the trigger writes these rows only for a request row it has
+-- just seen written, and removes them with it. A foreign key adds a check to every submission,
+-- and on PGlite (docs/lists.md) that check halved the broker's submission rate once planner
+-- statistics had been taken while the table was small: its plan, prepared then and kept, read the
+-- whole of access_requests on every check.
 CREATE TABLE request_approver_groups (
   request_id text NOT NULL,
   approver_group text NOT NULL,
@@ -42,7 +42,7 @@ CREATE INDEX request_approver_groups_by_status_created
   ON request_approver_groups (approver_group, status, created_at, request_id);
 
 -- The UPDATE and DELETE by request_id run through EXECUTE, planned at each call: a plan PL/pgSQL
--- prepared and kept while the table was small would scan all of it once it is large (as above).
+-- prepared and kept while the table looked small could scan all of it once it is large (as above).
 CREATE FUNCTION request_approver_groups_sync() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'UPDATE' AND NEW.id = OLD.id AND NEW.decision IS NOT DISTINCT FROM OLD.decision THEN
