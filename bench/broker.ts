@@ -10,6 +10,8 @@
  * - "mixed": half of those, half reads on the dev sandbox that policy approves at once, so each
  *   of those also issues a grant that the worker provisions into the simulated cloud (several
  *   more transactions and a cloud call per request, in the same single-threaded store).
+ * Then one page of the approver's queue, the requester's own list and the grants list as the
+ * store grows to a million items of history (broker-lists.ts; `BENCH_LIST_SCALES` narrows it).
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -18,6 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { demoConfig } from '../server/config/demo';
+import { listBench } from './broker-lists';
 import { type BenchRow, machineDescription, writeBenchSection } from './report';
 
 const RATE = 500;
@@ -135,6 +138,7 @@ export async function brokerBench(): Promise<BenchRow[]> {
   const mixed = await measure('mixed');
   // Where the embedded store still has headroom: the same submissions at half the rate.
   const half = await measure('decision', RATE / 2);
+  const lists = await listBench((line) => process.stdout.write(`  ${line}\n`));
   const decisionMethod = `${base}; POST /api/v1/requests, prod writes that policy sends to approvers`;
   const mixedMethod = `${base}; POST /api/v1/requests, half prod writes, half sandbox reads auto-approved (each issues a grant the worker provisions into the sim cloud)`;
   const throughput = (r: autocannon.Result) =>
@@ -175,6 +179,7 @@ export async function brokerBench(): Promise<BenchRow[]> {
       pass: null,
       method: mixedMethod,
     },
+    ...lists,
   ];
 }
 

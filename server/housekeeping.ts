@@ -1,11 +1,13 @@
 /**
- * The broker's hourly chores, beside the grant worker: pruning old events, and sweeping AWS
- * revocation statements that can no longer match a live session.
+ * The broker's hourly chores, beside the grant worker: pruning old events, sweeping AWS
+ * revocation statements that can no longer match a live session, and (on PGlite, at start too)
+ * refreshing the planner's statistics (store/statistics.ts).
  */
 import type { BrokerConfig } from './config/schema';
 import { pruneEvents } from './events/retention';
 import type { ProvisionerFor } from './provisioners';
 import type { Db } from './store/db';
+import { refreshPlannerStatistics } from './store/statistics';
 
 /** Events are for live views and reconnect replay, not history (that is the audit log): a week. */
 export const EVENT_RETENTION_MS = 7 * 24 * 3_600_000;
@@ -39,10 +41,22 @@ export function startHousekeeping(deps: HousekeepingDeps): () => void {
         .catch((e: unknown) => log(`aws ${t.account}: sweeping old revocations failed: ${message(e)}`));
     }
   }, HOUR_MS);
+  let stopped = false;
+  const analyze = (): void => {
+    refreshPlannerStatistics(db).catch((e: unknown) => {
+      // A store closed under a running ANALYZE is the broker stopping, not a fault.
+      if (!stopped) log(`store: refreshing planner statistics failed: ${message(e)}`);
+    });
+  };
+  analyze();
+  const statistics = setInterval(analyze, HOUR_MS);
   prune.unref();
   sweep.unref();
+  statistics.unref();
   return () => {
+    stopped = true;
     clearInterval(prune);
     clearInterval(sweep);
+    clearInterval(statistics);
   };
 }

@@ -80,19 +80,36 @@ export type DecodeBody = z.infer<typeof DecodeBody>;
 // ---------------------------------------------------------------------------------------------
 // Query parameters (all strings on the wire)
 
+/**
+ * `?cursor=`: the `nextCursor` of the previous page, as the broker gave it. Lists are newest first
+ * and paged by keyset (server/store/keyset.ts): a page starts strictly after the previous page's
+ * last item, so items added meanwhile neither repeat nor hide others on later pages, and a page
+ * costs the same however long the list. There is no offset or page-size parameter (pages hold 50).
+ */
+const ListCursor = z.optional(
+  z
+    .string()
+    .check(
+      z.maxLength(256, 'cursor: at most 256 characters'),
+      z.describe(
+        'The nextCursor of the previous page (opaque). Pages are newest first and by keyset: items added between pages neither repeat nor hide others. A cursor from another list, or altered, is refused (400, field `cursor`).',
+      ),
+    ),
+);
+
 export const ListRequestsQuery = strictObject('', {
   /** Only requests in this state. */
   status: z.optional(RequestStatus),
   /** `true`: only the caller's own requests (approvers otherwise also see their queue). */
   mine: z.optional(z.enum(['true', 'false'])),
-  cursor: z.optional(z.string().check(z.maxLength(256, 'cursor: at most 256 characters'))),
+  cursor: ListCursor,
 });
 export type ListRequestsQuery = z.infer<typeof ListRequestsQuery>;
 
 export const ListGrantsQuery = strictObject('', {
   status: z.optional(GrantStatus),
   mine: z.optional(z.enum(['true', 'false'])),
-  cursor: z.optional(z.string().check(z.maxLength(256, 'cursor: at most 256 characters'))),
+  cursor: ListCursor,
 });
 export type ListGrantsQuery = z.infer<typeof ListGrantsQuery>;
 

@@ -26,7 +26,6 @@ import { appendAudit } from '../store/audit';
 import { storedOrConflict } from '../store/compare-and-set';
 import { getProviderRef, listGrants as listStoredGrants, saveGrant } from '../store/grants';
 import { getRequest } from '../store/requests';
-import { MAX_LIST_LIMIT } from '../store/rows';
 import {
   PAGE_SIZE,
   identitiesOf,
@@ -37,10 +36,10 @@ import {
   type BrokerContext,
 } from './context';
 import { done, fromDomain, invalidField, refuse, type ServiceResult } from './errors';
-import { decodeCursor, encodeCursor } from './paging';
+import { BAD_CURSOR, decodeCursor, encodeCursor } from './paging';
 import { submit } from './requests';
 import { grantView } from './views';
-import { canSeeGrant, loadVisibleGrant, loadVisibleRequest } from './visibility';
+import { loadVisibleGrant, loadVisibleRequest, reviewedTargets, seesEverything } from './visibility';
 
 export async function getGrant(
   ctx: BrokerContext,
@@ -51,33 +50,35 @@ export async function getGrant(
   return g.ok ? done(grantView(g.value, ctx.lookup, ctx.provisionAttempts)) : g;
 }
 
+/**
+ * Grants the caller may see (visibility.ts), newest first: their own (`mine=true`, or callers in
+ * no group), every grant (auditors and admins), else their own plus those on the targets their
+ * groups approve. One query; a page costs O(page) whatever the table's size.
+ */
 export async function listGrants(
   ctx: BrokerContext,
   p: Principal,
   q: ListGrantsQuery,
 ): Promise<ServiceResult<GrantList>> {
-  const before = decodeCursor(q.cursor);
-  if (before === 'invalid') return invalidField('cursor', 'cursor: not a cursor this broker issued');
-  const mineOnly = q.mine === 'true' || p.groups.length === 0;
-  // Grants are few per user; the visibility filter runs here over the newest MAX_LIST_LIMIT.
-  const rows = (
-    await listStoredGrants(ctx.db, {
-      ...(mineOnly ? { user: p.user } : {}),
-      ...(q.status ? { status: q.status } : {}),
-      limit: MAX_LIST_LIMIT,
-    })
-  ).filter(
-    (g) =>
-      canSeeGrant(ctx, p, g) &&
-      (!before ||
-        g.startsAt.getTime() < before.createdAt.getTime() ||
-        (g.startsAt.getTime() === before.createdAt.getTime() && g.id < before.id)),
-  );
+  const before = decodeCursor('grants', q.cursor);
+  if (before === 'invalid') return invalidField('cursor', BAD_CURSOR);
+  const seen =
+    q.mine === 'true' || p.groups.length === 0
+      ? { user: p.user }
+      : seesEverything(ctx, p)
+        ? {}
+        : { visibleTo: { user: p.user, targets: reviewedTargets(ctx, p) } };
+  const rows = await listStoredGrants(ctx.db, {
+    ...seen,
+    ...(q.status ? { status: q.status } : {}),
+    ...(before ? { before: { startsAt: before.at, id: before.id } } : {}),
+    limit: PAGE_SIZE + 1,
+  });
   const page = rows.slice(0, PAGE_SIZE);
   const last = page[page.length - 1];
   return done({
     items: page.map((g) => grantView(g, ctx.lookup, ctx.provisionAttempts)),
-    nextCursor: rows.length > PAGE_SIZE && last ? encodeCursor(last.startsAt, last.id) : null,
+    nextCursor: rows.length > PAGE_SIZE && last ? encodeCursor('grants', last.startsAt, last.id) : null,
   });
 }
 

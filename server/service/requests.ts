@@ -13,7 +13,7 @@ import type {
 import { DENY_KIND_FACTS, grantCanHelp } from '../../lib/deny-kinds';
 import type { Principal } from '../auth/principal';
 import type { TargetConfig } from '../config/schema';
-import { cancel, submitRequest, type AccessRequest, type PolicyDecisionSnapshot } from '../domain';
+import { cancel, submitRequest, type PolicyDecisionSnapshot } from '../domain';
 import type { PolicyEngine } from '../policy/engine';
 import { storedOrConflict } from '../store/compare-and-set';
 import { insertRequest, listRequests as listStoredRequests, saveRequest } from '../store/requests';
@@ -21,7 +21,7 @@ import { recordTransition, requestAudience } from '../store/transitions';
 import { settle } from './approval';
 import { PAGE_SIZE, policyTarget, record, transact, type BrokerContext } from './context';
 import { done, fromDomain, invalidField, type ServiceResult } from './errors';
-import { decodeCursor, encodeCursor } from './paging';
+import { BAD_CURSOR, decodeCursor, encodeCursor } from './paging';
 import { requestView } from './views';
 import { loadVisibleRequest, seesEverything } from './visibility';
 
@@ -137,42 +137,35 @@ export async function getRequest(
   return r.ok ? done(requestView(r.value, ctx.lookup, ctx.members)) : r;
 }
 
-function newestFirst(a: AccessRequest, b: AccessRequest): number {
-  return b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
-}
-
 /**
- * Auditors and admins list every request; anyone else their own plus the queues of their groups
- * (`mine=true`: their own only).
+ * Requests the caller may see (visibility.ts), newest first: auditors and admins every request;
+ * anyone else their own plus the queues of their groups (`mine=true`: their own only). One query;
+ * a page costs O(page) whatever the table's size.
  */
 export async function listRequests(
   ctx: BrokerContext,
   p: Principal,
   q: ListRequestsQuery,
 ): Promise<ServiceResult<AccessRequestList>> {
-  const before = decodeCursor(q.cursor);
-  if (before === 'invalid') return invalidField('cursor', 'cursor: not a cursor this broker issued');
-  const base = {
-    limit: PAGE_SIZE + 1,
+  const before = decodeCursor('requests', q.cursor);
+  if (before === 'invalid') return invalidField('cursor', BAD_CURSOR);
+  const seen =
+    q.mine === 'true'
+      ? { requester: p.user }
+      : seesEverything(ctx, p)
+        ? {}
+        : { visibleTo: { user: p.user, approverGroups: p.groups } };
+  const rows = await listStoredRequests(ctx.db, {
+    ...seen,
     ...(q.status ? { status: q.status } : {}),
-    ...(before ? { before } : {}),
-  };
-  let rows: AccessRequest[];
-  if (q.mine !== 'true' && seesEverything(ctx, p)) {
-    rows = await listStoredRequests(ctx.db, base);
-  } else {
-    rows = await listStoredRequests(ctx.db, { ...base, requester: p.user });
-    if (q.mine !== 'true' && p.groups.length > 0) {
-      const queue = await listStoredRequests(ctx.db, { ...base, approverGroups: p.groups });
-      const seen = new Set(rows.map((r) => r.id));
-      rows = [...rows, ...queue.filter((r) => !seen.has(r.id))].sort(newestFirst);
-    }
-  }
+    ...(before ? { before: { createdAt: before.at, id: before.id } } : {}),
+    limit: PAGE_SIZE + 1,
+  });
   const page = rows.slice(0, PAGE_SIZE);
   const last = page[page.length - 1];
   return done({
     items: page.map((r) => requestView(r, ctx.lookup, ctx.members)),
-    nextCursor: rows.length > PAGE_SIZE && last ? encodeCursor(last.createdAt, last.id) : null,
+    nextCursor: rows.length > PAGE_SIZE && last ? encodeCursor('requests', last.createdAt, last.id) : null,
   });
 }
 

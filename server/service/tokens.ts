@@ -13,7 +13,7 @@ import { findApiToken, listApiTokens } from '../store/api-tokens';
 import type { BrokerContext } from './context';
 import { PAGE_SIZE } from './context';
 import { done, invalidField, refuse, type ServiceResult } from './errors';
-import { decodeCursor, encodeCursor } from './paging';
+import { BAD_CURSOR, decodeCursor, encodeCursor } from './paging';
 import { isAdmin } from './visibility';
 
 export async function listTokens(
@@ -27,11 +27,11 @@ export async function listTokens(
   if (user !== p.user && !isAdmin(p)) {
     return refuse('forbidden', "only admins list other users' tokens");
   }
-  const after = decodeCursor(q.cursor);
-  if (after === 'invalid') return invalidField('cursor', 'cursor: not a cursor this broker issued');
+  const after = decodeCursor('tokens', q.cursor);
+  if (after === 'invalid') return invalidField('cursor', BAD_CURSOR);
   const rows = await listApiTokens(ctx.db, {
     ...(user !== undefined ? { userId: user } : {}),
-    ...(after ? { after } : {}),
+    ...(after ? { after: { createdAt: after.at, id: after.id } } : {}),
     limit: PAGE_SIZE + 1,
   });
   const page = rows.slice(0, PAGE_SIZE);
@@ -39,7 +39,7 @@ export async function listTokens(
   const now = ctx.now();
   return done({
     items: page.map((t) => toApiTokenView(t, ctx.config.auth.apiTokens, now)),
-    nextCursor: rows.length > PAGE_SIZE && last ? encodeCursor(last.createdAt, last.id) : null,
+    nextCursor: rows.length > PAGE_SIZE && last ? encodeCursor('tokens', last.createdAt, last.id) : null,
   });
 }
 

@@ -6,6 +6,7 @@
  */
 import type { AuditList, ListAuditQuery, MeView } from '../../lib/contract/api';
 import type { Principal } from '../auth/principal';
+import type { TargetRef } from '../config/targets';
 import type { AccessRequest, Grant } from '../domain';
 import { readAudit } from '../store/audit';
 import { latestAuditCheckpoint } from '../store/audit-checkpoints';
@@ -44,6 +45,15 @@ export function canSeeRequest(ctx: BrokerContext, p: Principal, r: AccessRequest
 export function canSeeGrant(ctx: BrokerContext, p: Principal, g: Grant): boolean {
   const group = ctx.targets.find(g.target)?.approverGroup;
   return g.user === p.user || (group !== undefined && p.groups.includes(group)) || seesEverything(ctx, p);
+}
+
+/**
+ * The configured targets whose grants `p` sees as an approver: exactly those for which
+ * canSeeGrant's group test holds (the target `find` answers for a key, whose approver group is
+ * one of p's). Grant listings filter by these in SQL instead of calling canSeeGrant per row.
+ */
+export function reviewedTargets(ctx: BrokerContext, p: Principal): TargetRef[] {
+  return ctx.targets.all.filter((t) => ctx.targets.find(t) === t && p.groups.includes(t.approverGroup));
 }
 
 export async function loadVisibleRequest(

@@ -11,6 +11,15 @@ import { GRANT_FAILURE_CAUSES, GRANT_STATUSES } from '../domain';
 import type { ProviderRef } from '../provision/types';
 import type { Db, Tx } from './db';
 import { json } from './db';
+import {
+  type KeysetRange,
+  QueryParams,
+  eachOf,
+  equalsOneOf,
+  inPageOrder,
+  pageIdsSql,
+  pageRowsSql,
+} from './keyset';
 import type { AlreadyGranted, ConcurrentUpdate, DuplicateId, NotFound, Stored } from './rows';
 import { MAX_LIST_LIMIT, checkLimit, checkVersions, missed, oneOf, stored, stringArray } from './rows';
 
@@ -163,6 +172,12 @@ export async function getGrant(db: Db | Tx, id: string): Promise<Grant | null> {
   return row ? toGrant(row) : null;
 }
 
+/** Where the next page starts: pass the last grant of a page. */
+export interface GrantCursor {
+  readonly startsAt: Date;
+  readonly id: string;
+}
+
 export interface ListGrantsOptions {
   readonly user?: string;
   /** Only grants on this target (the merge check: same user, target and resource). */
@@ -170,36 +185,69 @@ export interface ListGrantsOptions {
   /** Only grants on exactly this resource (null: grants on no particular resource). */
   readonly resource?: string | null;
   readonly status?: GrantStatus | readonly GrantStatus[];
+  /**
+   * The grants `user` holds or that are on one of `targets` (what an approver of those targets
+   * sees). Accounts compare case-insensitively, as the broker's target lookups do
+   * (server/config/targets.ts).
+   */
+  readonly visibleTo?: {
+    readonly user: string;
+    readonly targets: ReadonlyArray<{ readonly cloud: string; readonly account: string }>;
+  };
   /** 1–1000; default 1000. */
   readonly limit?: number;
+  /** Only grants strictly after this one in the listing order (newest first). */
+  readonly before?: GrantCursor;
 }
 
-/** Newest first (starts_at, then id, descending). */
+const GRANTS = { from: 'grants', id: 'id', at: 'starts_at' } as const;
+
+function listedRanges(options: ListGrantsOptions, params: QueryParams): KeysetRange[] {
+  const where: string[] = [];
+  if (options.user !== undefined) where.push(`user_id = ${params.add(options.user)}`);
+  if (options.target !== undefined) {
+    where.push(
+      `target_cloud = ${params.add(options.target.cloud)}`,
+      `target_account = ${params.add(options.target.account)}`,
+    );
+  }
+  if (options.resource !== undefined) {
+    where.push(`resource IS NOT DISTINCT FROM ${params.add(options.resource)}::text`);
+  }
+  if (options.visibleTo === undefined) return [{ ...GRANTS, where }];
+  const { user, targets } = options.visibleTo;
+  const keys = new Map(targets.map((t) => [`${t.cloud}:${t.account.toLowerCase()}`, t]));
+  return [
+    { ...GRANTS, where: [...where, `user_id = ${params.add(user)}`] },
+    ...[...keys.values()].map((t) => ({
+      ...GRANTS,
+      where: [
+        ...where,
+        `target_cloud = ${params.add(t.cloud)}`,
+        `lower(target_account) = ${params.add(t.account.toLowerCase())}`,
+      ],
+    })),
+  ];
+}
+
+/**
+ * Newest first (starts_at, then id, descending). One page costs O(limit) whatever the table's
+ * size: each filter reads an index range of migration 007 (keyset.ts).
+ */
 export async function listGrants(db: Db | Tx, options: ListGrantsOptions = {}): Promise<Grant[]> {
   const limit = options.limit ?? MAX_LIST_LIMIT;
   checkLimit(limit);
-  const where: string[] = [];
-  const params: unknown[] = [];
-  const param = (value: unknown): string => `$${params.push(value)}`;
-  if (options.user !== undefined) where.push(`user_id = ${param(options.user)}`);
-  if (options.target !== undefined) {
-    where.push(
-      `target_cloud = ${param(options.target.cloud)} AND target_account = ${param(options.target.account)}`,
-    );
-  }
-  if (options.resource !== undefined)
-    where.push(`resource IS NOT DISTINCT FROM ${param(options.resource)}::text`);
-  if (options.status !== undefined) {
-    const statuses = typeof options.status === 'string' ? [options.status] : options.status;
-    where.push(`status IN (SELECT jsonb_array_elements_text(${param(json(statuses))}::jsonb))`);
-  }
-  const { rows } = await db.query<GrantRow>(
-    `SELECT ${GRANT_COLUMNS} FROM grants
-     ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-     ORDER BY starts_at DESC, id DESC
-     LIMIT ${param(limit)}`,
-    params,
+  const params = new QueryParams();
+  const ranges = listedRanges(options, params);
+  const statuses = equalsOneOf('status', options.status, params);
+  const before = options.before && { at: options.before.startsAt, id: options.before.id };
+  const page = pageIdsSql(eachOf(ranges, statuses), before, limit, params);
+  if (page === null) return [];
+  const { rows: unordered } = await db.query<GrantRow & { position: number }>(
+    pageRowsSql('grants', GRANT_COLUMNS, page),
+    params.params,
   );
+  const rows = inPageOrder(unordered);
   return rows.map(toGrant);
 }
 

@@ -20,6 +20,15 @@ import type { AccessRequest, PolicyDecisionSnapshot, RequestDenial, RequestStatu
 import { REQUEST_STATUSES } from '../domain';
 import type { Db, Tx } from './db';
 import { json } from './db';
+import {
+  type KeysetRange,
+  QueryParams,
+  eachOf,
+  equalsOneOf,
+  inPageOrder,
+  pageIdsSql,
+  pageRowsSql,
+} from './keyset';
 import type { ConcurrentUpdate, DuplicateId, NotFound, Stored } from './rows';
 import { CorruptRecordError, checkLimit, checkVersions, missed, oneOf, stored, stringArray } from './rows';
 
@@ -143,10 +152,12 @@ async function reviewsOf(db: Db | Tx, ids: readonly string[]): Promise<Map<strin
   const byRequest = new Map<string, ReviewRow[]>(ids.map((id) => [id, []]));
   if (ids.length === 0) return byRequest;
   const { rows } = await db.query<ReviewRow>(
+    // One parameter per id: the planner then knows how many ids it looks up (with a JSON list or
+    // an array it guesses ten, and on a small table filters every row against all of them).
     `SELECT request_id, approver, decision, at, comment FROM approvals
-     WHERE request_id IN (SELECT jsonb_array_elements_text($1::jsonb))
+     WHERE request_id IN (${ids.map((_, n) => `$${n + 1}`).join(', ')})
      ORDER BY request_id, decision, position NULLS LAST, at, approver`,
-    [json(ids)],
+    ids,
   );
   for (const row of rows) byRequest.get(row.request_id)?.push(row);
   return byRequest;
@@ -192,44 +203,66 @@ export interface RequestCursor {
 
 export interface ListRequestsOptions {
   readonly status?: RequestStatus | readonly RequestStatus[];
+  /** The requests this user filed. */
   readonly requester?: string;
   /** Requests any of these groups may review (an approver's queue). An empty list matches nothing. */
   readonly approverGroups?: readonly string[];
+  /** The requests `user` filed or any of `approverGroups` reviews (their own plus their queue). */
+  readonly visibleTo?: { readonly user: string; readonly approverGroups: readonly string[] };
   /** Page size, 1–1000. */
   readonly limit: number;
   /** Only requests strictly after this one in the listing order (newest first). */
   readonly before?: RequestCursor;
 }
 
-/** Newest first (created_at, then id, descending). */
+const OWN = (user: string, params: QueryParams): KeysetRange => ({
+  from: 'access_requests',
+  id: 'id',
+  at: 'created_at',
+  where: [`requester = ${params.add(user)}`],
+});
+
+/** One range per group in request_approver_groups (migration 007), kept by trigger. */
+const QUEUES = (groups: readonly string[], params: QueryParams): KeysetRange[] =>
+  [...new Set(groups)].map((group) => ({
+    from: 'request_approver_groups',
+    id: 'request_id',
+    at: 'created_at',
+    where: [`approver_group = ${params.add(group)}`],
+  }));
+
+function listedRanges(options: ListRequestsOptions, params: QueryParams): KeysetRange[] {
+  const filters = [options.requester, options.approverGroups, options.visibleTo].filter(
+    (f) => f !== undefined,
+  );
+  if (filters.length > 1) {
+    throw new TypeError('listRequests: pass one of requester, approverGroups and visibleTo');
+  }
+  if (options.requester !== undefined) return [OWN(options.requester, params)];
+  if (options.approverGroups !== undefined) return QUEUES(options.approverGroups, params);
+  if (options.visibleTo !== undefined) {
+    return [OWN(options.visibleTo.user, params), ...QUEUES(options.visibleTo.approverGroups, params)];
+  }
+  return [{ from: 'access_requests', id: 'id', at: 'created_at', where: [] }];
+}
+
+/**
+ * Newest first (created_at, then id, descending). One page costs O(limit) whatever the table's
+ * size: each filter reads an index range of migration 007 (keyset.ts).
+ */
 export async function listRequests(db: Db | Tx, options: ListRequestsOptions): Promise<AccessRequest[]> {
   checkLimit(options.limit);
-  const where: string[] = [];
-  const params: unknown[] = [];
-  const param = (value: unknown): string => `$${params.push(value)}`;
-  if (options.status !== undefined) {
-    const statuses = typeof options.status === 'string' ? [options.status] : options.status;
-    where.push(`status IN (SELECT jsonb_array_elements_text(${param(json(statuses))}::jsonb))`);
-  }
-  if (options.requester !== undefined) where.push(`requester = ${param(options.requester)}`);
-  if (options.approverGroups !== undefined) {
-    where.push(
-      `EXISTS (SELECT 1 FROM jsonb_array_elements_text(decision -> 'approverGroups') AS g(name)
-               WHERE g.name IN (SELECT jsonb_array_elements_text(${param(json(options.approverGroups))}::jsonb)))`,
-    );
-  }
-  if (options.before !== undefined) {
-    where.push(
-      `(created_at, id) < (${param(options.before.createdAt)}::timestamptz, ${param(options.before.id)})`,
-    );
-  }
-  const { rows } = await db.query<RequestRow>(
-    `SELECT ${REQUEST_COLUMNS} FROM access_requests
-     ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-     ORDER BY created_at DESC, id DESC
-     LIMIT ${param(options.limit)}`,
-    params,
+  const params = new QueryParams();
+  const ranges = listedRanges(options, params);
+  const statuses = equalsOneOf('status', options.status, params);
+  const before = options.before && { at: options.before.createdAt, id: options.before.id };
+  const page = pageIdsSql(eachOf(ranges, statuses), before, options.limit, params);
+  if (page === null) return [];
+  const { rows: unordered } = await db.query<RequestRow & { position: number }>(
+    pageRowsSql('access_requests', REQUEST_COLUMNS, page),
+    params.params,
   );
+  const rows = inPageOrder(unordered);
   const reviews = await reviewsOf(
     db,
     rows.map((r) => r.id),

@@ -55,6 +55,7 @@ forEachStore('migrations', (store) => {
       'oauth_codes',
       'oauth_transactions',
       'refresh_tokens',
+      'request_approver_groups',
       'schema_migrations',
       'tokens',
       'users',
