@@ -156,6 +156,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       workerId: options.workerId ?? `${os.hostname()}:${listening.port}`,
       now,
       retry: { ...DEFAULT_RETRY, provisionAttempts: config.provisioning.maxAttempts },
+      concurrency: config.provisioning.concurrency,
       ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),
       ...(onTransition ? { onTransition } : {}),
       audienceGroups: (grant) => {
@@ -172,10 +173,9 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       provisionerFor: provisioners,
       identities,
       ...(onTransition ? { onTransition } : {}),
-      onGrantsChanged: (ids) => {
-        worker.wake();
-        for (const id of ids) void worker.reapply(id);
-      },
+      // A merged or extended grant's new expiry is due for `reapply` in the store; the worker
+      // claims it under a lease like any other cloud write (issue 12).
+      onGrantsChanged: () => worker.wake(),
     });
     const auth = await createAuthService({ db, config, publicUrl, now });
     cleanups.push(() => auth.close());
