@@ -186,7 +186,8 @@ async function doStep(
       await commit((g) => (grantWork(g, now()) === 'expire' ? markDue(g, now()) : null));
       return 'next';
     case 'provision':
-      if (!(await commit((g) => startProvisioning(g, now())))?.status.startsWith('provisioning')) return RELEASE;
+      if (!(await commit((g) => startProvisioning(g, now())))?.status.startsWith('provisioning'))
+        return RELEASE;
     // falls through: call the cloud
     case 'resume-provisioning': {
       const identities = await ctx.identities(grant.user);

@@ -138,9 +138,10 @@ export function createWorker(deps: WorkerDeps): Worker {
     } catch (e) {
       log(`grant ${id}: ${message(e)}`);
     } finally {
-      await (outcome.kind === 'hold'
-        ? holdGrantLease(db, id, workerId, outcome.until)
-        : releaseGrantLease(db, id, workerId)
+      await (
+        outcome.kind === 'hold'
+          ? holdGrantLease(db, id, workerId, outcome.until)
+          : releaseGrantLease(db, id, workerId)
       ).catch(() => undefined);
     }
   }
