@@ -37,7 +37,7 @@ Commands:
   audit export                   print the audit log as JSON Lines, then its signed head
   target check ID                check a target's cloud set-up with the broker's credentials (AWS: trust
                                  policy actions, revocation policy, CloudTrail per region)
- reconcile                      once: remove access in the clouds that no live grant owns, and mark active
+  reconcile                      once: remove access in the clouds that no live grant owns, and mark active
                                  grants whose access is missing for re-apply (UNBLOCK_SIM_URL for sim targets)
   config check FILE              validate a broker config file (YAML or JSON); every problem names its path
   help                           this text

@@ -19,7 +19,8 @@ export async function reconcileCommand(io: Io): Promise<number> {
   // Sim targets without UNBLOCK_SIM_URL cannot be listed: leave them out, saying so.
   const targets = config.targets.filter((t) => t.provisioner === 'cloud' || options.simUrl);
   const skipped = config.targets.length - targets.length;
-  if (skipped > 0) io.err(`reconcile: ${skipped} provisioner: sim target(s) left out (set UNBLOCK_SIM_URL)\n`);
+  if (skipped > 0)
+    io.err(`reconcile: ${skipped} provisioner: sim target(s) left out (set UNBLOCK_SIM_URL)\n`);
   const report = await withStore(options, 'unblock-server reconcile', (db) =>
     reconcileOnce({
       db,
@@ -35,8 +36,10 @@ export async function reconcileCommand(io: Io): Promise<number> {
     io.err('reconcile: another replica is reconciling now; try again later\n');
     return 1;
   }
-  for (const h of report.removed) io.out(`removed  ${h.key}: ${h.description} (grants ${h.grantIds.join(', ')})\n`);
-  for (const id of report.reapplied) io.out(`reapply  grant ${id}: access missing; a running broker re-applies it\n`);
+  for (const h of report.removed)
+    io.out(`removed  ${h.key}: ${h.description} (grants ${h.grantIds.join(', ')})\n`);
+  for (const id of report.reapplied)
+    io.out(`reapply  grant ${id}: access missing; a running broker re-applies it\n`);
   io.out(
     `${storeName(options)}: ${report.targets} target(s) listed, ${report.removed.length} orphan(s) removed, ` +
       `${report.reapplied.length} grant(s) marked for re-apply, ${report.problems.length} problem(s)\n`,

@@ -39,7 +39,8 @@ export interface PlanInput {
 
 export function planReconcile(input: PlanInput): ReconcilePlan {
   const { held, claimants, now, graceMs } = input;
-  const settled = (at: Date | null, before: Date) => at !== null && at.getTime() <= before.getTime() - graceMs;
+  const settled = (at: Date | null, before: Date) =>
+    at !== null && at.getTime() <= before.getTime() - graceMs;
   const ownerless = (grantId: string) => {
     const g = claimants.get(grantId);
     return g === undefined || (ENDED.includes(g.status) && settled(g.endedAt, now));

@@ -13,12 +13,7 @@ import type { HeldAccess, Provisioner } from '../provision/types';
 import { appendAudit, appendAuditTx } from '../store/audit';
 import type { Db } from '../store/db';
 import { markAccessMissing } from '../store/provider-refs';
-import {
-  activeGrantFacts,
-  grantFacts,
-  releaseSingletonLease,
-  takeSingletonLease,
-} from '../store/reconcile';
+import { activeGrantFacts, grantFacts, releaseSingletonLease, takeSingletonLease } from '../store/reconcile';
 import { planReconcile } from './plan';
 
 /** The audit types the reconciler writes (audit-only, like `grant.landing-issued`). */
@@ -138,7 +133,10 @@ async function reconcileTarget(
         actor: SYSTEM_ACTOR,
         type: 'reconcile.reapplied',
         subject: grant.id,
-        details: { target: { cloud: target.cloud, account: target.account }, reason: 'access missing in the cloud' },
+        details: {
+          target: { cloud: target.cloud, account: target.account },
+          reason: 'access missing in the cloud',
+        },
         at: now(),
       });
       return true;

@@ -46,7 +46,11 @@ function toFacts(row: FactsRow, now: Date): GrantFacts {
 }
 
 /** The grants with these ids (those that exist). */
-export async function grantFacts(db: Db | Tx, ids: readonly string[], now: Date): Promise<Map<string, GrantFacts>> {
+export async function grantFacts(
+  db: Db | Tx,
+  ids: readonly string[],
+  now: Date,
+): Promise<Map<string, GrantFacts>> {
   if (ids.length === 0) return new Map();
   const { rows } = await db.query<FactsRow>(
     `SELECT ${FACTS} FROM grants WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))`,

@@ -31,10 +31,17 @@ export interface GatedProvisioner {
 }
 
 /**
- * `inner` with its `pauseAt`-th `grant` call (1-based) held before it reaches the cloud, and every
+ * `inner` with its `pauseAt`-th `grant` call (1-based) held before it reaches the cloud (or, with
+ * `after`, once the cloud answered but before the worker sees it), and every
  * ref it returns tagged `{ by: tag }` (to tell two workers' writes apart).
  */
-export function gated(inner: Provisioner, pauseAt: number, tag = 'worker'): GatedProvisioner {
+export function gated(
+  inner: Provisioner,
+  pauseAt: number,
+  tag = 'worker',
+  /** Pause after the cloud call returned instead of before it (the access is then in place). */
+  after = false,
+): GatedProvisioner {
   let calls = 0;
   const gate = deferred();
   const entered = deferred();
@@ -45,10 +52,11 @@ export function gated(inner: Provisioner, pauseAt: number, tag = 'worker'): Gate
     async grant(grant, identities, context): Promise<ProviderRef> {
       calls += 1;
       if (calls !== pauseAt) return { ...(await inner.grant(grant, identities, context)), by: tag };
+      const early = after ? await inner.grant(grant, identities, context) : null;
       entered.resolve();
       await gate.promise;
       try {
-        return { ...(await inner.grant(grant, identities, context)), by: tag };
+        return { ...(early ?? (await inner.grant(grant, identities, context))), by: tag };
       } finally {
         passed.resolve();
       }

@@ -103,7 +103,11 @@ export async function removeHeldAzure(ctx: AzureContext, held: HeldAccess): Prom
   }
   if (res.code === 'RoleAssignmentDoesNotExist') return;
   if (res.code === 'ActiveDurationTooShort') {
-    throw new ProvisionError(`Azure does not remove it yet (5-minute floor): ${res.message ?? ''}`, true, res.code);
+    throw new ProvisionError(
+      `Azure does not remove it yet (5-minute floor): ${res.message ?? ''}`,
+      true,
+      res.code,
+    );
   }
   throw armError(res, what, ctx.now());
 }

@@ -14,7 +14,10 @@ const TITLE_PREFIX = conditionTitle('');
 
 export async function inventoryGcp(ctx: GcpContext, target: Grant['target']): Promise<HeldAccess[]> {
   const policy = await getPolicy(ctx, target.account);
-  const held = new Map<string, { grantId: string; member: string; title: string; roles: string[]; until: string }>();
+  const held = new Map<
+    string,
+    { grantId: string; member: string; title: string; roles: string[]; until: string }
+  >();
   for (const binding of policy.bindings ?? []) {
     const title = binding.condition?.title;
     if (!title?.startsWith(TITLE_PREFIX)) continue;
