@@ -287,13 +287,15 @@ export function scheduleRequestRoute(
 /**
  * `GET …/roleAssignmentScheduleRequests?$filter=…` (RoleAssignmentScheduleRequests_ListForScope):
  * the stored requests at, above or below the scope, in the shape `GET` by name answers, filtered
- * as the API documents: `principalId eq '…'` (that principal's), `asRequestor()` (the caller's:
+ * as the API documents: `principalId eq '…'` or `assignedTo('…')` (that principal's), `asRequestor()` (the caller's:
  * the broker's), `atScope()` (at or above the scope), or none.
  */
 export function listScheduleRequests(state: AzureState, url: URL, scope: string) {
   subscriptionOf(state, scope);
   const filter = url.searchParams.get('$filter');
-  const byPrincipal = filter ? /^principalId eq '([^']+)'$/i.exec(filter) : null;
+  const byPrincipal = filter
+    ? (/^principalId eq '([^']+)'$/i.exec(filter) ?? /^assignedTo\('([^']+)'\)$/i.exec(filter))
+    : null;
   const asRequestor = filter !== null && /^asRequestor\(\)$/i.test(filter);
   const atScope = filter !== null && /^atScope\(\)$/i.test(filter);
   if (filter && !byPrincipal && !asRequestor && !atScope) {
