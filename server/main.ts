@@ -100,6 +100,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): BrokerOpti
     ...(env.UNBLOCK_WORKER_ID ? { workerId: env.UNBLOCK_WORKER_ID } : {}),
     ...(env.UNBLOCK_SWEEP_MS ? { sweepMs: Number(env.UNBLOCK_SWEEP_MS) } : {}),
     ...(env.UNBLOCK_LEASE_MS ? { leaseMs: Number(env.UNBLOCK_LEASE_MS) } : {}),
+    ...(env.UNBLOCK_RECONCILE_MS ? { reconcileMs: Number(env.UNBLOCK_RECONCILE_MS) } : {}),
   };
 }
 
