@@ -4,10 +4,15 @@
  * grant B for the same role arrives. B takes the live assignment over (an `AdminUpdate` in its own
  * name, ending at B's expiry); A's revoke, retried after the floor, then leaves it to B, and B's
  * revoke removes it. Before, B took the assignment for someone else's and left it alone, and A's
- * late removal took B's access.
+ * late removal took B's access. On the provisioner, then through the broker and its worker.
  */
 import { afterEach, expect, it } from 'vitest';
 import { deterministicGuid } from '../../server/clouds/azure';
+import { BrokerConfig } from '../../server/config/schema';
+import { createPolicyEngine } from '../../server/policy/engine';
+import { createBroker } from '../../server/service/broker';
+import { createWorker } from '../../server/service/worker';
+import { alice, bob, body, testConfig } from './broker-fixtures';
 import {
   ALICE,
   CONTEXT,
@@ -22,6 +27,7 @@ import {
   rejection,
   type AzureWorld,
 } from './clouds-azure-fixtures';
+import { forEachStore } from './pg-harness';
 
 let world: AzureWorld | undefined;
 afterEach(async () => {
@@ -110,4 +116,82 @@ it('an assignment made outside Unblock is still left alone', async () => {
   world.clock.advance(10 * MINUTE);
   await p.revoke(world.grant(), ref, identities);
   expect(world.fake.state.allows(ALICE.objectId, SUB, START_VM, VM)).toBe(true);
+});
+
+forEachStore('Azure takeover through the broker', (store) => {
+  it('grant B, requested while revoked grant A still holds the role, keeps it after A’s late revoke', async () => {
+    const db = await store.migrated();
+    world = await azureWorld();
+    const { clock, fake } = world;
+    const base = await testConfig();
+    const config = BrokerConfig.parse({
+      ...base,
+      users: base.users.map((u) =>
+        u.name === 'alice' ? { ...u, identities: { azure: ALICE.objectId } } : u,
+      ),
+      targets: base.targets.map((t) => (t.id === 'azure-dev' ? { ...t, account: SUB } : t)),
+    });
+    const provisioner = world.provisioner();
+    const now = () => clock.now();
+    const identities = (user: string) =>
+      Promise.resolve(config.users.find((u) => u.name === user)?.identities ?? {});
+    const broker = createBroker({
+      db,
+      config,
+      policy: createPolicyEngine(),
+      now,
+      provisionerFor: () => provisioner,
+      identities,
+    });
+    const worker = createWorker({
+      db,
+      provisionerFor: () => provisioner,
+      identities,
+      workerId: 'w',
+      now,
+      retry: { baseMs: 5_000, capMs: 60_000, provisionAttempts: 8 },
+    });
+    const allowed = () => fake.state.allows(ALICE.objectId, SUB, START_VM, VM);
+    const requestAndApprove = async () => {
+      const filed = await broker.createRequest(
+        alice,
+        body({
+          target: { cloud: 'azure', account: SUB },
+          actions: [START_VM],
+          resource: VM,
+          pageUrl: 'https://portal.azure.com/',
+        }),
+      );
+      if (!filed.ok) throw new Error(filed.error.message);
+      const approved = await broker.approveRequest(bob, filed.value.id, {});
+      if (!approved.ok) throw new Error(approved.error.message);
+      await worker.runOnce();
+      return approved.value.grantId!;
+    };
+    const status = async (id: string) => {
+      const g = await broker.getGrant(alice, id);
+      return g.ok ? g.value.status : null;
+    };
+
+    const a = await requestAndApprove();
+    expect(await status(a)).toBe('active');
+    clock.advance(2 * MINUTE);
+    expect((await broker.revokeGrant(alice, a, {})).ok).toBe(true);
+    await worker.runOnce();
+    expect(await status(a)).toBe('revoke-failed');
+
+    const b = await requestAndApprove();
+    expect(b).not.toBe(a);
+    expect(await status(b)).toBe('active');
+
+    clock.advance(4 * MINUTE);
+    await worker.runOnce();
+    expect(await status(a)).toBe('revoked');
+    expect(allowed()).toBe(true);
+
+    expect((await broker.revokeGrant(alice, b, {})).ok).toBe(true);
+    await worker.runOnce();
+    expect(await status(b)).toBe('revoked');
+    expect(allowed()).toBe(false);
+  });
 });
