@@ -8,6 +8,7 @@ import { ApiTokenError } from './auth';
 import { AuditKeyError } from './audit/signing-key';
 import { auditExport, auditKeygen, auditVerify } from './cli/audit';
 import { storeName, UsageError, withStore, type Io } from './cli/common';
+import { reconcileCommand } from './cli/reconcile';
 import { targetCheck } from './cli/target-check';
 import { tokenCreate, tokenList, tokenRevoke } from './cli/tokens';
 import { ConfigError, checkConfigText, loadConfig } from './config/load';
@@ -36,6 +37,8 @@ Commands:
   audit export                   print the audit log as JSON Lines, then its signed head
   target check ID                check a target's cloud set-up with the broker's credentials (AWS: trust
                                  policy actions, revocation policy, CloudTrail per region)
+  reconcile                      once: remove access in the clouds that no live grant owns, and mark active
+                                 grants whose access is missing for re-apply (UNBLOCK_SIM_URL for sim targets)
   config check FILE              validate a broker config file (YAML or JSON); every problem names its path
   help                           this text
 
@@ -154,6 +157,7 @@ export async function main(argv: string[], io: Io = stdio, simulation?: Simulati
     if (cmd === 'audit' && sub === 'verify') return await auditVerify(rest, io);
     if (cmd === 'audit' && sub === 'export') return await auditExport(io);
     if (cmd === 'target' && sub === 'check') return await targetCheck(rest, io);
+    if (cmd === 'reconcile' && !sub) return await reconcileCommand(io);
     if (cmd === 'config' && sub === 'check') return await configCheck(rest[0], io);
     throw new UsageError(`unknown command "${[cmd, sub].filter(Boolean).join(' ')}"`);
   } catch (e) {

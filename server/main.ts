@@ -1,6 +1,6 @@
 /**
  * Starting and stopping a broker: configuration, store, policies, sign-in, the HTTP server, the
- * grant worker, the event hub and the webhook sender, wired together once. `unblock-server start`
+ * grant worker, the reconciler, the event hub and the webhook sender, wired together once. `unblock-server start`
  * and `npm run broker` call `startBroker` with the environment; tests call it with options.
  */
 import os from 'node:os';
@@ -20,6 +20,7 @@ import { createRequestHandler } from './http/server';
 import { createPolicyEngine } from './policy/engine';
 import { loadPolicyDir } from './policy/load';
 import { createProvisionerRegistry, type ProvisionerFor } from './provisioners';
+import { startReconciler } from './reconcile/run';
 import type { CloudIdentities } from './provision/types';
 import { createBroker } from './service/broker';
 import { createWorker } from './service/worker';
@@ -65,6 +66,8 @@ export interface BrokerOptions {
   /** How often the worker looks for due grants (ms). */
   readonly sweepMs?: number;
   readonly leaseMs?: number;
+  /** How often the reconciler runs (ms); default config `reconcile.intervalSeconds`, 0 never. */
+  readonly reconcileMs?: number;
   readonly now?: () => Date;
   readonly log?: (line: string) => void;
 }
@@ -97,6 +100,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): BrokerOpti
     ...(env.UNBLOCK_WORKER_ID ? { workerId: env.UNBLOCK_WORKER_ID } : {}),
     ...(env.UNBLOCK_SWEEP_MS ? { sweepMs: Number(env.UNBLOCK_SWEEP_MS) } : {}),
     ...(env.UNBLOCK_LEASE_MS ? { leaseMs: Number(env.UNBLOCK_LEASE_MS) } : {}),
+    ...(env.UNBLOCK_RECONCILE_MS ? { reconcileMs: Number(env.UNBLOCK_RECONCILE_MS) } : {}),
   };
 }
 
@@ -149,13 +153,15 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     const publicUrl = options.publicUrl ?? listening.url;
     const onTransition = webhookTransitionHook(config, targets, publicUrl);
 
+    const workerId = options.workerId ?? `${os.hostname()}:${listening.port}`;
     const worker = createWorker({
       db,
       provisionerFor,
       identities,
-      workerId: options.workerId ?? `${os.hostname()}:${listening.port}`,
+      workerId,
       now,
       retry: { ...DEFAULT_RETRY, provisionAttempts: config.provisioning.maxAttempts },
+      concurrency: config.provisioning.concurrency,
       ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),
       ...(onTransition ? { onTransition } : {}),
       audienceGroups: (grant) => {
@@ -172,10 +178,9 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       provisionerFor: provisioners,
       identities,
       ...(onTransition ? { onTransition } : {}),
-      onGrantsChanged: (ids) => {
-        worker.wake();
-        for (const id of ids) void worker.reapply(id);
-      },
+      // A merged or extended grant's new expiry is due for `reapply` in the store; the worker
+      // claims it under a lease like any other cloud write (issue 12).
+      onGrantsChanged: () => worker.wake(),
     });
     const auth = await createAuthService({ db, config, publicUrl, now });
     cleanups.push(() => auth.close());
@@ -206,6 +211,18 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     );
     worker.start(options.sweepMs ?? 1000);
     cleanups.push(() => worker.stop());
+    const reconciler = startReconciler({
+      db,
+      targets: config.targets,
+      provisionerFor: provisioners,
+      owner: workerId,
+      graceMs: config.reconcile.graceSeconds * 1000,
+      intervalMs: options.reconcileMs ?? config.reconcile.intervalSeconds * 1000,
+      now,
+      log,
+      onReapplyDue: () => worker.wake(),
+    });
+    cleanups.push(() => reconciler.stop());
     webhooks.start(2000);
     cleanups.push(() => webhooks.stop());
 

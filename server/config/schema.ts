@@ -13,6 +13,9 @@ import { GcpCloudConfig, GcpTargetConfig } from '../clouds/gcp/config';
 import { DEFAULT_PROVISION_ATTEMPTS } from '../domain/lifecycle';
 import { targetKey } from './targets';
 
+/** Grants one worker provisions or revokes at once: a few cloud calls in flight on a 2-core box. */
+export const DEFAULT_WORKER_CONCURRENCY = 4;
+
 const NAME = /^[a-z][a-z0-9._-]{0,63}$/;
 
 /** Each cloud's own form of an account id: AWS 12 digits, Azure a subscription GUID, GCP a project id. */
@@ -199,8 +202,29 @@ export const BrokerConfig = z
      * the provisioner calls permanent end the grant at once, whatever this says.
      */
     provisioning: z
-      .strictObject({ maxAttempts: z.number().int().min(1).max(100).default(DEFAULT_PROVISION_ATTEMPTS) })
-      .default({ maxAttempts: DEFAULT_PROVISION_ATTEMPTS }),
+      .strictObject({
+        maxAttempts: z.number().int().min(1).max(100).default(DEFAULT_PROVISION_ATTEMPTS),
+        /**
+         * Grants the worker works on at once (cloud calls in flight per replica). Small and fixed,
+         * so a slow or failing cloud holds a few leases and connections, never the request path.
+         */
+        concurrency: z.number().int().min(1).max(64).default(DEFAULT_WORKER_CONCURRENCY),
+      })
+      .default({ maxAttempts: DEFAULT_PROVISION_ATTEMPTS, concurrency: DEFAULT_WORKER_CONCURRENCY }),
+    /**
+     * The reconciler (server/reconcile/): every `intervalSeconds` one replica compares what each
+     * cloud holds that Unblock made with what active grants own, removes what nothing owns and
+     * has the worker re-apply what an active grant lacks. `graceSeconds`: access of a grant that
+     * ended, or of an active grant provisioned, less than this long ago is left alone (a worker
+     * may be at it). `intervalSeconds: 0` turns the periodic run off (`unblock-server reconcile`
+     * still runs it once).
+     */
+    reconcile: z
+      .strictObject({
+        intervalSeconds: z.number().int().min(0).max(86_400).default(300),
+        graceSeconds: z.number().int().min(0).max(86_400).default(120),
+      })
+      .default({ intervalSeconds: 300, graceSeconds: 120 }),
     /** How the broker reaches each cloud's API, for targets with `provisioner: cloud`. */
     clouds: z
       .strictObject({

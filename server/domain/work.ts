@@ -16,14 +16,39 @@ export type GrantWork =
   /** `startRevoking`, then call the revoker: a due retry. */
   | 'revoke'
   /** Found in `revoking`: call the idempotent revoker again. */
-  | 'resume-revoking';
+  | 'resume-revoking'
+  /**
+   * Active, but the cloud was last given an earlier expiry than the grant's (a merge or an
+   * extension moved it, or the reconciler found the access missing): call the idempotent
+   * provisioner again, under the worker's lease like any other provisioning write.
+   */
+  | 'reapply';
+
+/**
+ * What the cloud was last given for the grant, as the store keeps it beside the record
+ * (`provider_ref`, `applied_expires_at`): whether a provisioner call ever returned for it, and the
+ * expiry that call put in place (null: unknown, or the reconciler found the access missing).
+ */
+export interface AppliedAccess {
+  readonly provisioned: boolean;
+  readonly expiresAt: Date | null;
+}
+
+/** An active grant whose cloud side lags its record (see `AppliedAccess`). */
+export function needsReapply(grant: Grant, applied: AppliedAccess | undefined): boolean {
+  if (grant.status !== 'active' || !applied?.provisioned) return false;
+  return applied.expiresAt === null || applied.expiresAt.getTime() < grant.expiresAt.getTime();
+}
 
 function reached(at: Date | null, now: Date): boolean {
   return at === null || now.getTime() >= at.getTime();
 }
 
-/** The next step for `grant` at `now`, or null when there is nothing to do yet (or ever). */
-export function grantWork(grant: Grant, now: Date): GrantWork | null {
+/**
+ * The next step for `grant` at `now`, or null when there is nothing to do yet (or ever). `applied`
+ * is what the cloud was last given (without it an active grant is taken as up to date).
+ */
+export function grantWork(grant: Grant, now: Date, applied?: AppliedAccess): GrantWork | null {
   const due = reached(grant.expiresAt, now);
   switch (grant.status) {
     case 'approved':
@@ -34,7 +59,8 @@ export function grantWork(grant: Grant, now: Date): GrantWork | null {
       if (due) return 'expire';
       return reached(grant.nextAttemptAt, now) ? 'provision' : null;
     case 'active':
-      return due ? 'expire' : null;
+      if (due) return 'expire';
+      return needsReapply(grant, applied) ? 'reapply' : null;
     case 'revoking':
       return 'resume-revoking';
     case 'revoke-failed':

@@ -5,7 +5,23 @@
  */
 import type { LandingView } from '../../lib/contract/api';
 import type { Grant } from '../domain';
-import { ProvisionError, type CloudIdentities, type ProviderRef, type Provisioner } from './types';
+import {
+  ProvisionError,
+  type CloudIdentities,
+  type HeldAccess,
+  type ProviderRef,
+  type Provisioner,
+} from './types';
+
+/** One entitlement as the simulated cloud lists it (sim/clouds/entitlements.ts). */
+interface Entitlement {
+  readonly grantId: string;
+  readonly cloud: Grant['target']['cloud'];
+  readonly account: string;
+  readonly identity: string;
+  readonly actions: readonly string[];
+  readonly expiresAt: string;
+}
 
 const TIMEOUT_MS = 10_000;
 
@@ -56,6 +72,37 @@ export function createSimProvisioner(baseUrl: string, fetchImpl: typeof fetch = 
     },
     async revoke(grant: Grant): Promise<void> {
       await call('DELETE', grant);
+    },
+    async inventory(target): Promise<HeldAccess[]> {
+      let res: Response;
+      try {
+        res = await fetchImpl(`${baseUrl.replace(/\/$/, '')}/sim/v1/entitlements`, {
+          signal: AbortSignal.timeout(TIMEOUT_MS),
+        });
+      } catch (e) {
+        throw new ProvisionError(`the simulated cloud did not answer (${(e as Error).message})`, true);
+      }
+      if (!res.ok) throw new ProvisionError(`the simulated cloud answered ${res.status}`, res.status >= 500);
+      const { items } = (await res.json()) as { items: Entitlement[] };
+      return items
+        .filter((e) => e.cloud === target.cloud && e.account === target.account)
+        .map((e) => ({
+          key: `sim:${e.grantId}`,
+          target: { cloud: e.cloud, account: e.account },
+          grantIds: [e.grantId],
+          description: `${e.actions.join(', ')} to ${e.identity} until ${e.expiresAt}`,
+          detail: { kind: 'sim', entitlement: e.grantId },
+        }));
+    },
+    async removeHeld(held: HeldAccess): Promise<void> {
+      const id = String(held.detail.entitlement);
+      const res = await fetchImpl(
+        `${baseUrl.replace(/\/$/, '')}/sim/v1/entitlements/${encodeURIComponent(id)}`,
+        { method: 'DELETE', signal: AbortSignal.timeout(TIMEOUT_MS) },
+      ).catch((e: unknown) => {
+        throw new ProvisionError(`the simulated cloud did not answer (${(e as Error).message})`, true);
+      });
+      if (!res.ok) throw new ProvisionError(`the simulated cloud answered ${res.status}`, res.status >= 500);
     },
     landing(_grant: Grant, _ref, _identities, destination: string | null): Promise<LandingView> {
       // The simulated clouds apply a grant at once: reload the denied page.

@@ -64,6 +64,26 @@ export interface GrantPreview {
   readonly notes?: readonly string[];
 }
 
+/**
+ * Access in the cloud that Unblock made, as the cloud lists it (the reconciler's view,
+ * server/reconcile/): found by the marker Unblock writes with it (a GCP condition title, an Azure
+ * PIM request's justification, the sim entitlement's grant id).
+ */
+export interface HeldAccess {
+  /** The cloud object, stable across listings (for logs and the audit trail). */
+  readonly key: string;
+  readonly target: { readonly cloud: Grant['target']['cloud']; readonly account: string };
+  /**
+   * The Unblock grants it was made or taken over for, by its marker, oldest first: it belongs to
+   * the last one (an Azure assignment a newer grant took over names both).
+   */
+  readonly grantIds: readonly string[];
+  /** What it gives whom, in words (`roles/compute.viewer to user:alice@… until …`). */
+  readonly description: string;
+  /** What `removeHeld` needs to find it again (JSON-safe). */
+  readonly detail: ProviderRef;
+}
+
 export interface Provisioner {
   /** Short name for logs and errors ("sim", "aws"…). */
   readonly name: string;
@@ -88,6 +108,13 @@ export interface Provisioner {
   decode?(target: Grant['target'], encodedMessage: string): Promise<DecodedDenial | null>;
   /** Periodic housekeeping for a target (AWS: drop revocation denies that can no longer match). */
   maintain?(target: Grant['target']): Promise<void>;
+  /**
+   * What the cloud holds on `target` that Unblock made (for the reconciler). Absent where the
+   * cloud cannot list it (AWS: STS sessions are not listable; docs/operations.md).
+   */
+  inventory?(target: Grant['target']): Promise<readonly HeldAccess[]>;
+  /** Remove one thing `inventory` listed (the reconciler found that no live grant owns it). Idempotent. */
+  removeHeld?(held: HeldAccess): Promise<void>;
   /** What was done under the grant, from the cloud's audit log, over the grant's window. */
   activity?(
     grant: Grant,

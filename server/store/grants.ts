@@ -3,7 +3,8 @@
  * compare-and-set on `version` like requests (requests.ts explains the flow).
  *
  * The row also holds two things the domain record does not: the worker's lease (sweeper.ts) and
- * `provider_ref`, what the provisioner created for the grant (getProviderRef/saveProviderRef).
+ * `provider_ref`, what the provisioner created for the grant (getProviderRef here; it is written
+ * only under the worker's lease, provider-refs.ts).
  * Identities are stored and matched exactly as given, so `user` filters are exact-match.
  */
 import type { Grant, GrantFailure, GrantStatus } from '../domain';
@@ -280,12 +281,4 @@ export async function getProviderRef(db: Db | Tx, grantId: string): Promise<Prov
     [grantId],
   );
   return rows[0]?.provider_ref ?? null;
-}
-
-/**
- * Keeps what a provisioner call returned, whatever the grant's status by then (a revoke that
- * raced the provisioning must remove exactly it). Not a transition: `version` is left alone.
- */
-export async function saveProviderRef(db: Db | Tx, grantId: string, ref: ProviderRef): Promise<void> {
-  await db.query('UPDATE grants SET provider_ref = $2::jsonb WHERE id = $1', [grantId, json(ref)]);
 }

@@ -23,7 +23,8 @@ export const DEFAULT_LEASE_MS = 60_000;
  * expiry first. Due means (mirroring `grantDueAt` in server/domain/work.ts):
  * - `approved`, `provisioning`, `revoking`: at once (new work, or a crashed worker's);
  * - `provision-failed`: its retry is due, or its time is up;
- * - `active`: its time is up;
+ * - `active`: its time is up, or its cloud side lags its record (`reapply`: a merge or an
+ *   extension moved its expiry, or the reconciler found its access missing; provider-refs.ts);
  * - `revoke-failed`: its retry is due.
  */
 export async function claimGrantWork(
@@ -44,6 +45,8 @@ export async function claimGrantWork(
              OR (status = 'provision-failed'
                  AND (next_attempt_at IS NULL OR next_attempt_at <= $1 OR expires_at <= $1))
              OR (status = 'active' AND expires_at <= $1)
+             OR (status = 'active' AND provider_ref IS NOT NULL
+                 AND (applied_expires_at IS NULL OR applied_expires_at < expires_at))
              OR (status = 'revoke-failed' AND (next_attempt_at IS NULL OR next_attempt_at <= $1))
            )
          ORDER BY expires_at, id
@@ -66,6 +69,23 @@ export async function releaseGrantLease(db: Db | Tx, grantId: string, workerId: 
   const { rows } = await db.query<{ id: string }>(
     'UPDATE grants SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2 RETURNING id',
     [grantId, workerId],
+  );
+  return rows.length === 1;
+}
+
+/**
+ * The worker keeps the grant until `until` instead of releasing it (a back-off after a failed
+ * `reapply`: the claim skips leased rows); false when its lease had already been taken over.
+ */
+export async function holdGrantLease(
+  db: Db | Tx,
+  grantId: string,
+  workerId: string,
+  until: Date,
+): Promise<boolean> {
+  const { rows } = await db.query<{ id: string }>(
+    'UPDATE grants SET lease_until = $3 WHERE id = $1 AND lease_owner = $2 RETURNING id',
+    [grantId, workerId, until],
   );
   return rows.length === 1;
 }

@@ -99,6 +99,32 @@ describe('PIM (Microsoft.Authorization 2020-10-01) examples replayed against the
     );
   });
 
+  it('RoleAssignmentScheduleRequests_ListForScope: each listed request has the shape GET by name answers', async () => {
+    // Azure's own list example (GetRoleAssignmentScheduleRequestByScope) lists items of the same
+    // RoleAssignmentScheduleRequest model as the vendored GET example, under `value`.
+    const get = example('GetRoleAssignmentScheduleRequestByName');
+    await worldFor(subscriptionIn(PIM_SCOPE), PIM_PRINCIPAL, '2020-09-09T21:35:27.910Z', noJustification);
+    expect((await world.arm('PUT', requestPath(PIM_PUT), brokerRequest(PIM_PUT))).status).toBe(201);
+    for (const filter of [
+      `assignedTo('${PIM_PRINCIPAL.objectId}')`,
+      `principalId eq '${PIM_PRINCIPAL.objectId}'`,
+      'asRequestor()',
+    ]) {
+      const res = await world.arm(
+        'GET',
+        `/subscriptions/${subscriptionIn(PIM_SCOPE)}/providers/Microsoft.Authorization/roleAssignmentScheduleRequests?$filter=${encodeURIComponent(filter)}&api-version=2020-10-01`,
+      );
+      const items = (res.body as { value: unknown[] }).value;
+      expect(items, filter).toHaveLength(1);
+      expectConforms(
+        get,
+        200,
+        { status: res.status, body: items[0] },
+        rulesFor('RoleAssignmentScheduleRequest'),
+      );
+    }
+  });
+
   it('RoleAssignmentScheduleRequests_Cancel (CancelRoleAssignmentScheduleRequestByName): 200, no body', async () => {
     const cancel = example('CancelRoleAssignmentScheduleRequestByName');
     await worldFor(subscriptionIn(PIM_SCOPE), PIM_PRINCIPAL, '2020-09-09T21:35:27.910Z', noJustification);

@@ -27,6 +27,22 @@ describe('grantWork', () => {
     expect(grantWork(grantIn(status), now)).toBe(work);
   });
 
+  it('re-applies an active grant whose cloud side lags its expiry, and only that', () => {
+    const active = grantIn('active');
+    const now = at(2 * MINUTE);
+    expect(grantWork(active, now, { provisioned: true, expiresAt: active.expiresAt })).toBeNull();
+    expect(grantWork(active, now, { provisioned: true, expiresAt: at(30 * MINUTE) })).toBe('reapply');
+    // The reconciler found it missing: no applied expiry.
+    expect(grantWork(active, now, { provisioned: true, expiresAt: null })).toBe('reapply');
+    // Never provisioned (nothing to re-apply), or due: expiry wins.
+    expect(grantWork(active, now, { provisioned: false, expiresAt: null })).toBeNull();
+    expect(grantWork(active, at(HOUR), { provisioned: true, expiresAt: null })).toBe('expire');
+    // Other statuses ignore it.
+    expect(grantWork(grantIn('revoking'), now, { provisioned: true, expiresAt: null })).toBe(
+      'resume-revoking',
+    );
+  });
+
   it('has an answer for every status', () => {
     for (const status of GRANT_STATUSES) expect(() => grantWork(grantIn(status), T0)).not.toThrow();
   });

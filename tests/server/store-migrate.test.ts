@@ -57,6 +57,7 @@ forEachStore('migrations', (store) => {
       'refresh_tokens',
       'request_approver_groups',
       'schema_migrations',
+      'singleton_leases',
       'tokens',
       'users',
       'webhook_deliveries',

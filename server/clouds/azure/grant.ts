@@ -15,7 +15,8 @@ import { ProvisionError, type CloudIdentities, type GrantContext } from '../../p
 import { armError, type ArmResponse } from './arm';
 import { planGrant } from './catalogue';
 import { principalOf, targetOf, type AzureContext } from './context';
-import { activation, activeEnd, justification, scheduleInfo, settle } from './pim';
+import { lastUnblockWriter } from './handover';
+import { activation, activeEnd, activeInstance, justification, scheduleInfo, settle } from './pim';
 import { POLICY_REFUSED, policyRefusal } from './pim-policy';
 import { deterministicGuid, type AzureRef } from './ref';
 import { requestStatus } from './request-status';
@@ -103,10 +104,17 @@ async function grantPim(
         res.code,
       );
     }
-    log(
-      `azure: ${grant.user} already holds ${role.roleName} at ${scope} from outside grant ${grant.id}; leaving it alone`,
-    );
-    return { ...base, owned: false, activatedAt: null, endsAt: grant.expiresAt.toISOString() };
+    const owner = await lastUnblockWriter(ctx, scope, principalId, roleDefinitionId);
+    if (owner === null) {
+      log(
+        `azure: ${grant.user} already holds ${role.roleName} at ${scope} from outside grant ${grant.id}; leaving it alone`,
+      );
+      return { ...base, owned: false, activatedAt: null, endsAt: grant.expiresAt.toISOString() };
+    }
+    // Another Unblock grant's assignment, still live (being revoked within Azure's 5-minute
+    // floor, most likely): this grant takes it over, so the older grant's revoke leaves it.
+    const activatedAt = await takeOver(ctx, request, { scope, owner, what, refused, start });
+    return owned(activatedAt);
   }
   if (own.status !== 200) throw armError(own, `read back PIM request ${name}`, now());
   const activatedAt = activation(await settle(ctx, { scope, name, what }, own), start);
@@ -130,6 +138,42 @@ async function grantPim(
   if (updated.status !== 200 && updated.status !== 201) throw armError(updated, whatUpdate, now());
   await settle(ctx, { scope, name: updateName, what: whatUpdate }, updated);
   return owned(activatedAt);
+}
+
+/**
+ * Takes over the live assignment another Unblock grant made: an `AdminUpdate` in this grant's name
+ * (handover.ts) moving its end to this grant's expiry. Idempotent: when this grant already wrote
+ * last and the end is in force, nothing is sent. Returns when the assignment became active.
+ */
+async function takeOver(
+  ctx: AzureContext,
+  request: { principalId: string; roleDefinitionId: string; grant: Grant; context: GrantContext },
+  at: {
+    scope: string;
+    owner: string;
+    what: string;
+    refused: (res: ArmResponse, doing: string, from: Date) => Promise<ProvisionError>;
+    start: Date;
+  },
+): Promise<string> {
+  const { grant, principalId, roleDefinitionId } = request;
+  const { scope } = at;
+  const live = await activeInstance(ctx, scope, principalId, roleDefinitionId);
+  const activatedAt = live?.createdOn ?? at.start.toISOString();
+  if (at.owner === grant.id && live?.end === grant.expiresAt.getTime()) return activatedAt;
+  const from = new Date(live?.start ?? at.start.getTime());
+  const name = deterministicGuid('pim-adopt', grant.id, grant.expiresAt.toISOString());
+  const doing = `take over ${at.what} from grant ${at.owner}`;
+  const res = await ctx.arm.call(
+    'PUT',
+    { path: requestPath(scope, name), apiVersion: PIM_API_VERSION },
+    requestBody(request, 'AdminUpdate', from),
+  );
+  if (res.code === POLICY_REFUSED) throw await at.refused(res, doing, from);
+  if (res.status !== 200 && res.status !== 201) throw armError(res, doing, ctx.now());
+  await settle(ctx, { scope, name, what: doing }, res);
+  ctx.log(`azure: grant ${grant.id} took over the live assignment of grant ${at.owner} at ${scope}`);
+  return activatedAt;
 }
 
 /** The body of an `AdminAssign` or `AdminUpdate` request ending at the grant's expiry. */

@@ -9,7 +9,8 @@
  *   pim.ts: what the PIM paths share, request-status.ts: what each request status means,
  *   pim-policy.ts: a role's PIM settings refusing a grant; ref.ts: what a grant leaves behind and
  *   its GUID names;
- * - revoke.ts, landing.ts, preview.ts, activity.ts (the Activity Log);
+ * - revoke.ts, landing.ts, preview.ts, activity.ts (the Activity Log); handover.ts: which Unblock
+ *   grant owns a live assignment; inventory.ts: what a subscription holds that Unblock made;
  * - arm.ts (HTTP and errors), roles.ts (the pure role choice), wire.ts (ARM's paths and bodies).
  */
 import type { Provisioner } from '../../provision/types';
@@ -17,6 +18,7 @@ import { activityAzure } from './activity';
 import type { AzureCloudConfig, AzureTargetConfig } from './config';
 import { createAzureContext, type AzureProvisionerOptions } from './context';
 import { grantAzure } from './grant';
+import { inventoryAzure, removeHeldAzure } from './inventory';
 import { landingAzure } from './landing';
 import { previewAzure } from './preview';
 import { revokeAzure } from './revoke';
@@ -45,5 +47,7 @@ export function createAzureProvisioner(
       return Promise.resolve(null);
     },
     activity: (grant, _ref, identities) => activityAzure(ctx, grant, identities),
+    inventory: (target) => inventoryAzure(ctx, target),
+    removeHeld: (held) => removeHeldAzure(ctx, held),
   };
 }

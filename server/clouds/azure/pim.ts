@@ -106,6 +106,16 @@ export async function activeEnd(
   principalId: string,
   roleDefinitionId: string,
 ): Promise<number> {
+  return (await activeInstance(ctx, scope, principalId, roleDefinitionId))?.end ?? NaN;
+}
+
+/** The principal's active PIM instance of the role at exactly `scope`: its start, end (ms) and creation. */
+export async function activeInstance(
+  ctx: AzureContext,
+  scope: string,
+  principalId: string,
+  roleDefinitionId: string,
+): Promise<{ start: number; end: number; createdOn: string | null } | null> {
   const filter = encodeURIComponent(`principalId eq '${principalId}'`);
   const res = await ctx.arm.call('GET', {
     path: `${scope}/providers/Microsoft.Authorization/roleAssignmentScheduleInstances?$filter=${filter}`,
@@ -121,7 +131,12 @@ export async function activeEnd(
         str(p.scope)?.toLowerCase() === scope.toLowerCase() &&
         str(p.roleDefinitionId)?.toLowerCase().endsWith(`/${roleGuid}`),
     );
-  return Date.parse(str(instance?.endDateTime) ?? '');
+  if (!instance) return null;
+  return {
+    start: Date.parse(str(instance.startDateTime) ?? ''),
+    end: Date.parse(str(instance.endDateTime) ?? ''),
+    createdOn: str(instance.createdOn),
+  };
 }
 
 /** When the assignment became active: Azure's `createdOn`, or the start the broker asked for. */

@@ -8,6 +8,7 @@ import type { Grant } from '../../domain';
 import { ProvisionError, type ProviderRef } from '../../provision/types';
 import { armError } from './arm';
 import { targetOf, type AzureContext } from './context';
+import { lastUnblockWriter } from './handover';
 import { activation, settle } from './pim';
 import { deterministicGuid, readRef, type AzureRef } from './ref';
 import { chooseScope } from './roles';
@@ -50,6 +51,14 @@ async function revokePim(ctx: AzureContext, grant: Grant, ref: AzureRef | null):
       activatedAt: activation(own.body, grant.startsAt),
       endsAt: grant.expiresAt.toISOString(),
     };
+  }
+  // Handed over to a newer grant for the same role (handover.ts): that grant owns it now.
+  const owner = await lastUnblockWriter(ctx, current.scope, current.principalId, current.roleDefinitionId);
+  if (owner !== null && owner !== grant.id) {
+    ctx.log(
+      `azure: grant ${owner} took over grant ${grant.id}'s assignment at ${current.scope}; left in place`,
+    );
+    return;
   }
   const name = deterministicGuid('pim-remove', grant.id);
   const res = await arm.call(

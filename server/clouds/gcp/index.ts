@@ -10,13 +10,14 @@
  *   role per permission;
  * - project-policy.ts: the project IAM policy read-modify-write; policy.ts: the grant's pure edit;
  * - grant.ts, revoke.ts, landing.ts, preview.ts, activity.ts (Cloud Logging); ref.ts: what a grant
- *   leaves behind; google.ts: the HTTP client, token and errors.
+ *   leaves behind; inventory.ts: what the project holds that Unblock made (the reconciler's view); google.ts: the HTTP client, token and errors.
  */
 import type { Provisioner } from '../../provision/types';
 import { activityGcp } from './activity';
 import type { GcpCloudConfig, GcpTargetConfig } from './config';
 import { createGcpContext, type GcpProvisionerOptions } from './context';
 import { grantGcp } from './grant';
+import { inventoryGcp, removeHeldGcp } from './inventory';
 import { landingGcp } from './landing';
 import { previewGcp } from './preview';
 import { revokeGcp } from './revoke';
@@ -42,5 +43,7 @@ export function createGcpProvisioner(
       return Promise.resolve(null);
     },
     activity: (grant, ref, identities) => activityGcp(ctx, grant, ref, identities),
+    inventory: (target) => inventoryGcp(ctx, target),
+    removeHeld: (held) => removeHeldGcp(ctx, held),
   };
 }

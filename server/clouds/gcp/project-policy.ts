@@ -28,7 +28,8 @@ export function changeProjectPolicy(
 const projectUrl = (ctx: GcpContext, projectId: string, method: string) =>
   `${ctx.endpoints.resourceManager}/v1/projects/${encodeURIComponent(projectId)}:${method}`;
 
-function getPolicy(ctx: GcpContext, projectId: string): Promise<IamPolicy> {
+/** The project's IAM policy as it is now (version 3: conditional bindings whole). */
+export function getPolicy(ctx: GcpContext, projectId: string): Promise<IamPolicy> {
   return ctx.google.call<IamPolicy>({
     method: 'POST',
     url: projectUrl(ctx, projectId, 'getIamPolicy'),

@@ -4,7 +4,7 @@
  * sentence), then the handler of role definitions, role assignments, PIM or the Activity Log.
  */
 import { activityLog } from './activity-log';
-import { scheduleRequestRoute } from './pim';
+import { listScheduleRequests, scheduleRequestRoute } from './pim';
 import { scheduleInstances } from './pim-instances';
 import { policyAssignments } from './pim-policy';
 import { roleAssignmentRoute } from './role-assignments';
@@ -89,6 +89,9 @@ function authorizationRoute(
   const key = kind.toLowerCase();
   if (key === 'roledefinitions' && method === 'GET') {
     return { status: 200, body: getRoleDefinitions(state, url, subscriptionOf(state, scope), name) };
+  }
+  if (key === 'roleassignmentschedulerequests' && !name && method === 'GET') {
+    return { status: 200, body: listScheduleRequests(state, url, scope) };
   }
   if (key === 'roleassignmentschedulerequests' && name) {
     return scheduleRequestRoute(state, method, scope, name, cancel !== undefined, body);

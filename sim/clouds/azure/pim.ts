@@ -13,7 +13,14 @@ import { principalOf } from './entra';
 import { expandedProperties } from './pim-instances';
 import { checkAdminSchedule, FIVE_MINUTES } from './pim-policy';
 import { roleById } from './role-definitions';
-import { findActive, sameScope, subscriptionOf, type AzureState, type RequestProgress } from './state';
+import {
+  covers,
+  findActive,
+  sameScope,
+  subscriptionOf,
+  type AzureState,
+  type RequestProgress,
+} from './state';
 import type { FakeAssignment } from './types';
 import { ArmFailure, GUID, isObject, str, type Reply } from './wire';
 
@@ -275,4 +282,35 @@ export function scheduleRequestRoute(
     return { status: 200, body: null };
   }
   return null;
+}
+
+/**
+ * `GET …/roleAssignmentScheduleRequests?$filter=…` (RoleAssignmentScheduleRequests_ListForScope):
+ * the stored requests at, above or below the scope, in the shape `GET` by name answers, filtered
+ * as the API documents: `principalId eq '…'` or `assignedTo('…')` (that principal's), `asRequestor()` (the caller's:
+ * the broker's), `atScope()` (at or above the scope), or none.
+ */
+export function listScheduleRequests(state: AzureState, url: URL, scope: string) {
+  subscriptionOf(state, scope);
+  const filter = url.searchParams.get('$filter');
+  const byPrincipal = filter
+    ? (/^principalId eq '([^']+)'$/i.exec(filter) ?? /^assignedTo\('([^']+)'\)$/i.exec(filter))
+    : null;
+  const asRequestor = filter !== null && /^asRequestor\(\)$/i.test(filter);
+  const atScope = filter !== null && /^atScope\(\)$/i.test(filter);
+  if (filter && !byPrincipal && !asRequestor && !atScope) {
+    throw new ArmFailure(400, 'InvalidFilterInQueryString', `The filter '${filter}' is not supported.`);
+  }
+  const within = (other: string) =>
+    atScope
+      ? scope.toLowerCase().startsWith(other.toLowerCase())
+      : covers(other, scope) || covers(scope, other);
+  const value = [...state.scheduleRequests.values()].filter((stored) => {
+    const p = stored.properties as Record<string, unknown>;
+    if (!within(str(p.scope) ?? '')) return false;
+    if (byPrincipal) return str(p.principalId)?.toLowerCase() === byPrincipal[1]!.toLowerCase();
+    if (asRequestor) return str(p.requestorId)?.toLowerCase() === state.brokerObjectId.toLowerCase();
+    return true;
+  });
+  return { value };
 }
