@@ -28,8 +28,12 @@ export const hostIntents = new WeakMap<Element, HostIntent>();
 
 /** How often the watcher samples the button while it is shown (cheap: a rect, a few hit tests). */
 const SAMPLE_MS = 100;
-/** Points this far inside the button's corners (its rounded corners belong to its box anyway). */
-const CORNER_INSET = 3;
+/**
+ * Corner probes sit this far inside the top and bottom edges, and half the button's height inside
+ * its sides: hit testing honours rounded corners, and a pill-shaped button's radius is half its
+ * height.
+ */
+const EDGE_INSET = 3;
 
 function boxOf(el: Element): Box {
   const r = el.getBoundingClientRect();
@@ -37,7 +41,8 @@ function boxOf(el: Element): Box {
 }
 
 const overlaps = (a: Box, b: Box) =>
-  Math.min(a.right, b.right) > Math.max(a.left, b.left) && Math.min(a.bottom, b.bottom) > Math.max(a.top, b.top);
+  Math.min(a.right, b.right) > Math.max(a.left, b.left) &&
+  Math.min(a.bottom, b.bottom) > Math.max(a.top, b.top);
 
 function effectsOf(view: Window, el: Element): EffectFacts {
   const s = view.getComputedStyle(el);
@@ -100,13 +105,16 @@ export function measureButton(button: HTMLElement, click?: MouseEvent): LayoutFa
   const host = 'host' in root ? root.host : null;
   const box = boxOf(button);
   const viewport = { width: view.innerWidth, height: view.innerHeight };
-  const inset = Math.min(CORNER_INSET, (box.right - box.left) / 4, (box.bottom - box.top) / 4);
+  const width = box.right - box.left;
+  const height = box.bottom - box.top;
+  const dx = Math.min(height / 2, width / 4);
+  const dy = Math.min(EDGE_INSET, height / 4);
   const points: Array<[number, number]> = [
     [(box.left + box.right) / 2, (box.top + box.bottom) / 2],
-    [box.left + inset, box.top + inset],
-    [box.right - inset, box.top + inset],
-    [box.left + inset, box.bottom - inset],
-    [box.right - inset, box.bottom - inset],
+    [box.left + dx, box.top + dy],
+    [box.right - dx, box.top + dy],
+    [box.left + dx, box.bottom - dy],
+    [box.right - dx, box.bottom - dy],
   ];
   // A keyboard activation has no point (`detail` 0); a pointer click is judged at its point too.
   const pointed = !!click && click.detail > 0;
@@ -119,7 +127,8 @@ export function measureButton(button: HTMLElement, click?: MouseEvent): LayoutFa
   const intent = host ? hostIntents.get(host) : undefined;
   const topLayer = !!host && matchesSafely(host, ':popover-open');
   const chain: EffectFacts[] = [];
-  for (let el: Element | null = host; el; el = topLayer ? null : parentOf(el)) chain.push(effectsOf(view, el));
+  for (let el: Element | null = host; el; el = topLayer ? null : parentOf(el))
+    chain.push(effectsOf(view, el));
   const pseudo = (p: string) => {
     const c = host ? view.getComputedStyle(host, p).content : 'none';
     return !!c && c !== 'none' && c !== 'normal';
@@ -156,7 +165,7 @@ const hasVisibilityReport = () =>
  */
 class ButtonWatch {
   steadySince: number | null = null;
-  reportedVisibleSince: number | null | undefined = undefined;
+  reportedVisibleSince: number | null | 'pending' | undefined = undefined;
   private last: Box | null = null;
   private readonly timer: ReturnType<typeof setInterval>;
   private readonly observer?: IntersectionObserver;
@@ -170,7 +179,7 @@ class ButtonWatch {
     this.sample();
     this.timer = setInterval(() => this.sample(), SAMPLE_MS);
     if (hasVisibilityReport()) {
-      this.reportedVisibleSince = null;
+      this.reportedVisibleSince = 'pending';
       // `trackVisibility` (v2) also reports occlusion and visual effects; not in Firefox.
       const options = { threshold: [0.99], trackVisibility: true, delay: 100 } as IntersectionObserverInit;
       this.observer = new IntersectionObserver((entries) => this.report(entries), options);
@@ -185,7 +194,7 @@ class ButtonWatch {
     for (const e of entries) {
       const visible = (e as IntersectionObserverEntry & { isVisible?: boolean }).isVisible === true;
       if (!visible || e.intersectionRatio < 0.99) this.reportedVisibleSince = null;
-      else this.reportedVisibleSince ??= this.now();
+      else if (typeof this.reportedVisibleSince !== 'number') this.reportedVisibleSince = this.now();
     }
   }
 
@@ -211,7 +220,8 @@ class ButtonWatch {
     const host = 'host' in root ? (root as ShadowRoot).host : null;
     if (e.target === host || e.target === this.button) return;
     const b = this.last;
-    if (e.clientX >= b.left && e.clientX <= b.right && e.clientY >= b.top && e.clientY <= b.bottom) this.onCovered();
+    if (e.clientX >= b.left && e.clientX <= b.right && e.clientY >= b.top && e.clientY <= b.bottom)
+      this.onCovered();
   };
 
   judge(click: MouseEvent): ClickVerdict {

@@ -82,14 +82,21 @@ export interface ClickFacts extends LayoutFacts {
   steadySince: number | null;
   /**
    * The browser's own report (IntersectionObserver v2 `isVisible`): since when the button has been
-   * visible and unoccluded, or null when it is not. Absent where the browser has no such report.
+   * visible and unoccluded, null when it is not, `pending` before its first report. Absent where
+   * the browser has no such report.
    */
-  reportedVisibleSince?: number | null;
+  reportedVisibleSince?: number | null | 'pending';
 }
 
 export type ClickVerdict = { ok: true } | { ok: false; refusal: Refusal };
 
-const FILTERS_THAT_KEEP_TEXT_READABLE = new Set(['hue-rotate', 'grayscale', 'sepia', 'saturate', 'drop-shadow']);
+const FILTERS_THAT_KEEP_TEXT_READABLE = new Set([
+  'hue-rotate',
+  'grayscale',
+  'sepia',
+  'saturate',
+  'drop-shadow',
+]);
 
 /**
  * Whether a computed `filter` could hide or fake what is under it. Colour shifts a dark-mode
@@ -154,9 +161,10 @@ function inside(b: Box, v: { width: number; height: number }): boolean {
  * except how long it has been so. The watcher uses it too, to know since when the button is steady.
  */
 export function layoutRefusal(f: LayoutFacts): Refusal | null {
-  if (!f.host.styleIntact || (f.host.topLayerExpected && !f.host.topLayer)) return 'changed';
+  // What the page did, most telling first: hid it, distorted it, or otherwise rewrote the host.
   if (f.chain.some(hides)) return 'hidden';
   if (f.chain.some(distorts)) return 'distorted';
+  if (!f.host.styleIntact || (f.host.topLayerExpected && !f.host.topLayer)) return 'changed';
   if (!inside(f.button, f.viewport)) return 'out-of-view';
   if (f.host.pseudoContent || f.coveredAbove || f.probes.some((hit) => !hit)) return 'covered';
   return null;
@@ -166,12 +174,15 @@ export function layoutRefusal(f: LayoutFacts): Refusal | null {
 export function judgeClick(f: ClickFacts): ClickVerdict {
   const layout = layoutRefusal(f);
   if (layout) return { ok: false, refusal: layout };
+  const tooSoon = (since: number | null) => since === null || f.now - since < STEADY_MS;
+  // A click whose point is off the button moved between press and release. A button that only
+  // just appeared is also still fading in: the browser's report may not count it visible yet.
+  if (f.clickOnButton === false || tooSoon(f.steadySince)) return { ok: false, refusal: 'too-soon' };
+  const reported = f.reportedVisibleSince;
+  if (reported === undefined) return { ok: true };
   // The browser says something we could not see (an occluder in a closed shadow root) covers it.
-  if (f.reportedVisibleSince === null) return { ok: false, refusal: 'covered' };
-  // A click whose point is off the button: it moved between press and release.
-  if (f.clickOnButton === false) return { ok: false, refusal: 'too-soon' };
-  const since = Math.max(f.steadySince ?? Infinity, f.reportedVisibleSince ?? -Infinity);
-  if (!(f.now - since >= STEADY_MS)) return { ok: false, refusal: 'too-soon' };
+  if (reported === null) return { ok: false, refusal: 'covered' };
+  if (reported === 'pending' || tooSoon(reported)) return { ok: false, refusal: 'too-soon' };
   return { ok: true };
 }
 

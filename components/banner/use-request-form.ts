@@ -79,10 +79,11 @@ export function useRequestForm(ctx: RequestFormContext): RequestFormState {
     if (moveFocus.current) button.current?.focus();
     moveFocus.current = false;
   }, [confirming]);
-  const buttonRef = (el: HTMLButtonElement | null) => {
+  // One function for the form's life: a new ref each render would restart the guard's watch.
+  const buttonRef = useRef((el: HTMLButtonElement | null) => {
     button.current = el;
     guard.ref(el);
-  };
+  }).current;
   const step = (next: boolean) => {
     moveFocus.current = next !== confirming;
     setConfirming(next);

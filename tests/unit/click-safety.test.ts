@@ -69,6 +69,9 @@ describe('judgeClick', () => {
 
   it('refuses when the browser reports the button occluded, even if hit testing finds it (pointer-events: none)', () => {
     expect(refusal(facts({ reportedVisibleSince: null }))).toBe('covered');
+    // Before the browser's first report, or while our own card fades in: too soon, not covered.
+    expect(refusal(facts({ reportedVisibleSince: 'pending' }))).toBe('too-soon');
+    expect(refusal(facts({ reportedVisibleSince: null, steadySince: 9_900 }))).toBe('too-soon');
   });
 
   it('refuses a host made transparent, hidden, clipped, masked or filtered', () => {
@@ -84,7 +87,8 @@ describe('judgeClick', () => {
       { filter: 'blur(4px)' },
       { filter: 'url("#fake")' },
     ];
-    for (const c of cases) expect(refusal(facts({ chain: [{ ...plain, ...c }] })), JSON.stringify(c)).toBe('hidden');
+    for (const c of cases)
+      expect(refusal(facts({ chain: [{ ...plain, ...c }] })), JSON.stringify(c)).toBe('hidden');
     // An ancestor's effects count as much as the host's (outside the top layer).
     expect(refusal(facts({ chain: [plain, plain, { ...plain, opacity: 0 }] }))).toBe('hidden');
   });
@@ -98,9 +102,7 @@ describe('judgeClick', () => {
       { translate: '40px' },
     ])
       expect(refusal(facts({ chain: [plain, { ...plain, ...c }] })), JSON.stringify(c)).toBe('distorted');
-    expect(refusal(facts({ chain: [{ ...plain, transform: 'matrix(1, 0, 0, 1, 0, 0)' }] }))).toBe(
-      'accepted',
-    );
+    expect(refusal(facts({ chain: [{ ...plain, transform: 'matrix(1, 0, 0, 1, 0, 0)' }] }))).toBe('accepted');
   });
 
   it('refuses when the page rewrote the host style or took it out of the top layer', () => {
@@ -108,12 +110,18 @@ describe('judgeClick', () => {
     expect(refusal(facts({ host: { ...facts().host, topLayer: false } }))).toBe('changed');
     // Where the browser has no popovers the host was never in the top layer: that is no change.
     expect(
-      refusal(facts({ host: { styleIntact: true, topLayerExpected: false, topLayer: false, pseudoContent: false } })),
+      refusal(
+        facts({
+          host: { styleIntact: true, topLayerExpected: false, topLayer: false, pseudoContent: false },
+        }),
+      ),
     ).toBe('accepted');
   });
 
   it('refuses a button not wholly inside the viewport', () => {
-    expect(refusal(facts({ button: { left: 1200, top: 200, right: 1310, bottom: 230 } }))).toBe('out-of-view');
+    expect(refusal(facts({ button: { left: 1200, top: 200, right: 1310, bottom: 230 } }))).toBe(
+      'out-of-view',
+    );
     expect(refusal(facts({ button: { left: 900, top: -10, right: 1010, bottom: 20 } }))).toBe('out-of-view');
     expect(refusal(facts({ button: { left: 0, top: 0, right: 0, bottom: 0 } }))).toBe('out-of-view');
   });
@@ -136,11 +144,25 @@ describe('judgeClick', () => {
 
 describe('filterHides', () => {
   it('lets colour shifts a dark-mode extension applies keep the banner readable', () => {
-    for (const f of ['none', '', 'invert(1) hue-rotate(180deg)', 'grayscale(1)', 'contrast(0.9) brightness(1.1)'])
+    for (const f of [
+      'none',
+      '',
+      'invert(1) hue-rotate(180deg)',
+      'grayscale(1)',
+      'contrast(0.9) brightness(1.1)',
+    ])
       expect(filterHides(f), f).toBe(false);
   });
   it('catches filters that hide or fake what is under them', () => {
-    for (const f of ['opacity(0)', 'opacity(0.99)', 'blur(2px)', 'invert(0.5)', 'brightness(0)', 'url("#x")', 'garbage'])
+    for (const f of [
+      'opacity(0)',
+      'opacity(0.99)',
+      'blur(2px)',
+      'invert(0.5)',
+      'brightness(0)',
+      'url("#x")',
+      'garbage',
+    ])
       expect(filterHides(f), f).toBe(true);
   });
 });

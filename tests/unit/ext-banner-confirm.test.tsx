@@ -66,7 +66,7 @@ describe('the confirmation step', () => {
   });
 
   it('turns the first click on an admin action into "Confirm request for …" with focus on it; the second files', async () => {
-    const checkClick = vi.fn((): ClickVerdict => ({ ok: true }));
+    const checkClick = vi.fn((_e: MouseEvent, _button: HTMLElement | null): ClickVerdict => ({ ok: true }));
     const { send } = await mount({ denial: admin, checkClick });
     await type(justification(), 'deploy the hotfix');
     await click(requestButton());
