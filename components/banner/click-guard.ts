@@ -165,6 +165,7 @@ const hasVisibilityReport = () =>
  */
 class ButtonWatch {
   steadySince: number | null = null;
+  private readonly shownSince: number;
   reportedVisibleSince: number | null | 'pending' | undefined = undefined;
   private last: Box | null = null;
   private readonly timer: ReturnType<typeof setInterval>;
@@ -176,6 +177,7 @@ class ButtonWatch {
     private readonly onCovered: () => void,
   ) {
     this.view = button.ownerDocument.defaultView!;
+    this.shownSince = this.now();
     this.sample();
     this.timer = setInterval(() => this.sample(), SAMPLE_MS);
     if (hasVisibilityReport()) {
@@ -230,6 +232,7 @@ class ButtonWatch {
     return judgeClick({
       ...facts,
       now: this.now(),
+      shownSince: this.shownSince,
       steadySince: this.steadySince,
       ...(this.reportedVisibleSince !== undefined ? { reportedVisibleSince: this.reportedVisibleSince } : {}),
     });

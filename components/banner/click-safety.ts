@@ -78,6 +78,8 @@ export interface LayoutFacts {
 
 export interface ClickFacts extends LayoutFacts {
   now: number;
+  /** When this button appeared (a new button: the card, or the confirmation replacing the first). */
+  shownSince: number;
   /** Since when the watcher has seen the button visible, unobscured and in place; null: not now. */
   steadySince: number | null;
   /**
@@ -175,10 +177,17 @@ export function judgeClick(f: ClickFacts): ClickVerdict {
   const layout = layoutRefusal(f);
   if (layout) return { ok: false, refusal: layout };
   const tooSoon = (since: number | null) => since === null || f.now - since < STEADY_MS;
+  const reported = f.reportedVisibleSince;
+  if (f.clickOnButton === null) {
+    // A key press goes to the focused button wherever it is, and the page cannot move focus into
+    // our closed root: where the button was a moment ago does not matter, only that it is seen now
+    // and is not brand new (Enter held down, or pressed twice, on a confirmation just focused).
+    if (tooSoon(f.shownSince)) return { ok: false, refusal: 'too-soon' };
+    return reported === null ? { ok: false, refusal: 'covered' } : { ok: true };
+  }
   // A click whose point is off the button moved between press and release. A button that only
   // just appeared is also still fading in: the browser's report may not count it visible yet.
   if (f.clickOnButton === false || tooSoon(f.steadySince)) return { ok: false, refusal: 'too-soon' };
-  const reported = f.reportedVisibleSince;
   if (reported === undefined) return { ok: true };
   // The browser says something we could not see (an occluder in a closed shadow root) covers it.
   if (reported === null) return { ok: false, refusal: 'covered' };

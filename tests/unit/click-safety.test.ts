@@ -31,6 +31,7 @@ const plain: EffectFacts = {
 function facts(patch: Partial<ClickFacts> = {}): ClickFacts {
   return {
     now: 10_000,
+    shownSince: 5_000,
     steadySince: 9_000,
     button: { left: 900, top: 200, right: 1010, bottom: 230 },
     viewport: { width: 1280, height: 800 },
@@ -134,6 +135,16 @@ describe('judgeClick', () => {
     expect(refusal(facts({ reportedVisibleSince: 9_800 }))).toBe('too-soon');
     // A click whose point is off the button: it moved between press and release.
     expect(refusal(facts({ clickOnButton: false }))).toBe('too-soon');
+  });
+
+  it('judges a key press on what is seen now, not on where the button was (no click point)', () => {
+    const keyboard = { clickOnButton: null, probes: [true, true, true, true, true] };
+    // Scrolled into view by the focus a moment ago: the key still goes to the focused button.
+    expect(refusal(facts({ ...keyboard, steadySince: 9_950 }))).toBe('accepted');
+    // …but a button that only just appeared (a confirmation, focused for the user) waits.
+    expect(refusal(facts({ ...keyboard, shownSince: 9_800, steadySince: 9_800 }))).toBe('too-soon');
+    expect(refusal(facts({ ...keyboard, reportedVisibleSince: null }))).toBe('covered');
+    expect(refusal(facts({ ...keyboard, probes: [true, false, true, true, true] }))).toBe('covered');
   });
 
   it('every refusal says, in words, that nothing was requested', () => {
