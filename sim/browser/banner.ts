@@ -225,10 +225,13 @@ export async function requestAccessOn(card: BannerCard, justification: string): 
   // The confirmation step, if this request needs one, replaces the button at once. Read from the
   // card's DOM (the handle is inside the shadow tree), which works in Chromium and Firefox alike.
   await new Promise((r) => setTimeout(r, 300));
-  const asks = await card.handle.evaluate(
-    (el, prefix) => [...el.querySelectorAll('button')].some((b) => b.textContent?.startsWith(prefix)),
-    CONFIRM_PREFIX,
-  );
+  // A request filed at once may already have landed the tab (a reload): then nothing asks.
+  const asks = await card.handle
+    .evaluate(
+      (el, prefix) => [...el.querySelectorAll('button')].some((b) => b.textContent?.startsWith(prefix)),
+      CONFIRM_PREFIX,
+    )
+    .catch(() => false);
   if (!asks) return;
   await new Promise((r) => setTimeout(r, BUTTON_STEADY_MS));
   const found = await card.handle.evaluateHandle(
