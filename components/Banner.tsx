@@ -13,6 +13,7 @@ import { deniedService } from './describe';
 import { AccountNote, sameAccount } from './banner/AccountNote';
 import { DenialDetails } from './banner/DenialDetails';
 import { GrantWillNotHelp } from './banner/GrantWillNotHelp';
+import type { CheckClick } from './banner/click-guard';
 import { RequestForm } from './banner/RequestForm';
 import {
   useDecodedDenial,
@@ -39,6 +40,8 @@ export interface BannerProps {
   progress?: ReadonlyMap<string, RequestProgress>;
   /** A request filed earlier for this denial (its draft id): the card follows it. */
   adoptedDraft?: string;
+  /** Injected by tests (happy-dom has no layout); in the page the click guard measures the button. */
+  checkClick?: CheckClick;
 }
 
 export function Banner(props: BannerProps) {
@@ -69,6 +72,8 @@ export function Banner(props: BannerProps) {
     isTrusted: props.isTrustedEvent ?? ((e: Event) => e.isTrusted),
     progress: props.progress,
     adoptedDraft: props.adoptedDraft,
+    environment: target?.status === 'managed' ? target.environment : null,
+    checkClick: props.checkClick,
   });
   const [open, setOpen] = useState(false);
   const titleId = `${idPrefix}-title`;

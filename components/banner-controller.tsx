@@ -19,6 +19,7 @@ import {
 import type { PageContext } from '@/lib/content/page-context/types';
 import { BannerStack, type BannerEntry } from './BannerStack';
 import { CARD_EXTRA_CSS } from './banner/card-css';
+import { hostIntents } from './banner/click-guard';
 import { BANNER_CSS, HEADER_OFFSET } from './styles';
 
 export const HOST_TAG = 'unblock-banner';
@@ -155,6 +156,23 @@ function rectOf(el: Element): AnchorRect {
   if (!el.isConnected) return { top: 0, left: 0, right: 0, bottom: 0 };
   const r = el.getBoundingClientRect();
   return { top: r.top, left: r.left, right: r.right, bottom: r.bottom };
+}
+
+/**
+ * Shows the host in the top layer, as a manual popover: nothing of the page's outside the top
+ * layer paints over it (whatever its z-index or place in the tree), and no ancestor's opacity,
+ * filter, clip or transform applies to it (docs/extension.md, "Clicks the page arranged"). False
+ * where the browser has no popovers: the host stays a fixed element with the highest z-index.
+ */
+function showOnTop(host: HTMLElement): boolean {
+  if (typeof host.showPopover !== 'function') return false;
+  try {
+    if (host.getAttribute('popover') !== 'manual') host.setAttribute('popover', 'manual');
+    if (!host.matches(':popover-open')) host.showPopover();
+    return true;
+  } catch {
+    return false; // not shown (a document being torn down): the guard then checks the ancestors
+  }
 }
 
 export class BannerController {
@@ -348,12 +366,12 @@ export class BannerController {
     const reserved = 'top' in place ? place.top : place.reserveTop;
     const side = place.side === 'left' ? 'left' : 'right';
     // Inline !important beats page rules on the host; `all: initial` stops inherited page styles.
-    this.host.setAttribute(
-      'style',
-      `all: initial !important; --top: ${reserved}px; position: fixed !important; ${edge} ${side}: 4px !important; z-index: 2147483647 !important; display: block !important;`,
-    );
+    const style = `all: initial !important; --top: ${reserved}px; position: fixed !important; ${edge} ${side}: 4px !important; z-index: 2147483647 !important; display: block !important;`;
+    this.host.setAttribute('style', style);
     // SPAs may rebuild <body>; the root element survives, so the host lives there.
     if (!this.host.isConnected) this.doc.documentElement.append(this.host);
+    // The click guard compares the host with what was set here (click-guard.ts).
+    hostIntents.set(this.host, { style, topLayer: showOnTop(this.host) });
     return this.container!;
   }
 

@@ -4,6 +4,7 @@ import { DENY_KIND_FACTS } from '@/lib/deny-kinds';
 import { ActionsInline } from '../ActionList';
 import { DurationPicker, durationLabel } from '../DurationPicker';
 import { safeText } from '../safe-text';
+import { REFUSAL_TEXT } from './click-safety';
 import { TextField } from '../TextField';
 import { PermissionField } from './PermissionField';
 import { RequestStatusLine } from './RequestStatusLine';
@@ -59,6 +60,46 @@ function RequestHeadline(props: RequestFormProps) {
   );
 }
 
+/** "s3:GetObject and 2 more" / "prod (222222222222)": what the confirmation names, as text. */
+function confirmWords(props: RequestFormProps): { what: string; where: string } {
+  const { denial, form } = props;
+  const actions = denial.actions.length ? denial.actions : [form.permission.trim()];
+  const first = safeText(actions[0] ?? '', 120);
+  const what = actions.length > 1 ? `${first} and ${actions.length - 1} more` : first;
+  const account = props.account ? safeText(props.account, 80) : null;
+  const label = props.label ? safeText(props.label, 60) : null;
+  const where = label && account ? `${label} (${account})` : (label ?? account ?? 'this account');
+  return { what, where };
+}
+
+/**
+ * The second step of an admin or production request: the filing button now names what it files
+ * and where, with a way back. It is a new button, so it too must be steady before a click counts.
+ */
+function ConfirmStep(props: RequestFormProps) {
+  const { form } = props;
+  const { what, where } = confirmWords(props);
+  return (
+    <div class="confirm-step" role="group" aria-label="Confirm the request">
+      <p class="warn">Admin access or a production account: check this is the request you meant.</p>
+      <div class="row">
+        <button
+          type="button"
+          class="primary wrap"
+          ref={form.buttonRef}
+          disabled={form.busy}
+          onClick={(e) => void form.onRequest(e)}
+        >
+          Confirm request for {what} on {where}
+        </button>
+        <button type="button" class="secondary" onClick={form.cancelConfirm}>
+          Cancel
+        </button>
+      </div>
+    </div>
+  );
+}
+
 /** A denial a grant can lift: what would be requested, the fields, the button and its outcome. */
 export function RequestForm(props: RequestFormProps) {
   const { denial, idPrefix, form } = props;
@@ -98,10 +139,24 @@ export function RequestForm(props: RequestFormProps) {
           disabled={form.busy}
           onInput={form.setJustification}
         />
-        <button type="button" class="primary" disabled={form.busy} onClick={(e) => void form.onRequest(e)}>
-          Request access
-        </button>
+        {!form.confirming && (
+          <button
+            type="button"
+            class="primary"
+            ref={form.buttonRef}
+            disabled={form.busy}
+            onClick={(e) => void form.onRequest(e)}
+          >
+            Request access
+          </button>
+        )}
       </div>
+      {form.confirming && <ConfirmStep {...props} />}
+      {form.refusal && (
+        <p class="error" role="alert">
+          {REFUSAL_TEXT[form.refusal]}
+        </p>
+      )}
       {form.errors.justification && (
         <p id={`${justificationId}-error`} class="error" role="alert">
           {form.errors.justification}

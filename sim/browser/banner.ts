@@ -202,11 +202,43 @@ export async function waitForCard(page: Page, re: RegExp, timeout = 30_000): Pro
   }
 }
 
-/** On the card: types a justification and presses "Request access" with a real click. */
+/**
+ * How long a user's click on the banner's filing button waits after the button appeared or moved:
+ * the banner refuses clicks on a button shown less than 500 ms (components/banner/click-safety.ts,
+ * its watcher samples every 100 ms), as a clickjacking guard.
+ */
+export const BUTTON_STEADY_MS = 800;
+const CONFIRM_PREFIX = 'Confirm request for';
+
+/**
+ * On the card: types a justification and presses "Request access" with a real click, as a user
+ * would, once the button has been steady; for an admin or production request, then presses the
+ * "Confirm request for …" button it turns into, once that is steady too.
+ */
 export async function requestAccessOn(card: BannerCard, justification: string): Promise<void> {
   const field = await card.handle.$(SEL.justification);
   const button = await card.handle.$(SEL.request);
   if (!field || !button) throw new Error(`the card has no request form:\n${card.text}`);
   await field.type(justification);
+  await new Promise((r) => setTimeout(r, BUTTON_STEADY_MS));
   await button.click();
+  // The confirmation step, if this request needs one, replaces the button at once. Read from the
+  // card's DOM (the handle is inside the shadow tree), which works in Chromium and Firefox alike.
+  await new Promise((r) => setTimeout(r, 300));
+  // A request filed at once may already have landed the tab (a reload): then nothing asks.
+  const asks = await card.handle
+    .evaluate(
+      (el, prefix) => [...el.querySelectorAll('button')].some((b) => b.textContent?.startsWith(prefix)),
+      CONFIRM_PREFIX,
+    )
+    .catch(() => false);
+  if (!asks) return;
+  await new Promise((r) => setTimeout(r, BUTTON_STEADY_MS));
+  const found = await card.handle.evaluateHandle(
+    (el, prefix) => [...el.querySelectorAll('button')].find((b) => b.textContent?.startsWith(prefix)) ?? null,
+    CONFIRM_PREFIX,
+  );
+  const confirm = found.asElement() as ElementHandle<Element> | null;
+  if (!confirm) throw new Error(`the confirmation step went away:\n${card.text}`);
+  await confirm.click();
 }

@@ -12,7 +12,7 @@ import { openScenario, sleep } from './checks.ts';
 import {
   aria,
   readCard,
-  SEL,
+  requestAccessOn,
   saveScreenshot,
   useE2E,
   waitFor,
@@ -96,8 +96,8 @@ describe('no permission named: the picker', () => {
       await sleep(200);
       expect((await readCard(page, card.handle)).text).toMatch(/Request\s+s3:GetBucketPolicy/);
 
-      await (await card.handle.$(SEL.justification))!.type('Read the bucket policy for INC-9');
-      await (await card.handle.$(SEL.request))!.click();
+      // As a user does: the picked list closed and moved the button; the click waits until it is steady.
+      await requestAccessOn(card, 'Read the bucket policy for INC-9');
       const fresh = await waitFor(
         async () => {
           const ids = new Set(before.map((d) => d.id));

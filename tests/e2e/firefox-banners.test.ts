@@ -12,11 +12,13 @@ import { GCP } from '../../sim/consoles/messages.ts';
 import { expectCards, sleep } from './checks.ts';
 import {
   BANNER,
+  BUTTON_STEADY_MS,
   clickPageButton,
   readFirefoxBanners,
   readFirefoxCard,
   requestAccessOn,
   saveScreenshot,
+  SEL,
   useFirefoxE2E,
   waitFor,
   waitForFirefoxBanners,
@@ -103,6 +105,55 @@ describe('Firefox: the banner on each console', () => {
       expect(fresh[0]!.request.justification).toBe(justification);
       expect(fresh[0]!.request.pageUrl.startsWith('https://console.cloud.google.com/')).toBe(true);
       await saveScreenshot(page, 'firefox-draft-gcp');
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('a page decoy with pointer-events: none over "Request access": the click is refused and says why; uncovered, it files', async () => {
+    // Firefox has no IntersectionObserver v2: the guard's own checks (the page's top-layer
+    // elements over the button) find the decoy. components/banner/click-guard.ts
+    const { page, cards } = await openScenario(scenario('aws-lambda'));
+    try {
+      const card = cards[0]!;
+      const before = new Set((await e2e.readDrafts()).map((d) => d.id));
+      await (await card.handle.$(SEL.justification))!.type('Firefox E2E: overlay');
+      const box = (await (await card.handle.$(SEL.request))!.boundingBox())!;
+      const x = box.x + box.width / 2;
+      const y = box.y + box.height / 2;
+      await page.evaluate(
+        (px, py) => {
+          const decoy = document.createElement('div');
+          decoy.id = 'decoy';
+          decoy.popover = 'manual';
+          decoy.textContent = 'Play again';
+          decoy.setAttribute(
+            'style',
+            `position: fixed; inset: auto; left: ${px - 90}px; top: ${py - 30}px; width: 180px; height: 60px; margin: 0; border: 0; pointer-events: none; background: #2a2;`,
+          );
+          document.body.append(decoy);
+          decoy.showPopover();
+        },
+        x,
+        y,
+      );
+      await sleep(BUTTON_STEADY_MS);
+      await page.mouse.click(x, y);
+      const refused = 'The page covered this button; nothing was requested.';
+      await waitFor(async () => (await readFirefoxCard(card.handle)).text.includes(refused), {
+        timeout: 5000,
+        what: 'the refusal on the card',
+      });
+      await sleep(600);
+      expect((await e2e.readDrafts()).filter((d) => !before.has(d.id))).toEqual([]);
+
+      await page.evaluate(() => document.getElementById('decoy')!.remove());
+      await sleep(BUTTON_STEADY_MS);
+      const now = (await (await card.handle.$(SEL.request))!.boundingBox())!;
+      await page.mouse.click(now.x + now.width / 2, now.y + now.height / 2);
+      await waitFor(async () => (await e2e.readDrafts()).some((d) => !before.has(d.id)), {
+        what: 'a draft after the click on the uncovered button',
+      });
     } finally {
       await page.close();
     }

@@ -68,6 +68,7 @@ export async function mount(
         ask={ask}
         onDismiss={onDismiss}
         isTrustedEvent={() => true}
+        checkClick={() => ({ ok: true })}
         {...props}
       />,
       root,
@@ -87,6 +88,9 @@ export const justification = () =>
   [...root.querySelectorAll('input')].find((i) => i.placeholder === 'Reason or ticket')!;
 export const requestButton = () =>
   [...root.querySelectorAll('button')].find((b) => b.textContent?.trim() === 'Request access')!;
+/** The second step of an admin or production request (click-safety.ts `needsConfirmation`). */
+export const confirmButton = () =>
+  [...root.querySelectorAll('button')].find((b) => b.textContent?.startsWith('Confirm request for'));
 
 export async function key(el: HTMLElement, k: string) {
   await act(() => {

@@ -64,6 +64,7 @@ async function filedCard() {
           send={send}
           onDismiss={() => undefined}
           isTrustedEvent={() => true}
+          checkClick={() => ({ ok: true })}
           progress={progress ? new Map([['d1', progress]]) : undefined}
         />,
         root,

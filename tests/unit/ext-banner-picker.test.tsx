@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import {
   cardRoot,
   click,
+  confirmButton,
   combobox,
   denial,
   justification,
@@ -208,6 +209,9 @@ describe('encoded messages: decoded by the broker', () => {
     );
     await type(justification(), 'Stop the runaway instance');
     await click(requestButton());
+    // A production account (the broker says `prod`): filed only on the confirmation's click.
+    expect(send).not.toHaveBeenCalled();
+    await click(confirmButton()!);
     const request = send.mock.calls[0]![0].request;
     expect(request.actions).toEqual(['ec2:StopInstances']);
     expect(request.resource).toBe(arn);

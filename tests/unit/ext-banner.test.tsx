@@ -50,6 +50,7 @@ function mount(props: Partial<BannerProps> = {}) {
         idPrefix="t"
         send={send}
         onDismiss={onDismiss}
+        checkClick={() => ({ ok: true })}
         {...props}
       />,
       root,

@@ -55,6 +55,7 @@ function mount(reply: unknown, props: Partial<BannerProps> = {}) {
           send={send}
           onDismiss={() => undefined}
           isTrustedEvent={() => true}
+          checkClick={() => ({ ok: true })}
           progress={progress}
           {...props}
         />,
