@@ -52,11 +52,22 @@ export interface SimCloudsProcess {
 }
 
 /** Starts `sim/clouds/server.ts` (via tsx), writing its broker config to `configOut`. */
-export function spawnSimClouds(configOut: string, extraArgs: readonly string[] = []): Promise<SimCloudsProcess> {
+export function spawnSimClouds(
+  configOut: string,
+  extraArgs: readonly string[] = [],
+): Promise<SimCloudsProcess> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', path.join(ROOT, 'sim/clouds/server.ts'), '--quiet', '--config-out', configOut, ...extraArgs],
+      [
+        '--import',
+        'tsx',
+        path.join(ROOT, 'sim/clouds/server.ts'),
+        '--quiet',
+        '--config-out',
+        configOut,
+        ...extraArgs,
+      ],
       { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let out = '';

@@ -26,11 +26,7 @@ export interface StandaloneClouds {
 }
 
 /** Routes the config's cloud endpoints through one proxy per fake origin. */
-async function proxied(
-  demo: DemoClouds,
-  faults: FaultTable,
-  started: FaultProxy[],
-): Promise<BrokerConfig> {
+async function proxied(demo: DemoClouds, faults: FaultTable, started: FaultProxy[]): Promise<BrokerConfig> {
   const proxies = new Map<string, FaultProxy>();
   const via = async (cloud: 'aws' | 'azure' | 'gcp', endpoint: string) => {
     const origin = new URL(endpoint).origin;

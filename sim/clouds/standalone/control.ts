@@ -18,7 +18,12 @@ import type { FakeClock } from '../clock';
 import { FaultRule, SIM_CLOUDS, type FaultTable } from './faults';
 
 const ClockChange = z.union([
-  z.strictObject({ advanceMs: z.int().min(-10 * 365 * 86_400_000).max(10 * 365 * 86_400_000) }),
+  z.strictObject({
+    advanceMs: z
+      .int()
+      .min(-10 * 365 * 86_400_000)
+      .max(10 * 365 * 86_400_000),
+  }),
   z.strictObject({ set: z.iso.datetime({ offset: true }) }),
   z.strictObject({ freeze: z.iso.datetime({ offset: true }).nullable() }),
 ]);
@@ -82,7 +87,10 @@ function changeClock(clock: FakeClock, change: z.infer<typeof ClockChange>): voi
   else clock.freeze(change.freeze === null ? null : new Date(change.freeze));
 }
 
-async function route(deps: ControlDeps, req: http.IncomingMessage): Promise<{ status: number; body: unknown }> {
+async function route(
+  deps: ControlDeps,
+  req: http.IncomingMessage,
+): Promise<{ status: number; body: unknown }> {
   const url = new URL(req.url ?? '/', 'http://control');
   const key = `${req.method ?? 'GET'} ${url.pathname}`;
   switch (key) {

@@ -101,7 +101,9 @@ export class FaultTable {
       }
       return {
         delayMs: rule.delayMs ?? 0,
-        fail: rule.fail ? { status: rule.fail.status, code: rule.fail.code ?? defaultCode(rule.fail.status) } : null,
+        fail: rule.fail
+          ? { status: rule.fail.status, code: rule.fail.code ?? defaultCode(rule.fail.status) }
+          : null,
       };
     }
     return { delayMs: 0, fail: null };

@@ -10,7 +10,13 @@ import type { AddressInfo } from 'node:net';
 import type { FaultTable, SimCloudName } from './faults';
 
 /** The operation a call is, in the names fault rules use (see faults.ts `FaultRule.operation`). */
-export function operationOf(cloud: SimCloudName, method: string, url: URL, headers: http.IncomingHttpHeaders, body: string): string {
+export function operationOf(
+  cloud: SimCloudName,
+  method: string,
+  url: URL,
+  headers: http.IncomingHttpHeaders,
+  body: string,
+): string {
   if (cloud === 'aws') {
     const target = headers['x-amz-target'];
     if (typeof target === 'string') return target.split('.').pop() ?? target;
@@ -64,7 +70,10 @@ export function faultAnswer(
   }
   if (cloud === 'gcp') {
     const google = GOOGLE_STATUS[status] ?? (status >= 500 ? 'UNAVAILABLE' : 'FAILED_PRECONDITION');
-    return { contentType: 'application/json', body: JSON.stringify({ error: { code: status, message, status: google } }) };
+    return {
+      contentType: 'application/json',
+      body: JSON.stringify({ error: { code: status, message, status: google } }),
+    };
   }
   return { contentType: 'application/json', body: JSON.stringify({ error: { code, message } }) };
 }
@@ -76,14 +85,23 @@ export interface FaultProxy {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function readAll(req: http.IncomingMessage): Promise<Buffer> {
+async function readAll(req: http.IncomingMessage | NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req as AsyncIterable<Buffer>) chunks.push(chunk);
   return Buffer.concat(chunks);
 }
 
-/** Forwards one call to `target` and pipes the answer back. */
-function forward(target: URL, req: http.IncomingMessage, body: Buffer, res: http.ServerResponse): void {
+/**
+ * Forwards one call to `target` and sends the answer back, with the fake's own origin in it (ARM's
+ * `nextLink`, a sign-in URL) replaced by the proxy's, so follow-up calls come through the proxy too.
+ */
+function forward(
+  target: URL,
+  proxyOrigin: string,
+  req: http.IncomingMessage,
+  body: Buffer,
+  res: http.ServerResponse,
+): void {
   const upstream = http.request(
     {
       host: target.hostname,
@@ -95,8 +113,19 @@ function forward(target: URL, req: http.IncomingMessage, body: Buffer, res: http
       headers: { ...req.headers, 'content-length': String(body.length) },
     },
     (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
+      void readAll(answer).then((raw) => {
+        const text = raw.toString('utf8').replaceAll(target.origin, proxyOrigin);
+        const headers = { ...answer.headers };
+        delete headers['content-length'];
+        delete headers['transfer-encoding'];
+        if (typeof headers.location === 'string')
+          headers.location = headers.location.replaceAll(target.origin, proxyOrigin);
+        res.writeHead(answer.statusCode ?? 502, {
+          ...headers,
+          'content-length': String(Buffer.byteLength(text)),
+        });
+        res.end(text);
+      });
     },
   );
   upstream.on('error', (e) => {
@@ -120,8 +149,13 @@ function azureScopeToFake(cloud: SimCloudName, operation: string, body: Buffer, 
 }
 
 /** A proxy on 127.0.0.1 (port 0) in front of the fake at `targetBase` (its origin). */
-export async function startFaultProxy(cloud: SimCloudName, targetBase: string, faults: FaultTable): Promise<FaultProxy> {
+export async function startFaultProxy(
+  cloud: SimCloudName,
+  targetBase: string,
+  faults: FaultTable,
+): Promise<FaultProxy> {
   const target = new URL(targetBase);
+  let proxyOrigin = '';
   const server = http.createServer((req, res) => {
     void (async () => {
       const body = await readAll(req);
@@ -130,12 +164,17 @@ export async function startFaultProxy(cloud: SimCloudName, targetBase: string, f
       const decision = faults.decide(cloud, operation);
       if (decision.delayMs > 0) await sleep(decision.delayMs);
       if (decision.fail) {
-        const answer = faultAnswer(cloud, typeof req.headers['x-amz-target'] === 'string', decision.fail.status, decision.fail.code);
+        const answer = faultAnswer(
+          cloud,
+          typeof req.headers['x-amz-target'] === 'string',
+          decision.fail.status,
+          decision.fail.code,
+        );
         res.writeHead(decision.fail.status, { 'content-type': answer.contentType });
         res.end(answer.body);
         return;
       }
-      forward(target, req, azureScopeToFake(cloud, operation, body, target.origin), res);
+      forward(target, proxyOrigin, req, azureScopeToFake(cloud, operation, body, target.origin), res);
     })().catch((e: unknown) => {
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
       res.end(`sim:clouds proxy: ${(e as Error).message}`);
@@ -145,8 +184,9 @@ export async function startFaultProxy(cloud: SimCloudName, targetBase: string, f
     server.once('error', reject);
     server.listen(0, '127.0.0.1', resolve);
   });
+  proxyOrigin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: proxyOrigin,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

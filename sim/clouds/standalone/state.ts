@@ -53,7 +53,10 @@ export interface CloudsState {
   readonly gcp: { readonly bindings: readonly GcpBindingState[] };
   readonly azure: { readonly assignments: readonly AzureAssignmentState[] };
   readonly aws: {
-    readonly roles: readonly { readonly roleArn: string; readonly inlinePolicies: Readonly<Record<string, string>> }[];
+    readonly roles: readonly {
+      readonly roleArn: string;
+      readonly inlinePolicies: Readonly<Record<string, string>>;
+    }[];
     readonly sessions: readonly AwsSessionState[];
   };
   readonly sim: { readonly entitlements: readonly Entitlement[] };
@@ -69,7 +72,9 @@ export function conditionEnd(expression: string): Date | null {
 function firstAllowed(policy: string | null): { action: string; resource: string | undefined } | null {
   if (policy === null) return null;
   try {
-    const doc = JSON.parse(policy) as { Statement?: { Effect?: string; Action?: string | string[]; Resource?: string | string[] }[] };
+    const doc = JSON.parse(policy) as {
+      Statement?: { Effect?: string; Action?: string | string[]; Resource?: string | string[] }[];
+    };
     const allow = doc.Statement?.find((s) => s.Effect === 'Allow');
     const action = [allow?.Action ?? []].flat()[0];
     if (!allow || !action) return null;
