@@ -120,7 +120,7 @@ async function route(
 
 export async function startControlServer(deps: ControlDeps, port = 0): Promise<ControlServer> {
   const server = http.createServer((req, res) => {
-    route(deps, req)
+    void route(deps, req)
       .catch((e: unknown) =>
         e instanceof BadRequest
           ? { status: 400, body: { error: { code: 'InvalidRequest', message: e.message, field: e.field } } }
