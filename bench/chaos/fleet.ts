@@ -30,7 +30,7 @@ export class Fleet {
   /** SIGKILLs `which` replicas (all when omitted); returns how many were killed. */
   async kill(which?: readonly number[]): Promise<number> {
     const targets = which ?? [...this.running.keys()];
-    await Promise.all(targets.map((i) => this.running.get(i)?.kill()));
+    await Promise.all(targets.map((i) => this.running.get(i)?.kill() ?? Promise.resolve()));
     for (const i of targets) this.running.delete(i);
     return targets.length;
   }
