@@ -2,7 +2,7 @@
  * The broker replicas of a chaos run: each a child process on its own port over the same store;
  * killed with SIGKILL and restarted by the run. API calls go to a replica that is up.
  */
-import { freePort } from '../../tests/server/pg-harness';
+import { freePort } from '../broker-load';
 import { callApi, startBrokerProcess, type ApiAnswer, type BrokerProcess } from './broker-process';
 
 export class Fleet {

@@ -1,12 +1,12 @@
 /**
  * The stores a chaos run puts the broker on: the embedded store (PGlite, one broker process: it
  * serves one process at a time) and PostgreSQL (a temporary cluster from the machine's Debian
- * binaries, tests/server/pg-harness.ts, with two broker replicas on it).
+ * binaries, postgres.ts, with two broker replicas on it).
  */
 import path from 'node:path';
 import type { Db } from '../../server/store/db';
 import { openStore } from '../../server/store/open';
-import { startPostgres } from '../../tests/server/pg-harness';
+import { startChaosPostgres } from './postgres';
 
 export type StoreName = 'pglite' | 'postgres';
 
@@ -31,8 +31,8 @@ export async function chaosStore(name: StoreName, tmp: string): Promise<ChaosSto
       close: () => Promise.resolve(),
     };
   }
-  const cluster = await startPostgres();
-  const url = await cluster.createDatabase('chaos');
+  const cluster = await startChaosPostgres();
+  const { url } = cluster;
   return {
     name,
     replicas: 2,
