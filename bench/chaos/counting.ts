@@ -32,7 +32,7 @@ export interface ChaosCounts {
   readonly duplicateGrants: readonly string[];
   /** Access keys (see `accessKeysOfRef`) live in a cloud with no active grant owning them. */
   readonly orphanedAccess: readonly string[];
-  /** Ids of active grants whose access is not (all) live. */
+  /** Active grants whose access is not (all) live: `<id> (<provider ref kind>)`. */
   readonly activeWithoutAccess: readonly string[];
 }
 
@@ -141,7 +141,9 @@ export function activeWithoutAccess(state: CloudsState, grants: readonly StoredG
       const keys = accessKeysOfRef(g.id, g.providerRef);
       return keys.length === 0 || keys.some((k) => !live.has(k));
     })
-    .map((g) => g.id)
+    .map(
+      (g) => `${g.id} (${typeof g.providerRef?.kind === 'string' ? g.providerRef.kind : 'no provider ref'})`,
+    )
     .sort();
 }
 

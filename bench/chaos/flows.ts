@@ -151,6 +151,13 @@ export async function runFlow(
     // Recent grants: the likeliest to be active still.
     const target = pick(ledger.granted.slice(-8), random);
     if (target && kind === 'extend') {
+      // Only an active grant can be extended: give a fresh one a moment to be provisioned.
+      for (let i = 0; i < 20; i++) {
+        const seen = await api('alice', 'GET', `/api/v1/grants/${target.grantId}`);
+        const status = seen.status === 200 ? (seen.json as { status: string }).status : null;
+        if (status === 'active' || (status !== 'approved' && status !== 'provisioning')) break;
+        await new Promise((r) => setTimeout(r, 150));
+      }
       const created = await api('alice', 'POST', `/api/v1/grants/${target.grantId}/extend`, {
         durationMinutes: 30,
         justification: 'chaos run: a little longer',

@@ -178,9 +178,14 @@ it('an Azure grant active without its assignment (the older grant took it away) 
     grant('new', { ...azureRef, owned: false }),
     grant('none', null),
   ];
-  expect(count(grants, clouds({ azure: [{ live: false }] })).activeWithoutAccess).toEqual(['new', 'none']);
+  expect(count(grants, clouds({ azure: [{ live: false }] })).activeWithoutAccess).toEqual([
+    'new (azure)',
+    'none (no provider ref)',
+  ]);
   // With the assignment live, the newer grant has its access, whoever created it.
-  expect(count(grants, clouds({ azure: [{ live: true }] })).activeWithoutAccess).toEqual(['none']);
+  expect(count(grants, clouds({ azure: [{ live: true }] })).activeWithoutAccess).toEqual([
+    'none (no provider ref)',
+  ]);
 });
 
 it('lost requests and approvals: acknowledged by the API, missing or not approved in the store', () => {
