@@ -120,4 +120,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   for (const row of rows) process.stdout.write(`  ${row.name}: ${row.value}\n`);
   writeBenchSection('broker', 'Broker', rows, machineDescription());
   process.stdout.write('bench:broker: wrote docs/benchmarks.md (Broker section)\n');
+  // A run given up on (a broker that stopped answering) leaves autocannon's sockets open.
+  process.exit(0);
 }
