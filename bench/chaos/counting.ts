@@ -95,10 +95,15 @@ export function lostRequests(filed: readonly string[], stored: readonly StoredRe
 
 export function lostApprovals(approved: readonly string[], stored: readonly StoredRequest[]): string[] {
   const byId = new Map(stored.map((r) => [r.id, r]));
-  return [...new Set(approved)].filter((id) => {
-    const r = byId.get(id);
-    return !r || r.status !== 'approved' || r.grantId === null;
-  });
+  return [...new Set(approved)]
+    .filter((id) => {
+      const r = byId.get(id);
+      return !r || r.status !== 'approved' || r.grantId === null;
+    })
+    .map((id) => {
+      const r = byId.get(id);
+      return `${id} (${r ? `${r.status}, ${r.grantId ?? 'no grant'}` : 'not stored'})`;
+    });
 }
 
 /**

@@ -198,7 +198,7 @@ it('lost requests and approvals: acknowledged by the API, missing or not approve
     ['r1', 'r2'],
   );
   expect(counts.lostRequests).toEqual(['r3']);
-  expect(counts.lostApprovals).toEqual(['r2']);
+  expect(counts.lostApprovals).toEqual(['r2 (pending, no grant)']);
 });
 
 it('a request linked to two live grants is a duplicate; a merged request pointing at the grant it joined is not', () => {
