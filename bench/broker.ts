@@ -13,94 +13,22 @@
  * Then one page of the approver's queue, the requester's own list and the grants list as the
  * store grows to a million items of history (broker-lists.ts; `BENCH_LIST_SCALES` narrows it).
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import autocannon from 'autocannon';
+import type autocannon from 'autocannon';
 import { demoConfig } from '../server/config/demo';
+import { faultBench, mergeBrokerRows } from './broker-faults';
+import { CONNECTIONS, freePort, run, startBroker, type Scenario } from './broker-load';
 import { listBench } from './broker-lists';
 import { type BenchRow, machineDescription, writeBenchSection } from './report';
 
 const RATE = 500;
 const DURATION_S = 30;
 const WARMUP_S = 5;
-// Eight clients: with many more, autocannon paces them in lockstep (bursts of one request per
-// connection at once), which measures its burst size rather than the broker.
-const CONNECTIONS = 8;
 const ROOT = path.resolve(import.meta.dirname, '..');
 const CLI = path.join(ROOT, 'bin/unblock-server.js');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function startBroker(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'start'], { env: { ...process.env, ...env }, stdio: 'pipe' });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('listening on')) resolve(child);
-    });
-    child.stderr.pipe(process.stderr);
-    child.on('exit', (code) => reject(new Error(`broker exited (${code}) before listening`)));
-  });
-}
-
-const requestBody = (account: string, action: string, i: number) =>
-  JSON.stringify({
-    target: { cloud: 'aws', account },
-    actions: [action],
-    resource: `arn:aws:s3:::bench-${i}/*`,
-    durationMinutes: 60,
-    justification: 'benchmark load',
-    denial: { excerpt: `not authorized to perform: ${action}`, denyKind: 'implicit', encodedMessage: null },
-    pageUrl: 'https://console.aws.amazon.com/',
-  });
-
-type Scenario = 'decision' | 'mixed';
-
-function run(
-  url: string,
-  token: string,
-  seconds: number,
-  scenario: Scenario,
-  rate: number,
-): Promise<autocannon.Result> {
-  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-  let i = 0;
-  return autocannon({
-    url: `${url}/api/v1/requests`,
-    connections: CONNECTIONS,
-    overallRate: rate,
-    duration: seconds,
-    requests: [
-      {
-        method: 'POST',
-        headers,
-        setupRequest: (req) => {
-          i += 1;
-          return {
-            ...req,
-            body:
-              scenario === 'mixed' && i % 2
-                ? requestBody('111111111111', 's3:GetObject', i)
-                : requestBody('222222222222', 'ec2:StopInstances', i),
-          };
-        },
-      },
-    ],
-  });
-}
 
 async function measure(scenario: Scenario, rate = RATE): Promise<autocannon.Result> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'unblock-bench-'));
@@ -139,6 +67,7 @@ export async function brokerBench(): Promise<BenchRow[]> {
   // Where the embedded store still has headroom: the same submissions at half the rate.
   const half = await measure('decision', RATE / 2);
   const lists = await listBench((line) => process.stdout.write(`  ${line}\n`));
+  const faults = await faultBench();
   const decisionMethod = `${base}; POST /api/v1/requests, prod writes that policy sends to approvers`;
   const mixedMethod = `${base}; POST /api/v1/requests, half prod writes, half sandbox reads auto-approved (each issues a grant the worker provisions into the sim cloud)`;
   const throughput = (r: autocannon.Result) =>
@@ -179,13 +108,18 @@ export async function brokerBench(): Promise<BenchRow[]> {
       pass: null,
       method: mixedMethod,
     },
+    ...faults,
     ...lists,
   ];
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const rows = await brokerBench();
+  // BENCH_BROKER_ONLY=faults: only the rows under injected cloud faults, the others kept as they are.
+  const rows =
+    process.env.BENCH_BROKER_ONLY === 'faults' ? mergeBrokerRows(await faultBench()) : await brokerBench();
   for (const row of rows) process.stdout.write(`  ${row.name}: ${row.value}\n`);
   writeBenchSection('broker', 'Broker', rows, machineDescription());
   process.stdout.write('bench:broker: wrote docs/benchmarks.md (Broker section)\n');
+  // A run given up on (a broker that stopped answering) leaves autocannon's sockets open.
+  process.exit(0);
 }
