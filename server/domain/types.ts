@@ -16,6 +16,7 @@ import {
   type PolicyOutcome,
   type RequestStatus,
 } from '../../lib/contract/status';
+import type { FollowUp } from './follow-up';
 
 // The states are part of the API contract (lib/contract/status.ts); re-exported so the domain
 // keeps one import site.
@@ -48,7 +49,8 @@ export interface PolicyDecisionSnapshot {
   readonly advice: readonly string[];
   /**
    * Groups whose members may review this request (the target's approver groups, resolved at
-   * submission). Empty means nobody can approve: safe by default if configuration is missing.
+   * submission, plus the groups it was escalated to: follow-up.ts). Empty means nobody can
+   * approve: safe by default if configuration is missing.
    */
   readonly approverGroups: readonly string[];
 }
@@ -87,6 +89,8 @@ export interface AccessRequest {
    */
   readonly grantId: string | null;
   readonly policy: PolicyDecisionSnapshot;
+  /** Reminders and escalation while pending (follow-up.ts); null when its target has none configured. */
+  readonly followUp: FollowUp | null;
   /**
    * Incremented by every transition. The store writes with compare-and-set on it, so two
    * transitions computed from the same snapshot (two approvers clicking at once) cannot both land.
