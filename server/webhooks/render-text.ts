@@ -46,5 +46,10 @@ export function num(details: Readonly<Record<string, unknown>>, key: string): nu
 /** A list of names from the details ("ops-approvers, security-leads"), escaped; '' when absent. */
 export function names(details: Readonly<Record<string, unknown>>, key: string): string {
   const v = details[key];
-  return Array.isArray(v) ? v.filter((n) => typeof n === 'string').map(escapeMrkdwn).join(', ') : '';
+  return Array.isArray(v)
+    ? v
+        .filter((n) => typeof n === 'string')
+        .map(escapeMrkdwn)
+        .join(', ')
+    : '';
 }

@@ -54,7 +54,6 @@ export interface WebhookContext {
   readonly audit?: readonly { readonly seq: number; readonly hash: string }[];
 }
 
-
 // Re-exported: callers and tests import them with the renderers.
 export { escapeMrkdwn, formatDuration };
 
