@@ -14,34 +14,9 @@
  * due, rather than a burst of the missed ones.
  */
 import { fail, ok, SYSTEM_ACTOR, type DomainEvent, type Result } from './result';
-import type { AccessRequest } from './types';
+import type { AccessRequest, FollowUp, FollowUpPlan } from './types';
 
 const MINUTE_MS = 60_000;
-
-/** The follow-up settings of a request's target when it was submitted (config `targets[].followUp`). */
-export interface FollowUpPlan {
-  /** First reminder this long after submission. */
-  readonly remindAfterMinutes: number;
-  /** Then one more every this many minutes… */
-  readonly remindEveryMinutes: number;
-  /** …up to this many reminders in all (0: none). */
-  readonly maxReminders: number;
-  /** Escalate this long after submission; null: never. */
-  readonly escalateAfterMinutes: number | null;
-  /** The groups that may also decide the request once it is escalated. */
-  readonly escalateTo: readonly string[];
-}
-
-/** Where a request's follow-up stands. */
-export interface FollowUp {
-  readonly plan: FollowUpPlan;
-  /** Reminders counted as sent (one that stands for several missed ones counts them all). */
-  readonly remindersSent: number;
-  /** When the request was escalated; null until then. */
-  readonly escalatedAt: Date | null;
-  /** The groups it was escalated to (added to `policy.approverGroups` then). */
-  readonly escalatedTo: readonly string[];
-}
 
 export function startFollowUp(plan: FollowUpPlan): FollowUp {
   return { plan, remindersSent: 0, escalatedAt: null, escalatedTo: [] };

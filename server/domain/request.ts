@@ -10,12 +10,19 @@
  *   `already-decided`, so a late second approval never becomes a second grant;
  * - only the requester cancels, and only while pending.
  */
-import { startFollowUp, type FollowUpPlan } from './follow-up';
+import { startFollowUp } from './follow-up';
 import { DEFAULT_PENDING_TTL_MS, canTransitionRequest } from './lifecycle';
 import { sameIdentity } from './identity';
 import type { DomainEvent, EventType, Result } from './result';
 import { POLICY_ACTOR, SYSTEM_ACTOR, fail, ok } from './result';
-import type { AccessRequest, PolicyDecisionSnapshot, RequestDenial, RequestStatus, Target } from './types';
+import type {
+  AccessRequest,
+  FollowUpPlan,
+  PolicyDecisionSnapshot,
+  RequestDenial,
+  RequestStatus,
+  Target,
+} from './types';
 
 /** What a requester asks for (already validated against the API contract and the cloud grammar). */
 export interface RequestDraft {

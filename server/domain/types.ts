@@ -16,7 +16,6 @@ import {
   type PolicyOutcome,
   type RequestStatus,
 } from '../../lib/contract/status';
-import type { FollowUp } from './follow-up';
 
 // The states are part of the API contract (lib/contract/status.ts); re-exported so the domain
 // keeps one import site.
@@ -60,6 +59,31 @@ export interface Review {
   readonly approver: string;
   readonly at: Date;
   readonly comment: string | null;
+}
+
+/** The follow-up settings of a request's target when it was submitted (config `targets[].followUp`). */
+export interface FollowUpPlan {
+  /** First reminder this long after submission. */
+  readonly remindAfterMinutes: number;
+  /** Then one more every this many minutes… */
+  readonly remindEveryMinutes: number;
+  /** …up to this many reminders in all (0: none). */
+  readonly maxReminders: number;
+  /** Escalate this long after submission; null: never. */
+  readonly escalateAfterMinutes: number | null;
+  /** The groups that may also decide the request once it is escalated. */
+  readonly escalateTo: readonly string[];
+}
+
+/** Where a request's follow-up stands (reminders and escalation: follow-up.ts). */
+export interface FollowUp {
+  readonly plan: FollowUpPlan;
+  /** Reminders counted as sent (one that stands for several missed ones counts them all). */
+  readonly remindersSent: number;
+  /** When the request was escalated; null until then. */
+  readonly escalatedAt: Date | null;
+  /** The groups it was escalated to (added to `policy.approverGroups` then). */
+  readonly escalatedTo: readonly string[];
 }
 
 export interface AccessRequest {
