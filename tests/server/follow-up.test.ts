@@ -14,9 +14,11 @@ import { createWorker } from '../../server/service/worker';
 import { verifyAudit } from '../../server/store/audit';
 import type { Db } from '../../server/store/db';
 import { readVisibleEvents } from '../../server/store/events';
+import { listDueFollowUpRequestIds } from '../../server/store/requests';
 import { webhookTransitionHook } from '../../server/webhooks/transition-hook';
 import { targetIndex } from '../../server/config/targets';
 import { Clock, PRODUCTION, alice, as, bob, body, testConfig } from './broker-fixtures';
+import { explainingDb } from './list-plan-helpers';
 import { forEachStore } from './pg-harness';
 
 const MINUTE = 60_000;
@@ -235,5 +237,23 @@ forEachStore('reminders and escalation', (fixture) => {
     expect(new Set(reminders.map((e) => e.requestId)).size).toBe(2);
     expect(await slackTexts(db)).toHaveLength(2);
     expect(await verifyAudit(db)).toMatchObject({ ok: true });
+  });
+
+  it('finds the due follow-ups through the index of migration 009, reading only the due rows', async () => {
+    const db = await fixture.migrated();
+    const { broker, clock } = await setup(db);
+    for (let n = 0; n < 30; n++) value(await broker.createRequest(alice, prodStop()));
+    clock.advance(30 * MINUTE);
+    const later = value(await broker.createRequest(alice, prodStop()));
+    clock.advance(30 * MINUTE);
+    const explaining = explainingDb(db);
+    const due = await listDueFollowUpRequestIds(explaining.db, new Date(clock.now().getTime() - 1), 100);
+    expect(due).toHaveLength(0);
+    const allDue = await listDueFollowUpRequestIds(explaining.db, clock.now(), 100);
+    expect(allDue).toHaveLength(30);
+    expect(allDue).not.toContain(later.id);
+    const plan = explaining.take();
+    expect(plan.indexes).toContain('access_requests_follow_up_due');
+    expect(plan.seqScans).toEqual([]);
   });
 });
