@@ -60,6 +60,10 @@ export const EVENT_TYPES = [
   'request.denied',
   'request.cancelled',
   'request.expired',
+  // Still pending: its approvers were reminded, or it was escalated to a further group
+  // (server/domain/follow-up.ts); neither changes the status.
+  'request.reminder',
+  'request.escalated',
   'grant.issued',
   'grant.merged',
   'grant.provisioning',

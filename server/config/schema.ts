@@ -51,6 +51,38 @@ export const GroupConfig = z.strictObject({
   description: z.string().max(256).optional(),
 });
 
+/**
+ * Reminders and escalation of requests on one target that wait for a decision
+ * (server/domain/follow-up.ts, docs/operations.md): remind the approver group after
+ * `remindAfterMinutes`, again every `remindEveryMinutes` (default: the same), at most
+ * `maxReminders` times; after `escalateAfterMinutes` the groups in `escalateTo` may decide it too.
+ * Times count from submission; a step that would fall after the request's expiry
+ * (`pendingTtlHours`) does not happen.
+ */
+export const FollowUpConfig = z.strictObject({
+  remindAfterMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(14 * 24 * 60)
+    .default(60),
+  remindEveryMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(14 * 24 * 60)
+    .optional(),
+  maxReminders: z.number().int().min(0).max(50).default(3),
+  escalateAfterMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(14 * 24 * 60)
+    .optional(),
+  escalateTo: z.array(z.string().regex(NAME)).default([]),
+});
+export type FollowUpConfig = z.infer<typeof FollowUpConfig>;
+
 export const TargetConfig = z.strictObject({
   id: z.string().regex(NAME),
   cloud: z.enum(CLOUDS),
@@ -60,6 +92,8 @@ export const TargetConfig = z.strictObject({
   environment: z.string().regex(NAME),
   /** Group whose members may approve requests on this target. */
   approverGroup: z.string().regex(NAME),
+  /** Reminders and escalation while a request waits; none when absent. */
+  followUp: FollowUpConfig.optional(),
   maxDurationMinutes: z
     .number()
     .int()
@@ -308,6 +342,28 @@ export const BrokerConfig = z
           path: ['targets', i, 'approverGroup'],
           message: `unknown group "${t.approverGroup}"`,
         });
+      if (t.followUp) checkFollowUp(t.followUp, ['targets', i, 'followUp'], groups, t.approverGroup, ctx);
     });
   });
 export type BrokerConfig = z.infer<typeof BrokerConfig>;
+
+/** A target's `followUp`: escalation names defined groups, and its time and its groups come together. */
+function checkFollowUp(
+  f: FollowUpConfig,
+  path: (string | number)[],
+  groups: ReadonlySet<string>,
+  approverGroup: string,
+  ctx: z.RefinementCtx,
+): void {
+  const issue = (field: (string | number)[], message: string) =>
+    ctx.addIssue({ code: 'custom', path: [...path, ...field], message });
+  f.escalateTo.forEach((g, j) => {
+    if (!groups.has(g)) issue(['escalateTo', j], `unknown group "${g}" (define it under groups)`);
+    else if (g === approverGroup)
+      issue(['escalateTo', j], `"${g}" is the target's approverGroup already; escalate to another group`);
+  });
+  if (f.escalateAfterMinutes !== undefined && f.escalateTo.length === 0)
+    issue(['escalateTo'], 'escalateAfterMinutes needs escalateTo: the groups to escalate to');
+  if (f.escalateTo.length > 0 && f.escalateAfterMinutes === undefined)
+    issue(['escalateAfterMinutes'], 'escalateTo needs escalateAfterMinutes: when to escalate');
+}

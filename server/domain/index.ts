@@ -4,6 +4,7 @@ export * from './result';
 export * from './lifecycle';
 export * from './identity';
 export * from './request';
+export * from './follow-up';
 export * from './grant';
 export { LAST_ERROR_MAX, errorText } from './grant-step';
 export { REDACTED, redactSecrets } from './redact';

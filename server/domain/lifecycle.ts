@@ -10,6 +10,7 @@
  *   pending → expired    (no decision by `expiresAt`, 24 h after submission by default)
  *   pending → cancelled  (the requester withdraws it)
  *   approved, denied, expired, cancelled: final.
+ *   While pending, reminders and escalation (follow-up.ts) are transitions that keep the status.
  *
  * Grant:
  *   approved         → provisioning                 (worker claims it)

@@ -10,11 +10,19 @@
  *   `already-decided`, so a late second approval never becomes a second grant;
  * - only the requester cancels, and only while pending.
  */
+import { startFollowUp } from './follow-up';
 import { DEFAULT_PENDING_TTL_MS, canTransitionRequest } from './lifecycle';
 import { sameIdentity } from './identity';
 import type { DomainEvent, EventType, Result } from './result';
 import { POLICY_ACTOR, SYSTEM_ACTOR, fail, ok } from './result';
-import type { AccessRequest, PolicyDecisionSnapshot, RequestDenial, RequestStatus, Target } from './types';
+import type {
+  AccessRequest,
+  FollowUpPlan,
+  PolicyDecisionSnapshot,
+  RequestDenial,
+  RequestStatus,
+  Target,
+} from './types';
 
 /** What a requester asks for (already validated against the API contract and the cloud grammar). */
 export interface RequestDraft {
@@ -37,6 +45,8 @@ export interface SubmitOptions {
   readonly policy: PolicyDecisionSnapshot;
   /** How long the request may stay pending; 24 h unless configured. */
   readonly pendingTtlMs?: number;
+  /** Reminders and escalation while it waits (the target's `followUp`); none when absent. */
+  readonly followUp?: FollowUpPlan | null;
 }
 
 export interface ReviewInput {
@@ -111,6 +121,7 @@ export function submitRequest(draft: RequestDraft, options: SubmitOptions): Resu
     linkedGrantId: draft.linkedGrantId ?? null,
     grantId: null,
     policy,
+    followUp: options.followUp ? startFollowUp(options.followUp) : null,
     version: 1,
   };
   const submitted = requestEvent('request.submitted', pending, requester, now, {

@@ -48,7 +48,8 @@ export interface PolicyDecisionSnapshot {
   readonly advice: readonly string[];
   /**
    * Groups whose members may review this request (the target's approver groups, resolved at
-   * submission). Empty means nobody can approve: safe by default if configuration is missing.
+   * submission, plus the groups it was escalated to: follow-up.ts). Empty means nobody can
+   * approve: safe by default if configuration is missing.
    */
   readonly approverGroups: readonly string[];
 }
@@ -58,6 +59,31 @@ export interface Review {
   readonly approver: string;
   readonly at: Date;
   readonly comment: string | null;
+}
+
+/** The follow-up settings of a request's target when it was submitted (config `targets[].followUp`). */
+export interface FollowUpPlan {
+  /** First reminder this long after submission. */
+  readonly remindAfterMinutes: number;
+  /** Then one more every this many minutes… */
+  readonly remindEveryMinutes: number;
+  /** …up to this many reminders in all (0: none). */
+  readonly maxReminders: number;
+  /** Escalate this long after submission; null: never. */
+  readonly escalateAfterMinutes: number | null;
+  /** The groups that may also decide the request once it is escalated. */
+  readonly escalateTo: readonly string[];
+}
+
+/** Where a request's follow-up stands (reminders and escalation: follow-up.ts). */
+export interface FollowUp {
+  readonly plan: FollowUpPlan;
+  /** Reminders counted as sent (one that stands for several missed ones counts them all). */
+  readonly remindersSent: number;
+  /** When the request was escalated; null until then. */
+  readonly escalatedAt: Date | null;
+  /** The groups it was escalated to (added to `policy.approverGroups` then). */
+  readonly escalatedTo: readonly string[];
 }
 
 export interface AccessRequest {
@@ -87,6 +113,8 @@ export interface AccessRequest {
    */
   readonly grantId: string | null;
   readonly policy: PolicyDecisionSnapshot;
+  /** Reminders and escalation while pending (follow-up.ts); null when its target has none configured. */
+  readonly followUp: FollowUp | null;
   /**
    * Incremented by every transition. The store writes with compare-and-set on it, so two
    * transitions computed from the same snapshot (two approvers clicking at once) cannot both land.

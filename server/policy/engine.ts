@@ -48,6 +48,8 @@ export interface PolicyRequest {
    * given, `context.resource`.
    */
   resource?: string | null;
+  /** The groups a pending request was escalated to; policies see `context.escalatedTo` when any. */
+  escalatedTo?: readonly string[];
 }
 
 export interface DecideRequestInput {
@@ -338,6 +340,7 @@ class Engine implements PolicyEngine {
         scoped,
         ...(resourceName !== null ? { resource: resourceName } : {}),
         requester: { __entity: user(r.requester) },
+        ...(r.escalatedTo?.length ? { escalatedTo: r.escalatedTo.map((g) => ({ __entity: group(g) })) } : {}),
       },
     };
   }

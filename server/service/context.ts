@@ -131,5 +131,7 @@ export function policyRequest(ctx: BrokerContext, r: AccessRequest): PolicyReque
     actions: r.actions,
     resource: r.resource,
     durationMinutes: r.durationMinutes,
+    // Members of these groups may approve too (server/policy/approve.cedar).
+    escalatedTo: r.followUp?.escalatedTo ?? [],
   };
 }

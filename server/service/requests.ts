@@ -13,7 +13,7 @@ import type {
 import { DENY_KIND_FACTS, grantCanHelp } from '../../lib/deny-kinds';
 import type { Principal } from '../auth/principal';
 import type { TargetConfig } from '../config/schema';
-import { cancel, submitRequest, type PolicyDecisionSnapshot } from '../domain';
+import { cancel, submitRequest, type FollowUpPlan, type PolicyDecisionSnapshot } from '../domain';
 import type { PolicyEngine } from '../policy/engine';
 import { storedOrConflict } from '../store/compare-and-set';
 import { insertRequest, listRequests as listStoredRequests, saveRequest } from '../store/requests';
@@ -35,6 +35,19 @@ function snapshot(
     policyIds: decision.policyIds,
     advice: decision.advice,
     approverGroups: [target.approverGroup],
+  };
+}
+
+/** The target's reminders and escalation, kept with a request that waits for approvers. */
+function followUpPlan(target: TargetConfig): FollowUpPlan | null {
+  const f = target.followUp;
+  if (!f) return null;
+  return {
+    remindAfterMinutes: f.remindAfterMinutes,
+    remindEveryMinutes: f.remindEveryMinutes ?? f.remindAfterMinutes,
+    maxReminders: f.maxReminders,
+    escalateAfterMinutes: f.escalateAfterMinutes ?? null,
+    escalateTo: [...f.escalateTo],
   };
 }
 
@@ -66,6 +79,7 @@ export async function submit(
     now: at,
     policy: snapshot(target, decision),
     pendingTtlMs: ctx.pendingTtlMs,
+    followUp: decision.decision === 'needs-approval' ? followUpPlan(target) : null,
   });
   if (!submitted.ok) return fromDomain(submitted.error);
   let changedGrant: string | null = null;

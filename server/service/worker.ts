@@ -1,7 +1,7 @@
 /**
  * The broker's background worker: provisions approved grants, re-applies an active grant's moved
  * expiry, takes access away when it is due (expiry or early revoke), retries failures with
- * backoff, and expires unanswered requests.
+ * backoff, reminds and escalates pending requests and expires unanswered ones (worker-requests.ts).
  *
  * Crash safety, with several replicas:
  * - A grant is claimed with `FOR UPDATE SKIP LOCKED` and a lease (`lease_owner`, `lease_until`),
@@ -22,15 +22,13 @@
  * `provisioning.concurrency`), claimed that many at a time, so a slow or failing cloud ties up a
  * few leases and sockets, never the request path; submitting only wakes the worker.
  */
-import { DEFAULT_RETRY, expirePending, type Grant, type RetryPolicy } from '../domain';
+import { DEFAULT_RETRY, type Grant, type RetryPolicy } from '../domain';
 import { DEFAULT_WORKER_CONCURRENCY } from '../config/schema';
 import type { CloudIdentities, Provisioner } from '../provision/types';
-import { storedOrConflict, withCompareAndSet } from '../store/compare-and-set';
 import type { Db } from '../store/db';
-import { getRequest, listOverduePendingRequestIds, saveRequest } from '../store/requests';
 import { claimGrantWork, holdGrantLease, releaseGrantLease, releaseLeasesOf } from '../store/sweeper';
-import { requestAudience } from '../store/transitions';
-import { recordEvents, type TransitionHook } from './transition';
+import type { TransitionHook } from './transition';
+import { followUpAndExpireRequests } from './worker-requests';
 import { message, work, type StepDeps, type WorkOutcome } from './worker-steps';
 
 export interface WorkerDeps {
@@ -53,7 +51,10 @@ export interface WorkerDeps {
 }
 
 export interface Worker {
-  /** One pass: expire pending requests, then work every due grant. Returns grants worked on. */
+  /**
+   * One pass: remind, escalate and expire pending requests, then work every due grant. Returns
+   * grants worked on.
+   */
   runOnce(): Promise<number>;
   /** Run a pass every `intervalMs`, and at once after `wake()`. */
   start(intervalMs?: number): void;
@@ -64,29 +65,6 @@ export interface Worker {
   wake(): void;
   /** Stop scheduling; waits for the pass in progress. */
   stop(): Promise<void>;
-}
-
-async function expireRequests(ctx: StepDeps, at: Date): Promise<void> {
-  for (const id of await listOverduePendingRequestIds(ctx.db, at, 100)) {
-    // One attempt: a lost race means someone decided the request meanwhile.
-    await withCompareAndSet(
-      ctx.db,
-      async (tx) => {
-        const r = await getRequest(tx, id);
-        if (!r) return;
-        const step = expirePending(r, at);
-        if (!step.ok) return;
-        storedOrConflict(await saveRequest(tx, step.value, r.version));
-        await recordEvents(
-          tx,
-          ctx.onTransition,
-          { events: step.events, audience: requestAudience(step.value) },
-          { request: step.value, grant: null },
-        );
-      },
-      { attempts: 1, onExhausted: () => undefined },
-    );
-  }
 }
 
 export function createWorker(deps: WorkerDeps): Worker {
@@ -119,7 +97,7 @@ export function createWorker(deps: WorkerDeps): Worker {
       await releaseLeasesOf(db, workerId);
       releasedOwn = true;
     }
-    await expireRequests(ctx, ctx.now());
+    await followUpAndExpireRequests(ctx, ctx.now());
     let total = 0;
     for (;;) {
       // As many as may be in flight at once: claimed grants never wait on a slow neighbour's

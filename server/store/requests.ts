@@ -16,8 +16,15 @@
  * Identities are stored and matched exactly as given: the broker normalises user names where it
  * takes them from the token, so `requester` filters here are exact-match (and indexed).
  */
-import type { AccessRequest, PolicyDecisionSnapshot, RequestDenial, RequestStatus, Review } from '../domain';
-import { REQUEST_STATUSES } from '../domain';
+import type {
+  AccessRequest,
+  FollowUp,
+  PolicyDecisionSnapshot,
+  RequestDenial,
+  RequestStatus,
+  Review,
+} from '../domain';
+import { REQUEST_STATUSES, nextFollowUpAt } from '../domain';
 import type { Db, Tx } from './db';
 import { json } from './db';
 import {
@@ -55,6 +62,7 @@ interface RequestRow {
   linked_grant_id: string | null;
   grant_id: string | null;
   version: number;
+  follow_up: unknown;
 }
 
 interface ReviewRow {
@@ -67,7 +75,7 @@ interface ReviewRow {
 
 export const REQUEST_COLUMNS = `id, requester, target_cloud, target_account, target_environment, actions, resource,
   duration_minutes, justification, ticket, denial, status, decision, created_at, decided_at,
-  pending_expires_at, linked_grant_id, grant_id, version`;
+  pending_expires_at, linked_grant_id, grant_id, version, follow_up, follow_up_at`;
 
 /** Parameters $2… in the order of REQUEST_COLUMNS after `id` ($1). */
 export function requestParams(r: AccessRequest): unknown[] {
@@ -90,7 +98,17 @@ export function requestParams(r: AccessRequest): unknown[] {
     r.linkedGrantId,
     r.grantId,
     r.version,
+    r.followUp === null ? null : json(r.followUp),
+    nextFollowUpAt(r),
   ];
+}
+
+/** The `follow_up` column back into the domain's value (its date was stored as an ISO string). */
+function toFollowUp(value: unknown, id: string): FollowUp | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value !== 'object') throw new CorruptRecordError(`request ${id} follow_up is not an object`);
+  const stored = value as Omit<FollowUp, 'escalatedAt'> & { escalatedAt: string | null };
+  return { ...stored, escalatedAt: stored.escalatedAt === null ? null : new Date(stored.escalatedAt) };
 }
 
 function toRequest(row: RequestRow, reviews: readonly ReviewRow[]): AccessRequest {
@@ -121,6 +139,7 @@ function toRequest(row: RequestRow, reviews: readonly ReviewRow[]): AccessReques
     linkedGrantId: row.linked_grant_id,
     grantId: row.grant_id,
     policy: row.decision as PolicyDecisionSnapshot,
+    followUp: toFollowUp(row.follow_up, row.id),
     version: row.version,
   };
 }
@@ -167,7 +186,7 @@ export async function insertRequest(tx: Tx, request: AccessRequest): Promise<Ins
   const { rows } = await tx.query(
     `INSERT INTO access_requests (${REQUEST_COLUMNS})
      VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11::jsonb, $12, $13::jsonb, $14, $15, $16,
-             $17, $18, $19)
+             $17, $18, $19, $20::jsonb, $21)
      ON CONFLICT (id) DO NOTHING
      RETURNING id`,
     [request.id, ...requestParams(request)],
@@ -286,8 +305,9 @@ export async function saveRequest(
      SET requester = $2, target_cloud = $3, target_account = $4, target_environment = $5,
          actions = $6::jsonb, resource = $7, duration_minutes = $8, justification = $9, ticket = $10,
          denial = $11::jsonb, status = $12, decision = $13::jsonb, created_at = $14, decided_at = $15,
-         pending_expires_at = $16, linked_grant_id = $17, grant_id = $18, version = $19
-     WHERE id = $1 AND version = $20
+         pending_expires_at = $16, linked_grant_id = $17, grant_id = $18, version = $19,
+         follow_up = $20::jsonb, follow_up_at = $21
+     WHERE id = $1 AND version = $22
      RETURNING id`,
     [request.id, ...requestParams(request), expectedVersion],
   );
@@ -304,6 +324,21 @@ export async function listOverduePendingRequestIds(db: Db | Tx, at: Date, limit:
   const { rows } = await db.query<{ id: string }>(
     `SELECT id FROM access_requests WHERE status = 'pending' AND pending_expires_at <= $1
      ORDER BY pending_expires_at LIMIT $2`,
+    [at, limit],
+  );
+  return rows.map((r) => r.id);
+}
+
+/**
+ * Ids of pending requests whose next reminder or escalation is due by `at` (the worker follows
+ * them up: server/domain/follow-up.ts), the longest due first, at most `limit`. Served by
+ * migration 009's partial index.
+ */
+export async function listDueFollowUpRequestIds(db: Db | Tx, at: Date, limit: number): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT id FROM access_requests
+     WHERE status = 'pending' AND follow_up_at IS NOT NULL AND follow_up_at <= $1
+     ORDER BY follow_up_at LIMIT $2`,
     [at, limit],
   );
   return rows.map((r) => r.id);

@@ -111,7 +111,7 @@ export async function recordTransition(tx: Tx, record: TransitionRecord): Promis
   const requestCte = request
     ? `req AS (INSERT INTO access_requests (${REQUEST_COLUMNS})
          VALUES ($4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13, $14::jsonb, $15, $16::jsonb, $17, $18,
-                 $19, $20, $21, $22)),`
+                 $19, $20, $21, $22, $23::jsonb, $24)),`
     : '';
   const { rows } = await tx.query<{ id: number; seq: number }>(
     `WITH ${requestCte} audit AS (${insertAuditRowsSql(3)}),

@@ -11,6 +11,7 @@
 import type { Cloud } from '../../lib/contract/denial';
 import type { EventType, PolicyOutcome } from '../../lib/contract/status';
 import type { DomainEvent } from '../domain/result';
+import { clip, code, escapeMrkdwn, formatDuration, names, num, plural, str } from './render-text';
 
 /** One request as a message shows it. The broker service fills it from the stored request and config. */
 export interface WebhookRequestContext {
@@ -53,48 +54,8 @@ export interface WebhookContext {
   readonly audit?: readonly { readonly seq: number; readonly hash: string }[];
 }
 
-// ---------------------------------------------------------------------------------------------
-// Text helpers
-
-/** Slack's mrkdwn control characters, escaped as Slack documents (`&amp;`, `&lt;`, `&gt;`). */
-export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-/** Longest user text placed in one Slack field; Slack rejects section text over 3000 characters. */
-const FIELD_MAX = 1000;
-
-function clip(text: string, max: number = FIELD_MAX): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
-}
-
-/** Escaped, clipped, and as inline code; backticks would end the code span, so they become quotes. */
-function code(text: string): string {
-  return `\`${escapeMrkdwn(clip(text, 200).replace(/`/g, "'"))}\``;
-}
-
-/** "45 min", "1 h", "1 h 30 min", "2 d". */
-export function formatDuration(minutes: number): string {
-  if (minutes % (24 * 60) === 0 && minutes >= 24 * 60) return `${minutes / (24 * 60)} d`;
-  const h = Math.floor(minutes / 60);
-  const m = minutes % 60;
-  if (h === 0) return `${m} min`;
-  return m === 0 ? `${h} h` : `${h} h ${m} min`;
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
-}
-
-function str(details: Readonly<Record<string, unknown>>, key: string): string | null {
-  const v = details[key];
-  return typeof v === 'string' ? v : null;
-}
-
-function num(details: Readonly<Record<string, unknown>>, key: string): number | null {
-  const v = details[key];
-  return typeof v === 'number' && Number.isFinite(v) ? v : null;
-}
+// Re-exported: callers and tests import them with the renderers.
+export { escapeMrkdwn, formatDuration };
 
 function requestFor(event: DomainEvent, context: WebhookContext): WebhookRequestContext | null {
   return context.requests?.find((r) => r.id === event.requestId) ?? null;
@@ -190,6 +151,10 @@ export function slackHeadline(event: DomainEvent, context: WebhookContext): stri
       return `${subject} was cancelled by ${actor}`;
     case 'request.expired':
       return `${subject} expired without a decision`;
+    case 'request.reminder':
+      return `Reminder: ${subject} has waited ${formatDuration(num(d, 'waitedMinutes') ?? 0)} for ${names(d, 'approverGroups') || 'an approver'}`;
+    case 'request.escalated':
+      return `Escalated to ${names(d, 'escalatedTo')} after ${formatDuration(num(d, 'waitedMinutes') ?? 0)}: ${subject} still waits for a decision`;
     case 'grant.issued':
       return `Access granted: ${access}${until(str(d, 'expiresAt'))}`;
     case 'grant.merged':

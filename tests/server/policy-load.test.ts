@@ -41,6 +41,7 @@ describe('default policy set', () => {
     const engine = createPolicyEngine(defaults);
     expect(engine.policies.map((p) => p.id).sort()).toEqual([
       'approve.approver-group',
+      'approve.escalation-group',
       'approve.not-own-request',
       'auto-approve.account-read-non-prod',
       'auto-approve.read-non-prod',
