@@ -24,6 +24,8 @@ export interface StoredRequest {
   readonly id: string;
   readonly status: string;
   readonly grantId: string | null;
+  /** The grant an extension request would lengthen (null for a request for new access). */
+  readonly linkedGrantId?: string | null;
 }
 
 export interface ChaosCounts {
@@ -93,12 +95,26 @@ export function lostRequests(filed: readonly string[], stored: readonly StoredRe
   return [...new Set(filed)].filter((id) => !ids.has(id));
 }
 
-export function lostApprovals(approved: readonly string[], stored: readonly StoredRequest[]): string[] {
+/**
+ * Approvals the API acknowledged that did not end approved with a grant. An approved extension
+ * whose grant had already ended (or was being taken away) by the approval applies to nothing
+ * (server/service/approval.ts): not lost, as long as its linked grant is no longer active.
+ */
+export function lostApprovals(
+  approved: readonly string[],
+  stored: readonly StoredRequest[],
+  grants: readonly StoredGrant[] = [],
+): string[] {
   const byId = new Map(stored.map((r) => [r.id, r]));
+  const grantStatus = new Map(grants.map((g) => [g.id, g.status]));
+  const extendedNothing = (r: StoredRequest) =>
+    r.linkedGrantId != null &&
+    grantStatus.has(r.linkedGrantId) &&
+    grantStatus.get(r.linkedGrantId) !== 'active';
   return [...new Set(approved)]
     .filter((id) => {
       const r = byId.get(id);
-      return !r || r.status !== 'approved' || r.grantId === null;
+      return !r || r.status !== 'approved' || (r.grantId === null && !extendedNothing(r));
     })
     .map((id) => {
       const r = byId.get(id);
@@ -162,7 +178,7 @@ export function countAll(input: {
 }): ChaosCounts {
   return {
     lostRequests: lostRequests(input.filed, input.requests),
-    lostApprovals: lostApprovals(input.approved, input.requests),
+    lostApprovals: lostApprovals(input.approved, input.requests, input.grants),
     duplicateGrants: duplicateGrants(input.grants, input.requests),
     orphanedAccess: orphanedAccess(input.state, input.grants, input.now),
     activeWithoutAccess: activeWithoutAccess(input.state, input.grants, input.now),

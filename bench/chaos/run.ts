@@ -81,9 +81,12 @@ async function readStore(store: ChaosStore): Promise<{ grants: StoredGrant[]; re
       expires_at: Date;
       provider_ref: Record<string, unknown> | null;
     }>('SELECT id, request_id, status, expires_at, provider_ref FROM grants');
-    const requests = await db.query<{ id: string; status: string; grant_id: string | null }>(
-      'SELECT id, status, grant_id FROM access_requests',
-    );
+    const requests = await db.query<{
+      id: string;
+      status: string;
+      grant_id: string | null;
+      linked_grant_id: string | null;
+    }>('SELECT id, status, grant_id, linked_grant_id FROM access_requests');
     return {
       grants: grants.rows.map((g) => ({
         id: g.id,
@@ -92,7 +95,12 @@ async function readStore(store: ChaosStore): Promise<{ grants: StoredGrant[]; re
         expiresAt: new Date(g.expires_at),
         providerRef: g.provider_ref,
       })),
-      requests: requests.rows.map((r) => ({ id: r.id, status: r.status, grantId: r.grant_id })),
+      requests: requests.rows.map((r) => ({
+        id: r.id,
+        status: r.status,
+        grantId: r.grant_id,
+        linkedGrantId: r.linked_grant_id,
+      })),
     };
   } finally {
     await db.close();

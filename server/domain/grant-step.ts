@@ -4,7 +4,7 @@
  */
 import { redactSecrets } from './redact';
 import type { DomainEvent, EventType, Result } from './result';
-import { fail } from './result';
+import { aStatus, fail } from './result';
 import type { Grant, GrantStatus } from './types';
 
 /** Longest `lastError` kept; cloud SDK errors can carry whole response bodies. */
@@ -28,7 +28,7 @@ export function advance(grant: Grant, patch: Partial<Grant>): Grant {
 }
 
 export function illegal<T>(from: GrantStatus, to: GrantStatus): Result<T> {
-  return fail('illegal-transition', `a ${from} grant cannot become ${to}`);
+  return fail('illegal-transition', `${aStatus(from)} grant cannot become ${to}`);
 }
 
 export function isDue(grant: Grant, now: Date): boolean {

@@ -6,7 +6,7 @@
 import { sameIdentity } from './identity';
 import { advance, grantEvent, isDue, MINUTE_MS } from './grant-step';
 import type { Result } from './result';
-import { SYSTEM_ACTOR, fail, ok } from './result';
+import { SYSTEM_ACTOR, aStatus, fail, ok } from './result';
 import type { AccessRequest, Grant, GrantStatus } from './types';
 
 // ---------------------------------------------------------------------------------------------
@@ -110,7 +110,7 @@ export interface Issued {
 export function issueGrant(request: AccessRequest, options: IssueOptions): Result<Issued> {
   const { id, at } = options;
   if (request.status !== 'approved') {
-    return fail('illegal-transition', `a ${request.status} request cannot be granted`);
+    return fail('illegal-transition', `${aStatus(request.status)} request cannot be granted`);
   }
   if (request.linkedGrantId !== null) {
     return fail(
@@ -227,7 +227,7 @@ export function applyExtension(
   options: { readonly at: Date; readonly maxExpiresAt: Date },
 ): Result<{ readonly request: AccessRequest; readonly grant: Grant }> {
   if (request.status !== 'approved') {
-    return fail('illegal-transition', `a ${request.status} extension request cannot be applied`);
+    return fail('illegal-transition', `${aStatus(request.status)} extension request cannot be applied`);
   }
   if (request.linkedGrantId !== grant.id) {
     return fail(

@@ -14,7 +14,7 @@ import { startFollowUp } from './follow-up';
 import { DEFAULT_PENDING_TTL_MS, canTransitionRequest } from './lifecycle';
 import { sameIdentity } from './identity';
 import type { DomainEvent, EventType, Result } from './result';
-import { POLICY_ACTOR, SYSTEM_ACTOR, fail, ok } from './result';
+import { POLICY_ACTOR, SYSTEM_ACTOR, aStatus, fail, ok } from './result';
 import type {
   AccessRequest,
   FollowUpPlan,
@@ -73,7 +73,7 @@ function advance(request: AccessRequest, patch: Partial<AccessRequest>): AccessR
 }
 
 function illegal<T>(from: RequestStatus, to: RequestStatus): Result<T> {
-  return fail('illegal-transition', `a ${from} request cannot become ${to}`);
+  return fail('illegal-transition', `${aStatus(from)} request cannot become ${to}`);
 }
 
 /**

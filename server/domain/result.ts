@@ -68,3 +68,8 @@ export function ok<T>(value: T, events: readonly DomainEvent[]): Result<T> {
 export function fail<T = never>(code: ErrorCode, message: string): Result<T> {
   return { ok: false, error: { code, message } };
 }
+
+/** "a pending …", "an ended …": a status as the start of an error message people read. */
+export function aStatus(status: string): string {
+  return `${/^[aeiou]/i.test(status) ? 'an' : 'a'} ${status}`;
+}

@@ -201,6 +201,26 @@ it('lost requests and approvals: acknowledged by the API, missing or not approve
   expect(counts.lostApprovals).toEqual(['r2 (pending, no grant)']);
 });
 
+it('an approved extension of a grant that had ended extends nothing and is not lost; of an active grant it is', () => {
+  const extension = (id: string, linked: string): StoredRequest => ({
+    ...request(id, null),
+    linkedGrantId: linked,
+  });
+  const grants = [
+    grant('g1', gcpRef('g1'), { requestId: 'r1', status: 'revoked' }),
+    grant('g2', gcpRef('g2'), { requestId: 'r2' }),
+  ];
+  const requests = [request('r1', 'g1'), request('r2', 'g2'), extension('x1', 'g1'), extension('x2', 'g2')];
+  const counts = count(
+    grants,
+    clouds({ gcp: [{ title: 'unblock g2', live: true }] }),
+    requests,
+    [],
+    ['x1', 'x2'],
+  );
+  expect(counts.lostApprovals).toEqual(['x2 (approved, no grant)']);
+});
+
 it('a request linked to two live grants is a duplicate; a merged request pointing at the grant it joined is not', () => {
   const grants = [
     grant('g1', gcpRef('g1'), { requestId: 'r1' }),

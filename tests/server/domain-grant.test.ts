@@ -529,3 +529,12 @@ describe('mergeOverlapping', () => {
     ]);
   });
 });
+
+describe('refusal wording', () => {
+  it('reads as English whatever the status: "an ended grant", "a revoked grant"', () => {
+    const ended = startRevoking(grantIn('ended'), BEFORE_EXPIRY);
+    expect(!ended.ok && ended.error.message).toBe('an ended grant cannot become revoking');
+    const revokedOne = startRevoking(grantIn('revoked'), BEFORE_EXPIRY);
+    expect(!revokedOne.ok && revokedOne.error.message).toBe('a revoked grant cannot become revoking');
+  });
+});
