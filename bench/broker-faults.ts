@@ -5,7 +5,6 @@
  * 2 s, injected through `npm run sim:clouds`. The request path should not feel it: submission
  * p99 ≤ 20 ms while provisioning fails (issue 12).
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,13 +12,12 @@ import type autocannon from 'autocannon';
 import type { BrokerConfig } from '../server/config/schema';
 import type { FaultRule } from '../sim/clouds/standalone/faults';
 import { spawnSimClouds } from '../sim/clouds/standalone/client';
-import { CONNECTIONS, freePort, run, startBroker, type Scenario } from './broker-load';
+import { CONNECTIONS, prepareBroker, run, startBroker, type Scenario } from './broker-load';
 import { BENCH_FILE, type BenchRow } from './report';
 
 const RATE = 500;
 const DURATION_S = Number(process.env.BENCH_FAULT_SECONDS ?? 30);
 const WARMUP_S = 5;
-const CLI = path.resolve(import.meta.dirname, '../bin/unblock-server.js');
 
 const FAULTS: readonly { id: string; what: string; rule: FaultRule }[] = [
   { id: 'failing', what: 'every cloud call fails (503)', rule: { cloud: '*', fail: { status: 503 } } },
@@ -45,26 +43,11 @@ async function measureUnder(rule: FaultRule, scenario: Scenario): Promise<Measur
   const clouds = await spawnSimClouds(cloudConfig);
   try {
     const config = JSON.parse(fs.readFileSync(cloudConfig, 'utf8')) as BrokerConfig;
-    const configFile = path.join(tmp, 'broker.json');
-    fs.writeFileSync(
-      configFile,
-      JSON.stringify({ ...config, rateLimit: { perMinute: 1_000_000, burst: 100_000 } }),
-    );
-    const port = await freePort();
-    const env = {
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      UNBLOCK_DATA_DIR: path.join(tmp, 'store'),
-      UNBLOCK_CONFIG: configFile,
-    };
-    const token = execFileSync(process.execPath, [CLI, 'token', 'create', '--user', 'alice', '--ttl', '1h'], {
-      env: { ...process.env, ...env },
-      encoding: 'utf8',
-    }).trim();
+    const { env, token } = await prepareBroker(tmp, config);
     await clouds.control.addFault(rule);
     const broker = await startBroker(env);
     try {
-      const url = `http://127.0.0.1:${port}`;
+      const url = `http://127.0.0.1:${env.PORT}`;
       await run(url, token, WARMUP_S, 'mixed', RATE);
       process.stdout.write(`  faults: warmed up under ${JSON.stringify(rule)}\n`);
       const before = Object.values((await clouds.control.operations()).operations).reduce((a, b) => a + b, 0);

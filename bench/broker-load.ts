@@ -2,7 +2,8 @@
  * The load pieces `npm run bench:broker` shares between its scenarios: the broker as a child
  * process, the request bodies, and autocannon at a fixed rate against POST /api/v1/requests.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import autocannon from 'autocannon';
@@ -22,6 +23,32 @@ export async function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * A broker set up in `dir` for a load run: `config` with the rate limit lifted, a fresh PGlite
+ * store, a free port, and an API token for alice. Returns the environment `startBroker` takes.
+ */
+export async function prepareBroker(
+  dir: string,
+  config: object,
+): Promise<{ readonly env: NodeJS.ProcessEnv; readonly token: string }> {
+  const configFile = path.join(dir, 'broker.json');
+  fs.writeFileSync(
+    configFile,
+    JSON.stringify({ ...config, rateLimit: { perMinute: 1_000_000, burst: 100_000 } }),
+  );
+  const env = {
+    PORT: String(await freePort()),
+    HOST: '127.0.0.1',
+    UNBLOCK_DATA_DIR: path.join(dir, 'store'),
+    UNBLOCK_CONFIG: configFile,
+  };
+  const token = execFileSync(process.execPath, [CLI, 'token', 'create', '--user', 'alice', '--ttl', '1h'], {
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+  }).trim();
+  return { env, token };
 }
 
 export function startBroker(env: NodeJS.ProcessEnv): Promise<ChildProcess> {

@@ -13,42 +13,26 @@
  * Then one page of the approver's queue, the requester's own list and the grants list as the
  * store grows to a million items of history (broker-lists.ts; `BENCH_LIST_SCALES` narrows it).
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type autocannon from 'autocannon';
 import { demoConfig } from '../server/config/demo';
 import { faultBench, mergeBrokerRows } from './broker-faults';
-import { CONNECTIONS, freePort, run, startBroker, type Scenario } from './broker-load';
+import { CONNECTIONS, prepareBroker, run, startBroker, type Scenario } from './broker-load';
 import { listBench } from './broker-lists';
 import { type BenchRow, machineDescription, writeBenchSection } from './report';
 
 const RATE = 500;
 const DURATION_S = 30;
 const WARMUP_S = 5;
-const ROOT = path.resolve(import.meta.dirname, '..');
-const CLI = path.join(ROOT, 'bin/unblock-server.js');
 
 async function measure(scenario: Scenario, rate = RATE): Promise<autocannon.Result> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'unblock-bench-'));
-  const config = { ...(await demoConfig()), rateLimit: { perMinute: 1_000_000, burst: 100_000 } };
-  const configFile = path.join(tmp, 'broker.json');
-  fs.writeFileSync(configFile, JSON.stringify(config));
-  const port = await freePort();
-  const env = {
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    UNBLOCK_DATA_DIR: path.join(tmp, 'store'),
-    UNBLOCK_CONFIG: configFile,
-  };
-  const token = execFileSync(process.execPath, [CLI, 'token', 'create', '--user', 'alice', '--ttl', '1h'], {
-    env: { ...process.env, ...env },
-    encoding: 'utf8',
-  }).trim();
+  const { env, token } = await prepareBroker(tmp, await demoConfig());
   const broker = await startBroker(env);
   try {
-    const url = `http://127.0.0.1:${port}`;
+    const url = `http://127.0.0.1:${env.PORT}`;
     await run(url, token, WARMUP_S, scenario, rate);
     return await run(url, token, DURATION_S, scenario, rate);
   } finally {
